@@ -1,0 +1,190 @@
+"""``redmine-sync doctor``: is this Redmine ready for the tool? One line per check, with a fix.
+
+Each check is a small function of (config, client) returning ``Check`` results; the
+first failure that makes later checks meaningless (unreachable, key refused) stops the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from redmine_sync.config import Config
+from redmine_sync.errors import NotFound
+from redmine_sync.errors import RedmineAuthError
+from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineUnavailable
+from redmine_sync.redmine import RedmineClient
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+REQUIRED_PERMISSIONS = {
+    "view_issues": "View issues",
+    "edit_issues": "Edit issues",
+    "add_issue_notes": "Add notes",
+    "set_notes_private": "Set notes as private",
+    "manage_issue_relations": "Manage issue relations",
+    "view_wiki_pages": "View wiki",
+    "edit_wiki_pages": "Edit wiki pages",
+}
+MAX_SKEW_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str
+    name: str
+    detail: str
+    fix: str = ""
+
+    def render(self) -> str:
+        line = f"{self.status:<4}  {self.name:<16} {self.detail}"
+        return f"{line}\n      fix: {self.fix}" if self.fix else line
+
+
+class _Stop(Exception):
+    """A failure after which the remaining checks cannot run."""
+
+
+def run_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    """Yield every check's result in order; stop early when Redmine cannot be used at all."""
+    yield _config_check(config)
+    if config.api_key is None:
+        return
+    steps: tuple[Callable[[Config, RedmineClient, datetime], Iterator[Check]], ...] = (
+        _connection_checks, _project_checks, _field_checks, _permission_checks, _clock_check,
+    )
+    for step in steps:
+        try:
+            yield from step(config, client, now)
+        except _Stop:
+            return
+
+
+def _config_check(config: Config) -> Check:
+    where = config.source or "no file (defaults + environment)"
+    if config.api_key is None:
+        return Check(FAIL, "config", f"{where}; no API key",
+                     "export REDMINE_API_KEY=<the bot user's key> or set redmine.key_file")
+    return Check(OK, "config", f"{where}; key from {config.key_source}")
+
+
+def _connection_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    try:
+        me = client.current_user()
+    except RedmineUnavailable as exc:
+        yield Check(FAIL, "reachable", str(exc).split(" Is it running")[0],
+                    f"start Redmine or fix redmine.url / REDMINE_URL (now {config.url}); "
+                    "for the local one: scripts/redmine-local up")
+        raise _Stop from None
+    except RedmineAuthError as exc:
+        yield Check(OK, "reachable", f"{config.url} answered")
+        yield _auth_failure(exc)
+        raise _Stop from None
+    except RedmineError as exc:
+        yield Check(FAIL, "reachable", f"{config.url}: {exc}",
+                    "check that redmine.url is the Redmine base URL")
+        raise _Stop from None
+    yield Check(OK, "reachable", f"{config.url} answered")
+    yield Check(OK, "REST API", "enabled")
+    if me.admin:
+        yield Check(WARN, "API key", f"accepted: user {me.login} is an ADMINISTRATOR",
+                    "use a dedicated non-admin bot user with only the permissions it needs")
+    else:
+        yield Check(OK, "API key", f"accepted: user {me.login} ({me.name})")
+
+
+def _auth_failure(exc: RedmineAuthError) -> Check:
+    if "403" in str(exc):
+        return Check(FAIL, "REST API", "disabled (every call answers 403)",
+                     "Administration > Settings > API > Enable REST web service")
+    return Check(FAIL, "API key", "refused by Redmine (401); an invalid key would otherwise "
+                 "silently read public data as Anonymous",
+                 "copy the key from the bot user's My account > API access key")
+
+
+def _project_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    if not config.projects:
+        yield Check(WARN, "projects", "none configured: every visible project is in scope",
+                    "list the projects to manage under projects: in the config")
+        return
+    for identifier in config.projects:
+        try:
+            project = client.project(identifier)
+        except (NotFound, RedmineAuthError):
+            yield Check(FAIL, "projects", f"{identifier}: not found or not visible to this key",
+                        "check the identifier (Settings > Identifier) and add the bot user as "
+                        "a member of the project")
+            continue
+        missing = [m for m in ("issue_tracking", "wiki") if m not in project.modules]
+        if missing:
+            yield Check(WARN, "projects", f"{identifier}: module(s) {', '.join(missing)} disabled",
+                        f"Project {identifier} > Settings > Modules: enable them")
+        else:
+            yield Check(OK, "projects", f"{identifier}: {project.name}")
+
+
+def _field_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    known = client.catalog().custom_fields()
+    required = config.fields.required()
+    for concept, name in config.fields.all().items():
+        status = FAIL if concept in required else WARN
+        if name not in known:
+            yield Check(status, "custom field", f"{name!r} ({concept}) does not exist or is not "
+                        "visible to the bot",
+                        f"create an issue custom field {name!r} (Administration > Custom fields) "
+                        f"or map fields.{concept} to an existing one")
+            continue
+        definition = known[name]
+        if concept == "labels" and definition.format and not (
+                definition.format == "list" and definition.multiple):
+            yield Check(FAIL, "custom field", f"{name!r} must be a list field with multiple "
+                        f"values (it is {definition.format})", "change its format or the mapping")
+            continue
+        yield from _field_in_projects(config, client, concept, name, status)
+
+
+def _field_in_projects(config: Config, client: RedmineClient, concept: str, name: str,
+                       status: str) -> Iterator[Check]:
+    off = [p for p in config.projects if name not in _project_fields(client, p)]
+    if off:
+        yield Check(status, "custom field", f"{name!r} ({concept}) not enabled in: "
+                    f"{', '.join(off)}", "tick it in each project's Settings > Information > "
+                    "Custom fields, or make it 'For all projects'")
+    else:
+        yield Check(OK, "custom field", f"{name!r} ({concept})")
+
+
+def _project_fields(client: RedmineClient, identifier: str) -> tuple[str, ...]:
+    try:
+        return client.project(identifier).custom_fields
+    except RedmineError:
+        return ()
+
+
+def _permission_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    for identifier in config.projects:
+        try:
+            perms = client.permissions(identifier)
+        except RedmineError:
+            continue
+        if perms is None:
+            yield Check(OK, "permissions", f"{identifier}: administrator (all)")
+            continue
+        missing = [label for key, label in REQUIRED_PERMISSIONS.items() if key not in perms]
+        if missing:
+            yield Check(FAIL, "permissions", f"{identifier}: missing {', '.join(missing)}",
+                        "Administration > Roles and permissions > the bot's role: tick them")
+        else:
+            yield Check(OK, "permissions", f"{identifier}: all {len(REQUIRED_PERMISSIONS)} needed")
+
+
+def _clock_check(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    skew = (client.server_time() - now).total_seconds()
+    detail = f"server clock differs by {skew:+.0f}s"
+    if abs(skew) > MAX_SKEW_SECONDS:
+        yield Check(WARN, "clock", detail, "run NTP (timedatectl set-ntp true) on both machines; "
+                    "SLA times are computed from Redmine's timestamps")
+    else:
+        yield Check(OK, "clock", detail)

@@ -1,0 +1,76 @@
+"""The port to Redmine: the interface every backend (live or fake) implements.
+
+``live.LiveRedmine`` is the only code that talks to a real Redmine; ``fake.FakeRedmine``
+keeps the same promises in memory for unit tests. ``tests/contract`` runs one suite
+against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from redmine_sync.model import Issue
+from redmine_sync.model import IssueUpdate
+from redmine_sync.model import Membership
+from redmine_sync.model import Project
+from redmine_sync.model import Relation
+from redmine_sync.model import UpdateResult
+from redmine_sync.model import User
+from redmine_sync.model import WikiPage
+from redmine_sync.model import WikiWrite
+from redmine_sync.redmine.catalog import Catalog
+
+
+class RedmineClient(Protocol):
+    """What the tool may ask of Redmine. Names in, names out; ids stay inside."""
+
+    url: str
+
+    def current_user(self) -> User:
+        """The user the API key belongs to (raises RedmineAuthError for a refused key)."""
+
+    def catalog(self) -> Catalog:
+        """Name <-> id lookups, loaded lazily and cached for this client's lifetime."""
+
+    def project(self, identifier: str) -> Project:
+        """One project with its trackers, enabled custom fields and modules."""
+
+    def memberships(self, project: str) -> tuple[Membership, ...]:
+        """Users and groups of a project with their roles."""
+
+    def permissions(self, project: str) -> frozenset[str] | None:
+        """The current user's permissions in a project; None for an administrator."""
+
+    def iter_issues(
+        self, project: str | None = None, updated_since: datetime | None = None
+    ) -> Iterator[Issue]:
+        """Every issue, open and closed, ordered by (updated_on, id), each exactly once."""
+
+    def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
+        """One issue; with journals sorted by id, relations and allowed statuses."""
+
+    def update_issue(self, update: IssueUpdate) -> UpdateResult:
+        """One PUT with all fields and the note, then a re-read reporting dropped changes."""
+
+    def relations(self, issue_id: int) -> tuple[Relation, ...]:
+        """Relations of one issue."""
+
+    def add_relation(self, issue_id: int, other_id: int, relation_type: str) -> Relation:
+        """Create a relation; an existing identical relation is returned, not duplicated."""
+
+    def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
+        """The page, or None when it does not exist."""
+
+    def put_wiki_page(
+        self, project: str, title: str, text: str, *, base_version: int | None,
+        comments: str = "",
+    ) -> WikiWrite:
+        """Create (base_version None) or update a page; raise WikiConflict, never overwrite."""
+
+    def server_time(self) -> datetime:
+        """Redmine's clock, from its last answer's Date header."""
+
+
+__all__ = ["Catalog", "RedmineClient"]

@@ -1,0 +1,331 @@
+"""FakeRedmine: an in-memory Redmine that keeps the live adapter's promises, for unit tests.
+
+It reproduces the behaviours that break sync tools (see docs/redmine-adapter.md): every
+PUT bumps ``updated_on``; a status the workflow forbids and an unknown custom field are
+dropped silently; a list value outside the allowed ones is refused; a private note with
+changes is split into two journals; wiki writes need the current version (409 otherwise)
+and an unchanged text is a no-op; relations are normalised and never duplicated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from redmine_sync.errors import NotFound
+from redmine_sync.errors import RedmineValidationError
+from redmine_sync.errors import WikiConflict
+from redmine_sync.model import CustomFieldDef
+from redmine_sync.model import CustomValue
+from redmine_sync.model import Issue
+from redmine_sync.model import IssueUpdate
+from redmine_sync.model import Journal
+from redmine_sync.model import JournalDetail
+from redmine_sync.model import Membership
+from redmine_sync.model import Project
+from redmine_sync.model import Ref
+from redmine_sync.model import Relation
+from redmine_sync.model import UpdateResult
+from redmine_sync.model import User
+from redmine_sync.model import WikiPage
+from redmine_sync.model import WikiWrite
+from redmine_sync.redmine.catalog import Catalog
+from redmine_sync.redmine.catalog import Lookup
+from redmine_sync.redmine.catalog import Named
+from redmine_sync.redmine.mapping import wiki_title
+from redmine_sync.redmine.verify import dropped_changes
+from redmine_sync.redmine.verify import encode_update
+
+STATUSES = (("New", False), ("In Progress", False), ("Resolved", False), ("Feedback", False),
+            ("Closed", True), ("Rejected", True), ("Testing", False),
+            ("Awaiting acceptance", False))
+PRIORITIES = ("Low", "Normal", "High", "Urgent", "Immediate")
+TRACKERS = ("Bug", "Feature", "Support")
+BOT_PERMISSIONS = ("view_issues", "edit_issues", "add_issue_notes", "set_notes_private",
+                   "view_private_notes", "manage_issue_relations", "view_wiki_pages",
+                   "edit_wiki_pages")
+REVERSE = {"duplicated": "duplicates", "blocked": "blocks", "follows": "precedes",
+           "copied_from": "copied_to"}
+
+
+def default_custom_fields() -> tuple[CustomFieldDef, ...]:
+    """The fields scripts/redmine-local creates, so unit tests see the same names."""
+    labels = ("duplicate", "duplicate-candidate", "needs-info", "deferred", "rejected", "feature",
+              "urgent-bug", "custom-request", "ui", "sla-warning", "sla-breached", "escalated")
+    return (
+        CustomFieldDef(1, "Labels", "list", True, labels, TRACKERS, True),
+        CustomFieldDef(2, "Customer", "string", False, None, TRACKERS, True),
+        CustomFieldDef(3, "Tier", "string", False, None, TRACKERS, True),
+        CustomFieldDef(4, "Urgency", "list", False, ("urgent", "normal", "deferrable"),
+                       TRACKERS, True),
+    )
+
+
+class FakeRedmine:
+    """In-memory Redmine. ``clock`` stamps writes; tests advance it to order events."""
+
+    def __init__(
+        self,
+        *,
+        me: User | None = None,
+        users: Iterable[User] = (),
+        groups: Mapping[int, str] | None = None,
+        custom_fields: Iterable[CustomFieldDef] | None = None,
+        projects: Iterable[str] = ("demo",),
+        forbidden_statuses: Iterable[str] = (),
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.url = "fake://redmine"
+        self.me = me or User(2, "redmine-sync", "redmine-sync bot")
+        self.users = {u.id: u for u in (self.me, *users)}
+        self.groups = dict(groups or {})
+        self.fields = {cf.name: cf for cf in (custom_fields or default_custom_fields())}
+        self.projects = {p: Project(i + 1, p, p.title(), TRACKERS, tuple(self.fields), (
+            "issue_tracking", "wiki")) for i, p in enumerate(projects)}
+        self.forbidden_statuses = set(forbidden_statuses)
+        self.issues: dict[int, Issue] = {}
+        self.wiki: dict[tuple[str, str], list[WikiPage]] = {}
+        self.relations_: dict[int, Relation] = {}
+        self.requests_made = 0
+        self.granted = set(BOT_PERMISSIONS)
+        self._now = clock or (lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+        self._tick = 0
+        self._journal_id = 0
+        self._catalog = self._build_catalog()
+
+    # -- test helpers ------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The fake's clock; each call is one second later so writes are ordered."""
+        self._tick += 1
+        return (self._now() + timedelta(seconds=self._tick)).replace(microsecond=0)
+
+    def add_issue(self, subject: str, *, project: str = "demo", author: User | None = None,
+                  **fields: object) -> Issue:
+        author = author or self.me
+        stamp = self.now()
+        issue = Issue(
+            id=max(self.issues, default=0) + 1, project=Ref(self.projects[project].id, project),
+            tracker="Bug", status="New", priority="Normal", subject=subject,
+            author=Ref(author.id, author.name), created_on=stamp, updated_on=stamp,
+            journals=(),
+        )
+        issue = replace(issue, **fields)  # type: ignore[arg-type]
+        self.issues[issue.id] = issue
+        return issue
+
+    def human_edit(self, issue_id: int, user: User, notes: str = "", private: bool = False,
+                   **fields: object) -> Issue:
+        """A person edits the issue in the web UI: fields change, a journal is written."""
+        issue = self.issues[issue_id]
+        details = tuple(JournalDetail("attr", k, _str(getattr(issue, k)), _str(v))
+                        for k, v in fields.items())
+        changed = replace(issue, **fields)  # type: ignore[arg-type]
+        return self._store(changed, [self._journal(user, notes, private, details)])
+
+    # -- RedmineClient -----------------------------------------------------------------
+
+    def current_user(self) -> User:
+        self.requests_made += 1
+        return self.me
+
+    def server_time(self) -> datetime:
+        return self._now() + timedelta(seconds=self._tick)
+
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def project(self, identifier: str) -> Project:
+        self.requests_made += 1
+        if identifier not in self.projects:
+            raise NotFound(f"project {identifier!r} not found (HTTP 404)")
+        return self.projects[identifier]
+
+    def memberships(self, project: str) -> tuple[Membership, ...]:
+        self.project(project)
+        people = [Membership(project, Ref(u.id, u.name), False, ("Developer",))
+                  for u in self.users.values()]
+        teams = [Membership(project, Ref(gid, name), True, ("Developer",))
+                 for gid, name in self.groups.items()]
+        return tuple(people + teams)
+
+    def permissions(self, project: str) -> frozenset[str] | None:
+        self.project(project)
+        return None if self.me.admin else frozenset(self.granted)
+
+    def iter_issues(self, project: str | None = None,
+                    updated_since: datetime | None = None) -> Iterator[Issue]:
+        self.requests_made += 1
+        floor = updated_since.replace(microsecond=0) if updated_since else None
+        rows = sorted(self.issues.values(), key=lambda i: (i.updated_on, i.id))
+        for issue in rows:
+            if project and issue.project.name != project:
+                continue
+            if floor and issue.updated_on < floor:
+                continue
+            yield replace(issue, journals=None, allowed_statuses=None)
+
+    def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
+        self.requests_made += 1
+        if issue_id not in self.issues:
+            raise NotFound(f"issue #{issue_id} not found (HTTP 404)")
+        issue = self.issues[issue_id]
+        allowed = tuple(n for n in self._catalog.statuses.names()
+                        if n not in self.forbidden_statuses)
+        return replace(issue, journals=issue.journals if journals else None,
+                       allowed_statuses=allowed)
+
+    def update_issue(self, update: IssueUpdate) -> UpdateResult:
+        self.get_issue(update.issue_id)
+        encode_update(update, self._catalog)  # the same name checks as live
+        before = self.issues[update.issue_id]
+        after, details = self._apply_fields(before, update)
+        journals = self._journals_for(update, details)
+        self._store(after, journals)
+        result = self.get_issue(update.issue_id, journals=False)
+        return UpdateResult(result, dropped_changes(update, result, self._catalog),
+                            note_added=bool(update.notes))
+
+    def relations(self, issue_id: int) -> tuple[Relation, ...]:
+        self.get_issue(issue_id)
+        return tuple(r for r in self.relations_.values() if issue_id in (r.issue_id, r.issue_to_id))
+
+    def add_relation(self, issue_id: int, other_id: int, relation_type: str) -> Relation:
+        self.get_issue(other_id)
+        if relation_type in REVERSE:
+            issue_id, other_id, relation_type = other_id, issue_id, REVERSE[relation_type]
+        for rel in self.relations(issue_id):
+            if (rel.issue_id, rel.issue_to_id, rel.type) == (issue_id, other_id, relation_type):
+                return rel
+        if issue_id == other_id:
+            raise RedmineValidationError("Redmine refused the change: Related issue is invalid",
+                                         ["Related issue is invalid"])
+        rel = Relation(max(self.relations_, default=0) + 1, issue_id, other_id, relation_type)
+        self.relations_[rel.id] = rel
+        for side in (issue_id, other_id):
+            detail = JournalDetail("relation", relation_type, None, str(other_id))
+            self._store(self.issues[side], [self._journal(self.me, "", False, (detail,))])
+        return rel
+
+    def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
+        self.project(project)
+        versions = self.wiki.get((project, wiki_title(title).casefold()))
+        return versions[-1] if versions else None
+
+    def put_wiki_page(self, project: str, title: str, text: str, *, base_version: int | None,
+                      comments: str = "") -> WikiWrite:
+        current = self.get_wiki_page(project, title)
+        if base_version is None and current is not None:
+            raise WikiConflict(f"wiki page {current.title} already exists (version "
+                               f"{current.version}); read it and pass its version to update it")
+        if base_version is not None and current is None:
+            raise WikiConflict(f"wiki page {title} was deleted since version {base_version}")
+        if not text.strip():
+            raise RedmineValidationError("Redmine refused the change: Text cannot be blank",
+                                         ["Text cannot be blank"])
+        if current is not None and current.text == text:
+            return WikiWrite("unchanged", current)
+        if current is not None and base_version != current.version:
+            raise WikiConflict("the page changed since it was read (HTTP 409); nothing was "
+                               "overwritten")
+        page = WikiPage(project, wiki_title(title), text, (current.version if current else 0) + 1,
+                        self.now(), comments)
+        self.wiki.setdefault((project, page.title.casefold()), []).append(page)
+        return WikiWrite("created" if current is None else "updated", page)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _build_catalog(self) -> Catalog:
+        statuses = Lookup("status", (Named(i + 1, n, is_closed=c)
+                                     for i, (n, c) in enumerate(STATUSES)))
+        priorities = Lookup("priority", (Named(i + 1, n, is_default=n == "Normal")
+                                         for i, n in enumerate(PRIORITIES)))
+        trackers = Lookup("tracker", (Named(i + 1, n) for i, n in enumerate(TRACKERS)))
+        principals = Lookup("user or group", [
+            *(Named(u.id, u.name, login=u.login) for u in self.users.values()),
+            *(Named(gid, name, is_group=True) for gid, name in self.groups.items()),
+        ])
+        return Catalog(
+            {"statuses": lambda: statuses, "priorities": lambda: priorities,
+             "trackers": lambda: trackers, "principals": lambda: principals},
+            lambda: tuple(self.fields.values()),
+        )
+
+    def _apply_fields(self, issue: Issue, update: IssueUpdate) -> tuple[Issue, list[JournalDetail]]:
+        details: list[JournalDetail] = []
+        changes: dict[str, object] = {}
+        if update.status and update.status not in self.forbidden_statuses:
+            closed = self._catalog.statuses.get(update.status).is_closed
+            changes.update(status=self._catalog.statuses.get(update.status).name, is_closed=closed)
+        if update.priority:
+            changes["priority"] = self._catalog.priorities.get(update.priority).name
+        if update.tracker:
+            changes["tracker"] = self._catalog.trackers.get(update.tracker).name
+        if update.assigned_to is not None:
+            changes["assigned_to"] = self._principal(update.assigned_to)
+        if update.due_date is not None:
+            changes["due_date"] = update.due_date
+        for name in ("status", "priority", "tracker"):
+            if name in changes and changes[name] != getattr(issue, name):
+                details.append(JournalDetail("attr", name, getattr(issue, name), str(changes[name])))
+        custom = dict(issue.custom_fields)
+        for name, value in update.custom_fields.items():
+            cf = self._catalog.custom_field(name)
+            self._check_values(cf, value)
+            if custom.get(cf.name) != value:
+                details.append(JournalDetail("cf", f"cf.{cf.name}", _str(custom.get(cf.name)),
+                                             _str(value)))
+            custom[cf.name] = value
+        return replace(issue, custom_fields=custom, **changes), details  # type: ignore[arg-type]
+
+    def _principal(self, name: str) -> Ref | None:
+        if not name:
+            return None
+        found = self._catalog.principals.get(name)
+        return Ref(found.id, found.name)
+
+    @staticmethod
+    def _check_values(cf: CustomFieldDef, value: CustomValue) -> None:
+        values = value if isinstance(value, tuple) else (value,) if value else ()
+        for v in values:
+            if cf.possible_values is not None and v not in cf.possible_values:
+                msg = f"{cf.name} is not included in the list"
+                raise RedmineValidationError(f"Redmine refused the change: {msg}", [msg])
+
+    def _journals_for(self, update: IssueUpdate, details: list[JournalDetail]) -> list[Journal]:
+        notes = update.notes or ""
+        if notes and update.private_notes and details:
+            return [self._journal(self.me, "", False, tuple(details)),
+                    self._journal(self.me, notes, True, ())]
+        if notes or details:
+            return [self._journal(self.me, notes, bool(notes) and update.private_notes,
+                                  tuple(details))]
+        return []
+
+    def _journal(self, user: User, notes: str, private: bool,
+                 details: tuple[JournalDetail, ...]) -> Journal:
+        self._journal_id += 1
+        return Journal(self._journal_id, Ref(user.id, user.name), self.now(), notes, private,
+                       details)
+
+    def _store(self, issue: Issue, journals: list[Journal]) -> Issue:
+        stored = replace(issue, updated_on=self.now(),
+                         journals=(*(issue.journals or ()), *journals))
+        self.issues[issue.id] = stored
+        return stored
+
+
+def _str(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Ref):
+        return value.name
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)

@@ -1,0 +1,512 @@
+"""The only module that talks to Redmine: python-redmine with a stricter engine, plus raw calls.
+
+python-redmine 2.5 ignores timeouts, has no retries and hides HTTP details, so requests
+go through ``_Engine`` (real connect/read timeouts, retryable statuses surfaced with
+their ``Retry-After``, 422 error lists kept verbatim). Lookups use python-redmine's
+managers; issue paging, issue reads and writes, and wiki upserts use the same engine
+directly so their exact status codes are visible.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from functools import partial
+from typing import Any
+from typing import TypeVar
+from urllib.parse import quote
+
+import requests
+from redminelib import Redmine
+from redminelib import exceptions as rexc
+from redminelib.engines.sync import SyncEngine
+
+from redmine_sync.config import Config
+from redmine_sync.config import RetryPolicy
+from redmine_sync.config import Timeouts
+from redmine_sync.errors import NotFound
+from redmine_sync.errors import RedmineAuthError
+from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineUnavailable
+from redmine_sync.errors import RedmineValidationError
+from redmine_sync.errors import WikiConflict
+from redmine_sync.model import CustomFieldDef
+from redmine_sync.model import Issue
+from redmine_sync.model import IssueUpdate
+from redmine_sync.model import Membership
+from redmine_sync.model import Project
+from redmine_sync.model import Ref
+from redmine_sync.model import Relation
+from redmine_sync.model import UpdateResult
+from redmine_sync.model import User
+from redmine_sync.model import WikiPage
+from redmine_sync.model import WikiWrite
+from redmine_sync.redmine import mapping
+from redmine_sync.redmine.catalog import Catalog
+from redmine_sync.redmine.catalog import Lookup
+from redmine_sync.redmine.catalog import Named
+from redmine_sync.redmine.verify import dropped_changes
+from redmine_sync.redmine.verify import encode_update
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PAGE = 100
+RETRYABLE = frozenset({429, 502, 503, 504})
+NOT_PROCESSED = frozenset({429, 503})  # safe to resend even a write carrying a note
+NOTE_MATCH_WINDOW = timedelta(minutes=10)
+DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_RETRIES = RetryPolicy()
+
+
+class _Busy(Exception):
+    """Redmine (or a proxy in front of it) answered 429/502/503/504."""
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _Engine(SyncEngine):
+    """python-redmine's engine with timeouts that apply and clearer answers."""
+
+    timeout: tuple[float, float] = (5.0, 30.0)
+    last_date: str | None = None
+
+    def construct_request_kwargs(
+        self, method: str, headers: Any, params: Any, data: Any
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = SyncEngine.construct_request_kwargs(method, headers, params, data)
+        kwargs["timeout"] = self.timeout
+        return kwargs
+
+    def process_response(self, response: requests.Response) -> Any:
+        if response.headers.get("Date"):
+            type(self).last_date = response.headers["Date"]
+        if response.status_code in RETRYABLE:
+            raise _Busy(response.status_code, _retry_after(response.headers.get("Retry-After")))
+        if response.status_code == 422:
+            errors = _json_errors(response)
+            text = "; ".join(errors) or "no reason given (often an unknown parent page or field)"
+            raise RedmineValidationError(f"Redmine refused the change: {text}", errors)
+        return super().process_response(response)
+
+
+class LiveRedmine:
+    """A real Redmine over REST. See ``redmine_sync.redmine.RedmineClient`` for the contract."""
+
+    @classmethod
+    def from_config(cls, config: Config, *, retries: RetryPolicy | None = None) -> LiveRedmine:
+        return cls(config.url, config.api_key, projects=config.projects,
+                   timeouts=config.timeouts, retries=retries or config.retries)
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None,
+        *,
+        projects: tuple[str, ...] = (),
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        retries: RetryPolicy = DEFAULT_RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.projects = projects
+        self.retries = retries
+        self.requests_made = 0
+        self._sleep = sleep
+        self._monotonic = monotonic
+        engine: type[_Engine] = type(
+            "_BoundEngine", (_Engine,), {"timeout": (timeouts.connect, timeouts.read)})
+        self._engine_class = engine
+        self._rm = Redmine(self.url, key=api_key or None, engine=engine, version="5.0.4",
+                           raise_attr_exception=False)
+        self._me: User | None = None
+        self._catalog: Catalog | None = None
+
+    # -- transport ---------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, params: dict[str, Any] | None = None,
+                 data: dict[str, Any] | None = None) -> Any:
+        self.requests_made += 1
+        return self._rm.engine.request(method, f"{self.url}{path}", params=params, data=data)
+
+    def _read(self, what: str, call: Callable[[], T]) -> T:
+        """Run a read with retries on network errors and busy answers, within the budget."""
+        return self._retrying(what, call, safe=lambda exc: True)
+
+    def _retrying(self, what: str, call: Callable[[], T],
+                  safe: Callable[[BaseException], bool]) -> T:
+        policy, start = self.retries, self._monotonic()
+        delay, attempt, last = policy.backoff, 0, ""
+        while True:
+            attempt += 1
+            try:
+                return _translated(call)
+            except (_Busy, requests.ConnectionError, requests.Timeout) as exc:
+                if not safe(exc):
+                    raise
+                last = _describe(exc)
+                if isinstance(exc, _Busy) and exc.retry_after is not None:
+                    wait = exc.retry_after  # the server said when; never earlier
+                else:
+                    wait = min(delay, policy.max_backoff) * random.uniform(0.8, 1.0)
+                elapsed = self._monotonic() - start
+                if attempt >= policy.attempts or elapsed + wait > policy.total_seconds:
+                    raise self._unavailable(what, attempt, elapsed, last) from None
+                log.warning("Redmine %s failed (%s); retry %d/%d in %.1fs",
+                            what, last, attempt, policy.attempts - 1, wait)
+                self._sleep(wait)
+                delay = min(delay * 2, policy.max_backoff)
+
+    def _unavailable(self, what: str, attempts: int, elapsed: float, last: str) -> RedmineError:
+        return RedmineUnavailable(
+            f"Redmine at {self.url} did not answer {what} after {attempts} attempt(s) "
+            f"in {elapsed:.0f}s (last error: {last}). Is it running and reachable? "
+            "Check with: redmine-sync doctor"
+        )
+
+    # -- who and what ------------------------------------------------------------------
+
+    def current_user(self) -> User:
+        if self._me is None:
+            data = self._read("GET /users/current.json",
+                              lambda: self._request("get", "/users/current.json"))["user"]
+            self._me = User(int(data["id"]), data.get("login", ""),
+                            f"{data.get('firstname', '')} {data.get('lastname', '')}".strip(),
+                            data.get("mail", ""), bool(data.get("admin", False)))
+        return self._me
+
+    def server_time(self) -> datetime:
+        if not self._engine_class.last_date:
+            self._read("GET /issue_statuses.json",
+                       lambda: self._request("get", "/issue_statuses.json"))
+        parsed = email.utils.parsedate_to_datetime(self._engine_class.last_date or "")
+        return parsed.astimezone(UTC)
+
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(
+                {"statuses": self._statuses, "priorities": self._priorities,
+                 "trackers": self._trackers, "principals": self._principals},
+                self._custom_fields,
+            )
+        return self._catalog
+
+    def _statuses(self) -> Lookup:
+        rows = self._read("GET /issue_statuses.json",
+                          lambda: self._request("get", "/issue_statuses.json"))["issue_statuses"]
+        return Lookup("status", (Named(r["id"], r["name"], is_closed=bool(r.get("is_closed")))
+                                 for r in rows))
+
+    def _priorities(self) -> Lookup:
+        rows = self._read("GET /enumerations/issue_priorities.json", lambda: self._request(
+            "get", "/enumerations/issue_priorities.json"))["issue_priorities"]
+        return Lookup("priority", (Named(r["id"], r["name"], is_default=bool(r.get("is_default")))
+                                   for r in rows if r.get("active", True)))
+
+    def _trackers(self) -> Lookup:
+        rows = self._read("GET /trackers.json",
+                          lambda: list(self._rm.tracker.all()))
+        return Lookup("tracker", (Named(t.id, t.name) for t in rows))
+
+    def _principals(self) -> Lookup:
+        items: dict[int, Named] = {}
+        for project in self._scope_projects():
+            for m in self.memberships(project):
+                items[m.principal.id] = Named(m.principal.id, m.principal.name, is_group=m.is_group)
+        if self.current_user().admin:
+            for u in self._read("GET /users.json", lambda: list(self._rm.user.filter(status=""))):
+                items[u.id] = Named(u.id, f"{u.firstname} {u.lastname}".strip(), login=u.login)
+        me = self.current_user()
+        items.setdefault(me.id, Named(me.id, me.name, login=me.login))
+        return Lookup("user or group", items.values(),
+                      hint="(assignees must be members of the project with an assignable role)")
+
+    def _custom_fields(self) -> tuple[CustomFieldDef, ...]:
+        try:
+            rows = self._read("GET /custom_fields.json", lambda: self._request(
+                "get", "/custom_fields.json"))["custom_fields"]
+        except RedmineAuthError:  # only admins may list them; projects show theirs
+            return self._project_custom_fields()
+        return tuple(_custom_field_def(r) for r in rows if r.get("customized_type") == "issue")
+
+    def _project_custom_fields(self) -> tuple[CustomFieldDef, ...]:
+        found: dict[int, CustomFieldDef] = {}
+        for identifier in self._scope_projects():
+            data = self._project_json(identifier)
+            for cf in data.get("issue_custom_fields", []):
+                found[cf["id"]] = CustomFieldDef(cf["id"], cf["name"])
+        return tuple(found.values())
+
+    def _scope_projects(self) -> tuple[str, ...]:
+        if self.projects:
+            return self.projects
+        rows = self._read("GET /projects.json", lambda: list(self._rm.project.all()))
+        return tuple(p.identifier for p in rows)
+
+    def _project_json(self, identifier: str) -> dict[str, Any]:
+        path = f"/projects/{quote(identifier)}.json"
+        params = {"include": "trackers,issue_custom_fields,enabled_modules"}
+        data: dict[str, Any] = self._read(
+            f"GET {path}", lambda: self._request("get", path, params=params))["project"]
+        return data
+
+    def project(self, identifier: str) -> Project:
+        data = self._project_json(identifier)
+        return Project(
+            id=int(data["id"]), identifier=data["identifier"], name=data["name"],
+            trackers=tuple(t["name"] for t in data.get("trackers", [])),
+            custom_fields=tuple(cf["name"] for cf in data.get("issue_custom_fields", [])),
+            modules=tuple(m["name"] for m in data.get("enabled_modules", [])),
+        )
+
+    def memberships(self, project: str) -> tuple[Membership, ...]:
+        rows = self._read(
+            f"GET /projects/{project}/memberships.json",
+            lambda: list(self._rm.project_membership.filter(project_id=project)))
+        out = []
+        for m in rows:
+            principal = getattr(m, "user", None) or getattr(m, "group", None)
+            if principal is None:
+                continue
+            out.append(Membership(project, Ref(principal.id, principal.name),
+                                  getattr(m, "group", None) is not None,
+                                  tuple(r.name for r in m.roles)))
+        return tuple(out)
+
+    def permissions(self, project: str) -> frozenset[str] | None:
+        """The current user's permissions in ``project``; None means admin (everything)."""
+        if self.current_user().admin:
+            return None
+        project_id = self.project(project).id
+        data = self._read("GET /users/current.json?include=memberships", lambda: self._request(
+            "get", "/users/current.json", params={"include": "memberships"}))["user"]
+        role_ids = {r["id"] for m in data.get("memberships", [])
+                    if m["project"]["id"] == project_id for r in m.get("roles", [])}
+        perms: set[str] = set()
+        for role_id in sorted(role_ids):
+            path = f"/roles/{role_id}.json"
+            role = self._read(f"GET {path}", partial(self._request, "get", path))["role"]
+            perms.update(role.get("permissions", []))
+        return frozenset(perms)
+
+    # -- issues ------------------------------------------------------------------------
+
+    def iter_issues(self, project: str | None = None,
+                    updated_since: datetime | None = None) -> Iterator[Issue]:
+        closed = frozenset(n.name for n in self.catalog().statuses.items if n.is_closed)
+        for row in self._issue_rows(project, updated_since):
+            yield mapping.issue_from_json(row, closed, None)
+
+    def _issue_rows(self, project: str | None,
+                    updated_since: datetime | None) -> Iterator[dict[str, Any]]:
+        """Keyset paging on (updated_on, id): no skips when issues change mid-scan."""
+        base: dict[str, Any] = {"status_id": "*", "sort": "updated_on,id", "limit": PAGE}
+        if project:
+            base["project_id"] = project
+        cursor = mapping.format_time(updated_since) if updated_since else None
+        offset, seen = 0, dict[int, str]()
+        while True:
+            params = dict(base, offset=offset)
+            if cursor:
+                params["updated_on"] = f">={cursor}"
+            rows: list[dict[str, Any]] = self._read(
+                "GET /issues.json", partial(self._request, "get", "/issues.json", params=params)
+            )["issues"]
+            for row in rows:
+                if seen.get(row["id"]) != row["updated_on"]:
+                    seen[row["id"]] = row["updated_on"]
+                    yield row
+            if len(rows) < PAGE:
+                return
+            last = rows[-1]["updated_on"]
+            offset, cursor = (offset + len(rows), cursor) if last == cursor else (0, last)
+
+    def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
+        includes = ["relations", "allowed_statuses", "attachments"]
+        if journals:
+            includes.append("journals")
+        path = f"/issues/{int(issue_id)}.json"
+        data = self._read(f"GET {path}", lambda: self._request(
+            "get", path, params={"include": ",".join(includes)}))["issue"]
+        catalog = self.catalog()
+        closed = frozenset(n.name for n in catalog.statuses.items if n.is_closed)
+        return mapping.issue_from_json(data, closed, catalog)
+
+    def update_issue(self, update: IssueUpdate) -> UpdateResult:
+        body = {"issue": encode_update(update, self.catalog())}
+        path = f"/issues/{update.issue_id}.json"
+        retried = self._put_issue(path, body, update)
+        after = self.get_issue(update.issue_id, journals=False)
+        return UpdateResult(after, dropped_changes(update, after, self.catalog()),
+                            note_added=bool(update.notes), retried=retried)
+
+    def _put_issue(self, path: str, body: dict[str, Any], update: IssueUpdate) -> bool:
+        """PUT once; after an answer that may hide a landed write, look before resending."""
+        attempts = 0
+
+        def send() -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and update.notes and self._note_landed(update):
+                log.info("issue #%d: the earlier attempt landed; not resending", update.issue_id)
+                return
+            self._request("put", path, data=body)
+
+        self._retrying(f"PUT {path}", send, safe=lambda exc: True)
+        return attempts > 1
+
+    def _note_landed(self, update: IssueUpdate) -> bool:
+        issue = self.get_issue(update.issue_id, journals=True)
+        since = self.server_time() - NOTE_MATCH_WINDOW
+        me = self.current_user().id
+        return any(j.user.id == me and j.notes == update.notes
+                   and j.created_on >= since
+                   for j in issue.journals or ())
+
+    # -- relations ---------------------------------------------------------------------
+
+    def relations(self, issue_id: int) -> tuple[Relation, ...]:
+        path = f"/issues/{int(issue_id)}/relations.json"
+        rows = self._read(f"GET {path}", lambda: self._request("get", path))["relations"]
+        return tuple(mapping.relation_from_json(r) for r in rows)
+
+    def add_relation(self, issue_id: int, other_id: int, relation_type: str) -> Relation:
+        for existing in self.relations(issue_id):
+            if _same_relation(existing, issue_id, other_id, relation_type):
+                return existing
+        path = f"/issues/{int(issue_id)}/relations.json"
+        body = {"relation": {"issue_to_id": int(other_id), "relation_type": relation_type}}
+        data = self._retrying(f"POST {path}", lambda: self._request("post", path, data=body),
+                              safe=_not_processed)
+        return mapping.relation_from_json(data["relation"])
+
+    # -- wiki --------------------------------------------------------------------------
+
+    def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
+        path = _wiki_path(project, title)
+        try:
+            data = self._read(f"GET {path}", lambda: self._request("get", path))
+        except NotFound:
+            return None
+        return mapping.wiki_from_json(project, data["wiki_page"])
+
+    def put_wiki_page(self, project: str, title: str, text: str, *, base_version: int | None,
+                      comments: str = "") -> WikiWrite:
+        current = self.get_wiki_page(project, title)
+        if base_version is None and current is not None:
+            raise WikiConflict(f"wiki page {current.title} already exists (version "
+                               f"{current.version}); read it and pass its version to update it")
+        if base_version is not None and current is None:
+            raise WikiConflict(f"wiki page {title} was deleted since version {base_version}")
+        page: dict[str, Any] = {"text": text, "comments": comments}
+        if base_version is not None:
+            page["version"] = base_version
+        path = _wiki_path(project, title)
+        self._retrying(f"PUT {path}", lambda: self._request("put", path, data={"wiki_page": page}),
+                       safe=_not_processed)
+        after = self.get_wiki_page(project, title)
+        if after is None:
+            raise RedmineError(f"wiki page {title} is missing right after writing it")
+        if current is None:
+            return WikiWrite("created", after)
+        return WikiWrite("unchanged" if after.version == current.version else "updated", after)
+
+
+def _translated(call: Callable[[], T]) -> T:
+    """Run ``call``; turn python-redmine's exceptions into the tool's own."""
+    try:
+        return call()
+    except rexc.AuthError:
+        raise RedmineAuthError("Redmine refused the API key (HTTP 401)") from None
+    except rexc.ForbiddenError:
+        raise RedmineAuthError(
+            "Redmine answered 403 Forbidden: the REST API is disabled "
+            "(Administration > Settings > API) or this user lacks the permission") from None
+    except rexc.ResourceNotFoundError:
+        raise NotFound("not found (HTTP 404), or not visible to this API key") from None
+    except rexc.ConflictError:
+        raise WikiConflict("the page changed since it was read (HTTP 409); nothing was "
+                           "overwritten") from None
+    except rexc.JSONDecodeError:
+        raise RedmineError("the answer was not JSON: is the URL really a Redmine?") from None
+    except rexc.HTTPProtocolError:
+        raise RedmineError("Redmine redirected between http and https: fix the URL") from None
+    except rexc.ServerError:
+        raise RedmineError("Redmine had an internal error (HTTP 500); see its production.log") \
+            from None
+    except rexc.UnknownError as exc:
+        raise RedmineError(f"unexpected answer from Redmine (HTTP {exc.status_code})") from None
+    except rexc.BaseRedmineError as exc:
+        raise RedmineError(f"Redmine client error: {exc}") from None
+
+
+def _not_processed(exc: BaseException) -> bool:
+    """A write may be resent only when the server surely did not process it."""
+    if isinstance(exc, _Busy):
+        return exc.status in NOT_PROCESSED
+    return isinstance(exc, requests.ConnectTimeout)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, _Busy):
+        return str(exc)
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    return "connection failed"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _json_errors(response: requests.Response) -> list[str]:
+    try:
+        errors = response.json().get("errors", [])
+    except ValueError:
+        return []
+    return [": ".join(map(str, e)) if isinstance(e, list) else str(e) for e in errors]
+
+
+def _custom_field_def(row: dict[str, Any]) -> CustomFieldDef:
+    values = row.get("possible_values")
+    return CustomFieldDef(
+        id=int(row["id"]), name=row["name"], format=row.get("field_format", ""),
+        multiple=bool(row.get("multiple", False)),
+        possible_values=tuple(v["value"] for v in values) if values is not None else None,
+        trackers=tuple(t["name"] for t in row.get("trackers", [])),
+        is_filter=bool(row.get("is_filter", False)),
+    )
+
+
+def _same_relation(rel: Relation, issue_id: int, other_id: int, relation_type: str) -> bool:
+    forward = (rel.issue_id, rel.issue_to_id, rel.type) == (issue_id, other_id, relation_type)
+    reverse_types = {"duplicated": "duplicates", "blocked": "blocks", "follows": "precedes",
+                     "copied_from": "copied_to"}
+    normal = reverse_types.get(relation_type)
+    backward = normal is not None and (rel.issue_id, rel.issue_to_id, rel.type) == (
+        other_id, issue_id, normal)
+    return forward or backward
+
+
+def _wiki_path(project: str, title: str) -> str:
+    return f"/projects/{quote(project)}/wiki/{quote(mapping.wiki_title(title))}.json"

@@ -1,0 +1,121 @@
+"""YAML text -> (data, locator): duplicate keys rejected, every node's line and column kept.
+
+Used by the config loader and the rule loader so that errors can say
+``file:line:col: path: message``. Parsing never raises anything but ``UserError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from redmine_sync.errors import Problem
+from redmine_sync.errors import UserError
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Located:
+    """Parsed YAML plus where each key and value came from."""
+
+    file: str
+    data: Any
+    marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: PathKey, value: bool = False) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the key (or ``value``) at ``path``, else of a parent."""
+        if value and path in self.value_marks:
+            return self.value_marks[path]
+        while path:
+            if path in self.marks:
+                return self.marks[path]
+            path = path[:-1]
+        return self.marks.get((), (None, None))
+
+    def problem(self, path: PathKey, message: str, hint: str = "", value: bool = False) -> Problem:
+        line, col = self.where(path, value)
+        return Problem(self.file, line, col, dotted(path), message, hint)
+
+
+def dotted(path: PathKey) -> str:
+    """``("fields", "labels")`` -> ``fields.labels``; list indexes as ``[0]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_text(text: str, file: str) -> Located:
+    """Parse one YAML document; raise ``UserError`` listing every structural problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise UserError(f"{file}: not valid YAML", [Problem(file, None, None, "", str(exc))]) from None
+    if root is None:
+        return Located(file, None, {(): (1, 1)})
+    marks: dict[PathKey, tuple[int, int]] = {}
+    values: dict[PathKey, tuple[int, int]] = {}
+    problems = list(_duplicate_keys(root, (), file, marks, values))
+    if problems:
+        raise UserError(f"{file}: duplicate keys", problems)
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise UserError(f"{file}: not valid YAML", [Problem(file, None, None, "", str(exc))]) from None
+    return Located(file, data, marks, values)
+
+
+def load_file(path: Path) -> Located:
+    """Read and parse ``path``; unreadable or non-UTF-8 files are a ``UserError`` too."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem(str(path), None, None, "", f"not UTF-8 text (byte {exc.start})")
+        raise UserError(f"{path}: not a text file", [problem]) from None
+    return load_text(text, str(path))
+
+
+def _yaml_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    return Problem(file, line, col, "", " ".join(filter(None, [exc.context, exc.problem])))
+
+
+def _duplicate_keys(
+    node: yaml.Node, path: PathKey, file: str, marks: dict[PathKey, tuple[int, int]],
+    values: dict[PathKey, tuple[int, int]],
+) -> Iterator[Problem]:
+    values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    marks.setdefault(path, values[path])
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                yield Problem(
+                    file, line, key_node.start_mark.column + 1, dotted((*path, key)),
+                    f"duplicate key (first defined on line {seen[key]})",
+                    "remove one of them",
+                )
+                continue
+            seen[key] = line
+            marks[(*path, key)] = (line, key_node.start_mark.column + 1)
+            yield from _duplicate_keys(value_node, (*path, key), file, marks, values)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*path, index), file, marks, values)
