@@ -96,6 +96,40 @@ def show_config(ctx: click.Context) -> None:
         click.echo(f"field {concept + ':':<21} {name}")
 
 
+@cli.command()
+@click.option("-p", "--project", metavar="ID", help="Only this project (default: those in the "
+              "config, else all visible).")
+@click.option("--since", metavar="TIME", help="Only issues updated at or after this UTC time, "
+              "e.g. 2026-11-20T08:00:00Z.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.pass_context
+def issues(ctx: click.Context, project: str | None, since: str | None, fmt: str) -> None:
+    """List the issues the tool reads from Redmine (open and closed), oldest change first.
+
+    Read-only: shows what rules will see, with names as in the Redmine UI.
+    """
+    from redmine_sync.listing import list_issues
+    from redmine_sync.redmine.live import LiveRedmine
+
+    config = _config(ctx)
+    projects = (project,) if project else config.projects or (None,)
+    client = LiveRedmine.from_config(config)
+    for line in list_issues(client, projects, _parse_since(since), config.fields, fmt):
+        click.echo(line)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time like 2026-11-20T08:00:00Z",
+                                 param_hint="--since") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _placeholder(name: str, summary: str, planned: str) -> click.Command:
     @click.command(name, context_settings={**CONTEXT, "ignore_unknown_options": True},
                    help=f"{summary}\n\nNOT YET AVAILABLE: {planned}. Exits with status 1.",

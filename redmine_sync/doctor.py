@@ -147,7 +147,7 @@ def _field_checks(config: Config, client: RedmineClient, now: datetime) -> Itera
 
 def _field_in_projects(config: Config, client: RedmineClient, concept: str, name: str,
                        status: str) -> Iterator[Check]:
-    off = [p for p in config.projects if name not in _project_fields(client, p)]
+    off = [p for p in config.projects if name not in _project_fields(client, p, default=(name,))]
     if off:
         yield Check(status, "custom field", f"{name!r} ({concept}) not enabled in: "
                     f"{', '.join(off)}", "tick it in each project's Settings > Information > "
@@ -156,11 +156,13 @@ def _field_in_projects(config: Config, client: RedmineClient, concept: str, name
         yield Check(OK, "custom field", f"{name!r} ({concept})")
 
 
-def _project_fields(client: RedmineClient, identifier: str) -> tuple[str, ...]:
+def _project_fields(client: RedmineClient, identifier: str,
+                    default: tuple[str, ...]) -> tuple[str, ...]:
+    """Fields enabled in a project; ``default`` for a project already reported as missing."""
     try:
         return client.project(identifier).custom_fields
     except RedmineError:
-        return ()
+        return default
 
 
 def _permission_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

@@ -116,7 +116,9 @@ class FakeRedmine:
             author=Ref(author.id, author.name), created_on=stamp, updated_on=stamp,
             journals=(),
         )
-        issue = replace(issue, **fields)  # type: ignore[arg-type]
+        custom = {cf.name: () if cf.multiple else None for cf in self.fields.values()}
+        custom.update(fields.pop("custom_fields", None) or {})  # type: ignore[call-overload]
+        issue = replace(issue, custom_fields=custom, **fields)  # type: ignore[arg-type]
         self.issues[issue.id] = issue
         return issue
 
@@ -162,12 +164,14 @@ class FakeRedmine:
     def iter_issues(self, project: str | None = None,
                     updated_since: datetime | None = None) -> Iterator[Issue]:
         self.requests_made += 1
-        floor = updated_since.replace(microsecond=0) if updated_since else None
+        # Redmine's "updated_on>=T" is "updated_on > T - 1s" at second granularity
+        floor = updated_since.replace(microsecond=0) - timedelta(seconds=1) if updated_since \
+            else None
         rows = sorted(self.issues.values(), key=lambda i: (i.updated_on, i.id))
         for issue in rows:
             if project and issue.project.name != project:
                 continue
-            if floor and issue.updated_on < floor:
+            if floor and issue.updated_on <= floor:
                 continue
             yield replace(issue, journals=None, allowed_statuses=None)
 
@@ -176,10 +180,8 @@ class FakeRedmine:
         if issue_id not in self.issues:
             raise NotFound(f"issue #{issue_id} not found (HTTP 404)")
         issue = self.issues[issue_id]
-        allowed = tuple(n for n in self._catalog.statuses.names()
-                        if n not in self.forbidden_statuses)
         return replace(issue, journals=issue.journals if journals else None,
-                       allowed_statuses=allowed)
+                       allowed_statuses=self._allowed_statuses(issue))
 
     def update_issue(self, update: IssueUpdate) -> UpdateResult:
         self.get_issue(update.issue_id)
@@ -260,7 +262,7 @@ class FakeRedmine:
     def _apply_fields(self, issue: Issue, update: IssueUpdate) -> tuple[Issue, list[JournalDetail]]:
         details: list[JournalDetail] = []
         changes: dict[str, object] = {}
-        if update.status and update.status not in self.forbidden_statuses:
+        if update.status and update.status in self._allowed_statuses(issue):
             closed = self._catalog.statuses.get(update.status).is_closed
             changes.update(status=self._catalog.statuses.get(update.status).name, is_closed=closed)
         if update.priority:
@@ -283,6 +285,13 @@ class FakeRedmine:
                                              _str(value)))
             custom[cf.name] = value
         return replace(issue, custom_fields=custom, **changes), details  # type: ignore[arg-type]
+
+    def _allowed_statuses(self, issue: Issue) -> tuple[str, ...]:
+        """Like Redmine: the workflow's statuses, minus closed ones while an open issue blocks."""
+        blocked = any(r.type == "blocks" and r.issue_to_id == issue.id
+                      and not self.issues[r.issue_id].is_closed for r in self.relations_.values())
+        return tuple(s.name for s in self._catalog.statuses.items
+                     if s.name not in self.forbidden_statuses and not (blocked and s.is_closed))
 
     def _principal(self, name: str) -> Ref | None:
         if not name:

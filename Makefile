@@ -1,0 +1,56 @@
+# redmine-sync: `make demo` and `make test` set everything up themselves on a fresh Debian 12.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+CONFIG := config.example.yaml
+
+.DEFAULT_GOAL := help
+.PHONY: help install redmine redmine-down redmine-reset demo test unit integration lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml scripts/ensure-python
+	scripts/ensure-python $(PYTHON)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the tool with test and lint tools
+
+redmine:  ## install (first time) and start the local Redmine 5.0 on 127.0.0.1:3101
+	scripts/redmine-local up
+
+redmine-down:  ## stop the local Redmine
+	scripts/redmine-local down
+
+redmine-reset:  ## put the local Redmine back to its clean baseline
+	scripts/redmine-local reset
+
+demo: install redmine  ## local Redmine + demo data from the playbook + doctor + what the tool sees
+	@eval "$$(scripts/redmine-local env)" && \
+	  $(BIN)/python scripts/seed-demo && \
+	  echo && echo "== redmine-sync doctor" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) doctor && \
+	  echo && echo "== redmine-sync issues (what the tool reads from Redmine)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) issues --project demo && \
+	  echo && echo "Open $$REDMINE_URL/projects/demo/issues in a browser;" \
+	    "log in as admin / redmine-sync-admin (staff users: password redmine-sync-demo)."
+
+lint: install  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+unit: install  ## fast tests only (no Redmine needed)
+	$(BIN)/pytest -m "not integration"
+
+integration: install redmine  ## tests against the real local Redmine only
+	$(BIN)/pytest -m integration
+
+test: install redmine lint  ## everything: lint, unit and integration tests (never skipped)
+	$(BIN)/pytest
+
+clean:  ## remove the virtualenv and caches (the local Redmine stays; see redmine-down)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

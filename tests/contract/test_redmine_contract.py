@@ -1,0 +1,192 @@
+"""One suite, two backends: FakeRedmine and the real Redmine 5.0 behave the same to the tool."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from redmine_sync.errors import RedmineValidationError
+from redmine_sync.errors import WikiConflict
+from redmine_sync.model import IssueUpdate
+from redmine_sync.redmine.catalog import UnknownName
+from tests.contract.conftest import GROUP
+from tests.contract.conftest import STAFF
+from tests.contract.conftest import FakeHarness
+from tests.contract.conftest import LiveHarness
+
+Harness = FakeHarness | LiveHarness
+
+
+def unique(text: str) -> str:
+    return f"{text} {uuid.uuid4().hex[:6]}"
+
+
+def test_key_belongs_to_the_bot_user(harness: Harness) -> None:
+    me = harness.client.current_user()
+    assert me.login == harness.bot_login
+    assert not me.admin
+
+
+def test_issue_reads_carry_names_not_ids(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("首页需要更美观"), customer="华信银行")
+    issue = harness.client.get_issue(issue_id)
+    assert issue.subject.startswith("首页需要更美观")
+    assert issue.priority == "Normal" and issue.status == "New" and not issue.is_closed
+    assert issue.cf("Customer") == "华信银行"
+    assert issue.cf("Labels") == ()
+    assert issue.project.name
+    assert issue.created_on.tzinfo is not None
+    assert "In Progress" in (issue.allowed_statuses or ())
+
+
+def test_listing_includes_closed_issues_in_updated_order(harness: Harness) -> None:
+    first = harness.create_issue(unique("open one"))
+    second = harness.create_issue(unique("closed one"))
+    harness.close(second)
+    since = harness.client.get_issue(first).updated_on
+    listed = list(harness.client.iter_issues(project=harness.project, updated_since=since))
+    ids = [i.id for i in listed]
+    assert first in ids and second in ids
+    assert ids.index(first) < ids.index(second)
+    assert len(ids) == len(set(ids))
+    assert next(i for i in listed if i.id == second).is_closed
+    keys = [(i.updated_on, i.id) for i in listed]
+    assert keys == sorted(keys)
+
+
+def test_updated_since_is_inclusive_to_the_second_and_leaves_out_older(harness: Harness) -> None:
+    old = harness.create_issue(unique("old"))
+    newer = harness.create_issue(unique("newer"))
+    harness.human_comment(newer, "bump")
+    cutoff = harness.client.get_issue(newer).updated_on
+    listed = list(harness.client.iter_issues(project=harness.project, updated_since=cutoff))
+    assert newer in [i.id for i in listed]
+    # Redmine's ">=" means "> cutoff - 1s": never anything older than that
+    assert all(i.updated_on >= cutoff - timedelta(seconds=1) for i in listed)
+    later = list(harness.client.iter_issues(project=harness.project,
+                                            updated_since=cutoff + timedelta(hours=1)))
+    assert old not in [i.id for i in later] and newer not in [i.id for i in later]
+
+
+def test_one_update_sets_fields_labels_and_a_private_note(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("needs triage"))
+    result = harness.client.update_issue(IssueUpdate(
+        issue_id, priority="High", status="In Progress",
+        custom_fields={"Labels": ("ui", "needs-info")}, notes="Triaged by rule x",
+        private_notes=True))
+    assert result.ok, result.dropped
+    issue = harness.client.get_issue(issue_id)
+    assert issue.priority == "High" and issue.status == "In Progress"
+    assert set(issue.cf("Labels") or ()) == {"ui", "needs-info"}
+    notes = [j for j in issue.journals or () if j.notes == "Triaged by rule x"]
+    assert len(notes) == 1 and notes[0].private
+    changes = {d.field: (d.old, d.new) for j in issue.journals or () for d in j.details}
+    assert changes["status"] == ("New", "In Progress")
+    assert changes["priority"] == ("Normal", "High")
+
+
+def test_journals_are_sorted_by_id(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("chatty"))
+    for text in ("one", "two", "three"):
+        harness.human_comment(issue_id, text)
+    journals = harness.client.get_issue(issue_id).journals or ()
+    assert [j.notes for j in journals] == ["one", "two", "three"]
+    assert [j.id for j in journals] == sorted(j.id for j in journals)
+    assert journals[0].user.name
+
+
+def test_public_note_is_public(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("ask customer"))
+    harness.client.update_issue(IssueUpdate(issue_id, notes="Please describe the scenario",
+                                            private_notes=False))
+    journal = (harness.client.get_issue(issue_id).journals or ())[-1]
+    assert journal.notes == "Please describe the scenario" and not journal.private
+
+
+def test_status_redmine_silently_ignores_is_reported_as_dropped(harness: Harness) -> None:
+    blocker = harness.create_issue(unique("blocker"))
+    blocked = harness.create_issue(unique("blocked"))
+    harness.block(blocker, blocked)
+    result = harness.client.update_issue(IssueUpdate(blocked, status="Closed", priority="High"))
+    assert [d.field for d in result.dropped] == ["status"]
+    assert result.dropped[0].actual == "New"
+    assert result.issue.priority == "High"
+
+
+def test_value_outside_the_list_is_refused_with_redmines_reason(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("bad label"))
+    with pytest.raises(RedmineValidationError, match="Labels is not included in the list"):
+        harness.client.update_issue(IssueUpdate(issue_id, custom_fields={
+            "Labels": ("no-such-label",)}))
+
+
+def test_unknown_names_are_refused_before_writing(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("typo"))
+    before = harness.client.get_issue(issue_id).updated_on
+    with pytest.raises(UnknownName, match="did you mean 'High'"):
+        harness.client.update_issue(IssueUpdate(issue_id, priority="Hihg"))
+    assert harness.client.get_issue(issue_id).updated_on == before
+
+
+def test_assign_to_user_and_group_and_back(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("route me"))
+    assert harness.client.update_issue(IssueUpdate(issue_id, assigned_to=STAFF)).ok
+    assert harness.client.get_issue(issue_id).assigned_to is not None
+    assert harness.client.update_issue(IssueUpdate(issue_id, assigned_to=GROUP)).ok
+    assignee = harness.client.get_issue(issue_id).assigned_to
+    assert assignee is not None and assignee.name == GROUP
+    assert harness.client.update_issue(IssueUpdate(issue_id, assigned_to="")).ok
+    assert harness.client.get_issue(issue_id).assigned_to is None
+
+
+def test_duplicate_relation_is_created_once(harness: Harness) -> None:
+    original = harness.create_issue(unique("make home page prettier"))
+    copy = harness.create_issue(unique("首页更美观"))
+    rel = harness.client.add_relation(copy, original, "duplicates")
+    again = harness.client.add_relation(copy, original, "duplicates")
+    assert rel == again
+    assert (rel.issue_id, rel.issue_to_id, rel.type) == (copy, original, "duplicates")
+    assert [r.id for r in harness.client.relations(original)] == [rel.id]
+
+
+def test_wiki_create_update_conflict_and_unchanged(harness: Harness) -> None:
+    title = f"Report {uuid.uuid4().hex[:6]}"
+    client = harness.client
+    assert client.get_wiki_page(harness.project, title) is None
+    created = client.put_wiki_page(harness.project, title, "# v1\n周报", base_version=None)
+    assert created.outcome == "created" and created.page.version == 1
+    assert created.page.title == title.replace(" ", "_")
+    with pytest.raises(WikiConflict):
+        client.put_wiki_page(harness.project, title, "again", base_version=None)
+    updated = client.put_wiki_page(harness.project, title, "# v2", base_version=1)
+    assert updated.outcome == "updated" and updated.page.version == 2
+    with pytest.raises(WikiConflict):
+        client.put_wiki_page(harness.project, title, "# v3 from a stale read", base_version=1)
+    same = client.put_wiki_page(harness.project, title, "# v2", base_version=2)
+    assert same.outcome == "unchanged" and same.page.version == 2
+    page = client.get_wiki_page(harness.project, title)
+    assert page is not None and page.text.strip() == "# v2" and page.version == 2
+
+
+def test_catalog_knows_the_instance(harness: Harness) -> None:
+    catalog = harness.client.catalog()
+    assert {"New", "Closed", "Rejected"} <= set(catalog.statuses.names())
+    assert catalog.statuses.get("Closed").is_closed
+    assert catalog.priorities.names()[:2] == ("Low", "Normal")
+    assert "Bug" in catalog.trackers
+    assert {"Labels", "Customer"} <= set(catalog.custom_fields())
+
+
+def test_project_and_permissions(harness: Harness) -> None:
+    project = harness.client.project(harness.project)
+    assert "wiki" in project.modules and "Labels" in project.custom_fields
+    perms = harness.client.permissions(harness.project)
+    assert perms is not None and {"edit_issues", "add_issue_notes"} <= perms
+
+
+def test_server_time_is_close_to_issue_stamps(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("clock"))
+    stamp = harness.client.get_issue(issue_id).updated_on
+    assert abs(harness.client.server_time() - stamp) < timedelta(minutes=5)

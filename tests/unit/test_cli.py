@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from redmine_sync.cli import cli
+from redmine_sync.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDERS = ("validate", "plan", "explain", "apply", "daemon", "history", "undo", "sla",
+                "report")
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in cli.commands:
+        assert name in result.output
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_and_is_in_the_readme(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Usage: cli " in result.output or "Usage:" in result.output
+    assert f"redmine-sync {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", PLACEHOLDERS)
+def test_placeholders_say_so_and_fail(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([name]) == 1
+    assert "not available yet" in capsys.readouterr().err
+    help_text = CliRunner().invoke(cli, [name, "--help"]).output
+    assert "NOT YET AVAILABLE" in help_text
+
+
+def test_config_errors_exit_1_without_traceback(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text("redmine:\n  urll: http://x\n")
+    assert main(["--config", str(bad), "config"]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:2:3: redmine.urll: unknown key (did you mean 'url'?)" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_command_and_option_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frobnicate"]) == 1
+    assert "No such command" in capsys.readouterr().err
+    assert main(["issues", "--since", "yesterday"]) == 1
+    assert "--since" in capsys.readouterr().err
+
+
+def test_config_command_never_prints_the_key(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REDMINE_API_KEY", "supersecretkey123")
+    assert main(["--config", str(ROOT / "config.example.yaml"), "config"]) == 0
+    out = capsys.readouterr().out
+    assert "supersecretkey123" not in out
+    assert "api key:         set (from environment (REDMINE_API_KEY))" in out
+
+
+def test_unreachable_redmine_is_exit_4_with_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("redmine:\n  url: http://127.0.0.1:9\n  retries: {attempts: 2, backoff: 0.01}\n")
+    monkeypatch.setenv("REDMINE_API_KEY", "k")
+    monkeypatch.delenv("REDMINE_URL", raising=False)
+    code = main(["--config", str(config), "issues"])
+    err = capsys.readouterr().err
+    assert code == 4
+    assert "did not answer GET /issue_statuses.json after 2 attempt(s)" in err
+    assert "redmine-sync doctor" in err and "Traceback" not in err
+
+
+def test_version() -> None:
+    assert CliRunner().invoke(cli, ["--version"]).output.startswith("redmine-sync, version ")

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from redmine_sync.config import Config
+from redmine_sync.config import FieldMap
+from redmine_sync.config import Secret
+from redmine_sync.doctor import FAIL
+from redmine_sync.doctor import OK
+from redmine_sync.doctor import WARN
+from redmine_sync.doctor import Check
+from redmine_sync.doctor import run_checks
+from redmine_sync.model import User
+from redmine_sync.redmine.fake import FakeRedmine
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def config(**overrides: object) -> Config:
+    base = {"api_key": Secret("k"), "key_source": "test", "projects": ("demo",),
+            "fields": FieldMap(tier="Tier", urgency="Urgency")}
+    base.update(overrides)
+    return Config(**base)  # type: ignore[arg-type]
+
+
+def checks(cfg: Config, fake: FakeRedmine, now: datetime = NOW) -> list[Check]:
+    return list(run_checks(cfg, fake, now))
+
+
+def by_status(result: list[Check], status: str) -> list[str]:
+    return [f"{c.name}: {c.detail}" for c in result if c.status == status]
+
+
+def test_healthy_setup_has_no_failures() -> None:
+    result = checks(config(), FakeRedmine())
+    assert not by_status(result, FAIL)
+    names = {c.name for c in result}
+    assert {"config", "reachable", "REST API", "API key", "projects", "custom field",
+            "permissions", "clock"} <= names
+
+
+def test_missing_key_stops_before_any_request() -> None:
+    fake = FakeRedmine()
+    result = checks(config(api_key=None), fake)
+    assert [c.status for c in result] == [FAIL]
+    assert "REDMINE_API_KEY" in result[0].fix
+    assert fake.requests_made == 0
+
+
+def test_missing_required_field_fails_with_a_fix() -> None:
+    result = checks(config(fields=FieldMap(labels="Tags")), FakeRedmine())
+    failed = [c for c in result if c.status == FAIL]
+    assert len(failed) == 1 and "'Tags' (labels) does not exist" in failed[0].detail
+    assert "Administration > Custom fields" in failed[0].fix
+
+
+def test_optional_field_missing_is_a_warning() -> None:
+    result = checks(config(), FakeRedmine())
+    assert any("'Channel' (channel) does not exist" in w for w in by_status(result, WARN))
+
+
+def test_missing_permissions_are_named() -> None:
+    fake = FakeRedmine()
+    fake.granted -= {"edit_wiki_pages", "manage_issue_relations"}
+    failed = by_status(checks(config(), fake), FAIL)
+    assert failed == ["permissions: demo: missing Manage issue relations, Edit wiki pages"]
+
+
+def test_admin_key_is_a_warning() -> None:
+    fake = FakeRedmine(me=User(1, "admin", "Redmine Admin", admin=True))
+    warnings = by_status(checks(config(), fake), WARN)
+    assert any("ADMINISTRATOR" in w for w in warnings)
+
+
+def test_unknown_project_fails() -> None:
+    failed = by_status(checks(config(projects=("demo", "nope")), FakeRedmine()), FAIL)
+    assert failed == ["projects: nope: not found or not visible to this key"]
+
+
+def test_clock_skew_is_reported() -> None:
+    fake = FakeRedmine(clock=lambda: NOW)
+    result = checks(config(), fake, now=NOW + timedelta(minutes=10))
+    assert any(c.name == "clock" and c.status == WARN for c in result)
+    assert any(c.name == "clock" and c.status == OK for c in checks(config(), fake, now=NOW))
