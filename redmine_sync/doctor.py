@@ -183,7 +183,13 @@ def _permission_checks(config: Config, client: RedmineClient, now: datetime) -> 
 
 
 def _clock_check(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
-    skew = (client.server_time() - now).total_seconds()
+    server_now = client.server_time()
+    if server_now is None:
+        yield Check(WARN, "clock", "not measured: the server sends no Date header",
+                    "serve Redmine through a web server that sends Date (Apache, nginx), and "
+                    "run NTP on both machines; SLA times use Redmine's timestamps")
+        return
+    skew = (server_now - now).total_seconds()
     detail = f"server clock differs by {skew:+.0f}s"
     if abs(skew) > MAX_SKEW_SECONDS:
         yield Check(WARN, "clock", detail, "run NTP (timedatectl set-ntp true) on both machines; "

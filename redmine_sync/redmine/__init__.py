@@ -69,8 +69,8 @@ class RedmineClient(Protocol):
     ) -> WikiWrite:
         """Create (base_version None) or update a page; raise WikiConflict, never overwrite."""
 
-    def server_time(self) -> datetime:
-        """Redmine's clock, from its last answer's Date header."""
+    def server_time(self) -> datetime | None:
+        """Redmine's clock from its answers' Date header; None when it sends none."""
 
 
 __all__ = ["Catalog", "RedmineClient"]

@@ -34,10 +34,13 @@ class Named:
 class Lookup:
     """One kind of named object: ``id(name)`` and ``name(id)``; names match case-insensitively."""
 
-    def __init__(self, kind: str, items: Iterable[Named], hint: str = "") -> None:
+    def __init__(self, kind: str, items: Iterable[Named], hint: str = "",
+                 more: Callable[[], Iterable[Named]] | None = None) -> None:
+        """``more`` supplies extra names (e.g. logins that cost a request each) on a miss."""
         self.kind = kind
         self.items = tuple(items)
         self._hint = hint
+        self._more = more
         self._by_name: dict[str, Named] = {}
         for item in self.items:
             for key in (item.name, item.login):
@@ -47,6 +50,13 @@ class Lookup:
 
     def get(self, name: str) -> Named:
         found = self._by_name.get(name.casefold())
+        if found is None and self._more is not None:
+            more, self._more = self._more, None
+            for item in more():
+                for key in (item.name, item.login):
+                    if key:
+                        self._by_name.setdefault(key.casefold(), item)
+            found = self._by_name.get(name.casefold())
         if found is None:
             names = tuple(sorted(i.name for i in self.items))
             hint = did_you_mean(name, names) if names else f"this Redmine has no {self.kind}"

@@ -137,7 +137,7 @@ class FakeRedmine:
         self.requests_made += 1
         return self.me
 
-    def server_time(self) -> datetime:
+    def server_time(self) -> datetime | None:
         return self._now() + timedelta(seconds=self._tick)
 
     def catalog(self) -> Catalog:

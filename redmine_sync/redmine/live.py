@@ -185,11 +185,17 @@ class LiveRedmine:
                             data.get("mail", ""), bool(data.get("admin", False)))
         return self._me
 
-    def server_time(self) -> datetime:
+    def server_time(self) -> datetime | None:
+        """Redmine's clock from the Date header, or None when the server sends none (thin)."""
         if not self._engine_class.last_date:
             self._read("GET /issue_statuses.json",
                        lambda: self._request("get", "/issue_statuses.json"))
-        parsed = email.utils.parsedate_to_datetime(self._engine_class.last_date or "")
+        if not self._engine_class.last_date:
+            return None
+        try:
+            parsed = email.utils.parsedate_to_datetime(self._engine_class.last_date)
+        except (TypeError, ValueError):
+            return None
         return parsed.astimezone(UTC)
 
     def catalog(self) -> Catalog:
@@ -228,8 +234,20 @@ class LiveRedmine:
                 items[u.id] = Named(u.id, f"{u.firstname} {u.lastname}".strip(), login=u.login)
         me = self.current_user()
         items.setdefault(me.id, Named(me.id, me.name, login=me.login))
+        users = [i for i in items.values() if not i.is_group and not i.login]
         return Lookup("user or group", items.values(),
-                      hint="(assignees must be members of the project with an assignable role)")
+                      hint="(assignees must be members of the project with an assignable role)",
+                      more=partial(self._logins, users))
+
+    def _logins(self, users: list[Named]) -> Iterator[Named]:
+        """Members' logins: memberships show display names only; one read per user."""
+        for user in users:
+            path = f"/users/{user.id}.json"
+            try:
+                data = self._read(f"GET {path}", partial(self._request, "get", path))["user"]
+            except NotFound:
+                continue
+            yield Named(user.id, user.name, login=data.get("login", ""))
 
     def _custom_fields(self) -> tuple[CustomFieldDef, ...]:
         try:
@@ -242,10 +260,24 @@ class LiveRedmine:
     def _project_custom_fields(self) -> tuple[CustomFieldDef, ...]:
         found: dict[int, CustomFieldDef] = {}
         for identifier in self._scope_projects():
-            data = self._project_json(identifier)
-            for cf in data.get("issue_custom_fields", []):
-                found[cf["id"]] = CustomFieldDef(cf["id"], cf["name"])
+            for field_id, name in self._project_field_refs(identifier):
+                found[field_id] = CustomFieldDef(field_id, name)
         return tuple(found.values())
+
+    def _project_field_refs(self, identifier: str) -> list[tuple[int, str]]:
+        """Fields of a project as a non-admin can see them.
+
+        The project's ``issue_custom_fields`` lists only fields ticked for it, not those
+        "for all projects"; an issue of the project shows those too, so one is sampled.
+        """
+        refs = [(cf["id"], cf["name"]) for cf in
+                self._project_json(identifier).get("issue_custom_fields", [])]
+        params = {"project_id": identifier, "status_id": "*", "limit": 1}
+        rows = self._read("GET /issues.json", partial(
+            self._request, "get", "/issues.json", params=params))["issues"]
+        for row in rows:
+            refs += [(cf["id"], cf["name"]) for cf in row.get("custom_fields", [])]
+        return refs
 
     def _scope_projects(self) -> tuple[str, ...]:
         if self.projects:
@@ -265,7 +297,7 @@ class LiveRedmine:
         return Project(
             id=int(data["id"]), identifier=data["identifier"], name=data["name"],
             trackers=tuple(t["name"] for t in data.get("trackers", [])),
-            custom_fields=tuple(cf["name"] for cf in data.get("issue_custom_fields", [])),
+            custom_fields=tuple(dict.fromkeys(n for _, n in self._project_field_refs(identifier))),
             modules=tuple(m["name"] for m in data.get("enabled_modules", [])),
         )
 
@@ -367,7 +399,7 @@ class LiveRedmine:
 
     def _note_landed(self, update: IssueUpdate) -> bool:
         issue = self.get_issue(update.issue_id, journals=True)
-        since = self.server_time() - NOTE_MATCH_WINDOW
+        since = (self.server_time() or datetime.now(UTC)) - NOTE_MATCH_WINDOW
         me = self.current_user().id
         return any(j.user.id == me and j.notes == update.notes
                    and j.created_on >= since

@@ -88,7 +88,8 @@ class LiveHarness:
         self.send("POST", "/projects.json", {"project": {
             "name": f"Contract {self.project}", "identifier": self.project, "is_public": False,
             "enabled_module_names": ["issue_tracking", "wiki"],
-            "tracker_ids": [t["id"] for t in self.get("/trackers.json")["trackers"]]}})
+            "tracker_ids": [t["id"] for t in self.get("/trackers.json")["trackers"]],
+            "issue_custom_field_ids": sorted(self._fields.values())}})
         roles = {r["name"]: r["id"] for r in self.get("/roles.json")["roles"]}
         users = {u["login"]: u["id"] for u in self.get("/users.json", limit=100)["users"]}
         groups = {g["name"]: g["id"] for g in self.get("/groups.json")["groups"]}

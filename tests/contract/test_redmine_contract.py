@@ -189,4 +189,8 @@ def test_project_and_permissions(harness: Harness) -> None:
 def test_server_time_is_close_to_issue_stamps(harness: Harness) -> None:
     issue_id = harness.create_issue(unique("clock"))
     stamp = harness.client.get_issue(issue_id).updated_on
-    assert abs(harness.client.server_time() - stamp) < timedelta(minutes=5)
+    server_now = harness.client.server_time()
+    if harness.kind == "live" and server_now is None:
+        # thin (the local server) sends no Date header: the tool must say so, not guess
+        return
+    assert server_now is not None and abs(server_now - stamp) < timedelta(minutes=5)
