@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
 from collections.abc import Iterator
 from datetime import datetime
@@ -30,8 +31,8 @@ def list_issues(client: RedmineClient, projects: Iterable[str | None],
 def issue_row(issue: Issue, fields: FieldMap) -> str:
     labels = ",".join(issue.cf(fields.labels) or ())
     customer = str(issue.cf(fields.customer) or "-")
-    return (f"{issue.id:>6}  {_cut(issue.status, 14):<14} {_cut(issue.priority, 9):<9} "
-            f"{_cut(customer, 18):<18} {_cut(labels or '-', 24):<24} {issue.subject}")
+    return (f"{issue.id:>6}  {_cut(issue.status, 14)} {_cut(issue.priority, 9)} "
+            f"{_cut(customer, 18)} {_cut(labels or '-', 24)} {issue.subject}")
 
 
 def issue_json(issue: Issue, fields: FieldMap) -> str:
@@ -46,4 +47,21 @@ def issue_json(issue: Issue, fields: FieldMap) -> str:
 
 
 def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` cut and padded to ``width`` terminal columns (CJK characters take two)."""
+    full = _display_width(text)
+    if full <= width:
+        return text + " " * (width - full)
+    out, used = "", 0
+    for char in text:
+        if used + _columns(char) > width - 1:
+            break
+        out, used = out + char, used + _columns(char)
+    return out + "…" + " " * (width - used - 1)
+
+
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _display_width(text: str) -> int:
+    return sum(_columns(c) for c in text)
