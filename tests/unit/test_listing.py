@@ -12,7 +12,7 @@ from redmine_sync.redmine.fake import FakeRedmine
 def test_columns_are_padded_by_display_width() -> None:
     assert _cut("华信银行", 10) == "华信银行  "
     assert _cut("Northwind Logistics", 10) == "Northwind…"
-    assert _cut("华信银行股份有限公司", 10) == "华信银行…"
+    assert _cut("华信银行股份有限公司", 10) == "华信银行… "
     assert len(_cut("abc", 6)) == 6
 
 
