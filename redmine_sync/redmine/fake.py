@@ -39,6 +39,7 @@ from redmine_sync.redmine.catalog import Catalog
 from redmine_sync.redmine.catalog import Lookup
 from redmine_sync.redmine.catalog import Named
 from redmine_sync.redmine.mapping import wiki_title
+from redmine_sync.redmine.verify import check_wiki_base
 from redmine_sync.redmine.verify import dropped_changes
 from redmine_sync.redmine.verify import encode_update
 
@@ -223,11 +224,7 @@ class FakeRedmine:
     def put_wiki_page(self, project: str, title: str, text: str, *, base_version: int | None,
                       comments: str = "") -> WikiWrite:
         current = self.get_wiki_page(project, title)
-        if base_version is None and current is not None:
-            raise WikiConflict(f"wiki page {current.title} already exists (version "
-                               f"{current.version}); read it and pass its version to update it")
-        if base_version is not None and current is None:
-            raise WikiConflict(f"wiki page {title} was deleted since version {base_version}")
+        check_wiki_base(current, title, base_version)
         if not text.strip():
             raise RedmineValidationError("Redmine refused the change: Text cannot be blank",
                                          ["Text cannot be blank"])

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from redmine_sync.errors import WikiConflict
 from redmine_sync.model import CustomValue
 from redmine_sync.model import DroppedChange
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
+from redmine_sync.model import WikiPage
 from redmine_sync.redmine.catalog import Catalog
 
 DROPPED_REASON = (
@@ -91,3 +93,12 @@ def _cf_value(value: CustomValue) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return "" if value is None else value
+
+
+def check_wiki_base(current: WikiPage | None, title: str, base_version: int | None) -> None:
+    """Refuse a wiki write that would overwrite a page the caller has not read."""
+    if base_version is None and current is not None:
+        raise WikiConflict(f"wiki page {current.title} already exists (version "
+                           f"{current.version}); read it and pass its version to update it")
+    if base_version is not None and current is None:
+        raise WikiConflict(f"wiki page {title} was deleted since version {base_version}")
