@@ -10,6 +10,7 @@ import logging
 import sys
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -97,6 +98,123 @@ def show_config(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--online", is_flag=True, help="Also check every status, priority, tracker, "
+              "custom field, allowed value, user and group name against Redmine.")
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...], online: bool) -> None:
+    """Check rule files (default: the rules directory of the config).
+
+    Reports every problem at once as file:line:col: path: message, with "did you mean"
+    hints; exit 1 when there is any. Without --online nothing is sent to Redmine.
+    """
+    from redmine_sync.rules import load_rules
+    from redmine_sync.rules.ruleset import rule_paths
+
+    config = _config(ctx)
+    targets = list(paths) or [config.rules_dir]
+    ruleset = load_rules(targets)
+    if online:
+        _validate_online(config, ruleset)
+    files = len(rule_paths(targets))
+    click.echo(f"{files} file(s), {len(ruleset.rules())} rule(s), "
+               f"{len(ruleset.customers.customers)} customer(s): OK"
+               + (" (names checked against Redmine)" if online else ""))
+
+
+def _validate_online(config: Any, ruleset: Any) -> None:
+    from redmine_sync.errors import UserError
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.rules.online import check_names
+
+    client = LiveRedmine.from_config(config)
+    problems = check_names(ruleset, client.catalog(), config.fields)
+    if problems:
+        raise UserError(f"{len(problems)} name(s) unknown to {config.url}", problems)
+
+
+@cli.command()
+@click.option("-p", "--project", metavar="ID", help="Only this project.")
+@click.option("-i", "--issue", "issue_id", type=int, metavar="N", help="Only this issue.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people; json (documented in docs/rules.md) "
+              "for tools.")
+@click.pass_context
+def plan(ctx: click.Context, project: str | None, issue_id: int | None, fmt: str) -> None:
+    """Show what the rules would change. Never writes to Redmine.
+
+    Pulls the issues in scope, evaluates triage -> tiering -> priority -> routing, and
+    prints each change old -> new with the rule that causes it and why, then totals.
+    """
+    import json
+
+    from redmine_sync.plan import render_text
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.sync import plan_run
+
+    config = _config(ctx)
+    client = LiveRedmine.from_config(config)
+    result = plan_run(client, config, datetime.now(UTC), project=project, issue_id=issue_id)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(result))
+
+
+@cli.command()
+@click.argument("issue_id", type=int, metavar="ISSUE")
+@click.pass_context
+def explain(ctx: click.Context, issue_id: int) -> None:
+    """Show every rule considered for one issue, each condition with its actual value,
+    and the resulting changes. Never writes."""
+    from redmine_sync.explain import render_explain
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.rules import evaluate_issue
+    from redmine_sync.sync import explain_run
+
+    config = _config(ctx)
+    client = LiveRedmine.from_config(config)
+    ruleset, issue, world = explain_run(client, config, datetime.now(UTC), issue_id)
+    state, traces = evaluate_issue(ruleset, issue, world, trace=True)
+    for line in render_explain(state, traces):
+        click.echo(line)
+
+
+@cli.command("rules")
+def rules_vocabulary() -> None:
+    """List the rule language: file kinds, fields, operators and actions, with examples."""
+    from redmine_sync.explain import render_vocabulary
+
+    for line in render_vocabulary():
+        click.echo(line)
+
+
+@cli.command("test-rules")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def test_rules(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Run rule fixtures (issues + expected outcome; default: <rules dir>/tests).
+
+    Prints one line per case and exits 1 if any case fails, so it fits in CI.
+    """
+    from redmine_sync.errors import UserError
+    from redmine_sync.rules import load_rules
+    from redmine_sync.rules.fixtures import run_fixtures
+
+    config = _config(ctx)
+    ruleset = load_rules([config.rules_dir])
+    results = run_fixtures(ruleset, list(paths) or [config.rules_dir / "tests"], config.fields)
+    for result in results:
+        click.echo(f"{'PASS' if result.ok else 'FAIL'}  {Path(result.file).name}: {result.name}")
+        for failure in result.failures:
+            click.echo(f"      {failure}")
+    failed = sum(not r.ok for r in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise UserError(f"{failed} rule fixture(s) failed")
+
+
+@cli.command()
 @click.option("-p", "--project", metavar="ID", help="Only this project (default: those in the "
               "config, else all visible).")
 @click.option("--since", metavar="TIME", help="Only issues updated at or after this UTC time, "
@@ -142,11 +260,6 @@ def _placeholder(name: str, summary: str, planned: str) -> click.Command:
 
 
 for _name, _summary, _planned in (
-    ("validate", "Check rule files for errors without touching Redmine.",
-     "it comes with the rule language"),
-    ("plan", "Show what the rules would change. Never writes.", "it comes with the rule language"),
-    ("explain", "Show every rule and condition evaluated for one issue.",
-     "it comes with the rule language"),
     ("apply", "Write the planned changes to Redmine.", "it comes with safe write-back"),
     ("daemon", "Plan and apply in a loop.", "it comes with safe write-back"),
     ("history", "Show past runs and their changes.", "it comes with the state store"),

@@ -40,6 +40,12 @@ class RedmineClient(Protocol):
     def memberships(self, project: str) -> tuple[Membership, ...]:
         """Users and groups of a project with their roles."""
 
+    def group_members(self, group: str) -> tuple[str, ...]:
+        """Display names of a group's users (for round-robin and least-loaded routing)."""
+
+    def user(self, user_id: int) -> User:
+        """One user; ``mail`` is empty when Redmine hides it from this key."""
+
     def permissions(self, project: str) -> frozenset[str] | None:
         """The current user's permissions in a project; None for an administrator."""
 

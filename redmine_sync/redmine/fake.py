@@ -77,6 +77,7 @@ class FakeRedmine:
         me: User | None = None,
         users: Iterable[User] = (),
         groups: Mapping[int, str] | None = None,
+        group_members: Mapping[str, tuple[str, ...]] | None = None,
         custom_fields: Iterable[CustomFieldDef] | None = None,
         projects: Iterable[str] = ("demo",),
         forbidden_statuses: Iterable[str] = (),
@@ -86,6 +87,7 @@ class FakeRedmine:
         self.me = me or User(2, "redmine-sync", "redmine-sync bot")
         self.users = {u.id: u for u in (self.me, *users)}
         self.groups = dict(groups or {})
+        self.members = dict(group_members or {})
         self.fields = {cf.name: cf for cf in (custom_fields or default_custom_fields())}
         self.projects = {p: Project(i + 1, p, p.title(), TRACKERS, tuple(self.fields), (
             "issue_tracking", "wiki")) for i, p in enumerate(projects)}
@@ -157,6 +159,15 @@ class FakeRedmine:
         teams = [Membership(project, Ref(gid, name), True, ("Developer",))
                  for gid, name in self.groups.items()]
         return tuple(people + teams)
+
+    def group_members(self, group: str) -> tuple[str, ...]:
+        self._catalog.principals.get(group)
+        return self.members.get(group, ())
+
+    def user(self, user_id: int) -> User:
+        if user_id not in self.users:
+            raise NotFound(f"user #{user_id} not found (HTTP 404)")
+        return self.users[user_id]
 
     def permissions(self, project: str) -> frozenset[str] | None:
         self.project(project)

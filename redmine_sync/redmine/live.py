@@ -316,6 +316,20 @@ class LiveRedmine:
                                   tuple(r.name for r in m.roles)))
         return tuple(out)
 
+    def group_members(self, group: str) -> tuple[str, ...]:
+        found = self.catalog().principals.get(group)
+        path = f"/groups/{found.id}.json"
+        data = self._read(f"GET {path}", partial(self._request, "get", path,
+                                                 params={"include": "users"}))["group"]
+        return tuple(u["name"] for u in data.get("users", []))
+
+    def user(self, user_id: int) -> User:
+        path = f"/users/{int(user_id)}.json"
+        data = self._read(f"GET {path}", partial(self._request, "get", path))["user"]
+        return User(int(data["id"]), data.get("login", ""),
+                    f"{data.get('firstname', '')} {data.get('lastname', '')}".strip(),
+                    data.get("mail", ""), bool(data.get("admin", False)))
+
     def permissions(self, project: str) -> frozenset[str] | None:
         """The current user's permissions in ``project``; None means admin (everything)."""
         if self.current_user().admin:

@@ -1,0 +1,61 @@
+"""Text for ``redmine-sync explain`` and ``redmine-sync rules``. Pure rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from redmine_sync.plan import show
+from redmine_sync.rules.actions import actions
+from redmine_sync.rules.conditions import FIELDS
+from redmine_sync.rules.conditions import OPERATORS
+from redmine_sync.rules.engine import RuleTrace
+from redmine_sync.rules.ruleset import KINDS
+from redmine_sync.rules.state import IssueState
+
+
+def render_explain(state: IssueState, traces: list[RuleTrace]) -> Iterator[str]:
+    issue, analysis = state.issue, state.analysis
+    yield f"#{issue.id} {issue.subject}"
+    yield (f"  customer: {state.customer.name if state.customer else '(unknown)'}"
+           + (f" (value {state.customer.value:g}, fit {state.customer.fit:g})"
+              if state.customer else ""))
+    candidates = ", ".join(f"#{i} {s:.2f}" for i, s in analysis.duplicate_candidates) or "none"
+    yield f"  duplicate candidates: {candidates}"
+    yield (f"  vagueness: score {analysis.vague_score}"
+           f"{' (vague)' if analysis.is_vague else ''}"
+           + (f"; missing: {'; '.join(analysis.vague_missing)}" if analysis.vague_missing
+              else ""))
+    current = ""
+    for trace in traces:
+        if trace.rule.file != current:
+            current = trace.rule.file
+            yield f"\n{current} ({trace.rule.stage})"
+        if not trace.considered:
+            yield f"  - {trace.rule.name}: not considered (file condition false, or an " \
+                  "earlier rule matched)"
+            continue
+        verdict = f"MATCHED, {trace.changes} change(s)" if trace.matched else "no match"
+        yield f"  - {trace.rule.name}: {verdict}"
+        yield from (f"      {line}" for line in trace.lines)
+    yield "\nresult:"
+    if not state.changes and not state.notes:
+        yield "  no changes"
+    for change in state.changes:
+        yield f"  {change.field:<14} {show(change.old)} -> {show(change.new)}   ({change.rule})"
+    for note in state.notes:
+        yield f"  {'public' if note.public else 'private'} note ({note.rule}):"
+        yield from (f"    | {line}" for line in note.text.rstrip().splitlines())
+
+
+def render_vocabulary() -> Iterator[str]:
+    yield "File kinds: " + ", ".join(KINDS)
+    yield "\nFields (in conditions):"
+    for name, spec in FIELDS.items():
+        yield f"  {name:<26} {spec.doc}\n  {'':<26} e.g. {spec.example}"
+    yield f"  {'cf.<Custom field>':<26} any custom field by name\n  {'':<26} e.g. cf.Channel: survey"
+    yield "\nOperators:"
+    for name, (_, doc, example) in OPERATORS.items():
+        yield f"  {name:<13} {doc}\n  {'':<13} e.g. {example}"
+    yield "\nActions (in then:):"
+    for name, action in actions().items():
+        yield f"  {name:<15} {action.doc}\n  {'':<15} e.g. {action.example}"

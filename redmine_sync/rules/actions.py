@@ -1,0 +1,230 @@
+"""Actions: what a matching rule does. One registry, each entry with its doc and an example.
+
+Every action compiles (at load time) into a pure function ``(state, world, ctx) -> state``
+that records ``Change``s and ``Note``s on the issue state; nothing is written here.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redmine_sync.plan import Change
+from redmine_sync.plan import Note
+from redmine_sync.rules.source import Where
+from redmine_sync.rules.state import IssueState
+from redmine_sync.rules.state import World
+from redmine_sync.schema import did_you_mean
+
+
+@dataclass(frozen=True)
+class Fired:
+    """The rule being applied: its id and the reason text, for changes and templates."""
+
+    rule: str
+    reason: str
+
+
+ActionFn = Callable[[IssueState, World, Fired], IssueState]
+SETTABLE = ("status", "priority", "tracker", "tier", "assigned_to")
+TEMPLATE_KEYS = ("rule", "reason", "id", "subject", "author", "customer", "tier", "priority",
+                 "status", "missing", "duplicate_of", "candidates", "account_manager")
+RELATION_TYPES = ("duplicates", "relates")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    build: Callable[[Any, Where], ActionFn | None]
+    doc: str
+    example: str
+
+
+def _change(state: IssueState, field: str, new: object, fired: Fired) -> IssueState:
+    return state.apply(Change(field, None, new, fired.rule, fired.reason))
+
+
+def _str_list(params: Any, where: Where) -> tuple[str, ...] | None:
+    if isinstance(params, str):
+        params = [params]
+    if not isinstance(params, list) or not all(isinstance(p, str) and p for p in params):
+        where.error("expected a list of label names, e.g. [needs-info]")
+        return None
+    return tuple(params)
+
+
+def _build_add_labels(params: Any, where: Where) -> ActionFn | None:
+    labels = _str_list(params, where)
+    if labels is None:
+        return None
+    where.names("label", *labels)
+    return lambda s, w, f: _change(s, "labels", tuple(sorted(s.labels() | set(labels))), f)
+
+
+def _build_remove_labels(params: Any, where: Where) -> ActionFn | None:
+    labels = _str_list(params, where)
+    if labels is None:
+        return None
+    return lambda s, w, f: _change(s, "labels", tuple(sorted(s.labels() - set(labels))), f)
+
+
+def _build_set(params: Any, where: Where) -> ActionFn | None:
+    if not isinstance(params, dict) or not params:
+        where.error("set takes a mapping of field: value, e.g. {status: Feedback}")
+        return None
+    ok = True
+    for key, value in params.items():
+        if str(key) not in SETTABLE and not str(key).startswith("cf."):
+            where.at(str(key)).error(f"cannot set '{key}'", did_you_mean(str(key), SETTABLE)
+                                     + " (or cf.<Custom field name>)", value=False)
+            ok = False
+        elif not isinstance(value, (str, int, float, list)) or isinstance(value, bool):
+            where.at(str(key)).error("expected a name, a number or a list")
+            ok = False
+    if not ok:
+        return None
+    items = {str(k): tuple(v) if isinstance(v, list) else str(v) for k, v in params.items()}
+    for key, value in items.items():
+        kind = "custom field value " + key[3:] if key.startswith("cf.") else key
+        where.at(key).names(kind, *(value if isinstance(value, tuple) else (value,)))
+        if key.startswith("cf."):
+            where.at(key).names("custom field", key[3:])
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        for key, value in items.items():
+            state = _change(state, key, value, fired)
+        return state
+    return run
+
+
+def _build_set_tier(params: Any, where: Where) -> ActionFn | None:
+    if params not in ("from_customer", {"from": "customer"}):
+        where.error("set_tier takes 'from_customer' (the tier of the customers file)")
+        return None
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        tier = world.customers.tier_of(state.customer)
+        if tier is None:
+            return state
+        customer = state.customer
+        reason = (f"{customer.name}: value {customer.value:g}, fit {customer.fit:g} -> "
+                  f"{tier.name}" if customer else tier.name)
+        state = _change(state, "tier", tier.name, Fired(fired.rule, reason))
+        if tier.label:
+            others = {t.label for t in world.customers.tiers if t.label} - {tier.label}
+            labels = (state.labels() - others) | {tier.label}
+            state = _change(state, "labels", tuple(sorted(labels)), Fired(fired.rule, reason))
+        return state
+    return run
+
+
+def _build_note(params: Any, where: Where) -> ActionFn | None:
+    if isinstance(params, str):
+        params = {"text": params}
+    if not isinstance(params, dict) or not isinstance(params.get("text"), str):
+        where.error("note takes a text, or {text: ..., public: true}")
+        return None
+    for key in params:
+        if key not in ("text", "public"):
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), ("text", "public")),
+                                     value=False)
+    text, public = params["text"], bool(params.get("public", False))
+    if not _template_ok(text, where.at("text")):
+        return None
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        return state.add_note(Note(render(text, state, fired), public, fired.rule))
+    return run
+
+
+def _build_link_duplicate(params: Any, where: Where) -> ActionFn | None:
+    kind = "duplicates" if params in (True, None) else params
+    if kind not in RELATION_TYPES:
+        where.error("link_duplicate takes a relation type", did_you_mean(str(kind),
+                    RELATION_TYPES))
+        return None
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        target = state.analysis.duplicate_of
+        return state if target is None else _change(state, "relation", f"{kind} #{target}", fired)
+    return run
+
+
+def _template_ok(text: str, where: Where) -> bool:
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        where.error(f"broken template: {exc}", "write {{ and }} for literal braces")
+        return False
+    unknown = [n for n in names if n not in TEMPLATE_KEYS]
+    for name in unknown:
+        where.error(f"unknown placeholder {{{name}}}", did_you_mean(name, TEMPLATE_KEYS))
+    return not unknown
+
+
+def render(text: str, state: IssueState, fired: Fired) -> str:
+    """Fill a note template; every placeholder was checked at load time."""
+    analysis, customer = state.analysis, state.customer
+    candidates = ", ".join(f"#{i} ({score:.0%})" for i, score in analysis.duplicate_candidates)
+    return text.format(
+        rule=fired.rule, reason=fired.reason, id=state.issue.id, subject=state.issue.subject,
+        author=state.issue.author.name, customer=customer.name if customer else "",
+        tier=state.get("tier") or "", priority=state.get("priority"), status=state.get("status"),
+        missing="\n".join(f"- {m}" for m in analysis.vague_missing),
+        duplicate_of=f"#{analysis.duplicate_of}" if analysis.duplicate_of else "",
+        candidates=candidates,
+        account_manager=customer.account_manager if customer and customer.account_manager
+        else "",
+    )
+
+
+def _registry() -> dict[str, ActionSpec]:
+    from redmine_sync.rules.assign import build_assign
+    from redmine_sync.rules.prioritize import build_prioritize
+
+    return {
+        "add_labels": ActionSpec(_build_add_labels, "add labels (the whole set is written)",
+                                 "add_labels: [needs-info]"),
+        "remove_labels": ActionSpec(_build_remove_labels, "remove labels",
+                                    "remove_labels: [duplicate-candidate]"),
+        "set": ActionSpec(_build_set, "set status, priority, tracker, tier, assigned_to or "
+                          "cf.<Custom field>", "set: {status: Feedback}"),
+        "set_tier": ActionSpec(_build_set_tier, "set the tier (and its label) from the "
+                               "customers file's scores and thresholds",
+                               "set_tier: from_customer"),
+        "prioritize": ActionSpec(build_prioritize, "priority from the value x cost quadrant "
+                                 "plus the urgency class, with the score in the reason",
+                                 "prioritize: {quadrants: ..., urgency: ..., priorities: ...}"),
+        "assign": ActionSpec(build_assign, "assign to a user or group, round-robin or "
+                             "least-loaded over a group, or the customer's account manager",
+                             "assign: {least_loaded: Support}"),
+        "link_duplicate": ActionSpec(_build_link_duplicate, "link to the closest older issue "
+                                     "(duplicate_of) as duplicates", "link_duplicate: duplicates"),
+        "note": ActionSpec(_build_note, "add a note (private unless public: true); placeholders: "
+                           + ", ".join("{" + k + "}" for k in TEMPLATE_KEYS),
+                           "note: {text: 'Please describe: {missing}', public: true}"),
+    }
+
+
+ACTIONS: dict[str, ActionSpec] = {}
+
+
+def actions() -> dict[str, ActionSpec]:
+    if not ACTIONS:
+        ACTIONS.update(_registry())
+    return ACTIONS
+
+
+def compile_action(data: Any, where: Where) -> ActionFn | None:
+    if not isinstance(data, dict) or len(data) != 1:
+        where.error("an action is a mapping with one key, e.g. {add_labels: [ui]}",
+                    "expected one of: " + ", ".join(actions()))
+        return None
+    name, params = next(iter(data.items()))
+    spec = actions().get(str(name))
+    if spec is None:
+        where.at(str(name)).error(f"unknown action '{name}'",
+                                  did_you_mean(str(name), tuple(actions())), value=False)
+        return None
+    return spec.build(params, where.at(str(name)))

@@ -1,0 +1,304 @@
+"""Conditions: the field table, the operator table, and ``all``/``any``/``not`` blocks.
+
+A condition is written in YAML in one of three forms::
+
+    - priority: High                          # shorthand: field equals value
+    - age_days: {gt: 3}                       # shorthand with an operator
+    - {field: text, op: mentions, value: ["源代码", "source code"]}
+
+and compiled at load time (regexes compiled, fields and operators checked), so a broken
+rule fails in ``validate``, never during a run. Evaluation is pure: (state, world) -> Result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from functools import partial
+from typing import Any
+
+from redmine_sync.rules.state import IssueState
+from redmine_sync.rules.state import World
+
+Getter = Callable[[IssueState, World], object]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    getter: Getter
+    doc: str
+    example: str
+
+
+def _age(s: IssueState, w: World, unit: float) -> float:
+    return round((w.now - s.issue.created_on).total_seconds() / unit, 2)
+
+
+def _text(s: IssueState) -> str:
+    return f"{s.issue.subject}\n{s.issue.description}"
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "id": FieldSpec(lambda s, w: s.issue.id, "issue number", "id: {gt: 1000}"),
+    "subject": FieldSpec(lambda s, w: s.issue.subject, "subject line", "subject: {regex: '^\\\\[API\\\\]'}"),
+    "description": FieldSpec(lambda s, w: s.issue.description, "description text",
+                             "description: empty"),
+    "text": FieldSpec(lambda s, w: _text(s), "subject and description together",
+                      "text: {mentions: [首页, home page]}"),
+    "project": FieldSpec(lambda s, w: s.issue.project.name, "project name", "project: Demo"),
+    "tracker": FieldSpec(lambda s, w: s.get("tracker"), "tracker name", "tracker: Bug"),
+    "status": FieldSpec(lambda s, w: s.get("status"), "status name", "status: New"),
+    "is_closed": FieldSpec(lambda s, w: s.get("status") in w.closed_statuses,
+                           "whether the status is a closed one", "is_closed: false"),
+    "priority": FieldSpec(lambda s, w: s.get("priority"), "priority name",
+                          "priority: {in: [Urgent, Immediate]}"),
+    "author": FieldSpec(lambda s, w: s.issue.author.name, "author's display name",
+                        "author: {ne: redmine-sync bot}"),
+    "assigned_to": FieldSpec(lambda s, w: s.get("assigned_to"), "assignee's name, or none",
+                             "assigned_to: empty"),
+    "category": FieldSpec(lambda s, w: s.issue.category, "category name", "category: present"),
+    "labels": FieldSpec(lambda s, w: s.get("labels"), "labels (a list)",
+                        "labels: {contains: needs-info}"),
+    "tier": FieldSpec(lambda s, w: s.get("tier"), "customer tier (set by the tiering stage)",
+                      "tier: strategic"),
+    "customer": FieldSpec(lambda s, w: s.customer.name if s.customer else None,
+                          "the customer from the customers file, or none", "customer: present"),
+    "customer.value": FieldSpec(lambda s, w: s.customer.value if s.customer else None,
+                                "customer's value-contribution score", "customer.value: {ge: 60}"),
+    "customer.fit": FieldSpec(lambda s, w: s.customer.fit if s.customer else None,
+                              "customer's strategic-fit score", "customer.fit: {lt: 60}"),
+    "customer.account_manager": FieldSpec(
+        lambda s, w: s.customer.account_manager if s.customer else None,
+        "customer's dedicated account manager", "customer.account_manager: present"),
+    "value": FieldSpec(lambda s, w: s.get(f"cf.{w.fields.value}"),
+                       "business value (field mapped by fields.value)", "value: high"),
+    "cost": FieldSpec(lambda s, w: s.get(f"cf.{w.fields.cost}"), "cost (fields.cost)",
+                      "cost: low"),
+    "urgency": FieldSpec(lambda s, w: s.get(f"cf.{w.fields.urgency}"),
+                         "urgency class (fields.urgency)", "urgency: urgent"),
+    "requirement_type": FieldSpec(lambda s, w: s.get(f"cf.{w.fields.requirement_type}"),
+                                  "requirement type (fields.requirement_type)",
+                                  "requirement_type: functional"),
+    "channel": FieldSpec(lambda s, w: s.get(f"cf.{w.fields.channel}"), "intake channel",
+                         "channel: support-ticket"),
+    "age_hours": FieldSpec(lambda s, w: _age(s, w, 3600), "hours since creation",
+                           "age_hours: {ge: 24}"),
+    "age_days": FieldSpec(lambda s, w: _age(s, w, 86400), "days since creation",
+                          "age_days: {gt: 30}"),
+    "idle_days": FieldSpec(lambda s, w: round((w.now - s.issue.updated_on).total_seconds()
+                                              / 86400, 2), "days since the last update",
+                           "idle_days: {gt: 14}"),
+    "description_length": FieldSpec(lambda s, w: len(s.issue.description.strip()),
+                                    "characters in the description", "description_length: "
+                                    "{lt: 30}"),
+    "has_attachments": FieldSpec(lambda s, w: s.issue.attachments > 0,
+                                 "whether files are attached", "has_attachments: true"),
+    "duplicate_score": FieldSpec(lambda s, w: s.analysis.duplicate_score,
+                                 "similarity (0-1) to the closest older open issue",
+                                 "duplicate_score: {ge: 0.85}"),
+    "duplicate_of": FieldSpec(lambda s, w: s.analysis.duplicate_of,
+                              "number of the closest older open issue, or none",
+                              "duplicate_of: present"),
+    "is_vague": FieldSpec(lambda s, w: s.analysis.is_vague,
+                          "the vagueness rubric says more detail is needed", "is_vague: true"),
+    "vague_score": FieldSpec(lambda s, w: s.analysis.vague_score, "vagueness rubric score",
+                             "vague_score: {ge: 3}"),
+}
+
+
+def _custom(key: str, state: IssueState, world: World) -> object:
+    return state.get(key)
+
+
+def field_spec(name: str) -> FieldSpec | None:
+    """Known field, or ``cf.<Custom field name>`` for any custom field."""
+    if name in FIELDS:
+        return FIELDS[name]
+    if name.startswith("cf.") and len(name) > 3:
+        return FieldSpec(partial(_custom, name), "a custom field by name", "cf.Channel: survey")
+    return None
+
+
+# -- operators ---------------------------------------------------------------------------
+
+def _fold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _eq(actual: object, expected: object) -> bool:
+    if isinstance(actual, (tuple, list)) and isinstance(expected, (tuple, list)):
+        return sorted(map(_fold, actual)) == sorted(map(_fold, expected))  # type: ignore[type-var]
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return actual is expected or actual == expected
+    return _fold(actual) == _fold(expected)
+
+
+def _in(actual: object, expected: object) -> bool:
+    return any(_eq(actual, e) for e in expected)  # type: ignore[attr-defined]
+
+
+def _compare(op: Callable[[Any, Any], bool]) -> Callable[[object, object], bool]:
+    def compare(actual: object, expected: object) -> bool:
+        if actual is None:
+            return False
+        try:
+            return bool(op(actual, expected))
+        except TypeError:
+            return False
+    return compare
+
+
+def _contains(actual: object, expected: object) -> bool:
+    if isinstance(actual, (tuple, list, set, frozenset)):
+        return any(_eq(a, expected) for a in actual)
+    return isinstance(actual, str) and str(expected).casefold() in actual.casefold()
+
+
+OPERATORS: dict[str, tuple[Callable[[object, object], bool], str, str]] = {
+    "eq": (_eq, "equals (text compared ignoring case; lists as sets)", "status: {eq: New}"),
+    "ne": (lambda a, e: not _eq(a, e), "does not equal", "tracker: {ne: Bug}"),
+    "in": (_in, "equals one of a list", "priority: {in: [Urgent, Immediate]}"),
+    "not-in": (lambda a, e: not _in(a, e), "equals none of a list",
+               "status: {not-in: [Closed, Rejected]}"),
+    "lt": (_compare(lambda a, e: a < e), "less than", "age_days: {lt: 7}"),
+    "le": (_compare(lambda a, e: a <= e), "less than or equal", "customer.fit: {le: 40}"),
+    "gt": (_compare(lambda a, e: a > e), "greater than", "idle_days: {gt: 14}"),
+    "ge": (_compare(lambda a, e: a >= e), "greater than or equal", "duplicate_score: {ge: 0.5}"),
+    "contains": (_contains, "a list has the item, or a text has the substring (ignoring case)",
+                 "labels: {contains: needs-info}"),
+    "contains-any": (lambda a, e: any(_contains(a, x) for x in e),  # type: ignore[attr-defined]
+                     "a list has any of the items, or a text any of the substrings",
+                     "labels: {contains-any: [rejected, deferred]}"),
+    "regex": (lambda a, e: False, "the text matches a regular expression (ignoring case)",
+              "subject: {regex: '(crash|崩溃)'}"),
+    "mentions": (lambda a, e: False, ("the text contains any of the keywords (Chinese or "
+                                      "English, ignoring case); a list, or @name of a keyword "
+                                      "list"),
+                 "text: {mentions: '@strategy-conflict'}"),
+    "empty": (lambda a, e: a in (None, "", (), []), "has no value", "assigned_to: empty"),
+    "present": (lambda a, e: a not in (None, "", (), []), "has a value", "customer: present"),
+}
+NO_VALUE = frozenset({"empty", "present"})
+LIST_VALUE = frozenset({"in", "not-in", "contains-any"})
+
+
+# -- compiled conditions -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    trace: tuple[str, ...]       # one line per condition, indented by depth (for explain)
+    because: tuple[str, ...]     # the true leaves, for the reason text
+
+
+class Condition:
+    def holds(self, state: IssueState, world: World) -> bool:
+        """The fast path: just the answer."""
+        raise NotImplementedError
+
+    def explain(self, state: IssueState, world: World, depth: int = 0) -> Result:
+        """The answer with every sub-condition's value, for reasons and ``explain``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Leaf(Condition):
+    field: str
+    op: str
+    value: object
+    getter: Getter
+    pattern: re.Pattern[str] | None = None
+    keywords: tuple[str, ...] | None = None
+
+    def holds(self, state: IssueState, world: World) -> bool:
+        return self._check(self.getter(state, world), world)[0]
+
+    def explain(self, state: IssueState, world: World, depth: int = 0) -> Result:
+        actual = self.getter(state, world)
+        ok, shown = self._check(actual, world)
+        text = self.describe()
+        line = f"{'  ' * depth}{'true ' if ok else 'false'}  {text}   (actual: {_show(actual)})"
+        return Result(ok, (line,), (shown or text,) if ok else ())
+
+    def _check(self, actual: object, world: World) -> tuple[bool, str]:
+        if self.op == "regex":
+            found = self.pattern.search(str(actual or "")) if self.pattern else None
+            return bool(found), f"{self.field} matches {found.group(0)!r}" if found else ""
+        if self.op == "mentions":
+            words = self.keywords or world.keyword_lists.get(str(self.value).lstrip("@"), ())
+            hits = keyword_pattern(tuple(words)).findall(str(actual or ""))
+            unique = list(dict.fromkeys(h.casefold() for h in hits))
+            return bool(hits), f"{self.field} mentions {', '.join(repr(h) for h in unique[:3])}"
+        return OPERATORS[self.op][0](actual, self.value), ""
+
+    def describe(self) -> str:
+        if self.op in NO_VALUE:
+            return f"{self.field} is {self.op}"
+        return f"{self.field} {self.op} {_show(self.value)}"
+
+
+@dataclass(frozen=True)
+class Block(Condition):
+    kind: str  # all | any | not
+    items: tuple[Condition, ...]
+
+    def holds(self, state: IssueState, world: World) -> bool:
+        if self.kind == "all":
+            return all(c.holds(state, world) for c in self.items)
+        if self.kind == "any":
+            return any(c.holds(state, world) for c in self.items)
+        return not self.items[0].holds(state, world)
+
+    def explain(self, state: IssueState, world: World, depth: int = 0) -> Result:
+        results = [c.explain(state, world, depth + 1) for c in self.items]
+        if self.kind == "all":
+            ok = all(r.ok for r in results)
+        elif self.kind == "any":
+            ok = any(r.ok for r in results)
+        else:
+            ok = not results[0].ok
+        head = f"{'  ' * depth}{'true ' if ok else 'false'}  {self.kind}:"
+        trace = (head, *[line for r in results for line in r.trace])
+        because = tuple(b for r in results if r.ok for b in r.because) if self.kind != "not" \
+            else (f"not ({results[0].trace[0].strip()[6:]})",)
+        return Result(ok, trace, because if ok else ())
+
+
+ALWAYS = Block("all", ())
+
+
+def iter_leaves(condition: Condition) -> Iterator[Leaf]:
+    if isinstance(condition, Leaf):
+        yield condition
+    elif isinstance(condition, Block):
+        for item in condition.items:
+            yield from iter_leaves(item)
+
+
+@lru_cache(maxsize=256)
+def keyword_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a keyword list: Latin words match whole words only (so "UI" does not
+    match "build"), Chinese keywords anywhere; case is ignored."""
+    parts = []
+    for word in sorted(words, key=len, reverse=True):
+        escaped = re.escape(word)
+        if re.search(r"[A-Za-z0-9]", word[:1]):
+            escaped = r"(?<![A-Za-z0-9])" + escaped
+        if re.search(r"[A-Za-z0-9]", word[-1:]):
+            escaped += r"(?![A-Za-z0-9])"
+        parts.append(escaped)
+    return re.compile("|".join(parts) or r"(?!)", re.IGNORECASE)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return "none" if value is None else str(value)

@@ -1,0 +1,185 @@
+"""The evaluation engine: (rules, issues, world) -> Plan. Pure: no I/O, no clock.
+
+Stages run in a fixed order (triage -> tiering -> priority -> routing); each rule sees the
+issue as earlier rules left it. A file with ``match: first`` stops at its first matching
+rule; ``match: all`` applies every matching rule. Changes that would set a field to the
+value it already has are dropped, so evaluating an already-processed issue plans nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import datetime
+
+from redmine_sync.config import FieldMap
+from redmine_sync.model import Issue
+from redmine_sync.plan import Change
+from redmine_sync.plan import IssuePlan
+from redmine_sync.plan import Plan
+from redmine_sync.rules.actions import Fired
+from redmine_sync.rules.actions import render
+from redmine_sync.rules.ruleset import Rule
+from redmine_sync.rules.ruleset import RuleSet
+from redmine_sync.rules.state import Analysis
+from redmine_sync.rules.state import IssueState
+from redmine_sync.rules.state import World
+from redmine_sync.rules.state import initial_values
+from redmine_sync.rules.text import DuplicateIndex
+from redmine_sync.rules.text import tokens
+from redmine_sync.rules.text import vagueness
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """What ``explain`` shows for one rule."""
+
+    rule: Rule
+    considered: bool         # False when the file's own condition or an earlier rule stopped it
+    matched: bool
+    lines: tuple[str, ...]
+    changes: int
+
+
+def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
+                fields: FieldMap = FieldMap(), teams: dict[str, tuple[str, ...]] | None = None,
+                closed_statuses: Iterable[str] = ("Closed", "Rejected"),
+                author_mails: dict[int, str] | None = None) -> World:
+    """Everything shared by the issues of one run: duplicate index over open issues, load."""
+    closed = frozenset(closed_statuses)
+    world = World(now=now, fields=fields, customers=ruleset.customers,
+                  vocabulary=ruleset.vocabulary, rubric=ruleset.rubric,
+                  keyword_lists=ruleset.keyword_lists, closed_statuses=closed,
+                  teams=teams or {}, author_mails=author_mails or {})
+    open_issues = [i for i in issues if not i.is_closed and i.status not in closed]
+    docs = [(i.id, _group(i, world), _tokens(i, world)) for i in open_issues]
+    load = Counter(i.assigned_to.name for i in open_issues if i.assigned_to)
+    return replace(world, duplicates=DuplicateIndex(docs), load=dict(load))
+
+
+def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World) -> Plan:
+    """The plan for every issue; issues without changes are counted but not listed."""
+    plans, count = [], 0
+    for issue in issues:
+        count += 1
+        state, _ = evaluate_issue(ruleset, issue, world)
+        changes = merge_changes(state.changes)
+        if changes or state.notes:
+            plans.append(IssuePlan(issue.id, issue.subject, issue.updated_on, changes,
+                                   state.notes))
+            world = _with_assignment(world, issue, state)
+    return Plan(world.now, count, tuple(plans))
+
+
+def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool = False
+                   ) -> tuple[IssueState, list[RuleTrace]]:
+    """Run every stage on one issue; with ``trace``, also say what each rule saw."""
+    state = start_state(issue, world, ruleset)
+    traces: list[RuleTrace] = []
+    for rule_file in ruleset.files:
+        file_ok = rule_file.when.holds(state, world)
+        stopped = not file_ok
+        for rule in rule_file.rules:
+            if stopped:
+                if trace:
+                    traces.append(RuleTrace(rule, False, False, (), 0))
+                continue
+            state, matched, lines, made = _apply_rule(rule, state, world, trace)
+            if trace:
+                traces.append(RuleTrace(rule, True, matched, lines, made))
+            stopped = matched and rule_file.match == "first"
+    return state, traces
+
+
+def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
+    """One change per field: first old, last new, every rule that contributed and why."""
+    merged: dict[str, Change] = {}
+    for change in changes:
+        first = merged.get(change.field)
+        if first is None:
+            merged[change.field] = change
+            continue
+        rules = first.rule if change.rule in first.rule.split(", ") else \
+            f"{first.rule}, {change.rule}"
+        reason = first.reason if change.reason == first.reason else \
+            f"{first.reason} | {change.reason}"
+        merged[change.field] = Change(change.field, first.old, change.new, rules, reason)
+    return tuple(c for c in merged.values() if not _unchanged(c.old, c.new))
+
+
+def _unchanged(old: object, new: object) -> bool:
+    if isinstance(old, (tuple, list)) and isinstance(new, (tuple, list)):
+        return sorted(map(str, old)) == sorted(map(str, new))
+    return old == new or (old in (None, "", ()) and new in (None, "", ()))
+
+
+def start_state(issue: Issue, world: World, ruleset: RuleSet) -> IssueState:
+    customer = world.customers.find(
+        field_value=issue.cf(world.fields.customer), project=issue.project.name,
+        author_mail=world.author_mails.get(issue.author.id))
+    return IssueState(issue, initial_values(issue, world.fields), customer,
+                      analyse(issue, world, ruleset))
+
+
+def analyse(issue: Issue, world: World, ruleset: RuleSet) -> Analysis:
+    """Duplicate candidates among older open issues, and the vagueness rubric."""
+    vague = vagueness(issue.subject, issue.description, world.rubric)
+    found: tuple[tuple[int, float], ...] = ()
+    if world.duplicates is not None and not issue.is_closed:
+        group = _group(issue, world)
+        same = ruleset.duplicates.same_customer and bool(group)
+        candidates = world.duplicates.candidates(
+            issue.id, group, _tokens(issue, world), min_score=ruleset.duplicates.min_score,
+            same_group=same, limit=10)
+        found = tuple((c.issue_id, round(c.score, 2)) for c in candidates
+                      if c.issue_id < issue.id)[:5]
+    return Analysis(
+        duplicate_of=found[0][0] if found else None,
+        duplicate_score=max((s for _, s in found), default=0.0),
+        duplicate_candidates=found, vague_score=vague.score, is_vague=vague.vague,
+        vague_missing=vague.missing)
+
+
+def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
+                ) -> tuple[IssueState, bool, tuple[str, ...], int]:
+    if not trace and not rule.when.holds(state, world):
+        return state, False, (), 0
+    result = rule.when.explain(state, world, 1)
+    if not result.ok:
+        return state, False, result.trace, 0
+    reason = "; ".join(result.because) or "always"
+    fired = Fired(rule.name, reason)
+    if rule.reason:
+        fired = Fired(rule.name, render(rule.reason, state, fired))
+    before = state
+    for action in rule.actions:
+        state = action(state, world, fired)
+    if len(state.changes) == len(before.changes):
+        state = replace(state, notes=before.notes)  # nothing changed: nothing to tell
+    made = len(state.changes) + len(state.notes) - len(before.changes) - len(before.notes)
+    return state, True, result.trace, made
+
+
+def _with_assignment(world: World, issue: Issue, state: IssueState) -> World:
+    """Least-loaded sees the assignments already decided in this run."""
+    new = state.get("assigned_to")
+    old = issue.assigned_to.name if issue.assigned_to else None
+    if new == old or not isinstance(new, str):
+        return world
+    load = dict(world.load)
+    load[new] = load.get(new, 0) + 1
+    if old:
+        load[old] = max(0, load.get(old, 0) - 1)
+    return replace(world, load=load)
+
+
+def _group(issue: Issue, world: World) -> str:
+    value = issue.cf(world.fields.customer)
+    return value.strip().casefold() if isinstance(value, str) else ""
+
+
+def _tokens(issue: Issue, world: World) -> frozenset[str]:
+    return tokens(f"{issue.subject}\n{issue.description}", world.vocabulary)

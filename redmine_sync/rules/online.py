@@ -1,0 +1,75 @@
+"""``validate --online``: every Redmine name the rules use, checked against the instance."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from redmine_sync.config import FieldMap
+from redmine_sync.errors import Problem
+from redmine_sync.errors import UserError
+from redmine_sync.redmine.catalog import Catalog
+from redmine_sync.rules.ruleset import NameUse
+from redmine_sync.rules.ruleset import RuleSet
+from redmine_sync.schema import did_you_mean
+
+LOOKUPS = {"status": "statuses", "priority": "priorities", "tracker": "trackers"}
+
+
+def check_names(ruleset: RuleSet, catalog: Catalog, fields: FieldMap) -> list[Problem]:
+    """Problems for names this Redmine does not know, each at the place it is written."""
+    problems = []
+    seen: set[tuple[str, str, str]] = set()
+    for use in ruleset.names:
+        key = (use.kind, use.name, use.where.file + str(use.where.line))
+        if key in seen:
+            continue
+        seen.add(key)
+        message = _check(use, catalog, fields)
+        if message:
+            problems.append(replace(use.where, message=message[0], hint=message[1]))
+    return problems
+
+
+def _check(use: NameUse, catalog: Catalog, fields: FieldMap) -> tuple[str, str] | None:
+    kind, name = use.kind, use.name
+    if kind in LOOKUPS:
+        return _lookup(catalog, LOOKUPS[kind], kind, name)
+    if kind in ("assigned_to", "group"):
+        return _principal(catalog, kind, name)
+    if kind == "custom field":
+        known = tuple(catalog.custom_fields())
+        return None if name in known else (f"unknown custom field {name!r}",
+                                           did_you_mean(name, known))
+    if kind == "label":
+        return _value_of(catalog, fields.labels, name, "label")
+    if kind.startswith("custom field value "):
+        return _value_of(catalog, kind.removeprefix("custom field value "), name, "value")
+    return None
+
+
+def _lookup(catalog: Catalog, lookup: str, kind: str, name: str) -> tuple[str, str] | None:
+    names = catalog.lookup(lookup).names()
+    if name.casefold() in (n.casefold() for n in names):
+        return None
+    return f"unknown {kind} {name!r} in this Redmine", did_you_mean(name, names)
+
+
+def _principal(catalog: Catalog, kind: str, name: str) -> tuple[str, str] | None:
+    try:
+        found = catalog.principals.get(name)
+    except UserError as exc:
+        return f"unknown {'group' if kind == 'group' else 'user or group'} {name!r}", exc.hint
+    if kind == "group" and not found.is_group:
+        return f"{name!r} is a user, not a group", "round_robin and least_loaded need a group"
+    return None
+
+
+def _value_of(catalog: Catalog, field: str, value: str, what: str) -> tuple[str, str] | None:
+    definition = catalog.custom_fields().get(field)
+    if definition is None or definition.possible_values is None:
+        return None  # not a list field, or its values are not visible to this key
+    if value in definition.possible_values:
+        return None
+    return (f"{what} {value!r} is not an allowed value of the custom field {field!r}",
+            did_you_mean(value, definition.possible_values) + " (or add it to the field's "
+            "possible values in Administration > Custom fields)")

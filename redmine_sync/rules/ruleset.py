@@ -1,0 +1,383 @@
+"""Rule files -> ``RuleSet``: every file parsed, checked and compiled, all problems at once.
+
+A rules directory holds YAML files, each with a ``kind``:
+
+- ``triage``, ``tiering``, ``priority``, ``routing``: rule files, evaluated in that stage
+  order (files of one stage by file name, rules in file order); ``match: first`` or ``all``.
+- ``customers``: customers with value and fit scores, the tiers, how to identify them.
+- ``vocabulary``: keyword lists, bilingual concepts, the vagueness rubric, duplicate search.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+from redmine_sync.errors import Problem
+from redmine_sync.errors import UserError
+from redmine_sync.rules.actions import ActionFn
+from redmine_sync.rules.actions import _template_ok
+from redmine_sync.rules.actions import compile_action
+from redmine_sync.rules.compile import compile_condition
+from redmine_sync.rules.conditions import ALWAYS
+from redmine_sync.rules.conditions import Condition
+from redmine_sync.rules.customers import COMPARATORS
+from redmine_sync.rules.customers import IDENTIFY_BY
+from redmine_sync.rules.customers import Customer
+from redmine_sync.rules.customers import CustomerBook
+from redmine_sync.rules.customers import Tier
+from redmine_sync.rules.source import Problems
+from redmine_sync.rules.source import Where
+from redmine_sync.rules.text import Rubric
+from redmine_sync.rules.text import Vocabulary
+from redmine_sync.schema import did_you_mean
+from redmine_sync.yamlsrc import Located
+from redmine_sync.yamlsrc import load_file
+from redmine_sync.yamlsrc import load_text
+
+STAGES = ("triage", "tiering", "priority", "routing")
+KINDS = (*STAGES, "customers", "vocabulary")
+FILE_KEYS = ("kind", "match", "description", "when", "rules")
+RULE_KEYS = ("name", "description", "when", "then", "reason")
+RULE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    stage: str
+    file: str
+    description: str
+    when: Condition
+    actions: tuple[ActionFn, ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    path: str
+    stage: str
+    match: str
+    when: Condition
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class DuplicateSearch:
+    min_score: float = 0.3
+    same_customer: bool = True
+
+
+@dataclass(frozen=True)
+class NameUse:
+    """A Redmine name a rule relies on (status, label, group...), and where it is written."""
+
+    kind: str
+    name: str
+    where: Problem
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    files: tuple[RuleFile, ...] = ()
+    customers: CustomerBook = CustomerBook()
+    vocabulary: Vocabulary = Vocabulary({})
+    rubric: Rubric = Rubric()
+    keyword_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    duplicates: DuplicateSearch = DuplicateSearch()
+    teams: tuple[str, ...] = ()
+    names: tuple[NameUse, ...] = ()
+
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(r for f in self.files for r in f.rules)
+
+
+def rule_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, and every *.yaml / *.yml directly inside named directories."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.suffix in RULE_SUFFIXES and p.is_file())
+        else:
+            out.append(path)
+    return out
+
+
+def load_rules(paths: Iterable[Path]) -> RuleSet:
+    """Load and compile; raise ``UserError`` listing every problem in every file."""
+    problems = Problems()
+    docs: list[Located] = []
+    files = rule_paths(paths)
+    if not files:
+        raise UserError("no rule files found", hint="pass a directory with *.yaml rule files")
+    for path in files:
+        try:
+            docs.append(load_file(path))
+        except UserError as exc:
+            problems.items.extend(exc.problems or [])
+    ruleset = _build(docs, problems)
+    _check_references(ruleset, problems)
+    if problems.items:
+        found = problems.sorted()
+        raise UserError(f"{len(found)} problem(s) in the rules", found)
+    return ruleset
+
+
+def load_rules_text(text: str, name: str = "rules.yaml") -> RuleSet:
+    """One rule file from a string (tests, fixtures)."""
+    problems = Problems()
+    ruleset = _build([load_text(text, name)], problems)
+    _check_references(ruleset, problems)
+    if problems.items:
+        raise UserError("problems in the rules", problems.sorted())
+    return ruleset
+
+
+def _build(docs: list[Located], problems: Problems) -> RuleSet:
+    rule_files: list[RuleFile] = []
+    parts: dict[str, Any] = {}
+    for doc in docs:
+        where = Where(doc, (), problems)
+        if not isinstance(doc.data, dict):
+            where.error("a rule file is a mapping with a 'kind' key", value=False)
+            continue
+        kind = doc.data.get("kind")
+        if kind not in KINDS:
+            where.at("kind").error(f"unknown kind {kind!r}" if kind else "missing 'kind'",
+                                   did_you_mean(str(kind), KINDS), value=kind is not None)
+        elif kind == "customers":
+            parts["customers"] = _customers(doc, where)
+        elif kind == "vocabulary":
+            parts.update(_vocabulary(doc, where))
+        else:
+            rule_files.append(_rule_file(doc, kind, where))
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    rule_files.sort(key=lambda f: (order[f.stage], Path(f.path).name))
+    _unique_names(rule_files, docs, problems)
+    names = tuple(NameUse(kind, name, doc.problem(path, "", value=True))
+                  for kind, name, doc, path in problems.names)
+    return RuleSet(files=tuple(rule_files), teams=tuple(sorted(problems.teams)), names=names,
+                   **parts)
+
+
+def _rule_file(doc: Located, stage: str, where: Where) -> RuleFile:
+    data = doc.data
+    for key in data:
+        if key not in FILE_KEYS:
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), FILE_KEYS),
+                                     value=False)
+    match = data.get("match", "first")
+    if match not in ("first", "all"):
+        where.at("match").error(f"unknown value {match!r}", "expected first or all")
+    when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
+    rules_data = data.get("rules")
+    if not isinstance(rules_data, list):
+        where.at("rules").error("expected a list of rules", value="rules" in data)
+        rules_data = []
+    rules = tuple(r for i, item in enumerate(rules_data)
+                  if (r := _rule(item, stage, doc.file, where.at("rules", i))) is not None)
+    return RuleFile(doc.file, stage, str(match), when, rules)
+
+
+def _rule(data: Any, stage: str, file: str, where: Where) -> Rule | None:
+    if not isinstance(data, dict):
+        where.error("a rule is a mapping with name, when and then")
+        return None
+    for key in data:
+        if key not in RULE_KEYS:
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), RULE_KEYS),
+                                     value=False)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        where.error("every rule needs a name", value=False)
+        name = f"rule-{where.path[-1]}"
+    when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
+    then = data.get("then")
+    if not isinstance(then, list) or not then:
+        where.at("then").error("expected a list of actions", value="then" in data)
+        then = []
+    actions = tuple(a for i, item in enumerate(then)
+                    if (a := compile_action(item, where.at("then", i))) is not None)
+    reason = data.get("reason")
+    if reason is not None and not (isinstance(reason, str) and _template_ok(reason,
+                                                                            where.at("reason"))):
+        reason = None
+    return Rule(name, stage, file, str(data.get("description", "")), when, actions, reason)
+
+
+def _unique_names(files: list[RuleFile], docs: list[Located], problems: Problems) -> None:
+    seen: dict[str, str] = {}
+    by_file = {d.file: d for d in docs}
+    for rule_file in files:
+        for index, rule in enumerate(rule_file.rules):
+            if rule.name in seen:
+                problems.add(by_file[rule_file.path], ("rules", index, "name"),
+                             f"rule name '{rule.name}' is already used in {seen[rule.name]}",
+                             "rule names must be unique: plans and the audit refer to them",
+                             value=True)
+            seen.setdefault(rule.name, rule_file.path)
+
+
+def _check_references(ruleset: RuleSet, problems: Problems) -> None:
+    for name, doc, path in problems.keyword_refs:
+        if name not in ruleset.keyword_lists:
+            problems.add(doc, path, f"unknown keyword list '@{name}'",
+                         did_you_mean(name, tuple(ruleset.keyword_lists)) if
+                         ruleset.keyword_lists else "define it under keywords: in a "
+                         "kind: vocabulary file", value=True)
+
+
+# -- data files ---------------------------------------------------------------------------
+
+def _vocabulary(doc: Located, where: Where) -> dict[str, Any]:
+    data = doc.data
+    allowed = ("kind", "description", "keywords", "concepts", "stopwords", "vagueness",
+               "duplicates")
+    for key in data:
+        if key not in allowed:
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), allowed), value=False)
+    keywords = _word_lists(data.get("keywords", {}), where.at("keywords"))
+    concepts = _word_lists(data.get("concepts", {}), where.at("concepts"))
+    stopwords = tuple(str(w) for w in data.get("stopwords", []) or [])
+    out: dict[str, Any] = {"keyword_lists": keywords}
+    try:
+        out["vocabulary"] = Vocabulary(concepts, stopwords)
+    except ValueError as exc:
+        where.at("concepts").error(str(exc))
+    if "vagueness" in data:
+        try:
+            out["rubric"] = _rubric(data["vagueness"], where.at("vagueness"))
+        except (ValueError, TypeError) as exc:
+            where.at("vagueness").error(str(exc))
+    if "duplicates" in data:
+        out["duplicates"] = _duplicate_search(data["duplicates"], where.at("duplicates"))
+    return out
+
+
+def _word_lists(data: Any, where: Where) -> dict[str, tuple[str, ...]]:
+    if not isinstance(data, dict):
+        where.error("expected a mapping of name: [words]")
+        return {}
+    out = {}
+    for name, words in data.items():
+        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+            where.at(str(name)).error("expected a list of words")
+            continue
+        out[str(name)] = tuple(words)
+    return out
+
+
+def _rubric(data: Any, where: Where) -> Rubric:
+    keys = ("min_length", "vague_phrases", "scenario_markers", "effect_markers", "threshold")
+    if not isinstance(data, dict):
+        where.error("expected a mapping")
+        return Rubric()
+    for key in data:
+        if key not in keys:
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), keys), value=False)
+    lists = {k: tuple(str(w) for w in data.get(k, []) or []) for k in keys[1:4]}
+    return Rubric(min_length=int(data.get("min_length", 30)),
+                  threshold=int(data.get("threshold", 2)), **lists)
+
+
+def _duplicate_search(data: Any, where: Where) -> DuplicateSearch:
+    if not isinstance(data, dict) or set(data) - {"min_score", "same_customer"}:
+        where.error("expected {min_score: 0.3, same_customer: true}")
+        return DuplicateSearch()
+    return DuplicateSearch(float(data.get("min_score", 0.3)),
+                           bool(data.get("same_customer", True)))
+
+
+def _customers(doc: Located, where: Where) -> CustomerBook:
+    data = doc.data
+    allowed = ("kind", "description", "identify", "tiers", "customers", "customers_csv")
+    for key in data:
+        if key not in allowed:
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), allowed), value=False)
+    identify = data.get("identify", "field")
+    if identify not in IDENTIFY_BY:
+        where.at("identify").error(f"unknown value {identify!r}",
+                                   did_you_mean(str(identify), IDENTIFY_BY))
+    tiers = [t for i, row in enumerate(data.get("tiers") or [])
+             if (t := _tier(row, where.at("tiers", i))) is not None]
+    customers = [c for i, row in enumerate(data.get("customers") or [])
+                 if (c := _customer(row, where.at("customers", i))) is not None]
+    if data.get("customers_csv"):
+        customers += _customers_csv(Path(doc.file).parent / str(data["customers_csv"]),
+                                    where.at("customers_csv"))
+    where.at("tiers").names("label", *(t.label for t in tiers if t.label))
+    where.at("customers").names("assigned_to", *(c.account_manager for c in customers
+                                                 if c.account_manager))
+    return CustomerBook.build(customers, tiers, str(identify))
+
+
+def _tier(data: Any, where: Where) -> Tier | None:
+    if not isinstance(data, dict) or "name" not in data:
+        where.error("a tier needs a name and bounds, e.g. {name: strategic, value: {ge: 60}}")
+        return None
+    bounds = {}
+    for axis in ("value", "fit"):
+        spec = data.get(axis, {})
+        if not isinstance(spec, dict) or any(op not in COMPARATORS for op in spec):
+            where.at(axis).error("expected bounds like {ge: 60} or {lt: 60}")
+            return None
+        bounds[axis] = {op: float(v) for op, v in spec.items()}
+    for key in data:
+        if key not in ("name", "label", "value", "fit"):
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), (
+                "name", "label", "value", "fit")), value=False)
+    return Tier(str(data["name"]), bounds, data.get("label"))
+
+
+CUSTOMER_KEYS = ("name", "aliases", "domains", "projects", "industry", "value", "fit",
+                 "account_manager", "escalation_contact")
+
+
+def _customer(data: Any, where: Where) -> Customer | None:
+    if not isinstance(data, dict) or "name" not in data:
+        where.error("a customer needs at least name, value and fit")
+        return None
+    for key in data:
+        if key not in CUSTOMER_KEYS:
+            where.at(str(key)).error("unknown key", did_you_mean(str(key), CUSTOMER_KEYS),
+                                     value=False)
+    try:
+        value, fit = float(data["value"]), float(data["fit"])
+    except (KeyError, TypeError, ValueError):
+        where.error(f"customer {data.get('name')!r}: value and fit must be numbers")
+        return None
+    return Customer(
+        name=str(data["name"]), value=value, fit=fit,
+        aliases=tuple(map(str, data.get("aliases") or ())),
+        domains=tuple(map(str, data.get("domains") or ())),
+        projects=tuple(map(str, data.get("projects") or ())),
+        industry=str(data.get("industry") or ""),
+        account_manager=data.get("account_manager"),
+        escalation_contact=data.get("escalation_contact"),
+    )
+
+
+def _customers_csv(path: Path, where: Where) -> list[Customer]:
+    """Columns: name, value, fit, and optionally domains/aliases/projects (';'-separated)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        where.error(f"cannot read {path}: {exc}")
+        return []
+    out = []
+    for number, row in enumerate(rows, start=2):
+        data: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+        for key in ("aliases", "domains", "projects"):
+            if key in data:
+                data[key] = [p.strip() for p in str(data[key]).split(";") if p.strip()]
+        customer = _customer(data, where)
+        if customer is None:
+            where.error(f"{path.name} line {number}: not a valid customer row")
+            continue
+        out.append(customer)
+    return out

@@ -1,0 +1,47 @@
+"""Where rule problems are collected: one list per load, each problem located in its file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from redmine_sync.errors import Problem
+from redmine_sync.yamlsrc import Located
+from redmine_sync.yamlsrc import PathKey
+
+
+@dataclass
+class Problems:
+    """Collects every problem of a load, so ``validate`` reports all of them at once."""
+
+    items: list[Problem] = field(default_factory=list)
+    keyword_refs: list[tuple[str, Located, PathKey]] = field(default_factory=list)
+    teams: set[str] = field(default_factory=set)
+    names: list[tuple[str, str, Located, PathKey]] = field(default_factory=list)
+
+    def add(self, doc: Located, path: PathKey, message: str, hint: str = "",
+            value: bool = False) -> None:
+        self.items.append(doc.problem(path, message, hint, value=value))
+
+    def sorted(self) -> list[Problem]:
+        return sorted(self.items, key=lambda p: (p.file, p.line or 0, p.column or 0))
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in a rule file, passed down while compiling."""
+
+    doc: Located
+    path: PathKey
+    problems: Problems
+
+    def at(self, *more: str | int) -> Where:
+        return Where(self.doc, (*self.path, *more), self.problems)
+
+    def error(self, message: str, hint: str = "", value: bool = True) -> None:
+        self.problems.add(self.doc, self.path, message, hint, value=value)
+
+    def names(self, kind: str, *names: object) -> None:
+        """Remember Redmine names used here, for ``validate --online``."""
+        for name in names:
+            self.problems.names.append((kind, str(name), self.doc, self.path))

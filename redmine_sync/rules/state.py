@@ -1,0 +1,107 @@
+"""What a rule sees: one issue as earlier rules left it, and the world shared by all issues.
+
+``IssueState`` is immutable: applying a change returns a new state, so later stages see
+earlier decisions and nothing leaks between issues. ``World`` holds the pure inputs of a
+run (time, customers, vocabulary, team members, load); nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import datetime
+
+from redmine_sync.config import FieldMap
+from redmine_sync.model import Issue
+from redmine_sync.plan import Change
+from redmine_sync.plan import Note
+from redmine_sync.rules.customers import Customer
+from redmine_sync.rules.customers import CustomerBook
+from redmine_sync.rules.text import DuplicateIndex
+from redmine_sync.rules.text import Rubric
+from redmine_sync.rules.text import Vocabulary
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Text analyses of one issue, computed once before the rules run."""
+
+    duplicate_of: int | None = None
+    duplicate_score: float = 0.0
+    duplicate_candidates: tuple[tuple[int, float], ...] = ()
+    vague_score: int = 0
+    is_vague: bool = False
+    vague_missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class World:
+    """Inputs shared by every issue of one evaluation. Built by the caller; never mutated."""
+
+    now: datetime
+    fields: FieldMap = FieldMap()
+    customers: CustomerBook = CustomerBook()
+    vocabulary: Vocabulary = Vocabulary({})
+    rubric: Rubric = Rubric()
+    keyword_lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    closed_statuses: frozenset[str] = frozenset({"Closed", "Rejected"})
+    teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    load: Mapping[str, int] = field(default_factory=dict)
+    author_mails: Mapping[int, str] = field(default_factory=dict)
+    duplicates: DuplicateIndex | None = None
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """An issue plus the changes decided so far in this evaluation."""
+
+    issue: Issue
+    values: Mapping[str, object]
+    customer: Customer | None
+    analysis: Analysis
+    changes: tuple[Change, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+    def get(self, name: str) -> object:
+        """Current value of a changeable field: status, priority, labels, tier, cf.X..."""
+        return self.values.get(name)
+
+    def labels(self) -> set[str]:
+        value = self.values.get("labels") or ()
+        return {str(v) for v in value} if isinstance(value, (tuple, list)) else set()
+
+    def apply(self, change: Change) -> IssueState:
+        """A new state with ``change`` recorded; a change to the current value is dropped."""
+        if _same(self.values.get(change.field), change.new):
+            return self
+        old = self.values.get(change.field)
+        values = {**self.values, change.field: change.new}
+        return replace(self, values=values, changes=(*self.changes, replace(change, old=old)))
+
+    def add_note(self, note: Note) -> IssueState:
+        return replace(self, notes=(*self.notes, note))
+
+
+def initial_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
+    """The changeable fields of an issue as they are in Redmine."""
+    values: dict[str, object] = {
+        "status": issue.status, "priority": issue.priority, "tracker": issue.tracker,
+        "assigned_to": issue.assigned_to.name if issue.assigned_to else None,
+        "labels": tuple(sorted(issue.cf(fields.labels) or ())),
+        "tier": issue.cf(fields.tier),
+        "relation": None,
+    }
+    for name, value in issue.custom_fields.items():
+        if name not in (fields.labels, fields.tier):
+            values[f"cf.{name}"] = value
+    return values
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return a == b or (a in (None, "", ()) and b in (None, "", ()))
