@@ -47,22 +47,22 @@ def test_every_mistake_is_reported_with_its_line_and_column(tmp_path: Path) -> N
     f = str(path)
     assert lines == [
         f"{f}:2:8: match: unknown value 'frist' (expected first or all)",
-        f"{f}:5:12: rules[0].when.priorty: unknown field 'priorty' (did you mean 'priority'? "
-        "(or cf.<Custom field name>))",
-        f"{f}:7:9: rules[0].then[0].add_label: unknown action 'add_label' "
-        "(did you mean 'add_labels'?)",
-        f"{f}:11:20: rules[1].when.all[0].status.inn: unknown operator 'inn' "
-        "(did you mean 'in'?)",
-        f"{f}:12:28: rules[1].when.all[1].subject.regex: invalid regular expression: "
-        "missing ), unterminated subpattern at position 0",
-        f"{f}:14:15: rules[1].then[0].set.statuss: cannot set 'statuss' (did you mean "
-        "'status'? (or cf.<Custom field name>))",
-        f"{f}:15:9: rules[1].then[1].note.text: unknown placeholder {{custmer}} "
-        "(did you mean 'customer'?)",
+        (f"{f}:5:12: rules[0].when.priorty: unknown field 'priorty' (did you mean 'priority'? "
+        "(or cf.<Custom field name>))"),
+        (f"{f}:7:9: rules[0].then[0].add_label: unknown action 'add_label' "
+        "(did you mean 'add_labels'?)"),
+        (f"{f}:11:20: rules[1].when.all[0].status.inn: unknown operator 'inn' "
+        "(did you mean 'in'?)"),
+        (f"{f}:12:28: rules[1].when.all[1].subject.regex: invalid regular expression: "
+        "missing ), unterminated subpattern at position 0"),
+        (f"{f}:14:15: rules[1].then[0].set.statuss: cannot set 'statuss' (did you mean "
+        "'status'? (or cf.<Custom field name>))"),
+        (f"{f}:15:9: rules[1].then[1].note.text: unknown placeholder {{custmer}} "
+        "(did you mean 'customer'?)"),
         f"{f}:16:11: rules[2].name: rule name 'one' is already used in " + f
         + " (rule names must be unique: plans and the audit refer to them)",
-        f"{f}:17:29: rules[2].when.text.mentions: unknown keyword list '@nope' (define it "
-        "under keywords: in a kind: vocabulary file)",
+        (f"{f}:17:29: rules[2].when.text.mentions: unknown keyword list '@nope' (define it "
+        "under keywords: in a kind: vocabulary file)"),
         f"{f}:19:5: rules[2].reasn: unknown key (did you mean 'reason'?)",
     ]
 

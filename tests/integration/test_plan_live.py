@@ -1,0 +1,128 @@
+"""`redmine-sync plan` on the real Redmine with the demo data: right decisions, nothing written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from redmine_sync.cli import main
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def snapshot(env: dict[str, str]) -> dict[int, tuple[str, int]]:
+    """(updated_on, journal count) of every demo issue, read with the admin key."""
+    session = requests.Session()
+    session.headers["X-Redmine-API-Key"] = env["REDMINE_LOCAL_ADMIN_KEY"]
+    url = env["REDMINE_URL"]
+    rows = session.get(f"{url}/issues.json", params={"project_id": "demo", "status_id": "*",
+                                                     "limit": 100}, timeout=30).json()["issues"]
+    out = {}
+    for row in rows:
+        full = session.get(f"{url}/issues/{row['id']}.json", params={"include": "journals"},
+                           timeout=30).json()["issue"]
+        out[row["id"]] = (full["updated_on"], len(full.get("journals", [])))
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo(local_redmine: dict[str, str]) -> dict[str, str]:
+    seeded = subprocess.run([sys.executable, str(ROOT / "scripts" / "seed-demo"),
+                             "--url", local_redmine["REDMINE_URL"],
+                             "--admin-key", local_redmine["REDMINE_LOCAL_ADMIN_KEY"]],
+                            capture_output=True, text=True, check=False)
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    return local_redmine
+
+
+def plan_json(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+              capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    monkeypatch.setenv("REDMINE_URL", env["REDMINE_URL"])
+    monkeypatch.setenv("REDMINE_API_KEY", env["REDMINE_API_KEY"])
+    code = main(["--config", str(ROOT / "config.example.yaml"), "plan", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def by_subject(plan: dict[str, Any], start: str) -> dict[str, Any]:
+    return next(i for i in plan["issues"] if i["subject"].startswith(start))
+
+
+def new_value(item: dict[str, Any], field: str) -> Any:
+    return next((c["new"] for c in item["changes"] if c["field"] == field), None)
+
+
+def test_plan_decides_the_playbook_and_writes_nothing(
+        demo: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(demo)
+    plan = plan_json(demo, monkeypatch, capsys)
+    assert snapshot(demo) == before  # no updated_on moved, no journal added
+
+    assert plan["format"] == 1 and plan["summary"]["issues_evaluated"] >= 40
+    conflict = by_subject(plan, "提供全部源代码")
+    assert new_value(conflict, "status") == "Rejected"
+    assert "rejected" in new_value(conflict, "labels")
+    assert conflict["notes"][0]["public"] is True
+    assert "deferred" in new_value(by_subject(plan, "Add a payroll and HR module"), "labels")
+    vague = by_subject(plan, "Please optimise the system")
+    assert new_value(vague, "status") == "Feedback"
+    assert "needs-info" in new_value(vague, "labels")
+    assert "needs-info" in new_value(by_subject(plan, "系统太慢了"), "labels")
+    home = by_subject(plan, "Make the app home page prettier")
+    assert "duplicate-candidate" in new_value(home, "labels")
+
+    encryption = by_subject(plan, "增加数据加密")
+    assert new_value(encryption, "tier") == "strategic"
+    assert new_value(encryption, "priority") == "Urgent"
+    reason = next(c["reason"] for c in encryption["changes"] if c["field"] == "priority")
+    assert reason == ("value high x cost high = long-term (2) + urgency urgent (2) = 4 "
+                      "-> Urgent")
+    button = by_subject(plan, "Restyle the login button")
+    assert "quick-win" in new_value(button, "labels")
+    assert new_value(button, "tier") == "potential"
+
+    assert new_value(by_subject(plan, "App 首页能不能做得更美观一些"), "assigned_to") == "am.liu"
+    routed = new_value(by_subject(plan, "Dedicated support contact"), "assigned_to")
+    assert routed in ("Zhao Min", "Sun Hao")
+
+
+def test_explain_shows_conditions_with_actual_values(
+        demo: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    plan = plan_json(demo, monkeypatch, capsys)
+    issue_id = by_subject(plan, "Please optimise the system")["id"]
+    code = main(["--config", str(ROOT / "config.example.yaml"), "explain", str(issue_id)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "- needs-info: MATCHED" in out
+    assert "true   is_vague eq True   (actual: True)" in out
+    assert "- strategy-conflict: no match" in out
+    assert "status         New -> Feedback" in out
+
+
+def test_validate_online_checks_names_against_redmine(
+        demo: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REDMINE_URL", demo["REDMINE_URL"])
+    monkeypatch.setenv("REDMINE_API_KEY", demo["REDMINE_API_KEY"])
+    config = str(ROOT / "config.example.yaml")
+    assert main(["--config", config, "validate", "--online"]) == 0
+    assert "names checked against Redmine" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: triage\nrules:\n  - name: x\n    then:\n"
+                   "      - set: {status: Reopened, priority: Hihg}\n"
+                   "      - assign: {least_loaded: Supportt}\n", encoding="utf-8")
+    assert main(["--config", config, "validate", "--online", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.yaml:5:23: rules[0].then[0].set.status: unknown status 'Reopened'" in err
+    assert "unknown priority 'Hihg' in this Redmine (did you mean 'High'?)" in err
+    assert "unknown group 'Supportt'" in err

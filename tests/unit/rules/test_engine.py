@@ -1,0 +1,131 @@
+"""The engine: stage order, first/all, later stages see earlier decisions, idempotency, purity."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
+from redmine_sync.rules import build_world
+from redmine_sync.rules import evaluate
+from redmine_sync.rules import evaluate_issue
+from redmine_sync.rules import load_rules
+from redmine_sync.rules import load_rules_text
+
+ROOT = Path(__file__).resolve().parents[3]
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def issue(issue_id: int = 1, **fields: object) -> Issue:
+    base = Issue(id=issue_id, project=Ref(1, "demo"), tracker="Feature", status="New",
+                 priority="Normal", subject="subject", author=Ref(2, "A"),
+                 created_on=datetime(2026, 11, 18, 9, 0, tzinfo=UTC),
+                 updated_on=datetime(2026, 11, 19, 9, 0, tzinfo=UTC),
+                 description="A long enough description of the scenario and effect.")
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def run(rules: str, *issues: Issue):  # type: ignore[no-untyped-def]
+    ruleset = load_rules_text(rules)
+    return evaluate(ruleset, issues, build_world(ruleset, issues, NOW))
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("{priority: normal}", True),                      # names ignore case
+    ("{priority: {ne: High}}", True),
+    ("{priority: {in: [High, Normal]}}", True),
+    ("{priority: {not-in: [High, Normal]}}", False),
+    ("{age_days: {ge: 2}}", True),
+    ("{age_hours: {lt: 48}}", False),
+    ("{idle_days: {gt: 0.5}}", True),
+    ("{subject: {regex: '^SUB'}}", True),
+    ("{text: {mentions: [Scenario]}}", True),
+    ("{text: {mentions: [scen]}}", False),             # Latin keywords match whole words
+    ("{text: {contains: scen}}", True),                # contains is a plain substring
+    ("{labels: {contains: ui}}", True),
+    ("{labels: {contains-any: [x, ui]}}", True),
+    ("{labels: [ui, feature]}", True),                 # a list compares as a set
+    ("{assigned_to: empty}", True),
+    ("{customer: present}", False),
+    ("{cf.Channel: survey}", True),
+    ("{not: {tracker: Bug}}", True),
+    ("{any: [{tracker: Bug}, {status: New}]}", True),
+    ("{all: [{tracker: Bug}, {status: New}]}", False),
+])
+def test_operators(condition: str, expected: bool) -> None:
+    rules = f"kind: triage\nrules:\n  - name: r\n    when: {condition}\n" \
+            "    then: [{add_labels: [hit]}]\n"
+    plan = run(rules, issue(custom_fields={"Labels": ("feature", "ui"), "Channel": "survey"}))
+    assert bool(plan.issues) is expected
+
+
+def test_first_match_stops_and_all_applies_every_rule() -> None:
+    body = "rules:\n  - {name: a, then: [{add_labels: [a]}]}\n" \
+           "  - {name: b, then: [{add_labels: [b]}]}\n"
+    first = run("kind: triage\nmatch: first\n" + body, issue())
+    every = run("kind: triage\nmatch: all\n" + body, issue())
+    assert first.issues[0].changes[0].new == ("a",)
+    assert every.issues[0].changes[0].new == ("a", "b")
+    assert every.issues[0].changes[0].rule == "a, b"
+
+
+def test_later_stages_see_earlier_decisions(tmp_path: Path) -> None:
+    (tmp_path / "1.yaml").write_text(
+        "kind: routing\nrules:\n  - {name: route, when: {labels: {contains: vip}}, "
+        "then: [{assign: {to: Boss}}]}\n")
+    (tmp_path / "2.yaml").write_text(
+        "kind: triage\nrules:\n  - {name: mark, then: [{add_labels: [vip]}]}\n")
+    ruleset = load_rules([tmp_path])
+    assert [f.stage for f in ruleset.files] == ["triage", "routing"]
+    state, _ = evaluate_issue(ruleset, issue(), build_world(ruleset, [issue()], NOW))
+    assert state.get("assigned_to") == "Boss"
+
+
+def test_shipped_pack_is_idempotent_on_its_own_result() -> None:
+    ruleset = load_rules([ROOT / "rules"])
+    raw = issue(subject="Please optimise the system", description="",
+                custom_fields={"Customer": "Tailspin Travel"})
+    world = build_world(ruleset, [raw], NOW)
+    state, _ = evaluate_issue(ruleset, raw, world)
+    assert state.changes and state.notes
+    applied = replace(raw, status=str(state.get("status")), custom_fields={
+        "Customer": "Tailspin Travel", "Labels": state.get("labels"), "Tier": state.get("tier")})
+    again, _ = evaluate_issue(ruleset, applied, build_world(ruleset, [applied], NOW))
+    assert again.changes == () and again.notes == ()
+
+
+def test_least_loaded_counts_decisions_of_the_same_run() -> None:
+    rules = "kind: routing\nrules:\n  - {name: r, then: [{assign: {least_loaded: T}}]}\n"
+    ruleset = load_rules_text(rules)
+    issues = [issue(1), issue(2), issue(3)]
+    world = replace(build_world(ruleset, issues, NOW), teams={"T": ("Ann", "Bob")})
+    plan = evaluate(ruleset, issues, world)
+    assert [p.changes[0].new for p in plan.issues] == ["Ann", "Bob", "Ann"]
+
+
+def test_explain_traces_every_rule_with_actual_values() -> None:
+    ruleset = load_rules_text("kind: triage\nmatch: first\nrules:\n"
+                              "  - {name: a, when: {priority: High}, then: [{add_labels: [a]}]}\n"
+                              "  - {name: b, when: {priority: Normal}, then: [{add_labels: [b]}]}\n"
+                              "  - {name: c, then: [{add_labels: [c]}]}\n")
+    state, traces = evaluate_issue(ruleset, issue(), build_world(ruleset, [issue()], NOW),
+                                   trace=True)
+    assert [(t.rule.name, t.considered, t.matched) for t in traces] == [
+        ("a", True, False), ("b", True, True), ("c", False, False)]
+    assert "false  priority eq 'High'   (actual: 'Normal')" in traces[0].lines[-1]
+    assert state.labels() == {"b"}
+
+
+def test_engine_modules_do_no_io_and_read_no_clock() -> None:
+    banned = re.compile(r"datetime\.now|time\.time|time\.monotonic|import requests|redminelib|"
+                        r"open\(|urlopen|subprocess|date\.today")
+    for module in ("engine", "conditions", "actions", "assign", "prioritize", "state", "text",
+                   "customers"):
+        source = (ROOT / "redmine_sync" / "rules" / f"{module}.py").read_text(encoding="utf-8")
+        assert not banned.search(source), module
