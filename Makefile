@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CONFIG := config.example.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install redmine redmine-down redmine-reset demo test unit integration lint clean
+.PHONY: help install redmine redmine-down redmine-reset demo test unit integration lint bench-engine clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,13 +29,17 @@ redmine-down:  ## stop the local Redmine
 redmine-reset:  ## put the local Redmine back to its clean baseline
 	scripts/redmine-local reset
 
-demo: install redmine  ## local Redmine + demo data from the playbook + doctor + what the tool sees
+demo: install redmine  ## local Redmine + demo data + doctor + validate + plan of the playbook pack
 	@eval "$$(scripts/redmine-local env)" && \
 	  $(BIN)/python scripts/seed-demo && \
 	  echo && echo "== redmine-sync doctor" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) doctor && \
-	  echo && echo "== redmine-sync issues (what the tool reads from Redmine)" && \
-	  $(BIN)/redmine-sync --config $(CONFIG) issues --project demo && \
+	  echo && echo "== redmine-sync validate (the playbook's rule pack in rules/)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) validate --online && \
+	  $(BIN)/redmine-sync --config $(CONFIG) test-rules | tail -1 && \
+	  echo && echo "== redmine-sync plan (what the rules would change; nothing is written)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) plan --project demo && \
+	  echo && echo "Why a decision? $(BIN)/redmine-sync --config $(CONFIG) explain N  (N: an issue number above)" && \
 	  echo && echo "Open $$REDMINE_URL/projects/demo/issues in a browser;" \
 	    "log in as admin / redmine-sync-admin (staff users: password redmine-sync-demo)."
 
@@ -51,6 +55,9 @@ integration: install redmine  ## tests against the real local Redmine only
 
 test: install redmine lint  ## everything: lint, unit and integration tests (never skipped)
 	$(BIN)/pytest
+
+bench-engine: install  ## rule engine throughput on the shipped pack (appends to bench/RESULTS.md)
+	$(BIN)/python bench/engine.py
 
 clean:  ## remove the virtualenv and caches (the local Redmine stays; see redmine-down)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

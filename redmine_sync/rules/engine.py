@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
@@ -25,6 +26,7 @@ from redmine_sync.rules.actions import render
 from redmine_sync.rules.ruleset import Rule
 from redmine_sync.rules.ruleset import RuleSet
 from redmine_sync.rules.state import Analysis
+from redmine_sync.rules.state import Duplicates
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 from redmine_sync.rules.state import initial_values
@@ -125,22 +127,23 @@ def start_state(issue: Issue, world: World, ruleset: RuleSet) -> IssueState:
 
 
 def analyse(issue: Issue, world: World, ruleset: RuleSet) -> Analysis:
-    """Duplicate candidates among older open issues, and the vagueness rubric."""
-    vague = vagueness(issue.subject, issue.description, world.rubric)
-    found: tuple[tuple[int, float], ...] = ()
-    if world.duplicates is not None and not issue.is_closed:
-        group = _group(issue, world)
-        same = ruleset.duplicates.same_customer and bool(group)
-        candidates = world.duplicates.candidates(
-            issue.id, group, _tokens(issue, world), min_score=ruleset.duplicates.min_score,
-            same_group=same, limit=10)
-        found = tuple((c.issue_id, round(c.score, 2)) for c in candidates
-                      if c.issue_id < issue.id)[:5]
-    return Analysis(
-        duplicate_of=found[0][0] if found else None,
-        duplicate_score=max((s for _, s in found), default=0.0),
-        duplicate_candidates=found, vague_score=vague.score, is_vague=vague.vague,
-        vague_missing=vague.missing)
+    """Duplicate candidates among older open issues, and the vagueness rubric (both lazy)."""
+    return Analysis(partial(_duplicates, issue, world, ruleset),
+                    partial(vagueness, issue.subject, issue.description, world.rubric))
+
+
+def _duplicates(issue: Issue, world: World, ruleset: RuleSet) -> Duplicates:
+    if world.duplicates is None or issue.is_closed:
+        return Duplicates()
+    group = _group(issue, world)
+    same = ruleset.duplicates.same_customer and bool(group)
+    candidates = world.duplicates.candidates(
+        issue.id, group, _tokens(issue, world), min_score=ruleset.duplicates.min_score,
+        same_group=same, limit=10)
+    found = tuple((c.issue_id, round(c.score, 2)) for c in candidates
+                  if c.issue_id < issue.id)[:5]
+    return Duplicates(found[0][0] if found else None, max((s for _, s in found), default=0.0),
+                      found)
 
 
 def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool

@@ -7,11 +7,13 @@ run (time, customers, vocabulary, team members, load); nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
@@ -21,19 +23,56 @@ from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.text import DuplicateIndex
 from redmine_sync.rules.text import Rubric
+from redmine_sync.rules.text import Vagueness
 from redmine_sync.rules.text import Vocabulary
 
 
 @dataclass(frozen=True)
-class Analysis:
-    """Text analyses of one issue, computed once before the rules run."""
-
+class Duplicates:
     duplicate_of: int | None = None
     duplicate_score: float = 0.0
     duplicate_candidates: tuple[tuple[int, float], ...] = ()
-    vague_score: int = 0
-    is_vague: bool = False
-    vague_missing: tuple[str, ...] = ()
+
+
+class Analysis:
+    """Text analyses of one issue, each computed on first use (most issues need neither)."""
+
+    def __init__(self, duplicates: Callable[[], Duplicates] = Duplicates,
+                 vagueness: Callable[[], Vagueness] = lambda: Vagueness(0, False, ())) -> None:
+        self._duplicates = duplicates
+        self._vagueness = vagueness
+
+    @cached_property
+    def duplicates(self) -> Duplicates:
+        return self._duplicates()
+
+    @cached_property
+    def vague(self) -> Vagueness:
+        return self._vagueness()
+
+    @property
+    def duplicate_of(self) -> int | None:
+        return self.duplicates.duplicate_of
+
+    @property
+    def duplicate_score(self) -> float:
+        return self.duplicates.duplicate_score
+
+    @property
+    def duplicate_candidates(self) -> tuple[tuple[int, float], ...]:
+        return self.duplicates.duplicate_candidates
+
+    @property
+    def vague_score(self) -> int:
+        return self.vague.score
+
+    @property
+    def is_vague(self) -> bool:
+        return self.vague.vague
+
+    @property
+    def vague_missing(self) -> tuple[str, ...]:
+        return self.vague.missing
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ FULL_CONCEPTS = 2
 _CJK = "\u3041-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _LATIN = "0-9a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
 _RUNS = re.compile(f"([{_CJK}\U00020000-\U0002fa1f]+)|([{_LATIN}]+)")
-_HAS_CJK = re.compile(f"[{_CJK}\U00020000-\U0002fa1f]")
+_ALL_CJK = re.compile(f"[{_CJK}\U00020000-\U0002fa1f]+")
 _IS_LATIN = re.compile(f"[{_LATIN}]")
+_LATIN_RUN = re.compile(f"[{_LATIN}]+")
 _SENTENCE_GAP = r"[^.!?;。！？；\n]*?"
 _SPACES = re.compile(r"\s+")
 
@@ -107,33 +108,58 @@ def _first_found(phrases: tuple[_Phrase, ...], norm: str) -> _Phrase | None:
 # ---------------------------------------------------------------- tokens
 
 
+_Form = tuple[str, _Phrase]  # ("concept:<name>", one of its surface forms)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """Concepts (name -> surface forms in any language) and extra stop words.
 
-    Stop words are added to BUILTIN_STOPWORDS. A stop word with Chinese, Japanese or
-    Korean characters splits the text where it occurs; a Latin one drops that word.
+    Stop words are added to BUILTIN_STOPWORDS. A stop word made of Chinese, Japanese or
+    Korean characters splits the text where it occurs; any other drops that word.
     """
 
     concepts: Mapping[str, tuple[str, ...]]
     stopwords: tuple[str, ...] = ()
-    _concepts: tuple[tuple[str, tuple[_Phrase, ...]], ...] = field(
-        init=False, repr=False, compare=False)
+    _by_word: Mapping[str, tuple[_Form, ...]] = field(init=False, repr=False, compare=False)
+    _by_char: Mapping[str, tuple[_Form, ...]] = field(init=False, repr=False, compare=False)
+    _unkeyed: tuple[_Form, ...] = field(init=False, repr=False, compare=False)
     _latin_stop: frozenset[str] = field(init=False, repr=False, compare=False)
     _cjk_stop: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         concepts = MappingProxyType({name: tuple(forms) for name, forms in self.concepts.items()})
         object.__setattr__(self, "concepts", concepts)
-        object.__setattr__(self, "_concepts", tuple(
-            (CONCEPT_PREFIX + name, _phrases(forms, f"concept {name!r}"))
-            for name, forms in sorted(concepts.items())))
+        self._index_forms(concepts)
         words = {normalize(w).strip() for w in (*BUILTIN_STOPWORDS, *self.stopwords)} - {""}
-        cjk = sorted((w for w in words if _HAS_CJK.search(w)), key=lambda w: (-len(w), w))
-        latin = {w for w in words if not _HAS_CJK.search(w)}
+        cjk = sorted((w for w in words if _ALL_CJK.fullmatch(w)), key=lambda w: (-len(w), w))
+        latin = words.difference(cjk)
         object.__setattr__(self, "_latin_stop", frozenset(latin | {_stem(w) for w in latin}))
         object.__setattr__(self, "_cjk_stop",
                            re.compile("|".join(map(re.escape, cjk))) if cjk else None)
+
+    def _index_forms(self, concepts: Mapping[str, tuple[str, ...]]) -> None:
+        """Key each surface form by a word or character the text must contain for it."""
+        by_word: dict[str, list[_Form]] = {}
+        by_char: dict[str, list[_Form]] = {}
+        unkeyed: list[_Form] = []
+        for name, forms in sorted(concepts.items()):
+            for form in forms:
+                entry = (CONCEPT_PREFIX + name, _phrase(form, f"concept {name!r}"))
+                first = entry[1].parts[0]
+                run = _LATIN_RUN.match(first)
+                if run is None and _ALL_CJK.match(first):
+                    by_char.setdefault(first[0], []).append(entry)
+                elif run is None:
+                    unkeyed.append(entry)
+                else:
+                    word = run.group()
+                    plural = (word + "s", word + "es") if word == first else ()
+                    for key in (word, *plural):
+                        by_word.setdefault(key, []).append(entry)
+        object.__setattr__(self, "_by_word", {k: tuple(v) for k, v in by_word.items()})
+        object.__setattr__(self, "_by_char", {k: tuple(v) for k, v in by_char.items()})
+        object.__setattr__(self, "_unkeyed", tuple(unkeyed))
 
 
 def tokens(text: str, vocab: Vocabulary) -> frozenset[str]:
@@ -145,19 +171,33 @@ def tokens(text: str, vocab: Vocabulary) -> frozenset[str]:
     lone character stays as it is. Stop words are removed first.
     """
     norm = normalize(text)
-    found = [name for name, forms in vocab._concepts if any(f.found_in(norm) for f in forms)]
-    if vocab._cjk_stop is not None:
-        norm = vocab._cjk_stop.sub(" ", norm)
-    out: set[str] = set(found)
+    split = norm if vocab._cjk_stop is None else vocab._cjk_stop.sub(" ", norm)
+    out: set[str] = set()
+    latin_runs: list[str] = []
     stop = vocab._latin_stop
-    for cjk, latin in _RUNS.findall(norm):
+    for cjk, latin in _RUNS.findall(split):
         if cjk:
             out.update(_bigrams(cjk))
-        elif latin not in stop and (len(latin) > 1 or latin.isdigit()):
+            continue
+        latin_runs.append(latin)
+        if latin not in stop and (len(latin) > 1 or latin.isdigit()):
             stem = _stem(latin)
             if stem not in stop:
                 out.add(stem)
+    out.update(_concepts_in(norm, latin_runs, vocab))
     return frozenset(out)
+
+
+def _concepts_in(norm: str, latin_runs: list[str], vocab: Vocabulary) -> set[str]:
+    """Concept tokens whose surface forms occur in the normalised text."""
+    found: set[str] = set()
+    keyed = [vocab._by_word[w] for w in vocab._by_word.keys() & latin_runs]
+    keyed += [vocab._by_char[c] for c in vocab._by_char.keys() & set(norm)]
+    for forms in (*keyed, vocab._unkeyed):
+        for concept, form in forms:
+            if concept not in found and form.found_in(norm):
+                found.add(concept)
+    return found
 
 
 def _bigrams(run: str) -> Iterable[str]:
@@ -258,9 +298,11 @@ class _Doc:
 class DuplicateIndex:
     """Inverted index over token sets, to find likely duplicates of one issue.
 
-    Only documents sharing a token with the query are scored, and the query's most
-    common tokens are skipped when finding documents to score if sharing only them
-    cannot reach min_score (prefix filtering), so the results are exact.
+    Results are exact, but only documents sharing a token with the query are scored,
+    and common tokens are mostly skipped (prefix filtering): tokens are ordered rarest
+    first, and a pair scoring min_score or more must share a token among the first few
+    of both sides, as sharing only later ones cannot reach min_score. The per-document
+    part of this is computed once per min_score and kept.
     """
 
     def __init__(self, docs: Iterable[tuple[int, str, frozenset[str]]], *,
@@ -278,6 +320,7 @@ class DuplicateIndex:
                 postings.setdefault(tok, []).append(issue_id)
         self._postings = postings
         self._has_wordless = any(not d.words for d in self._docs.values())
+        self._prefixes: dict[float, dict[str, list[int]]] = {}
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -288,16 +331,14 @@ class DuplicateIndex:
         """Other documents scoring at least min_score, best first, then older (lower) id.
 
         With same_group only documents of the same non-empty group count. Documents
-        with no token in common with toks are never candidates.
+        with no token in common with toks are never candidates. shared lists the shared
+        concept names, then up to shared_words shared words, rarest first.
         """
         if limit <= 0 or (same_group and not group):
             return ()
         concepts, words = _split(toks)
-        ids: set[int] = set().union(*(self._postings[t] for t in
-                                      self._probe(concepts, words, min_score)))
-        ids.discard(issue_id)
         found: list[tuple[float, int]] = []
-        for doc_id in ids:
+        for doc_id in self._scan(concepts, words, min_score) - {issue_id}:
             doc = self._docs[doc_id]
             if same_group and doc.group != group:
                 continue
@@ -309,30 +350,61 @@ class DuplicateIndex:
         return tuple(Candidate(doc_id, -neg, self._shared(concepts, words, doc_id, shared_words))
                      for neg, doc_id in heapq.nsmallest(limit, found))
 
-    def _probe(self, concepts: frozenset[str], words: frozenset[str],
-               min_score: float) -> list[str]:
-        """Query tokens whose postings must be read: rarest first, until the rest can't win."""
-        order = sorted((t for t in concepts | words if t in self._postings),
-                       key=lambda t: (len(self._postings[t]), t))
+    def _scan(self, concepts: frozenset[str], words: frozenset[str], min_score: float) -> set[int]:
+        """Documents that may score min_score or more against the query."""
+        order = self._order(concepts | words)
+        probe = order[:self._prefix_len(order, concepts, len(concepts), len(words),
+                                        not words or self._has_wordless, min_score)]
+        if not words:  # the per-document prefixes assume the query has words
+            return set().union(*(self._postings[t] for t in probe))
+        prefixes = self._doc_prefixes(min_score)
+        return set().union(*(prefixes.get(t, ()) for t in probe))
+
+    def _doc_prefixes(self, min_score: float) -> dict[str, list[int]]:
+        """Postings restricted to each document's first tokens for min_score (kept)."""
+        if min_score not in self._prefixes:
+            prefixes: dict[str, list[int]] = {}
+            for doc_id, doc in self._docs.items():
+                order = self._order(doc.concepts | doc.words)
+                n = self._prefix_len(order, doc.concepts, len(doc.concepts), len(doc.words),
+                                     not doc.words, min_score)
+                for tok in order[:n]:
+                    prefixes.setdefault(tok, []).append(doc_id)
+            self._prefixes[min_score] = prefixes
+        return self._prefixes[min_score]
+
+    def _order(self, toks: frozenset[str]) -> list[str]:
+        """The indexed tokens among toks, rarest first (ties by token)."""
+        postings = self._postings
+        return sorted((t for t in toks if t in postings), key=lambda t: (len(postings[t]), t))
+
+    def _prefix_len(self, order: list[str], concepts: frozenset[str], c_size: int,
+                    w_size: int, concepts_alone: bool, min_score: float) -> int:
+        """How many leading tokens of order must be shared for a chance of min_score.
+
+        c_size and w_size are the side's concept and word counts; concepts_alone says
+        whether a pair may be scored on concepts alone (one side without words).
+        """
         rest_c = sum(1 for t in order if t in concepts)
         rest_w = len(order) - rest_c
         for i, tok in enumerate(order):
-            if self._bound(rest_c, len(concepts), rest_w, len(words)) < min_score:
-                return order[:i]
+            if self._bound(rest_c, c_size, rest_w, w_size, concepts_alone) < min_score - 1e-9:
+                return i
             if tok in concepts:
                 rest_c -= 1
             else:
                 rest_w -= 1
-        return order
+        return len(order)
 
-    def _bound(self, c_shared: int, c_q: int, w_shared: int, w_q: int) -> float:
-        """Best score a document can get sharing at most these many concepts and words."""
-        dc = _dice(c_shared, c_q, c_shared) if c_shared else 0.0
-        dw = _dice(w_shared, w_q, w_shared) if w_shared else 0.0
+    def _bound(self, c_shared: int, c_size: int, w_shared: int, w_size: int,
+               concepts_alone: bool) -> float:
+        """Best score possible sharing at most these many of one side's concepts and words."""
+        dc = _dice(c_shared, c_size, c_shared) if c_shared else 0.0
+        dw = _dice(w_shared, w_size, w_shared) if w_shared else 0.0
         best = dw
-        if c_q and w_q:
+        if c_size and w_size:
             best = max(best, _blend(dc, dw, _weight(c_shared, self._share, self._full)))
-        if c_q and (not w_q or self._has_wordless):
+        if c_size and concepts_alone:
             best = max(best, dc)
         return best
 
