@@ -28,11 +28,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from redmine_sync.model import Issue  # noqa: E402
-from redmine_sync.model import Ref  # noqa: E402
-from redmine_sync.rules import build_world  # noqa: E402
-from redmine_sync.rules import evaluate  # noqa: E402
-from redmine_sync.rules import load_rules  # noqa: E402
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
+from redmine_sync.rules import build_world
+from redmine_sync.rules import evaluate
+from redmine_sync.rules import load_rules
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TARGET = 20_000
@@ -63,7 +63,7 @@ def synthetic_issues(count: int, seed: int = 7) -> list[Issue]:
 def measure(count: int, repeat: int) -> tuple[float, float, int]:
     ruleset = load_rules([ROOT / "rules"])
     issues = synthetic_issues(count)
-    teams = {t: ("Ann", "Bob", "Chen") for t in ruleset.teams}
+    teams = dict.fromkeys(ruleset.teams, ("Ann", "Bob", "Chen"))
     times, changed = [], 0
     for _ in range(repeat):
         start = time.process_time()
