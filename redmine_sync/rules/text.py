@@ -14,12 +14,16 @@ Japanese and Korean phrases match anywhere.
 from __future__ import annotations
 
 import heapq
+import operator
 import re
 import unicodedata
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from itertools import chain
 from types import MappingProxyType
 
 CONCEPT_PREFIX = "concept:"
@@ -30,12 +34,12 @@ FULL_CONCEPTS = 2
 
 _CJK = "\u3041-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _LATIN = "0-9a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
-_RUNS = re.compile(f"([{_CJK}\U00020000-\U0002fa1f]+)|([{_LATIN}]+)")
-_ALL_CJK = re.compile(f"[{_CJK}\U00020000-\U0002fa1f]+")
+_CJK_RUN = re.compile(f"[{_CJK}\U00020000-\U0002fa1f]+")
 _IS_LATIN = re.compile(f"[{_LATIN}]")
 _LATIN_RUN = re.compile(f"[{_LATIN}]+")
 _SENTENCE_GAP = r"[^.!?;。！？；\n]*?"
 _SPACES = re.compile(r"\s+")
+_FULL_WIDTH = re.compile("[\u3000\uff01-\uff5e]")  # NFKC: ideographic space, full-width ASCII
 
 BUILTIN_STOPWORDS: tuple[str, ...] = (
     # English function words
@@ -57,7 +61,18 @@ BUILTIN_STOPWORDS: tuple[str, ...] = (
 
 def normalize(text: str) -> str:
     """NFKC, then case folding: the form every comparison in this module uses."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):
+        # Full-width punctuation is common in Chinese text and sends NFKC down its
+        # slow path; mapping it first (same result) keeps the fast path.
+        text = _FULL_WIDTH.sub(_half_width, text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
+
+
+def _half_width(match: re.Match[str]) -> str:
+    char = match.group()
+    return " " if char == "\u3000" else chr(ord(char) - 0xFEE0)
 
 
 # ---------------------------------------------------------------- phrases
@@ -73,7 +88,7 @@ class _Phrase:
 
     def found_in(self, norm: str) -> bool:
         """Whether the phrase occurs in already normalised text."""
-        if not all(part in norm for part in self.parts):
+        if self.parts[0] not in norm:
             return False
         return self.pattern is None or self.pattern.search(norm) is not None
 
@@ -123,6 +138,7 @@ class Vocabulary:
     stopwords: tuple[str, ...] = ()
     _by_word: Mapping[str, tuple[_Form, ...]] = field(init=False, repr=False, compare=False)
     _by_char: Mapping[str, tuple[_Form, ...]] = field(init=False, repr=False, compare=False)
+    _char_keys: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _unkeyed: tuple[_Form, ...] = field(init=False, repr=False, compare=False)
     _latin_stop: frozenset[str] = field(init=False, repr=False, compare=False)
     _cjk_stop: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -132,7 +148,7 @@ class Vocabulary:
         object.__setattr__(self, "concepts", concepts)
         self._index_forms(concepts)
         words = {normalize(w).strip() for w in (*BUILTIN_STOPWORDS, *self.stopwords)} - {""}
-        cjk = sorted((w for w in words if _ALL_CJK.fullmatch(w)), key=lambda w: (-len(w), w))
+        cjk = sorted((w for w in words if _CJK_RUN.fullmatch(w)), key=lambda w: (-len(w), w))
         latin = words.difference(cjk)
         object.__setattr__(self, "_latin_stop", frozenset(latin | {_stem(w) for w in latin}))
         object.__setattr__(self, "_cjk_stop",
@@ -148,7 +164,7 @@ class Vocabulary:
                 entry = (CONCEPT_PREFIX + name, _phrase(form, f"concept {name!r}"))
                 first = entry[1].parts[0]
                 run = _LATIN_RUN.match(first)
-                if run is None and _ALL_CJK.match(first):
+                if run is None and _CJK_RUN.match(first):
                     by_char.setdefault(first[0], []).append(entry)
                 elif run is None:
                     unkeyed.append(entry)
@@ -159,6 +175,8 @@ class Vocabulary:
                         by_word.setdefault(key, []).append(entry)
         object.__setattr__(self, "_by_word", {k: tuple(v) for k, v in by_word.items()})
         object.__setattr__(self, "_by_char", {k: tuple(v) for k, v in by_char.items()})
+        object.__setattr__(self, "_char_keys", re.compile(
+            "[" + "".join(map(re.escape, sorted(by_char))) + "]") if by_char else None)
         object.__setattr__(self, "_unkeyed", tuple(unkeyed))
 
 
@@ -173,18 +191,16 @@ def tokens(text: str, vocab: Vocabulary) -> frozenset[str]:
     norm = normalize(text)
     split = norm if vocab._cjk_stop is None else vocab._cjk_stop.sub(" ", norm)
     out: set[str] = set()
-    latin_runs: list[str] = []
+    for run in _CJK_RUN.findall(split):
+        if len(run) > 1:
+            out.update(map(operator.add, run, run[1:]))
+        else:
+            out.add(run)
+    latin = _LATIN_RUN.findall(split)
     stop = vocab._latin_stop
-    for cjk, latin in _RUNS.findall(split):
-        if cjk:
-            out.update(_bigrams(cjk))
-            continue
-        latin_runs.append(latin)
-        if latin not in stop and (len(latin) > 1 or latin.isdigit()):
-            stem = _stem(latin)
-            if stem not in stop:
-                out.add(stem)
-    out.update(_concepts_in(norm, latin_runs, vocab))
+    words = {w for w in set(latin).difference(stop) if len(w) > 1 or w.isdigit()}
+    out.update({_stem(w) if w[-1] == "s" else w for w in words}.difference(stop))
+    out.update(_concepts_in(norm, latin, vocab))
     return frozenset(out)
 
 
@@ -192,18 +208,13 @@ def _concepts_in(norm: str, latin_runs: list[str], vocab: Vocabulary) -> set[str
     """Concept tokens whose surface forms occur in the normalised text."""
     found: set[str] = set()
     keyed = [vocab._by_word[w] for w in vocab._by_word.keys() & latin_runs]
-    keyed += [vocab._by_char[c] for c in vocab._by_char.keys() & set(norm)]
+    if vocab._char_keys is not None:
+        keyed += [vocab._by_char[c] for c in set(vocab._char_keys.findall(norm))]
     for forms in (*keyed, vocab._unkeyed):
         for concept, form in forms:
             if concept not in found and form.found_in(norm):
                 found.add(concept)
     return found
-
-
-def _bigrams(run: str) -> Iterable[str]:
-    if len(run) == 1:
-        return (run,)
-    return (run[i:i + 2] for i in range(len(run) - 1))
 
 
 def _stem(word: str) -> str:
@@ -295,14 +306,29 @@ class _Doc:
     words: frozenset[str]
 
 
+_EPS = 1e-9  # slack on bounds, so rounding never drops a document at exactly min_score
+_SCORE_COST = 32  # scoring a document costs about this many set insertions
+
+
+def _in_at_least(k: int, sets: list[frozenset[int]]) -> set[int]:
+    """Members of at least k of the sets."""
+    if k <= 1:
+        return set().union(*sets)
+    if k >= len(sets):
+        return set(frozenset.intersection(*sets)) if len(sets) == k else set()
+    counts = Counter(chain.from_iterable(sets))
+    return {i for i, n in counts.items() if n >= k}
+
+
 class DuplicateIndex:
     """Inverted index over token sets, to find likely duplicates of one issue.
 
-    Results are exact, but only documents sharing a token with the query are scored,
-    and common tokens are mostly skipped (prefix filtering): tokens are ordered rarest
-    first, and a pair scoring min_score or more must share a token among the first few
-    of both sides, as sharing only later ones cannot reach min_score. The per-document
-    part of this is computed once per min_score and kept.
+    Results are exact, yet only a few documents are scored, chosen with set operations:
+    - two texts that both name concepts but share none score at most 1 - concept_share
+      (0.4 by default, below any useful min_score);
+    - sharing k concepts, a document needs at least some word Dice to reach min_score,
+      and a word Dice of x or more needs a shared word among the rarest words of both
+      sides (prefix filtering: sharing only the commonest words cannot reach x).
     """
 
     def __init__(self, docs: Iterable[tuple[int, str, frozenset[str]]], *,
@@ -310,17 +336,38 @@ class DuplicateIndex:
         self._share = concept_share
         self._full = full_concepts
         self._docs: dict[int, _Doc] = {}
-        postings: dict[str, list[int]] = {}
         for issue_id, group, toks in docs:
             if issue_id in self._docs:
                 raise ValueError(f"issue {issue_id} is indexed twice")
             concepts, words = _split(toks)
             self._docs[issue_id] = _Doc(group, concepts, words)
-            for tok in toks:
-                postings.setdefault(tok, []).append(issue_id)
-        self._postings = postings
-        self._has_wordless = any(not d.words for d in self._docs.values())
-        self._prefixes: dict[float, dict[str, list[int]]] = {}
+        self._build()
+
+    def _build(self) -> None:
+        concepts: dict[str, set[int]] = {}
+        words: set[str] = set()
+        groups: dict[str, set[int]] = {}
+        for doc_id, doc in self._docs.items():
+            groups.setdefault(doc.group, set()).add(doc_id)
+            for tok in doc.concepts:
+                concepts.setdefault(tok, set()).add(doc_id)
+            words.update(doc.words)
+        self._df = {tok: len(ids) for tok, ids in concepts.items()}
+        self._df.update(Counter(chain.from_iterable(d.words for d in self._docs.values())))
+        self._rank = {t: i for i, t in enumerate(sorted(self._df, key=lambda t: (self._df[t], t)))}
+        self._concept_postings = {tok: frozenset(ids) for tok, ids in concepts.items()}
+        self._groups = {g: frozenset(ids) for g, ids in groups.items()}
+        self._conceptless = frozenset(i for i, d in self._docs.items() if not d.concepts)
+        self._wordless = frozenset(i for i, d in self._docs.items() if d.concepts and not d.words)
+        reach: dict[str, list[tuple[float, int]]] = {tok: [] for tok in words}
+        for doc_id, doc in self._docs.items():
+            size = len(doc.words)
+            for pos, tok in enumerate(sorted(doc.words, key=self._rank.__getitem__)):
+                reach[tok].append((-_dice(size - pos, size, size - pos), doc_id))
+        self._word_postings: dict[str, tuple[list[float], list[int]]] = {}
+        for tok, entries in reach.items():
+            entries.sort()
+            self._word_postings[tok] = ([e[0] for e in entries], [e[1] for e in entries])
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -337,83 +384,89 @@ class DuplicateIndex:
         if limit <= 0 or (same_group and not group):
             return ()
         concepts, words = _split(toks)
+        ids = self._scan(concepts, words, min_score - _EPS)
+        if same_group:
+            ids &= self._groups.get(group, frozenset())
+        ids.discard(issue_id)
         found: list[tuple[float, int]] = []
-        for doc_id in self._scan(concepts, words, min_score) - {issue_id}:
+        n_c, n_w = len(concepts), len(words)
+        for doc_id in ids:
             doc = self._docs[doc_id]
-            if same_group and doc.group != group:
-                continue
-            score = _score(len(concepts & doc.concepts), len(concepts), len(doc.concepts),
-                           len(words & doc.words), len(words), len(doc.words), self._share,
-                           self._full)
+            score = _score(len(concepts & doc.concepts), n_c, len(doc.concepts),
+                           len(words & doc.words), n_w, len(doc.words), self._share, self._full)
             if score >= min_score:
                 found.append((-score, doc_id))
         return tuple(Candidate(doc_id, -neg, self._shared(concepts, words, doc_id, shared_words))
                      for neg, doc_id in heapq.nsmallest(limit, found))
 
-    def _scan(self, concepts: frozenset[str], words: frozenset[str], min_score: float) -> set[int]:
-        """Documents that may score min_score or more against the query."""
-        order = self._order(concepts | words)
-        probe = order[:self._prefix_len(order, concepts, len(concepts), len(words),
-                                        not words or self._has_wordless, min_score)]
-        if not words:  # the per-document prefixes assume the query has words
-            return set().union(*(self._postings[t] for t in probe))
-        prefixes = self._doc_prefixes(min_score)
-        return set().union(*(prefixes.get(t, ()) for t in probe))
+    def _scan(self, concepts: frozenset[str], words: frozenset[str], least: float) -> set[int]:
+        """A superset of the documents that can score `least` or more."""
+        postings = [self._concept_postings[t] for t in concepts if t in self._concept_postings]
+        if not words:
+            return set().union(*postings)
+        ranked = self._rarest_first(words)
+        ids = self._reaching(ranked, len(words), least)
+        if not concepts:
+            return ids
+        ids &= self._conceptless
+        if self._share < 1 and least <= 1 - self._share:  # sharing no concept can do
+            ids |= self._reaching(ranked, len(words), least / (1 - self._share))
+        for k in range(1, len(postings) + 1):
+            need = self._need(k, len(concepts), least)
+            ids |= self._with_words(_in_at_least(k, postings), ranked, len(words), need)
+        ids |= self._wordless & set().union(*postings)
+        return ids
 
-    def _doc_prefixes(self, min_score: float) -> dict[str, list[int]]:
-        """Postings restricted to each document's first tokens for min_score (kept)."""
-        if min_score not in self._prefixes:
-            prefixes: dict[str, list[int]] = {}
-            for doc_id, doc in self._docs.items():
-                order = self._order(doc.concepts | doc.words)
-                n = self._prefix_len(order, doc.concepts, len(doc.concepts), len(doc.words),
-                                     not doc.words, min_score)
-                for tok in order[:n]:
-                    prefixes.setdefault(tok, []).append(doc_id)
-            self._prefixes[min_score] = prefixes
-        return self._prefixes[min_score]
+    def _need(self, k: int, c_size: int, least: float) -> float:
+        """Word Dice a document sharing k of c_size concepts needs to score `least`."""
+        weight = _weight(k, self._share, self._full)
+        best_dc = _dice(k, c_size, k)
+        if weight >= 1:
+            return 0.0 if best_dc >= least else 2.0
+        return (least - weight * best_dc) / (1 - weight)
 
-    def _order(self, toks: frozenset[str]) -> list[str]:
+    def _with_words(self, ids: set[int], ranked: list[str], size: int, least: float) -> set[int]:
+        """Those of ids whose word Dice with the query can reach `least`."""
+        if least <= 0 or not ids:
+            return ids
+        if least > 1:
+            return set()
+        if len(ids) * _SCORE_COST <= self._reach_cost(ranked, size, least):
+            return ids  # cheaper to score them all
+        return ids & self._reaching(ranked, size, least)
+
+    def _probe(self, ranked: list[str], size: int, least: float) -> list[str]:
+        """The query's rarest words, one of which a word Dice of `least` must share."""
+        rest = len(ranked)
+        while rest and _dice(rest, size, rest) >= least:
+            rest -= 1
+        return ranked[:len(ranked) - rest]
+
+    def _reaching(self, ranked: list[str], size: int, least: float) -> set[int]:
+        """Documents whose word Dice with the query can reach `least` (a superset)."""
+        if least > 1:
+            return set()
+        found: set[int] = set()
+        for tok in self._probe(ranked, size, least):
+            bounds, ids = self._word_postings[tok]
+            found.update(ids[:bisect_right(bounds, -least)])
+        return found
+
+    def _reach_cost(self, ranked: list[str], size: int, least: float) -> int:
+        return sum(bisect_right(self._word_postings[t][0], -least)
+                   for t in self._probe(ranked, size, least))
+
+    def _rarest_first(self, toks: Iterable[str]) -> list[str]:
         """The indexed tokens among toks, rarest first (ties by token)."""
-        postings = self._postings
-        return sorted((t for t in toks if t in postings), key=lambda t: (len(postings[t]), t))
-
-    def _prefix_len(self, order: list[str], concepts: frozenset[str], c_size: int,
-                    w_size: int, concepts_alone: bool, min_score: float) -> int:
-        """How many leading tokens of order must be shared for a chance of min_score.
-
-        c_size and w_size are the side's concept and word counts; concepts_alone says
-        whether a pair may be scored on concepts alone (one side without words).
-        """
-        rest_c = sum(1 for t in order if t in concepts)
-        rest_w = len(order) - rest_c
-        for i, tok in enumerate(order):
-            if self._bound(rest_c, c_size, rest_w, w_size, concepts_alone) < min_score - 1e-9:
-                return i
-            if tok in concepts:
-                rest_c -= 1
-            else:
-                rest_w -= 1
-        return len(order)
-
-    def _bound(self, c_shared: int, c_size: int, w_shared: int, w_size: int,
-               concepts_alone: bool) -> float:
-        """Best score possible sharing at most these many of one side's concepts and words."""
-        dc = _dice(c_shared, c_size, c_shared) if c_shared else 0.0
-        dw = _dice(w_shared, w_size, w_shared) if w_shared else 0.0
-        best = dw
-        if c_size and w_size:
-            best = max(best, _blend(dc, dw, _weight(c_shared, self._share, self._full)))
-        if c_size and concepts_alone:
-            best = max(best, dc)
-        return best
+        rank = self._rank
+        return sorted(rank.keys() & toks, key=rank.__getitem__)
 
     def _shared(self, concepts: frozenset[str], words: frozenset[str], doc_id: int,
                 limit: int) -> tuple[str, ...]:
         """Shared concept names, then the rarest few shared words."""
         doc = self._docs[doc_id]
         names = sorted(c.removeprefix(CONCEPT_PREFIX) for c in concepts & doc.concepts)
-        common = sorted(words & doc.words - set(names), key=lambda t: (len(self._postings[t]), t))
+        common = self._rarest_first(words & doc.words - set(names))
         return (*names, *common[:max(0, limit)])
 
 
