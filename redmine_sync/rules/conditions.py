@@ -154,6 +154,9 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[object, object], bool]
 
 def _contains(actual: object, expected: object) -> bool:
     if isinstance(actual, (tuple, list, set, frozenset)):
+        if isinstance(expected, str):
+            folded = expected.casefold()
+            return any(isinstance(a, str) and a.casefold() == folded for a in actual)
         return any(_eq(a, expected) for a in actual)
     return isinstance(actual, str) and str(expected).casefold() in actual.casefold()
 

@@ -9,11 +9,13 @@ value it already has are dropped, so evaluating an already-processed issue plans
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from functools import partial
 
 from redmine_sync.config import FieldMap
@@ -30,6 +32,7 @@ from redmine_sync.rules.state import Duplicates
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 from redmine_sync.rules.state import initial_values
+from redmine_sync.rules.text import Candidate
 from redmine_sync.rules.text import DuplicateIndex
 from redmine_sync.rules.text import tokens
 from redmine_sync.rules.text import vagueness
@@ -57,9 +60,26 @@ def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
                   keyword_lists=ruleset.keyword_lists, closed_statuses=closed,
                   teams=teams or {}, author_mails=author_mails or {})
     open_issues = [i for i in issues if not i.is_closed and i.status not in closed]
-    docs = [(i.id, _group(i, world), _tokens(i, world)) for i in open_issues]
     load = Counter(i.assigned_to.name for i in open_issues if i.assigned_to)
-    return replace(world, duplicates=DuplicateIndex(docs), load=dict(load))
+    index = LazyIndex(lambda: DuplicateIndex(
+        (i.id, _group(i, world), _tokens(i, world)) for i in open_issues))
+    return replace(world, duplicates=index, load=dict(load))
+
+
+class LazyIndex:
+    """The duplicate index, built the first time a rule asks for duplicates."""
+
+    def __init__(self, build: Callable[[], DuplicateIndex]) -> None:
+        self._build = build
+
+    @cached_property
+    def index(self) -> DuplicateIndex:
+        return self._build()
+
+    def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
+                   same_group: bool, limit: int = 5) -> tuple[Candidate, ...]:
+        return self.index.candidates(issue_id, group, toks, min_score=min_score,
+                                     same_group=same_group, limit=limit)
 
 
 def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World) -> Plan:

@@ -14,6 +14,7 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
+from typing import Protocol
 
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
@@ -21,10 +22,15 @@ from redmine_sync.plan import Change
 from redmine_sync.plan import Note
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
-from redmine_sync.rules.text import DuplicateIndex
+from redmine_sync.rules.text import Candidate
 from redmine_sync.rules.text import Rubric
 from redmine_sync.rules.text import Vagueness
 from redmine_sync.rules.text import Vocabulary
+
+
+class DuplicateSource(Protocol):
+    def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
+                   same_group: bool, limit: int = 5) -> tuple[Candidate, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class World:
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     load: Mapping[str, int] = field(default_factory=dict)
     author_mails: Mapping[int, str] = field(default_factory=dict)
-    duplicates: DuplicateIndex | None = None
+    duplicates: DuplicateSource | None = None
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@
 Everything here is pure and deterministic: no I/O, no clock, no shared mutable state.
 Every word list and threshold is a parameter; the rule files supply them.
 
-Text is compared after NFKC normalisation and case folding, so full-width letters,
-"…" and "..." or "Home" and "home" are the same. In a phrase (a concept surface
-form, a rubric phrase or marker) "…" stands for any text within one sentence, as in
-"在…时" or "make…better". Phrases made of Latin words match whole words only (a
-trailing plural "s"/"es" is allowed), so "app" does not match "appointment"; Chinese,
-Japanese and Korean phrases match anywhere.
+Text is compared as normalize() leaves it, so full-width letters, "…" and "...",
+"Home" and "home", or a wrapped and an unwrapped line are the same. In a phrase (a
+concept surface form, a rubric phrase or marker) "…" stands for any text within one
+sentence, as in "在…时" or "make…better". Phrases made of Latin words match whole
+words only (a trailing plural "s"/"es" is allowed), so "app" does not match
+"appointment"; Chinese, Japanese and Korean phrases match anywhere.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ _LATIN = "0-9a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
 _CJK_RUN = re.compile(f"[{_CJK}\U00020000-\U0002fa1f]+")
 _IS_LATIN = re.compile(f"[{_LATIN}]")
 _LATIN_RUN = re.compile(f"[{_LATIN}]+")
-_SENTENCE_GAP = r"[^.!?;。！？；\n]*?"
+_SENTENCE_GAP = r"[^.!?;。]*?"  # NFKC has made full-width marks ASCII
+_CJK_WRAP = re.compile(f"(?<=[{_CJK}])[^\\S\\n]*\\n\\s*(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
 _FULL_WIDTH = re.compile("[\u3000\uff01-\uff5e]")  # NFKC: ideographic space, full-width ASCII
 
@@ -52,7 +53,7 @@ BUILTIN_STOPWORDS: tuple[str, ...] = (
     "they", "this", "those", "to", "too", "up", "us", "very", "was", "we", "were", "what",
     "when", "where", "which", "who", "why", "will", "with", "would", "you", "your",
     # Chinese function words (they also split runs of characters, see tokens())
-    "的", "了", "吗", "吧", "呢", "啊", "呀", "嘛", "哦", "也", "都", "很", "把", "被", "让",
+    "的", "了", "吗", "吧", "呢", "啊", "呀", "嘛", "哦", "也", "都", "很", "把", "被", "让", "和",
     "我", "你", "我们", "你们", "他们", "她们", "这个", "那个", "这些", "那些", "一下",
     "一些", "一个", "可以", "能否", "能不能", "是否", "是不是", "什么", "怎么", "已经",
     "就是", "还是", "或者", "以及", "因为", "所以", "但是", "如果", "非常", "比较",
@@ -60,14 +61,20 @@ BUILTIN_STOPWORDS: tuple[str, ...] = (
 
 
 def normalize(text: str) -> str:
-    """NFKC, then case folding: the form every comparison in this module uses."""
+    """The form every comparison here uses: NFKC, case folded, white space folded.
+
+    A line break between two Chinese, Japanese or Korean characters is dropped (it is
+    where a line was wrapped); any other run of white space becomes one space.
+    """
     if not unicodedata.is_normalized("NFKC", text):
         # Full-width punctuation is common in Chinese text and sends NFKC down its
         # slow path; mapping it first (same result) keeps the fast path.
         text = _FULL_WIDTH.sub(_half_width, text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
-    return text.casefold()
+    if "\n" in text:
+        text = _CJK_WRAP.sub("", text)
+    return _SPACES.sub(" ", text).strip().casefold()
 
 
 def _half_width(match: re.Match[str]) -> str:
@@ -113,6 +120,8 @@ def _part_regex(part: str) -> str:
 
 
 def _phrases(texts: Iterable[str], what: str) -> tuple[_Phrase, ...]:
+    if isinstance(texts, str):
+        raise TypeError(f"{what}: expected a list of phrases, got the string {texts!r}")
     return tuple(_phrase(t, what) for t in texts)
 
 
@@ -144,7 +153,8 @@ class Vocabulary:
     _cjk_stop: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        concepts = MappingProxyType({name: tuple(forms) for name, forms in self.concepts.items()})
+        concepts = MappingProxyType({name: tuple(p.text for p in _phrases(forms, f"concept {name!r}"))
+                                     for name, forms in self.concepts.items()})
         object.__setattr__(self, "concepts", concepts)
         self._index_forms(concepts)
         words = {normalize(w).strip() for w in (*BUILTIN_STOPWORDS, *self.stopwords)} - {""}
@@ -323,12 +333,13 @@ def _in_at_least(k: int, sets: list[frozenset[int]]) -> set[int]:
 class DuplicateIndex:
     """Inverted index over token sets, to find likely duplicates of one issue.
 
-    Results are exact, yet only a few documents are scored, chosen with set operations:
-    - two texts that both name concepts but share none score at most 1 - concept_share
-      (0.4 by default, below any useful min_score);
-    - sharing k concepts, a document needs at least some word Dice to reach min_score,
-      and a word Dice of x or more needs a shared word among the rarest words of both
-      sides (prefix filtering: sharing only the commonest words cannot reach x).
+    Results are exact (the same as scoring every document with similarity()), yet only
+    a few documents are scored, chosen with set operations:
+    - two texts that both name concepts but share none score (1 - concept_share) times
+      their word Dice, so below 1 - concept_share (0.4 by default) they are skipped;
+    - sharing k concepts, a document needs some word Dice to reach min_score, and a word
+      Dice of x or more needs a shared word among the rarest words of both sides
+      (prefix filtering: sharing only the commonest words cannot reach x).
     """
 
     def __init__(self, docs: Iterable[tuple[int, str, frozenset[str]]], *,
@@ -504,8 +515,8 @@ class Vagueness:
 def vagueness(subject: str, description: str, rubric: Rubric) -> Vagueness:
     """Score how vague a request is; at or above rubric.threshold it is vague.
 
-    +1 the description has fewer than min_length characters (after NFKC, with runs of
-    white space counted as one; a Chinese character counts as one);
+    +1 the description has fewer than min_length characters (as normalize() leaves it:
+    runs of white space count as one; a Chinese character counts as one);
     +1 no scenario marker in subject or description;
     +1 no effect marker in subject or description;
     +2 a vague phrase in subject or description (the first one in rubric order is named).
@@ -514,7 +525,7 @@ def vagueness(subject: str, description: str, rubric: Rubric) -> Vagueness:
     text = normalize(f"{subject}\n{description}")
     missing: list[str] = []
     score = 0
-    if len(_SPACES.sub(" ", normalize(description)).strip()) < rubric.min_length:
+    if len(normalize(description)) < rubric.min_length:
         score += 1
         missing.append(f"a description of at least {rubric.min_length} characters")
     if rubric._scenario and _first_found(rubric._scenario, text) is None:
