@@ -125,10 +125,7 @@ def _build_note(params: Any, where: Where) -> ActionFn | None:
     if not isinstance(params, dict) or not isinstance(params.get("text"), str):
         where.error("note takes a text, or {text: ..., public: true}")
         return None
-    for key in params:
-        if key not in ("text", "public"):
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), ("text", "public")),
-                                     value=False)
+    where.unknown_keys(params, ("text", "public"))
     text, public = params["text"], bool(params.get("public", False))
     if not _template_ok(text, where.at("text")):
         return None

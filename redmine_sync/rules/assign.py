@@ -20,7 +20,6 @@ from redmine_sync.plan import Change
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
-from redmine_sync.schema import did_you_mean
 
 STRATEGIES = ("to", "round_robin", "least_loaded", "account_manager")
 OPTIONS = ("fallback", "keep_existing")
@@ -31,11 +30,8 @@ def build_assign(params: Any, where: Where) -> Any:
         where.error("assign takes a mapping, e.g. {least_loaded: Support}")
         return None
     chosen = [k for k in params if k in STRATEGIES]
-    for key in params:
-        if key not in STRATEGIES + OPTIONS:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), STRATEGIES + OPTIONS),
-                                     value=False)
-            return None
+    if not where.unknown_keys(params, STRATEGIES + OPTIONS):
+        return None
     if len(chosen) != 1:
         where.error("give exactly one of: " + ", ".join(STRATEGIES))
         return None

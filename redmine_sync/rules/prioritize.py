@@ -19,7 +19,6 @@ from redmine_sync.plan import Change
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
-from redmine_sync.schema import did_you_mean
 
 KEYS = ("quadrants", "scores", "urgency", "priorities", "label_quadrant")
 
@@ -76,11 +75,7 @@ def _matrix(params: Any, where: Where) -> Matrix | None:
     if not isinstance(params, dict):
         where.error("prioritize takes a mapping with quadrants, scores, urgency, priorities")
         return None
-    ok = True
-    for key in params:
-        if key not in KEYS:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), KEYS), value=False)
-            ok = False
+    ok = where.unknown_keys(params, KEYS)
     for key in ("quadrants", "scores", "priorities"):
         if key not in params:
             where.error(f"missing '{key}'", value=False)

@@ -166,10 +166,7 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
 
 def _rule_file(doc: Located, stage: str, where: Where) -> RuleFile:
     data = doc.data
-    for key in data:
-        if key not in FILE_KEYS:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), FILE_KEYS),
-                                     value=False)
+    where.unknown_keys(data, FILE_KEYS)
     match = data.get("match", "first")
     if match not in ("first", "all"):
         where.at("match").error(f"unknown value {match!r}", "expected first or all")
@@ -187,10 +184,7 @@ def _rule(data: Any, stage: str, file: str, where: Where) -> Rule | None:
     if not isinstance(data, dict):
         where.error("a rule is a mapping with name, when and then")
         return None
-    for key in data:
-        if key not in RULE_KEYS:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), RULE_KEYS),
-                                     value=False)
+    where.unknown_keys(data, RULE_KEYS)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         where.error("every rule needs a name", value=False)
@@ -237,9 +231,7 @@ def _vocabulary(doc: Located, where: Where) -> dict[str, Any]:
     data = doc.data
     allowed = ("kind", "description", "keywords", "concepts", "stopwords", "vagueness",
                "duplicates")
-    for key in data:
-        if key not in allowed:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), allowed), value=False)
+    where.unknown_keys(data, allowed)
     keywords = _word_lists(data.get("keywords", {}), where.at("keywords"))
     concepts = _word_lists(data.get("concepts", {}), where.at("concepts"))
     stopwords = tuple(str(w) for w in data.get("stopwords", []) or [])
@@ -276,9 +268,7 @@ def _rubric(data: Any, where: Where) -> Rubric:
     if not isinstance(data, dict):
         where.error("expected a mapping")
         return Rubric()
-    for key in data:
-        if key not in keys:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), keys), value=False)
+    where.unknown_keys(data, keys)
     lists = {k: tuple(str(w) for w in data.get(k, []) or []) for k in keys[1:4]}
     return Rubric(min_length=int(data.get("min_length", 30)),
                   threshold=int(data.get("threshold", 2)), **lists)
@@ -295,9 +285,7 @@ def _duplicate_search(data: Any, where: Where) -> DuplicateSearch:
 def _customers(doc: Located, where: Where) -> CustomerBook:
     data = doc.data
     allowed = ("kind", "description", "identify", "tiers", "customers", "customers_csv")
-    for key in data:
-        if key not in allowed:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), allowed), value=False)
+    where.unknown_keys(data, allowed)
     identify = data.get("identify", "field")
     if identify not in IDENTIFY_BY:
         where.at("identify").error(f"unknown value {identify!r}",
@@ -326,10 +314,7 @@ def _tier(data: Any, where: Where) -> Tier | None:
             where.at(axis).error("expected bounds like {ge: 60} or {lt: 60}")
             return None
         bounds[axis] = {op: float(v) for op, v in spec.items()}
-    for key in data:
-        if key not in ("name", "label", "value", "fit"):
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), (
-                "name", "label", "value", "fit")), value=False)
+    where.unknown_keys(data, ("name", "label", "value", "fit"))
     return Tier(str(data["name"]), bounds, data.get("label"))
 
 
@@ -341,10 +326,7 @@ def _customer(data: Any, where: Where) -> Customer | None:
     if not isinstance(data, dict) or "name" not in data:
         where.error("a customer needs at least name, value and fit")
         return None
-    for key in data:
-        if key not in CUSTOMER_KEYS:
-            where.at(str(key)).error("unknown key", did_you_mean(str(key), CUSTOMER_KEYS),
-                                     value=False)
+    where.unknown_keys(data, CUSTOMER_KEYS)
     try:
         value, fit = float(data["value"]), float(data["fit"])
     except (KeyError, TypeError, ValueError):

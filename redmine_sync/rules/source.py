@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from redmine_sync.errors import Problem
+from redmine_sync.schema import did_you_mean
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import PathKey
 
@@ -40,6 +41,13 @@ class Where:
 
     def error(self, message: str, hint: str = "", value: bool = True) -> None:
         self.problems.add(self.doc, self.path, message, hint, value=value)
+
+    def unknown_keys(self, data: dict[object, object], allowed: tuple[str, ...]) -> bool:
+        """Report every key of ``data`` not in ``allowed``; True when all are known."""
+        unknown = [str(k) for k in data if k not in allowed]
+        for key in unknown:
+            self.at(key).error("unknown key", did_you_mean(key, allowed), value=False)
+        return not unknown
 
     def names(self, kind: str, *names: object) -> None:
         """Remember Redmine names used here, for ``validate --online``."""
