@@ -47,13 +47,24 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     issues = tuple(sorted(by_id.values(), key=lambda i: (i.updated_on, i.id)))
     catalog = client.catalog()
     closed = [n.name for n in catalog.statuses.items if n.is_closed]
-    teams = {team: client.group_members(team) for team in ruleset.teams}
+    teams = {team: _members(client, team, projects) for team in ruleset.teams}
     mails = {}
     if ruleset.customers.identify == "email_domain":
         mails = {i.author.id: client.user(i.author.id).mail for i in issues}
     world = build_world(ruleset, issues, now, fields=config.fields, teams=teams,
                         closed_statuses=closed, author_mails=mails)
     return Snapshot(issues, world)
+
+
+def _members(client: RedmineClient, team: str, projects: Sequence[str | None]
+             ) -> tuple[str, ...]:
+    """A group's users, or for "role:NAME" the users holding that role in the projects."""
+    if not team.startswith("role:"):
+        return client.group_members(team)
+    role = team.removeprefix("role:")
+    names = {m.principal.name for p in projects if p for m in client.memberships(p)
+             if role in m.roles and not m.is_group}
+    return tuple(sorted(names))
 
 
 def plan_run(client: RedmineClient, config: Config, now: datetime, *,

@@ -28,7 +28,7 @@ class Fired:
 
 
 ActionFn = Callable[[IssueState, World, Fired], IssueState]
-SETTABLE = ("status", "priority", "tracker", "tier", "assigned_to")
+SETTABLE = ("status", "priority", "tracker", "category", "tier", "assigned_to")
 TEMPLATE_KEYS = ("rule", "reason", "id", "subject", "author", "customer", "tier", "priority",
                  "status", "missing", "duplicate_of", "candidates", "account_manager")
 RELATION_TYPES = ("duplicates", "relates")
@@ -185,8 +185,8 @@ def _registry() -> dict[str, ActionSpec]:
                                  "add_labels: [needs-info]"),
         "remove_labels": ActionSpec(_build_remove_labels, "remove labels",
                                     "remove_labels: [duplicate-candidate]"),
-        "set": ActionSpec(_build_set, "set status, priority, tracker, tier, assigned_to or "
-                          "cf.<Custom field>", "set: {status: Feedback}"),
+        "set": ActionSpec(_build_set, "set status, priority, tracker, category, tier, "
+                          "assigned_to or cf.<Custom field>", "set: {status: Feedback}"),
         "set_tier": ActionSpec(_build_set_tier, "set the tier (and its label) from the "
                                "customers file's scores and thresholds",
                                "set_tier: from_customer"),

@@ -5,6 +5,7 @@ members, or the customer's dedicated account manager (with a fallback).
     assign: {round_robin: Support}
     assign: {least_loaded: "Product & R&D"}
     assign: {account_manager: true, fallback: {least_loaded: Sales}}
+    assign: {round_robin: "role:Developer"}     # members with that role in the projects
 
 By default an issue that already has an assignee keeps it (``keep_existing: false`` to
 override). Round-robin picks by issue number (deterministic without stored state);
@@ -38,7 +39,8 @@ def build_assign(params: Any, where: Where) -> Any:
     strategy, target = chosen[0], params[chosen[0]]
     if strategy in ("round_robin", "least_loaded"):
         where.problems.teams.add(str(target))
-        where.at(strategy).names("group", target)
+        if not str(target).startswith("role:"):
+            where.at(strategy).names("group", target)
     elif strategy == "to":
         where.at(strategy).names("assigned_to", target)
     fallback = build_assign(params["fallback"], where.at("fallback")) \

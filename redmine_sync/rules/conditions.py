@@ -44,7 +44,7 @@ def _text(s: IssueState) -> str:
 
 FIELDS: dict[str, FieldSpec] = {
     "id": FieldSpec(lambda s, w: s.issue.id, "issue number", "id: {gt: 1000}"),
-    "subject": FieldSpec(lambda s, w: s.issue.subject, "subject line", "subject: {regex: '^\\\\[API\\\\]'}"),
+    "subject": FieldSpec(lambda s, w: s.issue.subject, "subject line", "subject: {regex: '^\\[API\\]'}"),
     "description": FieldSpec(lambda s, w: s.issue.description, "description text",
                              "description: empty"),
     "text": FieldSpec(lambda s, w: _text(s), "subject and description together",
@@ -60,7 +60,7 @@ FIELDS: dict[str, FieldSpec] = {
                         "author: {ne: redmine-sync bot}"),
     "assigned_to": FieldSpec(lambda s, w: s.get("assigned_to"), "assignee's name, or none",
                              "assigned_to: empty"),
-    "category": FieldSpec(lambda s, w: s.issue.category, "category name", "category: present"),
+    "category": FieldSpec(lambda s, w: s.get("category"), "category name", "category: present"),
     "labels": FieldSpec(lambda s, w: s.get("labels"), "labels (a list)",
                         "labels: {contains: needs-info}"),
     "tier": FieldSpec(lambda s, w: s.get("tier"), "customer tier (set by the tiering stage)",

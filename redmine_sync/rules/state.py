@@ -133,6 +133,7 @@ def initial_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
     """The changeable fields of an issue as they are in Redmine."""
     values: dict[str, object] = {
         "status": issue.status, "priority": issue.priority, "tracker": issue.tracker,
+        "category": issue.category,
         "assigned_to": issue.assigned_to.name if issue.assigned_to else None,
         "labels": tuple(sorted(issue.cf(fields.labels) or ())),
         "tier": issue.cf(fields.tier),
