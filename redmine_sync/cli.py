@@ -21,6 +21,7 @@ from redmine_sync.config import load_config
 from redmine_sync.errors import ChecksFailed
 from redmine_sync.errors import NotYetAvailable
 from redmine_sync.errors import RedmineSyncError
+from redmine_sync.errors import WritesFailed
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 log = logging.getLogger("redmine_sync")
@@ -40,17 +41,19 @@ class Group(click.Group):
                    "~/.config/redmine-sync/config.yaml). REDMINE_URL and REDMINE_API_KEY "
                    "override it.")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines on stderr: text (journald-friendly) or json.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: str) -> None:
     """Triage, tier, prioritise, route and watch SLAs of Redmine issues with YAML rules.
 
     Start with `redmine-sync doctor` to check the connection, then `plan` to see what
     the rules would change. Nothing is written to Redmine without `apply`.
     """
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = {"config_path": config_path}
+    from redmine_sync.logs import setup_logging
+
+    setup_logging(log_format, verbose)
+    ctx.obj = {"config_path": config_path, "log_format": log_format, "verbose": verbose}
 
 
 @cli.command()
@@ -136,11 +139,14 @@ def _validate_online(config: Any, ruleset: Any) -> None:
 @cli.command()
 @click.option("-p", "--project", metavar="ID", help="Only this project.")
 @click.option("-i", "--issue", "issue_id", type=int, metavar="N", help="Only this issue.")
+@click.option("--full", is_flag=True, help="Read every issue in scope, not only those "
+              "changed since the last apply.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people; json (documented in docs/rules.md) "
               "for tools.")
 @click.pass_context
-def plan(ctx: click.Context, project: str | None, issue_id: int | None, fmt: str) -> None:
+def plan(ctx: click.Context, project: str | None, issue_id: int | None, full: bool,
+         fmt: str) -> None:
     """Show what the rules would change. Never writes to Redmine.
 
     Pulls the issues in scope, evaluates triage -> tiering -> priority -> routing, and
@@ -154,7 +160,9 @@ def plan(ctx: click.Context, project: str | None, issue_id: int | None, fmt: str
 
     config = _config(ctx)
     client = LiveRedmine.from_config(config)
-    result = plan_run(client, config, datetime.now(UTC), project=project, issue_id=issue_id)
+    store = _store(config)
+    result = plan_run(client, config, datetime.now(UTC), project=project, issue_id=issue_id,
+                      store=store, full=full or issue_id is not None)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -174,10 +182,153 @@ def explain(ctx: click.Context, issue_id: int) -> None:
 
     config = _config(ctx)
     client = LiveRedmine.from_config(config)
-    ruleset, issue, world = explain_run(client, config, datetime.now(UTC), issue_id)
+    ruleset, issue, world = explain_run(client, config, datetime.now(UTC), issue_id,
+                                        _store(config))
     state, traces = evaluate_issue(ruleset, issue, world, trace=True)
-    for line in render_explain(state, traces):
+    for line in render_explain(state, traces, ruleset, world):
         click.echo(line)
+
+
+@cli.command()
+@click.option("-p", "--project", metavar="ID", help="Only this project.")
+@click.option("--full", is_flag=True, help="Read every issue in scope and notice deleted ones.")
+@click.option("--yes", is_flag=True, help="Override the circuit breaker (after checking the "
+              "plan).")
+@click.option("--max-changes", type=click.IntRange(min=0), metavar="N",
+              help="Allow up to N changed issues in this run (instead of limits.max_issues).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: a summary of written, skipped and failed issues.")
+@click.pass_context
+def apply(ctx: click.Context, project: str | None, full: bool, yes: bool,
+          max_changes: int | None, fmt: str) -> None:
+    """Write the planned changes to Redmine, safely.
+
+    One PUT per issue with all its changes and at most one note, each re-read to catch
+    changes Redmine silently dropped. Issues changed since they were read are skipped and
+    re-planned next run; fields a person changed after the tool set them are left alone.
+    A circuit breaker refuses over-broad runs (exit 3); some failed writes give exit 2.
+    """
+    import json
+
+    from redmine_sync.plan import render_text
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.store import utc_now
+    from redmine_sync.sync import apply_run
+
+    config = _config(ctx)
+    store = _store(config)
+
+    def show_plan(plan: Any) -> None:
+        if fmt == "text" and plan.changed:
+            click.echo(render_text(plan).replace("would change", "to change")
+                       .replace(" Nothing was written.", ""))
+
+    with store.writer_lock():
+        result = apply_run(LiveRedmine.from_config(config), config, store, utc_now,
+                           project=project, full=full, yes=yes, max_changes=max_changes,
+                           on_plan=show_plan)
+    applied = result.applied
+    assert applied is not None
+    if fmt == "json":
+        click.echo(json.dumps(applied.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_apply(applied, result)
+    if applied.failed:
+        raise WritesFailed(f"{applied.failed} issue(s) not fully written; see above and "
+                           f"redmine-sync history --run {applied.run_id}")
+
+
+def _print_apply(applied: Any, result: Any) -> None:
+    for note in result.notes:
+        click.echo(f"recovered: {note}")
+    for issue_id in result.deleted:
+        click.echo(f"deleted in Redmine: #{issue_id} (forgotten)")
+    for outcome in applied.outcomes:
+        if outcome.status != "written":
+            click.echo(f"#{outcome.issue_id}: {outcome.status}: {outcome.reason}")
+    click.echo(f"run {applied.run_id}: {applied.count('written')} written, "
+               f"{applied.count('partial')} partly written, "
+               f"{applied.count('skipped', 'deferred')} skipped, "
+               f"{applied.count('failed')} failed")
+
+
+@cli.command()
+@click.option("--run", "run_id", type=int, metavar="ID", help="Show one run's changes.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many runs to list.")
+@click.pass_context
+def history(ctx: click.Context, run_id: int | None, limit: int) -> None:
+    """Show past runs, or with --run every change of one run and its outcome."""
+    from redmine_sync.plan import show
+
+    store = _store(_config(ctx))
+    if run_id is None:
+        for run in store.runs(limit):
+            click.echo(f"{run.id:>5}  {run.started[:19]}  {run.mode:<8} {run.status:<7} "
+                       f"planned {run.planned}, written {run.written}, skipped {run.skipped}, "
+                       f"failed {run.failed}  {run.message}")
+        return
+    if store.run(run_id) is None:
+        from redmine_sync.errors import UserError
+
+        raise UserError(f"there is no run {run_id}", hint="redmine-sync history lists them")
+    for row in store.audit(run_id):
+        detail = f"  ({row.detail})" if row.detail else ""
+        click.echo(f"#{row.issue_id:<6} {row.field:<14} {show(row.old)} -> {show(row.new)}  "
+                   f"[{row.outcome}] {row.rule}{detail}")
+
+
+@cli.command()
+@click.argument("run_id", type=int, metavar="RUN_ID")
+@click.pass_context
+def undo(ctx: click.Context, run_id: int) -> None:
+    """Revert the field changes of one run, skipping fields people changed since."""
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.store import utc_now
+    from redmine_sync.undo import undo_run
+
+    config = _config(ctx)
+    store = _store(config)
+    with store.writer_lock():
+        result = undo_run(LiveRedmine.from_config(config), store, run_id, config.fields,
+                          utc_now)
+    for line in result.reverted:
+        click.echo(f"reverted {line}")
+    for line in result.skipped:
+        click.echo(f"skipped  {line}")
+    for line in result.failed:
+        click.echo(f"FAILED   {line}")
+    click.echo(f"undo run {result.run_id}: {len(result.reverted)} reverted, "
+               f"{len(result.skipped)} skipped, {len(result.failed)} failed")
+    if result.failed:
+        raise WritesFailed(f"{len(result.failed)} field(s) could not be reverted")
+
+
+@cli.command()
+@click.option("--interval", metavar="TIME", help="Time between runs: 90s, 5m, 1h "
+              "(default: daemon.interval of the config, 5m).")
+@click.pass_context
+def daemon(ctx: click.Context, interval: str | None) -> None:
+    """Plan and apply in a loop (what the timer's `apply` does, every interval).
+
+    SIGTERM or SIGINT stops it between writes. While Redmine is unreachable it backs off
+    and says so. Logs go to stderr (--log-format json for JSON lines).
+    """
+    import signal
+    import threading
+
+    from redmine_sync.daemon import parse_interval
+    from redmine_sync.daemon import run_daemon
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.store import utc_now
+
+    config = _config(ctx)
+    seconds = parse_interval(interval or config.daemon_interval)
+    store = _store(config)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_daemon(lambda: LiveRedmine.from_config(config), config, store, utc_now, seconds, stop)
 
 
 @cli.command("rules")
@@ -260,10 +411,6 @@ def _placeholder(name: str, summary: str, planned: str) -> click.Command:
 
 
 for _name, _summary, _planned in (
-    ("apply", "Write the planned changes to Redmine.", "it comes with safe write-back"),
-    ("daemon", "Plan and apply in a loop.", "it comes with safe write-back"),
-    ("history", "Show past runs and their changes.", "it comes with the state store"),
-    ("undo", "Revert the field changes of one run.", "it comes with the state store"),
     ("sla", "Show SLA clocks and issues at risk.", "it comes with the SLA engine"),
     ("report", "Render and publish wiki reports.", "it comes with the reports"),
 ):
@@ -271,10 +418,20 @@ for _name, _summary, _planned in (
 
 
 def _config(ctx: click.Context) -> Any:
+    from redmine_sync.logs import setup_logging
+
     config = load_config(ctx.obj["config_path"])
+    setup_logging(ctx.obj["log_format"], ctx.obj["verbose"],
+                  secrets=[config.api_key] if config.api_key else [])
     for warning in config.warnings:
         log.warning(warning)
     return config
+
+
+def _store(config: Any) -> Any:
+    from redmine_sync.store import StateStore
+
+    return StateStore(config.state_path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,6 +78,16 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Safety: the circuit breaker refuses a run changing more than ``max_issues`` issues or
+    ``max_percent`` % of those in scope; at most ``write_cap`` issues are written per run."""
+
+    max_issues: int = 20
+    max_percent: float = 10.0
+    write_cap: int = 200
+
+
+@dataclass(frozen=True)
 class Config:
     url: str = DEFAULT_URL
     api_key: Secret | None = field(default=None, repr=False)
@@ -90,6 +100,8 @@ class Config:
     fields: FieldMap = FieldMap()
     timeouts: Timeouts = Timeouts()
     retries: RetryPolicy = RetryPolicy()
+    limits: Limits = Limits()
+    daemon_interval: str = "5m"
     source: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -112,6 +124,8 @@ SCHEMA = s.Map({
     "rules_dir": s.STRING,
     "labels": s.Map({"backend": s.OneOf(LABEL_BACKENDS)}),
     "fields": _FIELDS_SCHEMA,
+    "limits": s.Map({"max_issues": s.INTEGER, "max_percent": s.NUMBER, "write_cap": s.INTEGER}),
+    "daemon": s.Map({"interval": s.STRING}),
 })
 
 CONFIG_HINT = "see config.example.yaml for every key with comments"
@@ -167,6 +181,8 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
         fields=FieldMap(**(data.get("fields") or {})),
         timeouts=Timeouts(**(redmine.get("timeouts") or {})),
         retries=RetryPolicy(**(redmine.get("retries") or {})),
+        limits=Limits(**(data.get("limits") or {})),
+        daemon_interval=str((data.get("daemon") or {}).get("interval", "5m")),
         source=doc.file if doc else None,
         warnings=tuple(warnings),
     )

@@ -91,6 +91,12 @@ class WikiConflict(RedmineError):
     """The wiki page changed since it was read (HTTP 409); nothing was overwritten."""
 
 
+class WritesFailed(RedmineSyncError):
+    """Some writes failed or were dropped by Redmine; the others were made. Exit 2."""
+
+    exit_code = 2
+
+
 class ChecksFailed(RedmineSyncError):
     """``doctor`` found at least one failing check. Exit 1."""
 

@@ -9,11 +9,16 @@ from redmine_sync.rules.actions import actions
 from redmine_sync.rules.conditions import FIELDS
 from redmine_sync.rules.conditions import OPERATORS
 from redmine_sync.rules.engine import RuleTrace
+from redmine_sync.rules.engine import hold_for_people
+from redmine_sync.rules.engine import merge_changes
 from redmine_sync.rules.ruleset import KINDS
+from redmine_sync.rules.ruleset import RuleSet
 from redmine_sync.rules.state import IssueState
+from redmine_sync.rules.state import World
 
 
-def render_explain(state: IssueState, traces: list[RuleTrace]) -> Iterator[str]:
+def render_explain(state: IssueState, traces: list[RuleTrace], ruleset: RuleSet,
+                   world: World) -> Iterator[str]:
     issue, analysis = state.issue, state.analysis
     yield f"#{issue.id} {issue.subject}"
     yield (f"  customer: {state.customer.name if state.customer else '(unknown)'}"
@@ -38,11 +43,16 @@ def render_explain(state: IssueState, traces: list[RuleTrace]) -> Iterator[str]:
         yield f"  - {trace.rule.name}: {verdict}"
         yield from (f"      {line}" for line in trace.lines)
     yield "\nresult:"
-    if not state.changes and not state.notes:
+    changes, held = hold_for_people(state.issue.id, merge_changes(state.changes), world,
+                                    ruleset)
+    if not changes and not held:
         yield "  no changes"
-    for change in state.changes:
+    for change in changes:
         yield f"  {change.field:<14} {show(change.old)} -> {show(change.new)}   ({change.rule})"
-    for note in state.notes:
+    for change in held:
+        yield (f"  {change.field:<14} kept {show(change.old)}, not {show(change.new)}: "
+               f"{change.reason}")
+    for note in state.notes if changes else ():
         yield f"  {'public' if note.public else 'private'} note ({note.rule}):"
         yield from (f"    | {line}" for line in note.text.rstrip().splitlines())
 

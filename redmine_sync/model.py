@@ -87,6 +87,7 @@ class Issue:
     relations: tuple[Relation, ...] = ()
     journals: tuple[Journal, ...] | None = None
     allowed_statuses: tuple[str, ...] | None = None
+    activity_on: datetime | None = None  # last update that was not the tool's own write
 
     def cf(self, name: str) -> CustomValue:
         """Value of a custom field by name (a tuple for multi-value fields)."""

@@ -39,6 +39,7 @@ class IssuePlan:
     updated_on: datetime
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
+    held: tuple[Change, ...] = ()   # wanted by a rule, kept as a person set it
 
     @property
     def empty(self) -> bool:
@@ -55,13 +56,19 @@ class Plan:
     def changes(self) -> int:
         return sum(len(p.changes) for p in self.issues)
 
+    @property
+    def changed(self) -> tuple[IssuePlan, ...]:
+        """The issues with something to write."""
+        return tuple(p for p in self.issues if not p.empty)
+
     def summary(self) -> dict[str, int]:
         by_field: dict[str, int] = {}
         for issue in self.issues:
             for change in issue.changes:
                 by_field[change.field] = by_field.get(change.field, 0) + 1
-        return {"issues_evaluated": self.evaluated, "issues_changed": len(self.issues),
+        return {"issues_evaluated": self.evaluated, "issues_changed": len(self.changed),
                 "changes": self.changes, "notes": sum(len(p.notes) for p in self.issues),
+                "kept_for_people": sum(len(p.held) for p in self.issues),
                 **{f"changes.{k}": v for k, v in sorted(by_field.items())}}
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +80,9 @@ class Plan:
                 "changes": [{"field": c.field, "old": _json(c.old), "new": _json(c.new),
                              "rule": c.rule, "reason": c.reason} for c in p.changes],
                 "notes": [{"text": n.text, "public": n.public, "rule": n.rule} for n in p.notes],
+                "kept_for_people": [{"field": c.field, "current": _json(c.old),
+                                     "wanted": _json(c.new), "rule": c.rule,
+                                     "reason": c.reason} for c in p.held],
             } for p in self.issues],
             "summary": self.summary(),
         }
@@ -87,6 +97,9 @@ def render_text(plan: Plan) -> str:
             lines.append(f"  {change.field:<14} {_diff(change)}")
             for rule, reason in _why(change):
                 lines.append(f"  {'':<14} {rule}: {reason}")
+        for change in issue.held:
+            lines.append(f"  {change.field:<14} kept {show(change.old)} (wanted "
+                         f"{show(change.new)}): {change.reason}")
         for note in issue.notes:
             kind = "public note" if note.public else "private note"
             first = note.text.strip().splitlines()[0] if note.text.strip() else ""

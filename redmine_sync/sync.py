@@ -3,19 +3,31 @@
     config (config.py)
       -> Redmine adapter (redmine/live.py: the only code that talks to Redmine)
       -> plain model (model.py: issues with names, not ids)
+      -> state store (store.py): cursor, issue cache, what the tool set, audit
       -> pure rule engine (rules/: triage -> tiering -> priority -> routing)
-      -> plan (plan.py: every change with its rule and reason)
-      -> apply / state store / daemon (coming with safe write-back)
+      -> plan (plan.py: every change with its rule and reason; people win)
+      -> apply (apply.py: one verified write per issue, breaker, audit)
+      -> daemon (daemon.py) / CLI (cli.py)
 
-``plan_run`` reads from Redmine and never writes.
+One run: read what changed since the cursor (everything with ``full``), refresh the issue
+cache, evaluate the changed issues against the whole cached scope, and either show the
+plan or apply it. The cursor moves only after an apply in which nothing failed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
+from datetime import timedelta
 
+from redmine_sync.apply import ApplyResult
+from redmine_sync.apply import apply_plan
+from redmine_sync.apply import check_breaker
+from redmine_sync.apply import recover_intents
 from redmine_sync.config import Config
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
@@ -26,34 +38,72 @@ from redmine_sync.rules import build_world
 from redmine_sync.rules import evaluate
 from redmine_sync.rules import load_rules
 from redmine_sync.rules.state import World
+from redmine_sync.store import StateStore
+
+OVERLAP = timedelta(minutes=2)  # re-read a little before the cursor: clock and commit skew
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one run read: the issues in scope and the world the rules evaluate them in."""
+    """What one run read: the issues to evaluate, and the world they are evaluated in."""
 
     issues: tuple[Issue, ...]
     world: World
+    in_scope: int
+    deleted: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    plan: Plan
+    applied: ApplyResult | None = None
+    deleted: tuple[int, ...] = ()
+    notes: tuple[str, ...] = field(default=())
 
 
 def load_ruleset(config: Config) -> RuleSet:
     return load_rules([config.rules_dir])
 
 
+def scope_of(config: Config, project: str | None) -> tuple[str | None, ...]:
+    return (project,) if project else config.projects or (None,)
+
+
 def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
-                  projects: Sequence[str | None]) -> Snapshot:
-    """Pull every issue in scope (open and closed) and the facts rules need about people."""
-    by_id = {i.id: i for p in projects for i in client.iter_issues(project=p)}
-    issues = tuple(sorted(by_id.values(), key=lambda i: (i.updated_on, i.id)))
-    catalog = client.catalog()
-    closed = [n.name for n in catalog.statuses.items if n.is_closed]
+                  projects: Sequence[str | None], store: StateStore | None = None,
+                  full: bool = True) -> Snapshot:
+    """Pull what changed (or everything), refresh the cache, build the world of the scope."""
+    scope = _scope_key(projects)
+    since = None if full or store is None else store.cursor(scope)
+    since = since - OVERLAP if since else None
+    fresh = {i.id: i for p in projects for i in client.iter_issues(
+        project=p, updated_since=since)}
+    deleted: tuple[int, ...] = ()
+    if store is not None:
+        known = {i.id for i in store.cached_issues()}
+        if since is None:
+            deleted = tuple(sorted(known - set(fresh)))
+            store.forget_issues(deleted)
+        store.cache_issues(fresh.values())
+        everything = {i.id: i for i in store.cached_issues()}
+    else:
+        everything = fresh
+    changed = tuple(sorted((everything[i] for i in fresh), key=lambda i: (i.updated_on, i.id)))
+    world = _world(client, config, ruleset, now, list(everything.values()), projects, store)
+    return Snapshot(changed, world, len(everything), deleted)
+
+
+def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
+           issues: list[Issue], projects: Sequence[str | None],
+           store: StateStore | None) -> World:
+    closed = [n.name for n in client.catalog().statuses.items if n.is_closed]
     teams = {team: _members(client, team, projects) for team in ruleset.teams}
     mails = {}
     if ruleset.customers.identify == "email_domain":
         mails = {i.author.id: client.user(i.author.id).mail for i in issues}
     world = build_world(ruleset, issues, now, fields=config.fields, teams=teams,
                         closed_statuses=closed, author_mails=mails)
-    return Snapshot(issues, world)
+    return replace(world, owned=store.owned()) if store is not None else world
 
 
 def _members(client: RedmineClient, team: str, projects: Sequence[str | None]
@@ -68,25 +118,68 @@ def _members(client: RedmineClient, team: str, projects: Sequence[str | None]
 
 
 def plan_run(client: RedmineClient, config: Config, now: datetime, *,
-             project: str | None = None, issue_id: int | None = None) -> Plan:
-    """Read, evaluate, return the plan. Never writes."""
+             project: str | None = None, issue_id: int | None = None,
+             store: StateStore | None = None, full: bool = True) -> Plan:
+    """Read, evaluate, return the plan. Never writes to Redmine."""
+    return _plan(client, config, now, scope_of(config, project), issue_id, store, full)[0]
+
+
+def _plan(client: RedmineClient, config: Config, now: datetime,
+          projects: Sequence[str | None], issue_id: int | None, store: StateStore | None,
+          full: bool) -> tuple[Plan, Snapshot]:
     ruleset = load_ruleset(config)
-    projects = (project,) if project else config.projects or (None,)
-    snapshot = read_snapshot(client, config, ruleset, now, projects)
+    snapshot = read_snapshot(client, config, ruleset, now, projects, store, full)
     issues = snapshot.issues
     if issue_id is not None:
         issues = tuple(i for i in issues if i.id == issue_id)
         if not issues:
             raise UserError(f"issue #{issue_id} is not in scope "
                             f"(projects: {', '.join(p or 'all' for p in projects)})")
-    return evaluate(ruleset, issues, snapshot.world)
+    return evaluate(ruleset, issues, snapshot.world), snapshot
 
 
-def explain_run(client: RedmineClient, config: Config, now: datetime, issue_id: int
-                ) -> tuple[RuleSet, Issue, World]:
-    """What ``explain`` needs: the rules, the issue, and the world of its project."""
+def apply_run(client: RedmineClient, config: Config, store: StateStore,
+              clock: Callable[[], datetime], *, project: str | None = None,
+              full: bool = False, yes: bool = False, max_changes: int | None = None,
+              stop: Callable[[], bool] = lambda: False,
+              on_plan: Callable[[Plan], None] = lambda plan: None) -> RunResult:
+    """One write run: recover, plan, breaker, apply, advance the cursor. Hold the lock."""
+    projects = scope_of(config, project)
+    now = clock()
+    run_id = store.start_run("apply", now)
+    try:
+        plan, snapshot = _plan(client, config, now, projects, None, store, full)
+        recovered = recover_intents(store, {i.id: i for i in snapshot.issues}, run_id, now,
+                                    config.fields)
+        on_plan(plan)
+        check_breaker(plan, config.limits, in_scope=snapshot.in_scope,
+                      max_changes=max_changes, yes=yes)
+        result = apply_plan(plan, client, store, run_id, fields=config.fields,
+                            write_cap=config.limits.write_cap, clock=clock, stop=stop)
+    except BaseException as exc:
+        store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
+                         if str(exc) else type(exc).__name__)
+        raise
+    deferred = result.count("deferred", "skipped")
+    if not result.failed and not deferred:
+        newest = max((i.updated_on for i in snapshot.issues), default=None)
+        if newest is not None:
+            store.set_cursor(_scope_key(projects), newest)
+    store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
+                     planned=len(plan.changed), written=result.count("written", "partial"),
+                     skipped=deferred, failed=result.failed)
+    return RunResult(plan, result, snapshot.deleted, recovered)
+
+
+def explain_run(client: RedmineClient, config: Config, now: datetime, issue_id: int,
+                store: StateStore | None = None) -> tuple[RuleSet, Issue, World]:
+    """What ``explain`` needs: the rules, the issue, and the world of its scope."""
     ruleset = load_ruleset(config)
     issue = client.get_issue(issue_id, journals=False)
-    snapshot = read_snapshot(client, config, ruleset, now, config.projects or (None,))
+    snapshot = read_snapshot(client, config, ruleset, now, config.projects or (None,), store)
     current = next((i for i in snapshot.issues if i.id == issue_id), issue)
     return ruleset, current, snapshot.world
+
+
+def _scope_key(projects: Sequence[str | None]) -> str:
+    return ",".join(p or "*" for p in projects)

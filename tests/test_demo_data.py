@@ -254,6 +254,12 @@ def test_a_kanban_spread_of_statuses(issues: list[dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------- required cases
 
 
+def test_a_request_sent_twice_by_the_same_customer(issues: list[dict[str, Any]]) -> None:
+    [again] = cases(issues, "duplicate-resent")
+    first = next(i for i in issues if i["key"] == "nw-home-prettier")
+    assert again["customer"] == first["customer"] and again["author"] != first["author"]
+
+
 def test_four_near_duplicate_home_page_requests(issues: list[dict[str, Any]]) -> None:
     dups = cases(issues, "duplicate-home-page")
     assert len(dups) == 4

@@ -89,8 +89,11 @@ FIELDS: dict[str, FieldSpec] = {
                            "age_hours: {ge: 24}"),
     "age_days": FieldSpec(lambda s, w: _age(s, w, 86400), "days since creation",
                           "age_days: {gt: 30}"),
-    "idle_days": FieldSpec(lambda s, w: round((w.now - s.issue.updated_on).total_seconds()
-                                              / 86400, 2), "days since the last update",
+    "idle_days": FieldSpec(lambda s, w: round((w.now - (s.issue.activity_on
+                                                         or s.issue.updated_on)).total_seconds()
+                                              / 86400, 2),
+                           "days since the last update by a person (the tool's own writes "
+                           "do not count)",
                            "idle_days: {gt: 14}"),
     "description_length": FieldSpec(lambda s, w: len(s.issue.description.strip()),
                                     "characters in the description", "description_length: "

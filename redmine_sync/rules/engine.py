@@ -23,6 +23,7 @@ from redmine_sync.model import Issue
 from redmine_sync.plan import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
+from redmine_sync.plan import show
 from redmine_sync.rules.actions import Fired
 from redmine_sync.rules.actions import render
 from redmine_sync.rules.ruleset import Rule
@@ -88,10 +89,11 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World) -> Plan:
     for issue in issues:
         count += 1
         state, _ = evaluate_issue(ruleset, issue, world)
-        changes = merge_changes(state.changes)
-        if changes or state.notes:
-            plans.append(IssuePlan(issue.id, issue.subject, issue.updated_on, changes,
-                                   state.notes))
+        changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
+        notes = state.notes if changes else ()
+        if changes or notes or held:
+            plans.append(IssuePlan(issue.id, issue.subject, issue.updated_on, changes, notes,
+                                   held))
             world = _with_assignment(world, issue, state)
     return Plan(world.now, count, tuple(plans))
 
@@ -114,6 +116,45 @@ def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool 
                 traces.append(RuleTrace(rule, True, matched, lines, made))
             stopped = matched and rule_file.match == "first"
     return state, traces
+
+
+def hold_for_people(issue_id: int, changes: Sequence[Change], world: World, ruleset: RuleSet
+                    ) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
+    """People win: a field the tool set and a person changed since is not set back
+    (unless a rule says ``enforce: true``). Labels are judged one by one."""
+    kept, held = [], []
+    for change in changes:
+        owned = world.owned.get((issue_id, change.field), _NOT_OWNED)
+        if owned is _NOT_OWNED or ruleset.enforced(change.rule):
+            kept.append(change)
+        elif change.field == "labels":
+            keep, hold = _labels_for_people(change, owned)
+            kept += [keep] if keep else []
+            held += [hold] if hold else []
+        elif _unchanged(change.old, owned):
+            kept.append(change)
+        else:
+            held.append(replace(change, reason=f"kept: a person changed it after the tool set "
+                                f"{show(owned)}; {change.reason}"))
+    return tuple(kept), tuple(held)
+
+
+_NOT_OWNED = object()
+
+
+def _labels_for_people(change: Change, owned: object) -> tuple[Change | None, Change | None]:
+    """Labels the tool added before and a person removed since are not added again."""
+    current = set(map(str, change.old or ()))  # type: ignore[call-overload]
+    wanted = set(map(str, change.new or ()))  # type: ignore[call-overload]
+    removed_by_people = (set(map(str, owned or ())) - current) & wanted  # type: ignore
+    if not removed_by_people:
+        return change, None
+    new = tuple(sorted(wanted - removed_by_people))
+    keep = None if _unchanged(change.old, new) else replace(change, new=new)
+    hold = replace(change, new=tuple(sorted(removed_by_people)),
+                   reason=f"kept: a person removed {', '.join(sorted(removed_by_people))} "
+                          f"after the tool added it; {change.reason}")
+    return keep, hold
 
 
 def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:

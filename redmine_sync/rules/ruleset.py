@@ -42,7 +42,7 @@ from redmine_sync.yamlsrc import load_text
 STAGES = ("triage", "tiering", "priority", "routing")
 KINDS = (*STAGES, "customers", "vocabulary")
 FILE_KEYS = ("kind", "match", "description", "when", "rules")
-RULE_KEYS = ("name", "description", "when", "then", "reason")
+RULE_KEYS = ("name", "description", "when", "then", "reason", "enforce")
 RULE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -55,6 +55,7 @@ class Rule:
     when: Condition
     actions: tuple[ActionFn, ...]
     reason: str | None = None
+    enforce: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,11 @@ class RuleSet:
 
     def rules(self) -> tuple[Rule, ...]:
         return tuple(r for f in self.files for r in f.rules)
+
+    def enforced(self, rule_names: str) -> bool:
+        """Whether any of the (comma-joined) rules says ``enforce: true``."""
+        names = set(rule_names.split(", "))
+        return any(r.enforce for r in self.rules() if r.name in names)
 
 
 def rule_paths(paths: Iterable[Path]) -> list[Path]:
@@ -200,7 +206,12 @@ def _rule(data: Any, stage: str, file: str, where: Where) -> Rule | None:
     if reason is not None and not (isinstance(reason, str) and _template_ok(reason,
                                                                             where.at("reason"))):
         reason = None
-    return Rule(name, stage, file, str(data.get("description", "")), when, actions, reason)
+    enforce = data.get("enforce", False)
+    if not isinstance(enforce, bool):
+        where.at("enforce").error("expected true or false")
+        enforce = False
+    return Rule(name, stage, file, str(data.get("description", "")), when, actions, reason,
+                enforce)
 
 
 def _unique_names(files: list[RuleFile], docs: list[Located], problems: Problems) -> None:

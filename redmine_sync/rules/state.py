@@ -94,6 +94,7 @@ class World:
     closed_statuses: frozenset[str] = frozenset({"Closed", "Rejected"})
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     load: Mapping[str, int] = field(default_factory=dict)
+    owned: Mapping[tuple[int, str], object] = field(default_factory=dict)
     author_mails: Mapping[int, str] = field(default_factory=dict)
     duplicates: DuplicateSource | None = None
 

@@ -1,0 +1,283 @@
+"""Apply: write a plan to Redmine safely, one request per issue, and remember what was done.
+
+For each issue with changes: re-read it (an issue that changed since it was planned is
+skipped as stale and re-planned next run; the workflow's allowed statuses are checked),
+record the write intent, link relations, send ONE PUT with every field and at most one
+note, re-read and report what Redmine silently dropped, then record the outcome in the
+audit ledger and what the tool set (so that people win later). A circuit breaker refuses
+over-broad runs before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Any
+
+from redmine_sync.config import FieldMap
+from redmine_sync.config import Limits
+from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineSyncError
+from redmine_sync.errors import UserError
+from redmine_sync.model import Issue
+from redmine_sync.model import IssueUpdate
+from redmine_sync.plan import Change
+from redmine_sync.plan import IssuePlan
+from redmine_sync.plan import Plan
+from redmine_sync.plan import show
+from redmine_sync.redmine import RedmineClient
+from redmine_sync.store import StateStore
+
+log = logging.getLogger(__name__)
+RELATION = re.compile(r"^(?P<type>\w+) #(?P<id>\d+)$")
+
+
+class BreakerTripped(RedmineSyncError):
+    """The run would change too much; nothing was written. Exit 3."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    issue_id: int
+    status: str            # written | partial | skipped | failed | deferred
+    reason: str = ""
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    run_id: int
+    outcomes: tuple[Outcome, ...] = ()
+    recovered: tuple[str, ...] = field(default=())
+
+    def count(self, *statuses: str) -> int:
+        return sum(o.status in statuses for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed", "partial")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "written": [o.issue_id for o in self.outcomes if o.status == "written"],
+            "skipped": [{"issue": o.issue_id, "reason": o.reason} for o in self.outcomes
+                        if o.status in ("skipped", "deferred")],
+            "failed": [{"issue": o.issue_id, "reason": o.reason} for o in self.outcomes
+                       if o.status in ("failed", "partial")],
+            "recovered": list(self.recovered),
+            "summary": {s: self.count(s) for s in
+                        ("written", "partial", "skipped", "deferred", "failed")},
+        }
+
+
+def check_breaker(plan: Plan, limits: Limits, *, in_scope: int, max_changes: int | None,
+                  yes: bool) -> None:
+    """Refuse a run that changes more issues than allowed, before anything is written."""
+    count = len(plan.changed)
+    if yes or count == 0:
+        return
+    allowed = max_changes if max_changes is not None else limits.max_issues
+    percent = 100.0 * count / max(in_scope, 1)
+    too_many = count > allowed
+    too_broad = max_changes is None and percent > limits.max_percent and count > 1
+    if too_many or too_broad:
+        why = (f"{count} issues would change (limit {allowed})" if too_many else
+               f"{count} of {in_scope} issues in scope would change ({percent:.0f} %, "
+               f"limit {limits.max_percent:g} %)")
+        raise BreakerTripped(
+            f"circuit breaker: {why}; nothing was written. The plan is shown above. If it "
+            f"is right, run again with --yes, or --max-changes {count}; otherwise fix the "
+            "rules (redmine-sync explain ISSUE shows why).")
+
+
+def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int, *,
+               fields: FieldMap, write_cap: int, clock: Callable[[], datetime],
+               stop: Callable[[], bool]) -> ApplyResult:
+    """Write each changed issue; a failure on one issue never stops the others."""
+    outcomes: list[Outcome] = []
+    for index, item in enumerate(plan.changed):
+        if stop():
+            outcomes += [Outcome(i.issue_id, "deferred", "stopped before writing")
+                         for i in plan.changed[index:]]
+            break
+        if index >= write_cap:
+            outcomes += [Outcome(i.issue_id, "deferred", f"per-run write cap {write_cap}; "
+                                 "next run") for i in plan.changed[index:]]
+            break
+        outcome = _apply_issue(item, client, store, run_id, fields, clock)
+        log.info("issue #%d: %s%s", item.issue_id, outcome.status,
+                 f" ({outcome.reason})" if outcome.reason else "")
+        outcomes.append(outcome)
+    return ApplyResult(run_id, tuple(outcomes))
+
+
+def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_id: int,
+                 fields: FieldMap, clock: Callable[[], datetime]) -> Outcome:
+    try:
+        current = client.get_issue(item.issue_id, journals=False)
+    except RedmineError as exc:
+        return _record_all(store, run_id, clock(), item, "failed", str(exc))
+    if current.updated_on != item.updated_on:
+        return _record_all(store, run_id, clock(), item, "skipped",
+                           "stale: changed since it was read; re-planned next run")
+    changes, refused = _allowed(item.changes, current)
+    for change, reason in refused:
+        store.record(run_id, clock(), item.issue_id, change.field, change.old, change.new,
+                     change.rule, "failed", reason)
+    try:
+        update, relations, unsupported = to_update(item.issue_id, changes, item, fields)
+        with store.transaction():
+            store.add_intent(run_id, item.issue_id, {c.field: c.new for c in changes},
+                             update.notes)
+        for kind, other in relations:
+            client.add_relation(item.issue_id, other, kind)
+        result = client.update_issue(update) if _has_content(update) else None
+    except (RedmineError, UserError) as exc:
+        with store.transaction():
+            store.clear_intent(item.issue_id)
+        return _record_all(store, run_id, clock(), item, "failed", str(exc).splitlines()[0])
+    dropped = {d.field: d for d in result.dropped} if result else {}
+    with store.transaction():
+        now = clock()
+        for change in changes:
+            key = _update_key(change.field, fields)
+            if change.field in unsupported:
+                store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
+                             change.rule, "failed", unsupported[change.field])
+            elif key in dropped:
+                store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
+                             change.rule, "failed", f"Redmine dropped it: {dropped[key].reason}")
+            else:
+                store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
+                             change.rule, "written")
+                store.set_owned(item.issue_id, change.field, change.new, run_id)
+        store.clear_intent(item.issue_id)
+        if result:
+            store.mark_tool_write(item.issue_id, result.issue.updated_on)
+            store.cache_issues([result.issue])
+    problems = [c.field for c, _ in refused] + list(unsupported) + \
+        [c.field for c in changes if _update_key(c.field, fields) in dropped]
+    if problems:
+        return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems),
+                       tuple(c.field for c in changes))
+    return Outcome(item.issue_id, "written", "", tuple(c.field for c in changes))
+
+
+def _allowed(changes: tuple[Change, ...], current: Issue
+             ) -> tuple[list[Change], list[tuple[Change, str]]]:
+    """Split off a status change the workflow does not allow for this user."""
+    kept, refused = [], []
+    for change in changes:
+        allowed = current.allowed_statuses
+        if change.field == "status" and allowed is not None and change.new not in allowed:
+            reason = (f"the workflow does not allow {change.new!r} from {current.status!r} "
+                      f"(allowed: {', '.join(allowed) or 'none'})")
+            refused.append((change, reason))
+        else:
+            kept.append(change)
+    return kept, refused
+
+
+def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: FieldMap
+              ) -> tuple[IssueUpdate, list[tuple[str, int]], dict[str, str]]:
+    """The one PUT for an issue, its relations, and changes that cannot be written."""
+    values: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    relations: list[tuple[str, int]] = []
+    unsupported: dict[str, str] = {}
+    for change in changes:
+        if change.field in ("status", "priority", "tracker"):
+            values[change.field] = change.new
+        elif change.field == "assigned_to":
+            values["assigned_to"] = change.new or ""
+        elif change.field == "labels":
+            labels = change.new if isinstance(change.new, (tuple, list)) else ()
+            custom[fields.labels] = tuple(map(str, labels))
+        elif change.field == "tier":
+            custom[fields.tier] = change.new
+        elif change.field.startswith("cf."):
+            custom[change.field[3:]] = change.new
+        elif change.field == "relation" and (m := RELATION.match(str(change.new))):
+            relations.append((m["type"], int(m["id"])))
+        else:
+            unsupported[change.field] = f"changing {change.field} is not supported yet"
+    text, public = compose_note(item, changes)
+    update = IssueUpdate(issue_id, custom_fields=custom, notes=text, private_notes=not public,
+                         **values)
+    return update, relations, unsupported
+
+
+def compose_note(item: IssuePlan, changes: list[Change]) -> tuple[str | None, bool]:
+    """At most one note: the customer-facing text if a rule has one, else the rules and why."""
+    public = [n.text.strip() for n in item.notes if n.public]
+    if public:
+        return "\n\n".join(public), True
+    if not changes and not item.notes:
+        return None, False
+    lines = ["redmine-sync:"]
+    lines += [f"- {c.field}: {show(c.old)} -> {show(c.new)} ({c.rule}: {c.reason})"
+              for c in changes]
+    lines += [n.text.strip() for n in item.notes]
+    return "\n".join(lines), False
+
+
+def _has_content(update: IssueUpdate) -> bool:
+    return bool(update.changed_fields() or update.notes)
+
+
+def _update_key(field_name: str, fields: FieldMap) -> str:
+    """The field name the adapter reports a dropped change under."""
+    if field_name == "labels":
+        return f"cf.{fields.labels}"
+    if field_name == "tier":
+        return f"cf.{fields.tier}"
+    return field_name
+
+
+def _record_all(store: StateStore, run_id: int, now: datetime, item: IssuePlan, outcome: str,
+                reason: str) -> Outcome:
+    with store.transaction():
+        for change in item.changes:
+            store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
+                         change.rule, outcome, reason)
+    return Outcome(item.issue_id, outcome, reason)
+
+
+def recover_intents(store: StateStore, issues: dict[int, Issue], run_id: int, now: datetime,
+                    fields: FieldMap) -> tuple[str, ...]:
+    """Writes a killed run may or may not have made: see what Redmine shows, record it."""
+    from redmine_sync.rules.state import initial_values
+
+    messages = []
+    with store.transaction():
+        for issue_id, old_run, changes, _note in store.intents():
+            issue = issues.get(issue_id)
+            store.clear_intent(issue_id)
+            if issue is None:
+                continue
+            current = initial_values(issue, fields)
+            landed = all(_same(current.get(k), v) for k, v in changes.items()
+                         if k != "relation")
+            outcome = "written" if landed else "not written"
+            for key, value in changes.items():
+                store.record(run_id, now, issue_id, key, None, value, f"run {old_run}",
+                             outcome, "recovered after an interrupted run")
+                if landed:
+                    store.set_owned(issue_id, key, value, old_run)
+            verb = "had" if landed else "had not"
+            messages.append(f"#{issue_id}: the interrupted run {old_run} {verb} written its "
+                            "changes")
+    return tuple(messages)
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return a == b or (a in (None, "", ()) and b in (None, "", ()))

@@ -1,0 +1,77 @@
+"""``redmine-sync daemon``: plan + apply in a loop; nothing here that ``apply`` does not do.
+
+SIGTERM/SIGINT set ``stop``: the current write finishes, the rest waits for the next
+start. While Redmine is unreachable the loop backs off (doubling, up to 30 minutes) and
+says so; a tripped circuit breaker is logged as an error and retried next interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from redmine_sync.apply import BreakerTripped
+from redmine_sync.config import Config
+from redmine_sync.errors import RedmineError
+from redmine_sync.errors import UserError
+from redmine_sync.redmine import RedmineClient
+from redmine_sync.store import LockHeld
+from redmine_sync.store import StateStore
+from redmine_sync.sync import apply_run
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 30 * 60.0
+UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_interval(text: str) -> float:
+    """``90``, ``90s``, ``5m`` or ``1h`` -> seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if not match or float(match[1]) <= 0:
+        raise UserError(f"invalid interval {text!r}", hint="use seconds or a unit: 90s, 5m, 1h")
+    return float(match[1]) * UNITS[match[2] or "s"]
+
+
+def run_daemon(client_factory: Callable[[], RedmineClient], config: Config, store: StateStore,
+               clock: Callable[[], datetime], interval: float, stop: threading.Event,
+               max_runs: int | None = None) -> int:
+    """Loop until ``stop`` is set (or ``max_runs`` runs, for tests). Returns the runs made."""
+    delay, runs = interval, 0
+    log.info("daemon started: every %gs, projects %s", interval,
+             ", ".join(config.projects) or "all")
+    while not stop.is_set():
+        runs += 1
+        delay = _one_run(client_factory, config, store, clock, interval, delay, stop)
+        if max_runs is not None and runs >= max_runs:
+            break
+        stop.wait(delay)
+    log.info("daemon stopped")
+    return runs
+
+
+def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store: StateStore,
+             clock: Callable[[], datetime], interval: float, delay: float,
+             stop: threading.Event) -> float:
+    """One run; returns how long to wait before the next."""
+    try:
+        with store.writer_lock():
+            result = apply_run(client_factory(), config, store, clock, stop=stop.is_set)
+    except RedmineError as exc:
+        wait = min(max(delay * 2, interval), MAX_BACKOFF) if delay >= interval else interval
+        log.warning("Redmine unavailable: %s; next try in %.0fs", str(exc).splitlines()[0], wait)
+        return wait
+    except BreakerTripped as exc:
+        log.error("%s", exc)
+        return interval
+    except LockHeld as exc:
+        log.warning("%s", str(exc).splitlines()[0])
+        return interval
+    applied = result.applied
+    if applied is not None:
+        log.info("run %d: %d issue(s) planned, %d written, %d skipped or deferred, %d failed",
+                 applied.run_id, len(result.plan.changed), applied.count("written", "partial"),
+                 applied.count("skipped", "deferred"), applied.failed)
+    return interval

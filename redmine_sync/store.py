@@ -1,0 +1,323 @@
+"""The state store: one SQLite file, versioned schema, atomic transactions, a writer lock.
+
+It holds the sync cursor, a cache of the issues in scope (so an incremental run reads only
+what changed), runs, the audit ledger of every change, what the tool set (so people win),
+write intents (so a run killed mid-write is recovered) and round-robin pointers. It never
+holds the API key.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from redmine_sync.errors import UserError
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
+from redmine_sync.model import Relation
+
+SCHEMA_VERSION = 1
+
+
+class LockHeld(UserError):
+    """Another writer (CLI apply or the daemon) holds the lock."""
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the current transaction (executescript would commit)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    _script(db, """
+        CREATE TABLE cursor (scope TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, mode TEXT NOT NULL, started TEXT NOT NULL,
+            finished TEXT, status TEXT NOT NULL DEFAULT 'running', planned INTEGER DEFAULT 0,
+            written INTEGER DEFAULT 0, skipped INTEGER DEFAULT 0, failed INTEGER DEFAULT 0,
+            message TEXT DEFAULT '');
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs(id),
+            ts TEXT NOT NULL, issue_id INTEGER NOT NULL, field TEXT NOT NULL, old TEXT,
+            new TEXT, rule TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT DEFAULT '');
+        CREATE INDEX audit_run ON audit(run_id);
+        CREATE TABLE owned (
+            issue_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT, run_id INTEGER,
+            PRIMARY KEY (issue_id, field));
+        CREATE TABLE intents (
+            issue_id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, changes TEXT NOT NULL,
+            note TEXT);
+        CREATE TABLE issues (
+            id INTEGER PRIMARY KEY, updated_on TEXT NOT NULL, data TEXT NOT NULL,
+            tool_updated_on TEXT, activity_on TEXT);
+        CREATE TABLE pointers (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1,)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    mode: str
+    started: str
+    finished: str | None
+    status: str
+    planned: int
+    written: int
+    skipped: int
+    failed: int
+    message: str
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    run_id: int
+    ts: str
+    issue_id: int
+    field: str
+    old: object
+    new: object
+    rule: str
+    outcome: str
+    detail: str
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        except (OSError, sqlite3.Error) as exc:
+            raise UserError(f"cannot open the state database {path}: {exc}",
+                            hint="set state.path in the config to a writable file") from None
+        os.chmod(path, 0o600)
+        self._lock_handle: Any = None
+        self._migrate()
+
+    # -- schema and transactions -----------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UserError(f"the state database {self.path} was written by a newer "
+                            f"redmine-sync (schema {version}); upgrade the tool")
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                MIGRATIONS[number](self.db)
+                self.db.execute(f"PRAGMA user_version={number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Only one writer at a time: CLI ``apply``, ``undo`` or the daemon."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = lock_path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise LockHeld(f"another redmine-sync writer is running ({holder}); only one "
+                           "apply, undo or daemon may write at a time",
+                           hint="wait for it to finish, or stop the daemon / timer") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- cursor --------------------------------------------------------------------------
+
+    def cursor(self, scope: str) -> datetime | None:
+        row = self.db.execute("SELECT value FROM cursor WHERE scope=?", (scope,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def set_cursor(self, scope: str, value: datetime) -> None:
+        self.db.execute("INSERT INTO cursor VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET "
+                        "value=excluded.value", (scope, value.isoformat()))
+
+    # -- runs and audit ------------------------------------------------------------------
+
+    def start_run(self, mode: str, now: datetime) -> int:
+        with self.transaction():
+            cur = self.db.execute("INSERT INTO runs (mode, started) VALUES (?, ?)",
+                                  (mode, now.isoformat()))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, now: datetime, status: str, *, planned: int = 0,
+                   written: int = 0, skipped: int = 0, failed: int = 0,
+                   message: str = "") -> None:
+        self.db.execute("UPDATE runs SET finished=?, status=?, planned=?, written=?, skipped=?, "
+                        "failed=?, message=? WHERE id=?", (now.isoformat(), status, planned,
+                                                         written, skipped, failed, message,
+                                                         run_id))
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        rows = self.db.execute("SELECT id, mode, started, finished, status, planned, written, "
+                               "skipped, failed, message FROM runs ORDER BY id DESC LIMIT ?",
+                               (limit,)).fetchall()
+        return [RunRow(*row) for row in rows]
+
+    def run(self, run_id: int) -> RunRow | None:
+        row = self.db.execute("SELECT id, mode, started, finished, status, planned, written, "
+                              "skipped, failed, message FROM runs WHERE id=?",
+                              (run_id,)).fetchone()
+        return RunRow(*row) if row else None
+
+    def record(self, run_id: int, now: datetime, issue_id: int, field: str, old: object,
+               new: object, rule: str, outcome: str, detail: str = "") -> None:
+        self.db.execute("INSERT INTO audit (run_id, ts, issue_id, field, old, new, rule, "
+                        "outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, now.isoformat(), issue_id, field, _dump(old), _dump(new),
+                         rule, outcome, detail))
+
+    def audit(self, run_id: int) -> list[AuditRow]:
+        rows = self.db.execute("SELECT run_id, ts, issue_id, field, old, new, rule, outcome, "
+                               "detail FROM audit WHERE run_id=? ORDER BY id", (run_id,))
+        return [AuditRow(r[0], r[1], r[2], r[3], _load(r[4]), _load(r[5]), r[6], r[7], r[8])
+                for r in rows.fetchall()]
+
+    # -- what the tool set (people win) -------------------------------------------------
+
+    def owned(self) -> dict[tuple[int, str], object]:
+        rows = self.db.execute("SELECT issue_id, field, value FROM owned").fetchall()
+        return {(r[0], r[1]): _load(r[2]) for r in rows}
+
+    def set_owned(self, issue_id: int, field: str, value: object, run_id: int) -> None:
+        self.db.execute("INSERT INTO owned VALUES (?, ?, ?, ?) ON CONFLICT(issue_id, field) "
+                        "DO UPDATE SET value=excluded.value, run_id=excluded.run_id",
+                        (issue_id, field, _dump(value), run_id))
+
+    # -- write intents (crash recovery) --------------------------------------------------
+
+    def add_intent(self, run_id: int, issue_id: int, changes: dict[str, object],
+                   note: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO intents VALUES (?, ?, ?, ?)",
+                        (issue_id, run_id, json.dumps(changes, default=_default), note))
+
+    def clear_intent(self, issue_id: int) -> None:
+        self.db.execute("DELETE FROM intents WHERE issue_id=?", (issue_id,))
+
+    def intents(self) -> list[tuple[int, int, dict[str, Any], str | None]]:
+        rows = self.db.execute("SELECT issue_id, run_id, changes, note FROM intents")
+        return [(r[0], r[1], json.loads(r[2]), r[3]) for r in rows.fetchall()]
+
+    # -- issue cache -------------------------------------------------------------------
+
+    def cache_issues(self, issues: Iterable[Issue]) -> None:
+        for issue in issues:
+            self.db.execute(
+                "INSERT INTO issues (id, updated_on, data, activity_on) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET updated_on=excluded.updated_on, "
+                "data=excluded.data, activity_on=CASE WHEN issues.tool_updated_on = "
+                "excluded.updated_on THEN issues.activity_on ELSE excluded.updated_on END",
+                (issue.id, issue.updated_on.isoformat(), _issue_json(issue),
+                 issue.updated_on.isoformat()))
+
+    def mark_tool_write(self, issue_id: int, updated_on: datetime) -> None:
+        """The issue's ``updated_on`` after our own write: not activity for any rule."""
+        self.db.execute("UPDATE issues SET tool_updated_on=? WHERE id=?",
+                        (updated_on.isoformat(), issue_id))
+
+    def cached_issues(self) -> list[Issue]:
+        rows = self.db.execute("SELECT data, activity_on FROM issues ORDER BY updated_on, id")
+        return [_issue_from(r[0], r[1]) for r in rows.fetchall()]
+
+    def forget_issues(self, ids: Iterable[int]) -> None:
+        self.db.executemany("DELETE FROM issues WHERE id=?", [(i,) for i in ids])
+
+    # -- round-robin pointers ------------------------------------------------------------
+
+    def pointer(self, name: str) -> int:
+        row = self.db.execute("SELECT value FROM pointers WHERE name=?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_pointer(self, name: str, value: int) -> None:
+        self.db.execute("INSERT INTO pointers VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
+                        "value=excluded.value", (name, value))
+
+
+def _default(value: object) -> object:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=False)
+
+
+def _load(text: str | None) -> object:
+    if text is None:
+        return None
+    value = json.loads(text)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _issue_json(issue: Issue) -> str:
+    data = asdict(issue)
+    data["journals"] = None
+    return json.dumps(data, default=_default, ensure_ascii=False)
+
+
+def _issue_from(text: str, activity: str | None) -> Issue:
+    data = json.loads(text)
+    for key in ("created_on", "updated_on", "closed_on"):
+        data[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
+    for key in ("start_date", "due_date"):
+        data[key] = date.fromisoformat(data[key]) if data.get(key) else None
+    for key in ("project", "author", "assigned_to"):
+        data[key] = Ref(**data[key]) if data.get(key) else None
+    data["relations"] = tuple(Relation(**r) for r in data.get("relations") or ())
+    data["custom_fields"] = {k: tuple(v) if isinstance(v, list) else v
+                             for k, v in (data.get("custom_fields") or {}).items()}
+    if data.get("allowed_statuses") is not None:
+        data["allowed_statuses"] = tuple(data["allowed_statuses"])
+    data["activity_on"] = datetime.fromisoformat(activity) if activity else None
+    data["journals"] = None
+    return Issue(**data)
+
+
+def utc_now() -> datetime:
+    """The clock, read in one place: the CLI and the daemon pass it down as ``now``."""
+    return datetime.now(UTC)
