@@ -1,11 +1,99 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
+import requests
 
 from tests.contract.conftest import live_env
+
+ROOT = Path(__file__).resolve().parents[2]
+STAFF = ("pm.li", "dev.wang", "dev.chen", "support.zhao", "tech.sun", "sales.zhou", "pmo.wu",
+         "am.liu", "am.smith")
+GROUPS = ("Product & R&D", "Support", "Sales", "Delivery", "Account managers")
 
 
 @pytest.fixture(scope="session")
 def local_redmine() -> dict[str, str]:
     """URL and keys of the local Redmine (scripts/redmine-local); fails when it is not up."""
     return live_env()
+
+
+class Admin:
+    """What a Redmine administrator does in the web UI, over REST with the admin key."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.url = env["REDMINE_URL"]
+        self.env = env
+        self.session = requests.Session()
+        self.session.headers.update({"X-Redmine-API-Key": env["REDMINE_LOCAL_ADMIN_KEY"],
+                                     "Content-Type": "application/json"})
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.session.get(f"{self.url}{path}", params=params, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def send(self, method: str, path: str, body: dict[str, Any],
+             as_user: str | None = None) -> Any:
+        headers = {"X-Redmine-Switch-User": as_user} if as_user else {}
+        response = self.session.request(method, f"{self.url}{path}", json=body,
+                                        headers=headers, timeout=30)
+        assert response.status_code < 400, f"{method} {path}: {response.text}"
+        return response.json() if response.content.strip() else None
+
+    def new_demo_project(self, prefix: str) -> str:
+        """A private project like `demo` (members, groups, fields), seeded with the demo data."""
+        identifier = f"{prefix}-{uuid.uuid4().hex[:6]}"
+        fields = [f["id"] for f in self.get("/custom_fields.json")["custom_fields"]]
+        trackers = [t["id"] for t in self.get("/trackers.json")["trackers"]]
+        self.send("POST", "/projects.json", {"project": {
+            "name": identifier, "identifier": identifier, "is_public": False,
+            "enabled_module_names": ["issue_tracking", "wiki"], "tracker_ids": trackers,
+            "issue_custom_field_ids": fields}})
+        roles = {r["name"]: r["id"] for r in self.get("/roles.json")["roles"]}
+        users = {u["login"]: u["id"] for u in self.get("/users.json", limit=100)["users"]}
+        groups = {g["name"]: g["id"] for g in self.get("/groups.json")["groups"]}
+        members = [(users["redmine-sync"], "Sync bot")]
+        members += [(users[login], "Developer") for login in STAFF]
+        members += [(groups[name], "Developer") for name in GROUPS]
+        for principal, role in members:
+            self.send("POST", f"/projects/{identifier}/memberships.json",
+                      {"membership": {"user_id": principal, "role_ids": [roles[role]]}})
+        seeded = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "seed-demo"), "--url", self.url,
+             "--admin-key", self.env["REDMINE_LOCAL_ADMIN_KEY"], "--project", identifier],
+            capture_output=True, text=True, check=False)
+        assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+        return identifier
+
+    def issues(self, project: str) -> list[dict[str, Any]]:
+        """Every issue of a project with journals and relations, oldest first."""
+        rows = self.get("/issues.json", project_id=project, status_id="*", limit=100,
+                        sort="id")["issues"]
+        return [self.get(f"/issues/{r['id']}.json", include="journals,relations")["issue"]
+                for r in rows]
+
+
+@pytest.fixture(scope="session")
+def admin(local_redmine: dict[str, str]) -> Admin:
+    return Admin(local_redmine)
+
+
+@pytest.fixture
+def config_for(tmp_path: Path) -> Callable[[str], Path]:
+    """A config file for one project, with its own state database."""
+    def make(project: str) -> Path:
+        text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+        text = text.replace("  - demo\n", f"  - {project}\n")
+        text = text.replace("~/.local/state/redmine-sync/state.db", str(tmp_path / "state.db"))
+        text = text.replace("rules_dir: rules", f"rules_dir: {ROOT / 'rules'}")
+        path = tmp_path / "config.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+    return make

@@ -1,0 +1,180 @@
+"""`redmine-sync apply`, `undo` and crash safety against the real Redmine and the demo data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Admin
+
+pytestmark = pytest.mark.integration
+
+
+def cli(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "redmine_sync", "--config", str(config), *args],
+                          capture_output=True, text=True, check=False, env=_env(env))
+
+
+def _env(env: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, "REDMINE_URL": env["REDMINE_URL"],
+            "REDMINE_API_KEY": env["REDMINE_API_KEY"]}
+
+
+def cf(issue: dict[str, Any], name: str) -> Any:
+    return next((f.get("value") for f in issue.get("custom_fields", []) if f["name"] == name),
+                None)
+
+
+def by_subject(issues: list[dict[str, Any]], start: str) -> dict[str, Any]:
+    return next(i for i in issues if i["subject"].startswith(start))
+
+
+def state_of(issues: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """What matters of each issue, by subject: fields, labels, tier, relations, notes."""
+    out = {}
+    for issue in issues:
+        notes = [j["notes"] for j in issue.get("journals", []) if j.get("notes")]
+        relations = sorted(r["relation_type"] for r in issue.get("relations", []))
+        out[issue["subject"]] = (
+            issue["status"]["name"], issue["priority"]["name"],
+            (issue.get("assigned_to") or {}).get("name"), tuple(sorted(cf(issue, "Labels") or [])),
+            cf(issue, "Tier"), tuple(relations), len(notes))
+    return out
+
+
+def stamps(issues: list[dict[str, Any]]) -> dict[int, tuple[str, int]]:
+    return {i["id"]: (i["updated_on"], len(i.get("journals", []))) for i in issues}
+
+
+@pytest.fixture(scope="module")
+def applied(admin: Admin, local_redmine: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+            ) -> dict[str, Any]:
+    """A fresh demo project: the breaker trips first, then apply --yes writes the pack."""
+    project = admin.new_demo_project("apply")
+    folder = tmp_path_factory.mktemp("apply")
+    text = (Path(__file__).resolve().parents[2] / "config.example.yaml").read_text()
+    text = text.replace("  - demo\n", f"  - {project}\n").replace(
+        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
+        "rules_dir: rules", f"rules_dir: {Path(__file__).resolve().parents[2] / 'rules'}")
+    config = folder / "config.yaml"
+    config.write_text(text)
+    before = admin.issues(project)
+    tripped = cli(local_redmine, config, "apply")
+    after_trip = admin.issues(project)
+    first = cli(local_redmine, config, "apply", "--yes")
+    assert first.returncode == 0, first.stdout + first.stderr
+    return {"project": project, "config": config, "before": before, "tripped": tripped,
+            "after_trip": after_trip, "first": first, "after": admin.issues(project)}
+
+
+def test_breaker_trips_on_an_over_broad_run_and_writes_nothing(applied: dict[str, Any]) -> None:
+    tripped = applied["tripped"]
+    assert tripped.returncode == 3
+    assert "circuit breaker: 40 issues would change (limit 20); nothing was written" \
+        in tripped.stderr
+    assert "to change:" in tripped.stdout  # the plan it would have applied is shown
+    assert stamps(applied["after_trip"]) == stamps(applied["before"])
+
+
+def test_the_pack_leaves_the_playbook_decisions_in_redmine(applied: dict[str, Any]) -> None:
+    issues = applied["after"]
+    conflict = by_subject(issues, "提供全部源代码")
+    assert conflict["status"]["name"] == "Rejected"
+    assert "rejected" in cf(conflict, "Labels")
+    public = [j for j in conflict["journals"] if j.get("notes") and not j["private_notes"]]
+    assert "战略" in public[-1]["notes"]
+    vague = by_subject(issues, "Please optimise the system")
+    assert vague["status"]["name"] == "Feedback" and "needs-info" in cf(vague, "Labels")
+    encryption = by_subject(issues, "增加数据加密")
+    assert encryption["priority"]["name"] == "Urgent" and cf(encryption, "Tier") == "strategic"
+    assert "long-term" in cf(encryption, "Labels")
+    reasons = [j["notes"] for j in encryption["journals"] if j.get("private_notes")]
+    assert any("value high x cost high = long-term (2)" in n for n in reasons)
+    assert by_subject(issues, "App 首页能不能")["assigned_to"]["name"] == "Liu Yang"
+    resent = by_subject(issues, "Make the app home page prettier, please")
+    assert [r["relation_type"] for r in resent["relations"]] == ["duplicates"]
+    assert "duplicate" in cf(resent, "Labels")
+    assert cf(by_subject(issues, "Restyle the login button"), "Tier") == "potential"
+
+
+def test_second_apply_writes_nothing(admin: Admin, applied: dict[str, Any],
+                                     local_redmine: dict[str, str]) -> None:
+    before = admin.issues(applied["project"])
+    again = cli(local_redmine, applied["config"], "apply", "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert '"written": []' in again.stdout
+    assert stamps(admin.issues(applied["project"])) == stamps(before)
+
+
+def test_people_win_and_undo_restores_the_rest(admin: Admin, applied: dict[str, Any],
+                                               local_redmine: dict[str, str]) -> None:
+    project, config = applied["project"], applied["config"]
+    encryption = by_subject(admin.issues(project), "增加数据加密")
+    low = next(p["id"] for p in admin.get("/enumerations/issue_priorities.json")[
+        "issue_priorities"] if p["name"] == "Low")
+    admin.send("PUT", f"/issues/{encryption['id']}.json", {"issue": {"priority_id": low}},
+               as_user="pm.li")
+    for _ in range(2):
+        run = cli(local_redmine, config, "apply")
+        assert run.returncode == 0, run.stderr
+        issue = admin.get(f"/issues/{encryption['id']}.json")["issue"]
+        assert issue["priority"]["name"] == "Low"
+    explained = cli(local_redmine, config, "explain", str(encryption["id"]))
+    assert "kept Low, not Urgent: kept: a person changed it after the tool set Urgent" \
+        in explained.stdout
+
+    history = cli(local_redmine, config, "history")
+    first_run = min(int(line.split()[0]) for line in history.stdout.splitlines()
+                    if " apply " in line and "written 40," in line)
+    undone = cli(local_redmine, config, "undo", str(first_run))
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert f"#{encryption['id']} priority: changed since by someone else" in undone.stdout
+    issues = admin.issues(project)
+    conflict = by_subject(issues, "提供全部源代码")
+    assert conflict["status"]["name"] == "New" and cf(conflict, "Labels") == []
+    assert by_subject(issues, "增加数据加密")["priority"]["name"] == "Low"
+
+
+def test_a_run_killed_mid_apply_ends_like_an_uninterrupted_one(
+        admin: Admin, applied: dict[str, Any], local_redmine: dict[str, str],
+        config_for: Callable[[str], Path]) -> None:
+    project = admin.new_demo_project("crash")
+    config = config_for(project)
+    state_db = config.parent / "state.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "redmine_sync", "--config", str(config), "apply", "--yes"],
+        env=_env(local_redmine), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if _written(state_db) >= 5:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert 5 <= _written(state_db) < 40
+    again = cli(local_redmine, config, "apply", "--yes")
+    assert again.returncode == 0, again.stdout + again.stderr
+    final = cli(local_redmine, config, "apply")
+    assert "run" in final.stdout and "0 written" in final.stdout
+    assert state_of(admin.issues(project)) == state_of(applied["after"])
+
+
+def _written(state_db: Path) -> int:
+    if not state_db.exists():
+        return 0
+    try:
+        with sqlite3.connect(state_db, timeout=1) as db:
+            return int(db.execute("SELECT COUNT(DISTINCT issue_id) FROM audit WHERE "
+                                  "outcome='written'").fetchone()[0])
+    except sqlite3.Error:
+        return 0

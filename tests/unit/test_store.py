@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from redmine_sync.errors import UserError
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
+from redmine_sync.store import SCHEMA_VERSION
+from redmine_sync.store import LockHeld
+from redmine_sync.store import StateStore
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+T1 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def issue(updated: datetime = T0) -> Issue:
+    return Issue(id=7, project=Ref(1, "demo"), tracker="Bug", status="New", priority="Normal",
+                 subject="数据加密", author=Ref(2, "A"), created_on=T0, updated_on=updated,
+                 custom_fields={"Labels": ("a", "b"), "Customer": "X"},
+                 assigned_to=Ref(3, "Li Na"))
+
+
+def test_schema_is_versioned_and_private(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert (tmp_path / "s.db").stat().st_mode & 0o077 == 0
+    store.close()
+    StateStore(tmp_path / "s.db").close()  # reopening migrates nothing
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "s.db")
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    with pytest.raises(UserError, match="newer redmine-sync"):
+        StateStore(tmp_path / "s.db")
+
+
+def test_transactions_are_atomic(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    run = store.start_run("apply", T0)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.record(run, T0, 7, "priority", "Normal", "High", "r", "written")
+        raise RuntimeError("boom")
+    assert store.audit(run) == []
+
+
+def test_cursor_owned_intents_and_pointers(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    assert store.cursor("demo") is None
+    store.set_cursor("demo", T1)
+    assert store.cursor("demo") == T1
+    store.set_owned(7, "labels", ("a", "b"), 1)
+    assert store.owned() == {(7, "labels"): ("a", "b")}
+    store.add_intent(1, 7, {"priority": "High"}, "note")
+    assert store.intents() == [(7, 1, {"priority": "High"}, "note")]
+    store.clear_intent(7)
+    assert store.intents() == []
+    store.set_pointer("Support", 3)
+    assert store.pointer("Support") == 3 and store.pointer("other") == 0
+
+
+def test_issue_cache_round_trip_and_own_writes_are_not_activity(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    store.cache_issues([issue(T0)])
+    [cached] = store.cached_issues()
+    assert replace(cached, activity_on=None) == issue(T0)
+    assert cached.activity_on == T0
+    store.mark_tool_write(7, T1)
+    store.cache_issues([issue(T1)])                # our own write came back from Redmine
+    assert store.cached_issues()[0].activity_on == T0
+    later = datetime(2026, 1, 6, tzinfo=UTC)
+    store.cache_issues([issue(later)])             # a person's update
+    assert store.cached_issues()[0].activity_on == later
+    store.forget_issues([7])
+    assert store.cached_issues() == []
+
+
+def test_a_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
+    first, second = StateStore(tmp_path / "s.db"), StateStore(tmp_path / "s.db")
+    with first.writer_lock():
+        with pytest.raises(LockHeld, match=r"another redmine-sync writer is running \(pid \d+\)"):
+            with second.writer_lock():
+                pass
+    with second.writer_lock():
+        pass
