@@ -84,9 +84,8 @@ def test_issue_cache_round_trip_and_own_writes_are_not_activity(tmp_path: Path) 
 
 def test_a_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
     first, second = StateStore(tmp_path / "s.db"), StateStore(tmp_path / "s.db")
-    with first.writer_lock():
-        with pytest.raises(LockHeld, match=r"another redmine-sync writer is running \(pid \d+\)"):
-            with second.writer_lock():
-                pass
+    held = r"another redmine-sync writer is running \(pid \d+\)"
+    with first.writer_lock(), pytest.raises(LockHeld, match=held), second.writer_lock():
+        pass
     with second.writer_lock():
         pass
