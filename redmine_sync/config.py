@@ -223,10 +223,10 @@ def _warn_if_shared(path: Path, warnings: list[str]) -> None:
         mode = path.stat().st_mode
     except OSError:
         return
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
+    if mode & stat.S_IROTH:
         warnings.append(
-            f"{path} holds an API key and is readable by others (mode {stat.S_IMODE(mode):o}); "
-            f"run: chmod 600 {path}"
+            f"{path} holds an API key and is readable by every user (mode "
+            f"{stat.S_IMODE(mode):o}); run: chmod 640 {path} (or 600)"
         )
 
 

@@ -178,3 +178,18 @@ def _written(state_db: Path) -> int:
                                   "outcome='written'").fetchone()[0])
     except sqlite3.Error:
         return 0
+
+
+def test_daemon_runs_and_stops_cleanly_on_sigterm(applied: dict[str, Any],
+                                                  local_redmine: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "redmine_sync", "--config", str(applied["config"]),
+         "--log-format", "json", "daemon", "--interval", "1s"],
+        env=_env(local_redmine), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert '"message": "daemon started' in err and '"message": "daemon stopped"' in err
+    assert err.count('issue(s) planned, 0 written') >= 2
+    assert local_redmine["REDMINE_API_KEY"] not in err

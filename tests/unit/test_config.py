@@ -93,8 +93,8 @@ def test_key_file_is_read_and_warned_about_when_shared(tmp_path: Path) -> None:
     os.chmod(key, 0o644)
     config = load_config(str(write(tmp_path, f"redmine:\n  key_file: {key}\n")), env={})
     assert config.api_key == "s3cret"
-    assert any("readable by others" in w and "chmod 600" in w for w in config.warnings)
-    os.chmod(key, 0o600)
+    assert any("readable by every user" in w and "chmod 640" in w for w in config.warnings)
+    os.chmod(key, 0o640)
     config = load_config(str(write(tmp_path, "redmine:\n  key_file: key\n")), env={})
     assert config.api_key == "s3cret" and not config.warnings
 
