@@ -29,7 +29,7 @@ redmine-down:  ## stop the local Redmine
 redmine-reset:  ## put the local Redmine back to its clean baseline
 	scripts/redmine-local reset
 
-demo: install redmine  ## local Redmine + demo data + doctor + validate + plan of the playbook pack
+demo: install redmine  ## local Redmine + demo data + doctor + validate + plan + apply of the playbook pack
 	@eval "$$(scripts/redmine-local env)" && \
 	  $(BIN)/python scripts/seed-demo && \
 	  echo && echo "== redmine-sync doctor" && \
@@ -39,7 +39,13 @@ demo: install redmine  ## local Redmine + demo data + doctor + validate + plan o
 	  $(BIN)/redmine-sync --config $(CONFIG) test-rules | tail -1 && \
 	  echo && echo "== redmine-sync plan (what the rules would change; nothing is written)" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) plan --project demo && \
-	  echo && echo "Why a decision? $(BIN)/redmine-sync --config $(CONFIG) explain N  (N: an issue number above)" && \
+	  echo && echo "== redmine-sync apply --yes (the demo writes the plan; normally check it first)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) apply --yes --format json | tail -8 && \
+	  echo && echo "== redmine-sync issues (Redmine after apply)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) issues --project demo && \
+	  echo && echo "== redmine-sync history" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) history --limit 3 && \
+	  echo && echo "Why a decision? $(BIN)/redmine-sync --config $(CONFIG) explain N   Undo: $(BIN)/redmine-sync --config $(CONFIG) undo RUN" && \
 	  echo && echo "Open $$REDMINE_URL/projects/demo/issues in a browser;" \
 	    "log in as admin / redmine-sync-admin (staff users: password redmine-sync-demo)."
 

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -105,8 +106,10 @@ class LiveRedmine:
 
     @classmethod
     def from_config(cls, config: Config, *, retries: RetryPolicy | None = None) -> LiveRedmine:
+        tags_field = config.fields.labels if config.labels_backend == "additional_tags" else None
         return cls(config.url, config.api_key, projects=config.projects,
-                   timeouts=config.timeouts, retries=retries or config.retries)
+                   timeouts=config.timeouts, retries=retries or config.retries,
+                   tags_field=tags_field)
 
     def __init__(
         self,
@@ -118,11 +121,15 @@ class LiveRedmine:
         retries: RetryPolicy = DEFAULT_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        tags_field: str | None = None,
     ) -> None:
+        """``tags_field``: labels live in the additional_tags plugin's tags, shown to the
+        rest of the tool as that (pseudo) custom field."""
         self.url = url.rstrip("/")
         self.projects = projects
         self.retries = retries
         self.requests_made = 0
+        self.tags_field = tags_field
         self._sleep = sleep
         self._monotonic = monotonic
         engine: type[_Engine] = type(
@@ -352,7 +359,7 @@ class LiveRedmine:
                     updated_since: datetime | None = None) -> Iterator[Issue]:
         closed = frozenset(n.name for n in self.catalog().statuses.items if n.is_closed)
         for row in self._issue_rows(project, updated_since):
-            yield mapping.issue_from_json(row, closed, None)
+            yield self._with_tags(mapping.issue_from_json(row, closed, None), row)
 
     def _issue_rows(self, project: str | None,
                     updated_since: datetime | None) -> Iterator[dict[str, Any]]:
@@ -387,13 +394,29 @@ class LiveRedmine:
             "get", path, params={"include": ",".join(includes)}))["issue"]
         catalog = self.catalog()
         closed = frozenset(n.name for n in catalog.statuses.items if n.is_closed)
-        return mapping.issue_from_json(data, closed, catalog)
+        return self._with_tags(mapping.issue_from_json(data, closed, catalog), data)
+
+    def _with_tags(self, issue: Issue, data: dict[str, Any]) -> Issue:
+        if self.tags_field is None:
+            return issue
+        tags = tuple(str(t["name"]) for t in data.get("tags", []) if t.get("name"))
+        return replace(issue, custom_fields={**issue.custom_fields, self.tags_field: tags})
 
     def update_issue(self, update: IssueUpdate) -> UpdateResult:
+        tags = None
+        if self.tags_field is not None and self.tags_field in update.custom_fields:
+            custom = dict(update.custom_fields)
+            tags = custom.pop(self.tags_field)
+            update = replace(update, custom_fields=custom)
         body = {"issue": encode_update(update, self.catalog())}
+        if tags is not None:
+            body["issue"]["tag_list"] = list(tags or ())
         path = f"/issues/{update.issue_id}.json"
         retried = self._put_issue(path, body, update)
         after = self.get_issue(update.issue_id, journals=False)
+        if tags is not None:
+            update = replace(update, custom_fields={**update.custom_fields,
+                                                    self.tags_field: tags})  # type: ignore[dict-item]
         return UpdateResult(after, dropped_changes(update, after, self.catalog()),
                             note_added=bool(update.notes), retried=retried)
 

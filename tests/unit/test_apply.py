@@ -198,3 +198,14 @@ def test_own_writes_are_not_activity(env: tuple[FakeRedmine, Config, StateStore]
     [cached] = [i for i in store.cached_issues() if i.id == issue.id]
     assert cached.activity_on is not None
     assert cached.activity_on < fake.issues[issue.id].updated_on - timedelta(seconds=0)
+
+
+def test_full_run_notices_deleted_issues(env: tuple[FakeRedmine, Config, StateStore]) -> None:
+    fake, config, store = env
+    gone = fake.add_issue("quiet one")
+    fake.add_issue("quiet two")
+    apply_run(fake, config, store, clock)
+    del fake.issues[gone.id]
+    assert apply_run(fake, config, store, clock).deleted == ()     # incremental: cannot see it
+    assert apply_run(fake, config, store, clock, full=True).deleted == (gone.id,)
+    assert gone.id not in {i.id for i in store.cached_issues()}

@@ -265,3 +265,22 @@ def test_wiki_stale_version_is_a_conflict(client: LiveRedmine) -> None:
 def test_wiki_missing_page_is_none(client: LiveRedmine) -> None:
     responses.get(f"{URL}/projects/demo/wiki/Nope.json", status=404)
     assert client.get_wiki_page("demo", "Nope") is None
+
+
+@responses.activate
+def test_labels_through_the_additional_tags_plugin(clock: Clock) -> None:
+    client = LiveRedmine(URL, "k" * 40, sleep=clock.sleep, monotonic=clock.monotonic,
+                         tags_field="Labels")
+    lookups(responses)
+    tagged = issue_json(1, tags=[{"id": 1, "name": "ui"}, {"id": 2, "name": "needs-info"}])
+    tagged["custom_fields"] = []
+    responses.get(f"{URL}/issues.json", json={"issues": [tagged]})
+    responses.put(f"{URL}/issues/1.json", status=204)
+    responses.get(f"{URL}/issues/1.json", json={"issue": dict(
+        tagged, tags=[{"id": 1, "name": "ui"}])})
+    [issue] = list(client.iter_issues())
+    assert issue.cf("Labels") == ("ui", "needs-info")
+    result = client.update_issue(IssueUpdate(1, custom_fields={"Labels": ("ui",)}))
+    put = next(c.request for c in responses.calls if c.request.method == "PUT")
+    assert json.loads(put.body) == {"issue": {"tag_list": ["ui"]}}
+    assert result.ok and result.issue.cf("Labels") == ("ui",)
