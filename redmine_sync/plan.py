@@ -7,6 +7,7 @@ the documented, stable JSON form of ``redmine-sync plan --format json`` (docs/ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,7 @@ class Plan:
     now: datetime
     evaluated: int
     issues: tuple[IssuePlan, ...]
+    pointers: dict[str, int] = field(default_factory=dict)  # round-robin turns after this plan
 
     @property
     def changes(self) -> int:

@@ -103,7 +103,10 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
         mails = {i.author.id: client.user(i.author.id).mail for i in issues}
     world = build_world(ruleset, issues, now, fields=config.fields, teams=teams,
                         closed_statuses=closed, author_mails=mails)
-    return replace(world, owned=store.owned()) if store is not None else world
+    if store is None:
+        return world
+    return replace(world, owned=store.owned(),
+                   pointers={t: store.pointer(t) for t in ruleset.teams})
 
 
 def _members(client: RedmineClient, team: str, projects: Sequence[str | None]
@@ -161,6 +164,9 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                          if str(exc) else type(exc).__name__)
         raise
     deferred = result.count("deferred", "skipped")
+    with store.transaction():
+        for team, turn in plan.pointers.items():
+            store.set_pointer(team, turn)
     if not result.failed and not deferred:
         newest = max((i.updated_on for i in snapshot.issues), default=None)
         if newest is not None:

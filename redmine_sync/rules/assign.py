@@ -8,13 +8,14 @@ members, or the customer's dedicated account manager (with a fallback).
     assign: {round_robin: "role:Developer"}     # members with that role in the projects
 
 By default an issue that already has an assignee keeps it (``keep_existing: false`` to
-override). Round-robin picks by issue number (deterministic without stored state);
+override). Round-robin takes turns; the pointer of each group is kept in the state store;
 least-loaded counts the open issues assigned in scope, including earlier decisions of
 the same run, and breaks ties by name.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from redmine_sync.plan import Change
@@ -55,8 +56,11 @@ def build_assign(params: Any, where: Where) -> Any:
         who, why = pick(strategy, target, state, world)
         if who is None:
             return fallback(state, world, fired) if fallback else state
-        return state.apply(Change("assigned_to", None, who, fired.rule,
-                                  f"{fired.reason}; {why}"))
+        state = state.apply(Change("assigned_to", None, who, fired.rule,
+                                   f"{fired.reason}; {why}"))
+        if strategy == "round_robin":
+            state = replace(state, turns=(*state.turns, str(target)))
+        return state
     return run
 
 
@@ -74,8 +78,8 @@ def pick(strategy: str, target: Any, state: IssueState, world: World
     if not members:
         return None, f"group {target} has no known members"
     if strategy == "round_robin":
-        who = members[state.issue.id % len(members)]
-        return who, f"round-robin over {target}"
+        turn = world.pointers.get(str(target), 0)
+        return members[turn % len(members)], f"round-robin over {target} (turn {turn + 1})"
     loads = {m: world.load.get(m, 0) for m in members}
     who = min(sorted(members), key=lambda m: loads[m])
     return who, f"least loaded in {target} ({loads[who]} open)"

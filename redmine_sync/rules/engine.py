@@ -95,7 +95,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World) -> Plan:
             plans.append(IssuePlan(issue.id, issue.subject, issue.updated_on, changes, notes,
                                    held))
             world = _with_assignment(world, issue, state)
-    return Plan(world.now, count, tuple(plans))
+    return Plan(world.now, count, tuple(plans), dict(world.pointers))
 
 
 def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool = False
@@ -228,11 +228,15 @@ def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
 
 
 def _with_assignment(world: World, issue: Issue, state: IssueState) -> World:
-    """Least-loaded sees the assignments already decided in this run."""
+    """Least-loaded and round-robin see the assignments already decided in this run."""
     new = state.get("assigned_to")
     old = issue.assigned_to.name if issue.assigned_to else None
     if new == old or not isinstance(new, str):
         return world
+    pointers = dict(world.pointers)
+    for team in state.turns:
+        pointers[team] = pointers.get(team, 0) + 1
+    world = replace(world, pointers=pointers)
     load = dict(world.load)
     load[new] = load.get(new, 0) + 1
     if old:

@@ -95,6 +95,7 @@ class World:
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     load: Mapping[str, int] = field(default_factory=dict)
     owned: Mapping[tuple[int, str], object] = field(default_factory=dict)
+    pointers: Mapping[str, int] = field(default_factory=dict)   # round-robin turns taken
     author_mails: Mapping[int, str] = field(default_factory=dict)
     duplicates: DuplicateSource | None = None
 
@@ -109,6 +110,7 @@ class IssueState:
     analysis: Analysis
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
+    turns: tuple[str, ...] = ()   # round-robin groups whose turn this issue took
 
     def get(self, name: str) -> object:
         """Current value of a changeable field: status, priority, labels, tier, cf.X..."""

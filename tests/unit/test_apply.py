@@ -209,3 +209,21 @@ def test_full_run_notices_deleted_issues(env: tuple[FakeRedmine, Config, StateSt
     assert apply_run(fake, config, store, clock).deleted == ()     # incremental: cannot see it
     assert apply_run(fake, config, store, clock, full=True).deleted == (gone.id,)
     assert gone.id not in {i.id for i in store.cached_issues()}
+
+
+def test_round_robin_takes_turns_across_runs(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text(
+        "kind: routing\nrules:\n  - {name: rr, then: [{assign: {round_robin: T}}]}\n")
+    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
+                    limits=Limits(max_issues=50, max_percent=100))
+    fake = FakeRedmine(users=[User(5, "ann", "Ann"), User(6, "bob", "Bob")], groups={9: "T"},
+                       group_members={"T": ("Ann", "Bob")})
+    store = StateStore(tmp_path / "s.db")
+    first, second = fake.add_issue("one"), fake.add_issue("two")
+    apply_run(fake, config, store, clock)
+    third = fake.add_issue("three")
+    apply_run(fake, config, store, clock)
+    names = [fake.issues[i.id].assigned_to.name for i in (first, second, third)]  # type: ignore
+    assert names == ["Ann", "Bob", "Ann"]
+    assert store.pointer("T") == 3
