@@ -180,16 +180,23 @@ def _written(state_db: Path) -> int:
         return 0
 
 
-def test_daemon_runs_and_stops_cleanly_on_sigterm(applied: dict[str, Any],
+def test_daemon_runs_and_stops_cleanly_on_sigterm(applied: dict[str, Any], tmp_path: Path,
                                                   local_redmine: dict[str, str]) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "redmine_sync", "--config", str(applied["config"]),
-         "--log-format", "json", "daemon", "--interval", "1s"],
-        env=_env(local_redmine), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=30)
+    settled = cli(local_redmine, applied["config"], "apply", "--yes")  # earlier tests undid runs
+    assert settled.returncode == 0, settled.stderr
+    log_path = tmp_path / "daemon.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "redmine_sync", "--config", str(applied["config"]),
+             "--log-format", "json", "daemon", "--interval", "1s"],
+            env=_env(local_redmine), stdout=subprocess.DEVNULL, stderr=log_file, text=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and log_path.read_text().count("0 written") < 2:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    err = log_path.read_text()
     assert process.returncode == 0, err
     assert '"message": "daemon started' in err and '"message": "daemon stopped"' in err
-    assert err.count('issue(s) planned, 0 written') >= 2
+    assert err.count("issue(s) planned, 0 written") >= 2
     assert local_redmine["REDMINE_API_KEY"] not in err

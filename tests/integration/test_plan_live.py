@@ -3,50 +3,44 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from redmine_sync.cli import main
+from tests.integration.conftest import Admin
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def snapshot(env: dict[str, str]) -> dict[int, tuple[str, int]]:
-    """(updated_on, journal count) of every demo issue, read with the admin key."""
-    session = requests.Session()
-    session.headers["X-Redmine-API-Key"] = env["REDMINE_LOCAL_ADMIN_KEY"]
-    url = env["REDMINE_URL"]
-    rows = session.get(f"{url}/issues.json", params={"project_id": "demo", "status_id": "*",
-                                                     "limit": 100}, timeout=30).json()["issues"]
-    out = {}
-    for row in rows:
-        full = session.get(f"{url}/issues/{row['id']}.json", params={"include": "journals"},
-                           timeout=30).json()["issue"]
-        out[row["id"]] = (full["updated_on"], len(full.get("journals", [])))
-    return out
+def snapshot(admin: Admin, project: str) -> dict[int, tuple[str, int]]:
+    """(updated_on, journal count) of every issue, read with the admin key."""
+    return {i["id"]: (i["updated_on"], len(i.get("journals", [])))
+            for i in admin.issues(project)}
 
 
 @pytest.fixture(scope="module")
-def demo(local_redmine: dict[str, str]) -> dict[str, str]:
-    seeded = subprocess.run([sys.executable, str(ROOT / "scripts" / "seed-demo"),
-                             "--url", local_redmine["REDMINE_URL"],
-                             "--admin-key", local_redmine["REDMINE_LOCAL_ADMIN_KEY"]],
-                            capture_output=True, text=True, check=False)
-    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
-    return local_redmine
+def demo(admin: Admin, local_redmine: dict[str, str],
+         tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A fresh project seeded with the demo data (never the shared `demo` project)."""
+    project = admin.new_demo_project("plan")
+    folder = tmp_path_factory.mktemp("plan")
+    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - demo\n", f"  - {project}\n").replace(
+        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
+        "rules_dir: rules", f"rules_dir: {ROOT / 'rules'}")
+    config = folder / "config.yaml"
+    config.write_text(text, encoding="utf-8")
+    return {**local_redmine, "project": project, "config": str(config)}
 
 
-def plan_json(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+def plan_json(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
               capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     monkeypatch.setenv("REDMINE_URL", env["REDMINE_URL"])
     monkeypatch.setenv("REDMINE_API_KEY", env["REDMINE_API_KEY"])
-    code = main(["--config", str(ROOT / "config.example.yaml"), "plan", "--format", "json"])
+    code = main(["--config", env["config"], "plan", "--format", "json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     return json.loads(out)
@@ -61,11 +55,11 @@ def new_value(item: dict[str, Any], field: str) -> Any:
 
 
 def test_plan_decides_the_playbook_and_writes_nothing(
-        demo: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        demo: dict[str, Any], admin: Admin, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    before = snapshot(demo)
+    before = snapshot(admin, demo["project"])
     plan = plan_json(demo, monkeypatch, capsys)
-    assert snapshot(demo) == before  # no updated_on moved, no journal added
+    assert snapshot(admin, demo["project"]) == before  # no updated_on moved, no journal added
 
     assert plan["format"] == 1 and plan["summary"]["issues_evaluated"] >= 40
     conflict = by_subject(plan, "提供全部源代码")
@@ -96,11 +90,11 @@ def test_plan_decides_the_playbook_and_writes_nothing(
 
 
 def test_explain_shows_conditions_with_actual_values(
-        demo: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     plan = plan_json(demo, monkeypatch, capsys)
     issue_id = by_subject(plan, "Please optimise the system")["id"]
-    code = main(["--config", str(ROOT / "config.example.yaml"), "explain", str(issue_id)])
+    code = main(["--config", demo["config"], "explain", str(issue_id)])
     out = capsys.readouterr().out
     assert code == 0
     assert "- needs-info: MATCHED" in out
@@ -110,11 +104,11 @@ def test_explain_shows_conditions_with_actual_values(
 
 
 def test_validate_online_checks_names_against_redmine(
-        demo: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("REDMINE_URL", demo["REDMINE_URL"])
     monkeypatch.setenv("REDMINE_API_KEY", demo["REDMINE_API_KEY"])
-    config = str(ROOT / "config.example.yaml")
+    config = demo["config"]
     assert main(["--config", config, "validate", "--online"]) == 0
     assert "names checked against Redmine" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
