@@ -4,6 +4,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ class Admin:
         self.session = requests.Session()
         self.session.headers.update({"X-Redmine-API-Key": env["REDMINE_LOCAL_ADMIN_KEY"],
                                      "Content-Type": "application/json"})
+        self.created: list[str] = []
 
     def get(self, path: str, **params: Any) -> Any:
         response = self.session.get(f"{self.url}{path}", params=params, timeout=30)
@@ -56,6 +58,7 @@ class Admin:
             "name": identifier, "identifier": identifier, "is_public": False,
             "enabled_module_names": ["issue_tracking", "wiki"], "tracker_ids": trackers,
             "issue_custom_field_ids": fields}})
+        self.created.append(identifier)
         roles = {r["name"]: r["id"] for r in self.get("/roles.json")["roles"]}
         users = {u["login"]: u["id"] for u in self.get("/users.json", limit=100)["users"]}
         groups = {g["name"]: g["id"] for g in self.get("/groups.json")["groups"]}
@@ -81,8 +84,11 @@ class Admin:
 
 
 @pytest.fixture(scope="session")
-def admin(local_redmine: dict[str, str]) -> Admin:
-    return Admin(local_redmine)
+def admin(local_redmine: dict[str, str]) -> Iterator[Admin]:
+    admin = Admin(local_redmine)
+    yield admin
+    for project in admin.created:  # keep the local Redmine small across test runs
+        admin.session.delete(f"{admin.url}/projects/{project}.json", timeout=120)
 
 
 @pytest.fixture
