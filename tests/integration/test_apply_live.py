@@ -199,4 +199,8 @@ def test_daemon_runs_and_stops_cleanly_on_sigterm(applied: dict[str, Any], tmp_p
     assert process.returncode == 0, err
     assert '"message": "daemon started' in err and '"message": "daemon stopped"' in err
     assert err.count("issue(s) planned, 0 written") >= 2
-    assert local_redmine["REDMINE_API_KEY"] not in err
+    key = local_redmine["REDMINE_API_KEY"]
+    assert key not in err
+    state = applied["config"].parent
+    assert all(key.encode() not in f.read_bytes() for f in state.iterdir() if f.is_file()
+               and f.name.startswith("state.db"))
