@@ -43,9 +43,11 @@ demo: install redmine  ## local Redmine + demo data + doctor + validate + plan +
 	  $(BIN)/redmine-sync --config $(CONFIG) apply --yes --format json | tail -8 && \
 	  echo && echo "== redmine-sync issues (Redmine after apply)" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) issues --project demo && \
+	  echo && echo "== redmine-sync sla --at-risk (SLA clocks in business time, from the journals)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) sla --at-risk --limit 10 && \
 	  echo && echo "== redmine-sync history" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) history --limit 3 && \
-	  echo && echo "Why a decision? $(BIN)/redmine-sync --config $(CONFIG) explain N   Undo: $(BIN)/redmine-sync --config $(CONFIG) undo RUN" && \
+	  echo && echo "Why a decision? $(BIN)/redmine-sync --config $(CONFIG) explain N   SLA timeline: ... sla N   Undo: ... undo RUN" && \
 	  echo && echo "Open $$REDMINE_URL/projects/demo/issues in a browser;" \
 	    "log in as admin / redmine-sync-admin (staff users: password redmine-sync-demo)."
 

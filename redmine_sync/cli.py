@@ -331,6 +331,35 @@ def daemon(ctx: click.Context, interval: str | None) -> None:
     run_daemon(lambda: LiveRedmine.from_config(config), config, store, utc_now, seconds, stop)
 
 
+@cli.command()
+@click.argument("issue_id", type=int, metavar="ISSUE", required=False)
+@click.option("--at-risk", is_flag=True, help="List the open issues nearest to breach.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many issues --at-risk lists.")
+@click.pass_context
+def sla(ctx: click.Context, issue_id: int | None, at_risk: bool, limit: int) -> None:
+    """Show SLA clocks: one issue's timeline, or (--at-risk) the open issues nearest to breach.
+
+    Clocks are rebuilt from the journals in business time: running and paused intervals
+    with their reasons, target, elapsed and remaining time, due times. Never writes.
+    """
+    from redmine_sync.errors import UserError
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.sla.view import render_at_risk
+    from redmine_sync.sla.view import render_timeline
+    from redmine_sync.store import utc_now
+    from redmine_sync.sync import sla_clocks
+
+    if (issue_id is None) == (not at_risk):
+        raise UserError("give an issue number, or --at-risk", hint="redmine-sync sla --help")
+    config = _config(ctx)
+    rows = sla_clocks(LiveRedmine.from_config(config), config, _store(config), utc_now(),
+                      issue_id)
+    lines = render_at_risk(rows, limit) if at_risk else render_timeline(*rows[0])
+    for line in lines:
+        click.echo(line)
+
+
 @cli.command("rules")
 def rules_vocabulary() -> None:
     """List the rule language: file kinds, fields, operators and actions, with examples."""
@@ -411,7 +440,6 @@ def _placeholder(name: str, summary: str, planned: str) -> click.Command:
 
 
 for _name, _summary, _planned in (
-    ("sla", "Show SLA clocks and issues at risk.", "it comes with the SLA engine"),
     ("report", "Render and publish wiki reports.", "it comes with the reports"),
 ):
     cli.add_command(_placeholder(_name, _summary, _planned))

@@ -8,6 +8,7 @@ says so; a tripped circuit breaker is logged as an error and retried next interv
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -74,4 +75,16 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
         log.info("run %d: %d issue(s) planned, %d written, %d skipped or deferred, %d failed",
                  applied.run_id, len(result.plan.changed), applied.count("written", "partial"),
                  applied.count("skipped", "deferred"), applied.failed)
-    return interval
+    return wake_in(result.plan.next_wake, clock(), interval)
+
+
+def wake_in(next_wake: datetime | None, now: datetime, interval: float) -> float:
+    """Seconds until the next run: the interval, or sooner for an SLA threshold (to the
+    minute: the next whole minute at or after the threshold)."""
+    if next_wake is None:
+        return interval
+    seconds = (next_wake - now).total_seconds()
+    seconds = math.ceil(max(seconds, 0) / 60) * 60 if seconds > 0 else 1.0
+    if seconds < interval:
+        log.info("next SLA threshold at %s: waking in %.0fs", next_wake.isoformat(), seconds)
+    return max(1.0, min(interval, seconds))

@@ -41,6 +41,7 @@ class IssuePlan:
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
     held: tuple[Change, ...] = ()   # wanted by a rule, kept as a person set it
+    sla_marks: tuple[str, ...] = ()  # SLA thresholds reached now: "policy:metric#cycle@50%"
 
     @property
     def empty(self) -> bool:
@@ -53,6 +54,7 @@ class Plan:
     evaluated: int
     issues: tuple[IssuePlan, ...]
     pointers: dict[str, int] = field(default_factory=dict)  # round-robin turns after this plan
+    next_wake: datetime | None = None  # the next SLA threshold of a running clock
 
     @property
     def changes(self) -> int:

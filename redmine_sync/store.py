@@ -26,10 +26,12 @@ from typing import Any
 
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
+from redmine_sync.model import Journal
+from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class LockHeld(UserError):
@@ -69,7 +71,18 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1,)
+def _v2(db: sqlite3.Connection) -> None:
+    """SLA: journals cached per issue version, thresholds already fired."""
+    _script(db, """
+        CREATE TABLE journals (issue_id INTEGER PRIMARY KEY, updated_on TEXT NOT NULL,
+                               data TEXT NOT NULL);
+        CREATE TABLE sla_fired (issue_id INTEGER NOT NULL, policy TEXT NOT NULL,
+                                mark TEXT NOT NULL, run_id INTEGER,
+                                PRIMARY KEY (issue_id, policy, mark))
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
 
 
 @dataclass(frozen=True)
@@ -264,6 +277,30 @@ class StateStore:
     def forget_issues(self, ids: Iterable[int]) -> None:
         self.db.executemany("DELETE FROM issues WHERE id=?", [(i,) for i in ids])
 
+    # -- SLA: journal cache and fired thresholds -------------------------------------
+
+    def journals(self, issue_id: int, updated_on: datetime) -> tuple[Journal, ...] | None:
+        """Cached journals of an issue, if cached for exactly this ``updated_on``."""
+        row = self.db.execute("SELECT updated_on, data FROM journals WHERE issue_id=?",
+                              (issue_id,)).fetchone()
+        if row is None or row[0] != updated_on.isoformat():
+            return None
+        return tuple(_journal_from(j) for j in json.loads(row[1]))
+
+    def cache_journals(self, issue_id: int, updated_on: datetime,
+                       journals: Iterable[Journal]) -> None:
+        data = json.dumps([asdict(j) for j in journals], default=_default, ensure_ascii=False)
+        self.db.execute("INSERT OR REPLACE INTO journals VALUES (?, ?, ?)",
+                        (issue_id, updated_on.isoformat(), data))
+
+    def sla_fired(self) -> frozenset[tuple[int, str, str]]:
+        rows = self.db.execute("SELECT issue_id, policy, mark FROM sla_fired").fetchall()
+        return frozenset((r[0], r[1], r[2]) for r in rows)
+
+    def fire(self, issue_id: int, policy: str, mark: str, run_id: int) -> None:
+        self.db.execute("INSERT OR IGNORE INTO sla_fired VALUES (?, ?, ?, ?)",
+                        (issue_id, policy, mark, run_id))
+
     # -- round-robin pointers ------------------------------------------------------------
 
     def pointer(self, name: str) -> int:
@@ -316,6 +353,13 @@ def _issue_from(text: str, activity: str | None) -> Issue:
     data["activity_on"] = datetime.fromisoformat(activity) if activity else None
     data["journals"] = None
     return Issue(**data)
+
+
+def _journal_from(data: dict[str, Any]) -> Journal:
+    return Journal(id=data["id"], user=Ref(**data["user"]),
+                   created_on=datetime.fromisoformat(data["created_on"]), notes=data["notes"],
+                   private=data["private"],
+                   details=tuple(JournalDetail(**d) for d in data["details"]))
 
 
 def utc_now() -> datetime:

@@ -23,6 +23,7 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from redmine_sync.apply import ApplyResult
 from redmine_sync.apply import apply_plan
@@ -88,9 +89,38 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
         everything = {i.id: i for i in store.cached_issues()}
     else:
         everything = fresh
-    changed = tuple(sorted((everything[i] for i in fresh), key=lambda i: (i.updated_on, i.id)))
+    todo = set(fresh)
+    if ruleset.sla is not None:  # SLA thresholds are reached with time, not only with updates
+        todo |= {i.id for i in everything.values() if not i.is_closed}
+    changed = tuple(sorted((everything[i] for i in todo), key=lambda i: (i.updated_on, i.id)))
     world = _world(client, config, ruleset, now, list(everything.values()), projects, store)
+    if ruleset.sla is not None:
+        world = _with_sla_facts(client, ruleset, world, changed, projects, store)
     return Snapshot(changed, world, len(everything), deleted)
+
+
+def _with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
+                    issues: Sequence[Issue], projects: Sequence[str | None],
+                    store: StateStore | None) -> World:
+    """Journals (from the cache unless the issue changed), staff, the bot, what fired."""
+    sla = ruleset.sla
+    assert sla is not None
+    journals = {}
+    for issue in issues:
+        cached = store.journals(issue.id, issue.updated_on) if store else None
+        if cached is None:
+            cached = client.get_issue(issue.id, journals=True).journals or ()
+            if store:
+                store.cache_journals(issue.id, issue.updated_on, cached)
+        journals[issue.id] = cached
+    staff = {m.principal.id for p in projects if p for m in client.memberships(p)
+             if not m.is_group and set(m.roles) & set(sla.staff_roles)}
+    for group in sla.staff_groups:
+        names = set(client.group_members(group))
+        staff |= {n.id for n in client.catalog().principals.items if n.name in names}
+    return replace(world, journals=journals, staff_ids=frozenset(staff),
+                   bot_id=client.current_user().id,
+                   sla_fired=store.sla_fired() if store else frozenset())
 
 
 def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
@@ -164,9 +194,15 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                          if str(exc) else type(exc).__name__)
         raise
     deferred = result.count("deferred", "skipped")
+    done = {o.issue_id for o in result.outcomes if o.status in ("written", "partial")}
     with store.transaction():
         for team, turn in plan.pointers.items():
             store.set_pointer(team, turn)
+        for item in plan.issues:
+            if item.sla_marks and (item.empty or item.issue_id in done):
+                for mark in item.sla_marks:
+                    policy, _, rest = mark.partition(":")
+                    store.fire(item.issue_id, policy, rest, run_id)
     if not result.failed and not deferred:
         newest = max((i.updated_on for i in snapshot.issues), default=None)
         if newest is not None:
@@ -189,3 +225,31 @@ def explain_run(client: RedmineClient, config: Config, now: datetime, issue_id: 
 
 def _scope_key(projects: Sequence[str | None]) -> str:
     return ",".join(p or "*" for p in projects)
+
+
+def sla_clocks(client: RedmineClient, config: Config, store: StateStore, now: datetime,
+               issue_id: int | None = None) -> list[tuple[Issue, Any, tuple[Any, ...]]]:
+    """(issue, policy, clocks) for one issue or every open issue under an SLA policy."""
+    from redmine_sync.rules.engine import start_state
+    from redmine_sync.sla.stage import clocks_for
+    from redmine_sync.sla.stage import policy_for
+
+    ruleset = load_ruleset(config)
+    if ruleset.sla is None:
+        raise UserError("no SLA policy: add a kind: sla file to the rules directory",
+                        hint="see docs/sla.md")
+    snapshot = read_snapshot(client, config, ruleset, now, config.projects or (None,), store,
+                             full=False)
+    out = []
+    for issue in snapshot.issues:
+        if issue_id is not None and issue.id != issue_id:
+            continue
+        issue = replace(issue, journals=snapshot.world.journals.get(issue.id, ()))
+        state = start_state(issue, snapshot.world, ruleset)
+        policy = policy_for(ruleset.sla, state, snapshot.world)
+        if policy is not None:
+            clocks, _ = clocks_for(policy, ruleset.sla, issue, snapshot.world)
+            out.append((issue, policy, clocks))
+    if issue_id is not None and not out:
+        raise UserError(f"issue #{issue_id} is closed, not in scope, or under no SLA policy")
+    return out

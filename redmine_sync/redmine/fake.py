@@ -288,9 +288,16 @@ class FakeRedmine:
         for name, value in update.custom_fields.items():
             cf = self._catalog.custom_field(name)
             self._check_values(cf, value)
-            if custom.get(cf.name) != value:
-                details.append(JournalDetail("cf", f"cf.{cf.name}", _str(custom.get(cf.name)),
-                                             _str(value)))
+            before = custom.get(cf.name)
+            if cf.multiple:  # like Redmine: one detail per value removed or added
+                old_set = set(before or ())
+                new_set = set(value or ())
+                details += [JournalDetail("cf", f"cf.{cf.name}", v, None)
+                            for v in sorted(old_set - new_set)]
+                details += [JournalDetail("cf", f"cf.{cf.name}", None, v)
+                            for v in sorted(new_set - old_set)]
+            elif before != value:
+                details.append(JournalDetail("cf", f"cf.{cf.name}", _str(before), _str(value)))
             custom[cf.name] = value
         return replace(issue, custom_fields=custom, **changes), details  # type: ignore[arg-type]
 

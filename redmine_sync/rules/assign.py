@@ -5,6 +5,7 @@ members, or the customer's dedicated account manager (with a fallback).
     assign: {round_robin: Support}
     assign: {least_loaded: "Product & R&D"}
     assign: {account_manager: true, fallback: {least_loaded: Sales}}
+    assign: {escalation_contact: true}          # the customer's single contact in an escalation
     assign: {round_robin: "role:Developer"}     # members with that role in the projects
 
 By default an issue that already has an assignee keeps it (``keep_existing: false`` to
@@ -23,7 +24,7 @@ from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 
-STRATEGIES = ("to", "round_robin", "least_loaded", "account_manager")
+STRATEGIES = ("to", "round_robin", "least_loaded", "account_manager", "escalation_contact")
 OPTIONS = ("fallback", "keep_existing")
 
 
@@ -69,6 +70,11 @@ def pick(strategy: str, target: Any, state: IssueState, world: World
     """The assignee and why, or (None, why not)."""
     if strategy == "to":
         return str(target), f"assigned to {target}"
+    if strategy == "escalation_contact":
+        customer = state.customer
+        if customer is None or not customer.escalation_contact:
+            return None, "no escalation contact"
+        return customer.escalation_contact, f"escalation contact of {customer.name}"
     if strategy == "account_manager":
         customer = state.customer
         if customer is None or not customer.account_manager:

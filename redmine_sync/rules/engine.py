@@ -37,6 +37,7 @@ from redmine_sync.rules.text import Candidate
 from redmine_sync.rules.text import DuplicateIndex
 from redmine_sync.rules.text import tokens
 from redmine_sync.rules.text import vagueness
+from redmine_sync.sla.stage import sla_stage
 
 
 @dataclass(frozen=True)
@@ -85,17 +86,27 @@ class LazyIndex:
 
 def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World) -> Plan:
     """The plan for every issue; issues without changes are counted but not listed."""
-    plans, count = [], 0
+    plans, count, wakes = [], 0, []
     for issue in issues:
         count += 1
         state, _ = evaluate_issue(ruleset, issue, world)
+        marks: tuple[str, ...] = ()
+        if ruleset.sla is not None and issue.id in world.journals:
+            state, sla = sla_stage(ruleset.sla, _with_journals(state, world), world)
+            if sla is not None:
+                marks = tuple(f"{sla.policy.name}:{m}" for m in sla.marks)
+                wakes += [sla.next_wake] if sla.next_wake else []
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
         notes = state.notes if changes else ()
-        if changes or notes or held:
+        if changes or notes or held or marks:
             plans.append(IssuePlan(issue.id, issue.subject, issue.updated_on, changes, notes,
-                                   held))
+                                   held, marks))
             world = _with_assignment(world, issue, state)
-    return Plan(world.now, count, tuple(plans), dict(world.pointers))
+    return Plan(world.now, count, tuple(plans), dict(world.pointers), min(wakes, default=None))
+
+
+def _with_journals(state: IssueState, world: World) -> IssueState:
+    return replace(state, issue=replace(state.issue, journals=world.journals[state.issue.id]))
 
 
 def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool = False

@@ -35,12 +35,13 @@ from redmine_sync.rules.source import Where
 from redmine_sync.rules.text import Rubric
 from redmine_sync.rules.text import Vocabulary
 from redmine_sync.schema import did_you_mean
+from redmine_sync.sla.policy import SlaConfig
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import load_file
 from redmine_sync.yamlsrc import load_text
 
 STAGES = ("triage", "tiering", "priority", "routing")
-KINDS = (*STAGES, "customers", "vocabulary")
+KINDS = (*STAGES, "customers", "vocabulary", "sla")
 FILE_KEYS = ("kind", "match", "description", "when", "rules")
 RULE_KEYS = ("name", "description", "when", "then", "reason", "enforce")
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -92,6 +93,7 @@ class RuleSet:
     duplicates: DuplicateSearch = DuplicateSearch()
     teams: tuple[str, ...] = ()
     names: tuple[NameUse, ...] = ()
+    sla: SlaConfig | None = None
 
     def rules(self) -> tuple[Rule, ...]:
         return tuple(r for f in self.files for r in f.rules)
@@ -159,6 +161,10 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
             parts["customers"] = _customers(doc, where)
         elif kind == "vocabulary":
             parts.update(_vocabulary(doc, where))
+        elif kind == "sla":
+            from redmine_sync.sla.policy import parse_sla
+
+            parts["sla"] = parse_sla(doc.data, where)
         else:
             rule_files.append(_rule_file(doc, kind, where))
     order = {stage: i for i, stage in enumerate(STAGES)}

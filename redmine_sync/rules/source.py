@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 from redmine_sync.errors import Problem
 from redmine_sync.schema import did_you_mean
@@ -42,7 +44,7 @@ class Where:
     def error(self, message: str, hint: str = "", value: bool = True) -> None:
         self.problems.add(self.doc, self.path, message, hint, value=value)
 
-    def unknown_keys(self, data: dict[object, object], allowed: tuple[str, ...]) -> bool:
+    def unknown_keys(self, data: Mapping[Any, Any], allowed: tuple[str, ...]) -> bool:
         """Report every key of ``data`` not in ``allowed``; True when all are known."""
         unknown = [str(k) for k in data if k not in allowed]
         for key in unknown:

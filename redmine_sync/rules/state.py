@@ -18,6 +18,7 @@ from typing import Protocol
 
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
+from redmine_sync.model import Journal
 from redmine_sync.plan import Change
 from redmine_sync.plan import Note
 from redmine_sync.rules.customers import Customer
@@ -96,6 +97,10 @@ class World:
     load: Mapping[str, int] = field(default_factory=dict)
     owned: Mapping[tuple[int, str], object] = field(default_factory=dict)
     pointers: Mapping[str, int] = field(default_factory=dict)   # round-robin turns taken
+    staff_ids: frozenset[int] = frozenset()        # whose public notes are SLA responses
+    bot_id: int | None = None                      # the tool's own user: never a response
+    sla_fired: frozenset[tuple[int, str, str]] = frozenset()  # (issue, policy, mark) done
+    journals: Mapping[int, tuple[Journal, ...]] = field(default_factory=dict)
     author_mails: Mapping[int, str] = field(default_factory=dict)
     duplicates: DuplicateSource | None = None
 

@@ -49,7 +49,7 @@ class Admin:
         assert response.status_code < 400, f"{method} {path}: {response.text}"
         return response.json() if response.content.strip() else None
 
-    def new_demo_project(self, prefix: str) -> str:
+    def new_demo_project(self, prefix: str, seed: bool = True) -> str:
         """A private project like `demo` (members, groups, fields), seeded with the demo data."""
         identifier = f"{prefix}-{uuid.uuid4().hex[:6]}"
         fields = [f["id"] for f in self.get("/custom_fields.json")["custom_fields"]]
@@ -68,6 +68,8 @@ class Admin:
         for principal, role in members:
             self.send("POST", f"/projects/{identifier}/memberships.json",
                       {"membership": {"user_id": principal, "role_ids": [roles[role]]}})
+        if not seed:
+            return identifier
         seeded = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "seed-demo"), "--url", self.url,
              "--admin-key", self.env["REDMINE_LOCAL_ADMIN_KEY"], "--project", identifier],

@@ -9,7 +9,7 @@ from redmine_sync.cli import cli
 from redmine_sync.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDERS = ("sla", "report")
+PLACEHOLDERS = ("report",)
 
 
 def test_help_lists_every_command() -> None:

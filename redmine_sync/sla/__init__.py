@@ -1,0 +1,3 @@
+"""SLA clocks: business calendars, policies and the clock computation."""
+
+from __future__ import annotations

@@ -1,0 +1,220 @@
+"""SLA policies from YAML (``kind: sla`` in the rules directory), validated like rules.
+
+    kind: sla
+    calendars:
+      office: {timezone: Asia/Shanghai, hours: {mon-fri: ["09:00-12:00", "13:00-18:00"]},
+               holidays: {country: CN}}
+      always: {always: true}
+    staff: {roles: [Manager, Developer]}       # whose public notes are responses
+    auto_replies: [auto-reply, 自动回复]         # notes containing these never count
+    write: {due: SLA due, state: SLA state}     # custom fields people sort and filter by
+    policies:
+      - name: customer-requests
+        when: {customer: present}
+        calendar: office
+        calendars_by_tier: {strategic: always}
+        pause_when: [{status: Feedback}, {labels: {contains: needs-info}}]
+        targets:                                # metric -> tier (or default) -> urgency/priority
+          first_response: {strategic: {urgent: 8h, normal: 24h}, default: {urgent: 24h}}
+        emergency: {when: {labels: {contains: delay-risk}}, target: 2h, calendar: always}
+        thresholds:
+          - {at: 50%, then: [{add_labels: [sla-warning]}]}
+          - {at: 100%, then: [{add_labels: [sla-breached]}, {set: {priority: Urgent}}]}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from redmine_sync.rules.actions import ActionFn
+from redmine_sync.rules.actions import compile_action
+from redmine_sync.rules.compile import compile_condition
+from redmine_sync.rules.conditions import ALWAYS
+from redmine_sync.rules.conditions import Condition
+from redmine_sync.rules.source import Where
+from redmine_sync.schema import did_you_mean
+from redmine_sync.sla.calendar import Calendar
+from redmine_sync.sla.calendar import parse_calendar
+
+METRICS = ("first_response", "next_response", "resolution")
+FILE_KEYS = ("kind", "description", "calendars", "staff", "auto_replies", "write", "policies")
+POLICY_KEYS = ("name", "description", "when", "calendar", "calendars_by_tier", "pause_when",
+               "targets", "emergency", "thresholds", "status_change_counts")
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    at: float                      # fraction of the target: 0.5, 0.75, 1.0
+    actions: tuple[ActionFn, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.at:.0%}"
+
+
+@dataclass(frozen=True)
+class Emergency:
+    when: Condition
+    target: float
+    calendar: str | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    when: Condition
+    calendar: str
+    calendars_by_tier: Mapping[str, str]
+    pause: tuple[Condition, ...]
+    targets: Mapping[str, Mapping[str, Mapping[str, float]]]
+    thresholds: tuple[Threshold, ...]
+    emergency: Emergency | None = None
+    status_change_counts: bool = False
+
+    def target(self, metric: str, values: Mapping[str, object], urgency_field: str
+               ) -> float | None:
+        """Seconds for a metric given the values in force: by tier, then urgency or priority."""
+        by_tier = self.targets.get(metric)
+        if not by_tier:
+            return None
+        row = by_tier.get(str(values.get("tier") or "")) or by_tier.get("default") or {}
+        for key in (values.get(f"cf.{urgency_field}"), values.get("priority"), "any"):
+            if isinstance(key, str) and key in row:
+                return row[key]
+        return None
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    policies: tuple[Policy, ...] = ()
+    staff_roles: tuple[str, ...] = ()
+    staff_groups: tuple[str, ...] = ()
+    auto_replies: tuple[str, ...] = ()
+    write_due: str | None = None
+    write_state: str | None = None
+
+
+def parse_duration(text: object) -> float:
+    match = DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"invalid duration {text!r}; use e.g. 30m, 24h, 2d")
+    return float(match[1]) * UNIT[match[2]]
+
+
+def parse_sla(data: Mapping[str, Any], where: Where) -> SlaConfig:
+    where.unknown_keys({**data}, FILE_KEYS)
+    calendars = _calendars(data.get("calendars") or {}, where.at("calendars"))
+    staff = data.get("staff") or {}
+    if not isinstance(staff, dict) or set(staff) - {"roles", "groups"}:
+        where.at("staff").error("expected {roles: [...], groups: [...]}")
+        staff = {}
+    write = data.get("write") or {}
+    if not isinstance(write, dict) or set(write) - {"due", "state"}:
+        where.at("write").error("expected {due: <custom field>, state: <custom field>}")
+        write = {}
+    policies = tuple(p for i, row in enumerate(data.get("policies") or [])
+                     if (p := _policy(row, where.at("policies", i), calendars)) is not None)
+    return SlaConfig(calendars, policies, tuple(staff.get("roles") or ()),
+                     tuple(staff.get("groups") or ()),
+                     tuple(map(str, data.get("auto_replies") or ())),
+                     write.get("due"), write.get("state"))
+
+
+def _calendars(data: Any, where: Where) -> dict[str, Calendar]:
+    if not isinstance(data, dict):
+        where.error("expected a mapping of calendar name: definition")
+        return {}
+    out = {}
+    for name, spec in data.items():
+        try:
+            out[str(name)] = parse_calendar(str(name), spec if isinstance(spec, dict) else {})
+        except ValueError as exc:
+            where.at(str(name)).error(str(exc))
+    return out
+
+
+def _policy(data: Any, where: Where, calendars: Mapping[str, Calendar]) -> Policy | None:
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        where.error("a policy needs a name")
+        return None
+    where.unknown_keys(data, POLICY_KEYS)
+    calendar = str(data.get("calendar", ""))
+    by_tier = {str(k): str(v) for k, v in (data.get("calendars_by_tier") or {}).items()}
+    for key, name in [("calendar", calendar), *(("calendars_by_tier", n)
+                                                 for n in by_tier.values())]:
+        if name not in calendars:
+            where.at(key).error(f"unknown calendar {name!r}",
+                                did_you_mean(name, tuple(calendars)) if calendars else
+                                "define it under calendars:")
+    when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
+    pause = tuple(compile_condition(c, where.at("pause_when", i))
+                  for i, c in enumerate(data.get("pause_when") or []))
+    return Policy(data["name"], when, calendar, by_tier, pause,
+                  _targets(data.get("targets") or {}, where.at("targets")),
+                  _thresholds(data.get("thresholds") or [], where.at("thresholds")),
+                  _emergency(data.get("emergency"), where.at("emergency"), calendars),
+                  bool(data.get("status_change_counts", False)))
+
+
+def _targets(data: Any, where: Where) -> dict[str, dict[str, dict[str, float]]]:
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    if not isinstance(data, dict):
+        where.error("expected metric: {tier or default: {urgency or priority: duration}}")
+        return out
+    for metric, by_tier in data.items():
+        if metric not in METRICS:
+            where.at(str(metric)).error(f"unknown metric {metric!r}",
+                                        did_you_mean(str(metric), METRICS), value=False)
+            continue
+        if not isinstance(by_tier, dict):
+            where.at(str(metric)).error("expected tier (or default): {urgency: duration}")
+            continue
+        out[metric] = {}
+        for tier, row in by_tier.items():
+            spot = where.at(str(metric), str(tier))
+            if not isinstance(row, dict):
+                spot.error("expected {urgency or priority (or any): duration, ...}")
+                continue
+            try:
+                out[metric][str(tier)] = {str(k): parse_duration(v) for k, v in row.items()}
+            except ValueError as exc:
+                spot.error(str(exc))
+    return out
+
+
+def _thresholds(data: Any, where: Where) -> tuple[Threshold, ...]:
+    out = []
+    for i, row in enumerate(data if isinstance(data, list) else []):
+        spot = where.at(i)
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", str((row or {}).get("at", "")))
+        if not isinstance(row, dict) or not match or not isinstance(row.get("then"), list):
+            spot.error("a threshold is {at: 75%, then: [actions]}")
+            continue
+        actions = tuple(a for j, item in enumerate(row["then"])
+                        if (a := compile_action(item, spot.at("then", j))) is not None)
+        out.append(Threshold(float(match[1]) / 100, actions))
+    return tuple(sorted(out, key=lambda t: t.at))
+
+
+def _emergency(data: Any, where: Where, calendars: Mapping[str, Calendar]) -> Emergency | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or "when" not in data or "target" not in data:
+        where.error("expected {when: condition, target: 2h, calendar: name}")
+        return None
+    try:
+        target = parse_duration(data["target"])
+    except ValueError as exc:
+        where.at("target").error(str(exc))
+        return None
+    calendar = data.get("calendar")
+    if calendar is not None and calendar not in calendars:
+        where.at("calendar").error(f"unknown calendar {calendar!r}")
+    return Emergency(compile_condition(data["when"], where.at("when")), target, calendar)

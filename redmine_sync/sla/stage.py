@@ -1,0 +1,170 @@
+"""The SLA stage: after routing, each issue's clocks -> threshold actions, due time, state.
+
+Pure: clocks are rebuilt from the issue's journals each time (no counters that drift), so
+a changed policy or calendar recomputes issues already in flight. Each threshold fires once
+per metric and cycle: the marks of what already fired come from the state store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
+from redmine_sync.plan import Change
+from redmine_sync.rules.actions import Fired
+from redmine_sync.rules.state import Analysis
+from redmine_sync.rules.state import IssueState
+from redmine_sync.rules.state import World
+from redmine_sync.sla.clock import BusinessCalendar
+from redmine_sync.sla.clock import ClockRules
+from redmine_sync.sla.clock import MetricClock
+from redmine_sync.sla.clock import compute
+from redmine_sync.sla.policy import Policy
+from redmine_sync.sla.policy import SlaConfig
+from redmine_sync.sla.timeline import replay
+
+
+@dataclass(frozen=True)
+class SlaResult:
+    policy: Policy
+    clocks: tuple[MetricClock, ...]
+    marks: tuple[str, ...]          # thresholds fired now: "metric#cycle@50%"
+    next_wake: datetime | None      # the next threshold instant of a running clock
+
+
+def policy_for(config: SlaConfig, state: IssueState, world: World) -> Policy | None:
+    return next((p for p in config.policies if p.when.holds(state, world)), None)
+
+
+def clocks_for(policy: Policy, config: SlaConfig, issue: Issue, world: World
+               ) -> tuple[tuple[MetricClock, ...], dict[str, BusinessCalendar]]:
+    """Every metric's clock for one issue, from its journals, and the calendars used."""
+    moments = replay(issue, world.fields)
+    calendars: dict[str, BusinessCalendar] = {"default": config.calendars[policy.calendar]}
+    tier = str(moments[-1].values.get("tier") or "") if moments else ""
+    if tier in policy.calendars_by_tier:
+        calendars["default"] = config.calendars[policy.calendars_by_tier[tier]]
+    if policy.emergency and policy.emergency.calendar:
+        calendars["emergency"] = config.calendars[policy.emergency.calendar]
+    clocks = compute(issue, moments, _rules(policy, config, issue, world), calendars, world.now)
+    return clocks, calendars
+
+
+def sla_stage(config: SlaConfig, state: IssueState, world: World) -> tuple[IssueState, SlaResult
+                                                                           | None]:
+    """Apply the thresholds reached and not yet fired; write due time and state fields."""
+    policy = policy_for(config, state, world)
+    if policy is None or state.issue.journals is None:
+        return state, None
+    clocks, calendars = clocks_for(policy, config, state.issue, world)
+    marks: list[str] = []
+    for clock in clocks:
+        fraction = clock.fraction()
+        if fraction is None:
+            continue
+        for threshold in policy.thresholds:
+            mark = f"{clock.metric}#{clock.cycle}@{threshold.label}"
+            fired = (state.issue.id, policy.name, mark) in world.sla_fired
+            if fraction >= threshold.at and not fired and not _met_before(clock, threshold):
+                reason = (f"SLA {policy.name}: {clock.metric.replace('_', ' ')} at "
+                          f"{fraction:.0%} of {_hours(clock.target)} (threshold "
+                          f"{threshold.label})")
+                for action in threshold.actions:
+                    state = action(state, world, Fired(f"sla:{policy.name}", reason))
+                marks.append(mark)
+    state = _write_fields(config, state, clocks, policy)
+    return state, SlaResult(policy, clocks, tuple(marks),
+                            _next_wake(clocks, policy, world, calendars))
+
+
+def _met_before(clock: MetricClock, threshold: object) -> bool:
+    """A clock stopped (met) before reaching a threshold never fires it."""
+    return clock.state != "running" and clock.state != "paused" and not clock.breached and \
+        (clock.fraction() or 0) < getattr(threshold, "at", 0)
+
+
+def _write_fields(config: SlaConfig, state: IssueState, clocks: tuple[MetricClock, ...],
+                  policy: Policy) -> IssueState:
+    running = [c for c in clocks if c.stopped is None and c.target is not None]
+    due = min((c.due for c in running if c.due is not None), default=None)
+    fired = Fired(f"sla:{policy.name}", "SLA due time and state")
+    if config.write_due:
+        text = due.strftime("%Y-%m-%d %H:%M UTC") if due else ""
+        state = state.apply(Change(f"cf.{config.write_due}", None, text, fired.rule,
+                                   fired.reason))
+    if config.write_state:
+        state = state.apply(Change(f"cf.{config.write_state}", None, _state_name(clocks),
+                                   fired.rule, fired.reason))
+    return state
+
+
+def _state_name(clocks: tuple[MetricClock, ...]) -> str:
+    open_clocks = [c for c in clocks if c.stopped is None and c.target is not None]
+    if any(c.breached for c in open_clocks):
+        return "breached"
+    if any((c.fraction() or 0) >= 0.5 for c in open_clocks):
+        return "warning"
+    if open_clocks and all(c.state == "paused" for c in open_clocks):
+        return "paused"
+    return "running" if open_clocks else "met"
+
+
+def _next_wake(clocks: tuple[MetricClock, ...], policy: Policy, world: World,
+               calendars: Mapping[str, BusinessCalendar]) -> datetime | None:
+    """When the next threshold of a running clock will be reached (for the daemon)."""
+    times = []
+    for clock in clocks:
+        if clock.stopped is not None or clock.target is None or clock.breached:
+            continue
+        if clock.state == "paused":
+            continue
+        calendar = calendars.get("emergency" if clock.metric == "emergency" else "default",
+                                 calendars["default"])
+        for threshold in policy.thresholds:
+            ahead = clock.target * threshold.at - clock.elapsed
+            if ahead > 0:
+                times.append(calendar.add(world.now, ahead))
+    return min(times, default=None)
+
+
+def _rules(policy: Policy, config: SlaConfig, issue: Issue, world: World) -> ClockRules:
+    def state(values: Mapping[str, object]) -> IssueState:
+        return IssueState(issue, values, None, Analysis())
+
+    def pause(values: Mapping[str, object]) -> str | None:
+        for condition in policy.pause:
+            if condition.holds(state(values), world):
+                result = condition.explain(state(values), world)
+                return "; ".join(result.because) or "paused"
+        return None
+
+    def staff(ref: Ref) -> bool:
+        return ref.id in world.staff_ids if world.staff_ids else ref.id != issue.author.id
+
+    replies = tuple(a.casefold() for a in config.auto_replies)
+    emergency = policy.emergency
+    return ClockRules(
+        start=lambda values: True,
+        pause=pause,
+        closed=lambda values: values.get("status") in world.closed_statuses,
+        target=lambda metric, values: (emergency.target if metric == "emergency" and emergency
+                                       else policy.target(metric, values, world.fields.urgency)),
+        is_staff=staff,
+        bot_id=world.bot_id,
+        auto_reply=lambda text: any(r in text.casefold() for r in replies),
+        status_change_counts=policy.status_change_counts,
+        emergency=(lambda values: emergency.when.holds(state(values), world))
+        if emergency else None,
+    )
+
+
+def _hours(seconds: float | None) -> str:
+    if seconds is None:
+        return "no target"
+    return f"{seconds / 3600:g} h"
+
+
+__all__ = ["SlaResult", "clocks_for", "sla_stage"]

@@ -1,0 +1,189 @@
+"""An issue's history rebuilt from its journals: the field values at creation and after each
+journal, and the journals seen as events (who wrote what, public or private).
+
+Redmine keeps only the current values plus one journal per update, each journal listing
+what it changed (old and new value). The values at creation are found by starting from
+the current values and undoing every journal from the newest to the oldest; replaying the
+journals forward from there gives the values in force at any instant. Pure: no I/O.
+
+Value names are those rules use (see ``rules.state.initial_values``): ``status``,
+``priority``, ``tracker``, ``assigned_to`` (a name), ``labels`` (a sorted tuple), ``tier``
+and ``cf.<Name>`` for every other custom field. A multi-value custom field (the labels
+field, or any field whose value is a tuple) changes by one journal detail per value:
+``old`` is a value removed, ``new`` a value added. Details of other attributes (subject,
+description, dates...) are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+from types import MappingProxyType
+
+from redmine_sync.config import FieldMap
+from redmine_sync.model import Issue
+from redmine_sync.model import Journal
+from redmine_sync.model import JournalDetail
+from redmine_sync.model import Ref
+
+ATTRIBUTES = ("status", "priority", "tracker", "assigned_to")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The values in force from ``at`` until the next moment.
+
+    The first moment is the issue's creation (``journal`` None); each later one follows one
+    journal. ``at`` never goes backwards: a journal dated before the previous moment (clock
+    skew, imported data) is placed at the previous moment.
+    """
+
+    at: datetime
+    values: Mapping[str, object]
+    journal: Journal | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One journal, with the values just before and just after it."""
+
+    at: datetime
+    journal: Journal
+    before: Mapping[str, object]
+    after: Mapping[str, object]
+
+    @property
+    def user(self) -> Ref:
+        return self.journal.user
+
+    @property
+    def note(self) -> str:
+        return self.journal.notes
+
+    @property
+    def public_note(self) -> bool:
+        """A note everyone watching the issue sees: not private and not blank."""
+        return not self.journal.private and bool(self.journal.notes.strip())
+
+    def by(self, user: Ref | int | None) -> bool:
+        """Whether the journal was written by ``user`` (a Ref or a user id)."""
+        if user is None:
+            return False
+        return self.journal.user.id == (user.id if isinstance(user, Ref) else user)
+
+    def changed(self) -> frozenset[str]:
+        """Names of the values this journal changed."""
+        names = set(self.before) | set(self.after)
+        return frozenset(n for n in names if self.before.get(n) != self.after.get(n))
+
+
+def value_name(detail: JournalDetail, fields: FieldMap) -> str | None:
+    """The value name a journal detail changes, or None for attributes not tracked."""
+    if detail.field in ATTRIBUTES:
+        return detail.field
+    if detail.field.startswith("cf."):
+        name = detail.field[3:]
+        if name == fields.labels:
+            return "labels"
+        if name == fields.tier:
+            return "tier"
+        return detail.field
+    return None
+
+
+def current_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
+    """The tracked values as they are now in Redmine."""
+    values: dict[str, object] = {
+        "status": issue.status, "priority": issue.priority, "tracker": issue.tracker,
+        "assigned_to": issue.assigned_to.name if issue.assigned_to else None,
+        "labels": tuple(sorted(map(str, _as_tuple(issue.cf(fields.labels))))),
+        "tier": issue.cf(fields.tier),
+    }
+    for name, value in issue.custom_fields.items():
+        if name not in (fields.labels, fields.tier):
+            values[f"cf.{name}"] = tuple(sorted(value)) if isinstance(value, tuple) else value
+    return values
+
+
+def sorted_journals(issue: Issue) -> tuple[Journal, ...]:
+    return tuple(sorted(issue.journals or (), key=lambda j: j.id))
+
+
+def replay(issue: Issue, fields: FieldMap) -> tuple[Moment, ...]:
+    """The values at creation, then after each journal (journals in id order).
+
+    The last moment's values are the issue's current values. An issue loaded without its
+    journals (``journals is None``) has one moment: creation, with the current values.
+    """
+    journals = sorted_journals(issue)
+    multi = {"labels"} | {f"cf.{n}" for n, v in issue.custom_fields.items()
+                          if isinstance(v, tuple) and n not in (fields.labels, fields.tier)}
+    values = current_values(issue, fields)
+    for journal in reversed(journals):
+        values = _undo(values, journal, fields, multi)
+    moments = [Moment(issue.created_on, MappingProxyType(dict(values)))]
+    for journal in journals:
+        values = _redo(values, journal, fields, multi)
+        at = max(journal.created_on, moments[-1].at)
+        moments.append(Moment(at, MappingProxyType(dict(values)), journal))
+    return tuple(moments)
+
+
+def events(moments: Sequence[Moment]) -> tuple[Event, ...]:
+    """Each journal of a replayed history as an event, in order."""
+    return tuple(Event(m.at, m.journal, before.values, m.values)
+                 for before, m in pairwise(moments)
+                 if m.journal is not None)
+
+
+def public_notes(moments: Sequence[Moment], by: Ref | int | None = None) -> tuple[Event, ...]:
+    """Journals carrying a public note, optionally only those written by ``by``."""
+    return tuple(e for e in events(moments) if e.public_note and (by is None or e.by(by)))
+
+
+def _undo(values: dict[str, object], journal: Journal, fields: FieldMap,
+          multi: set[str]) -> dict[str, object]:
+    out = dict(values)
+    for detail in reversed(journal.details):
+        name = value_name(detail, fields)
+        if name is None:
+            continue
+        if name in multi:
+            out[name] = _swap(out.get(name), remove=detail.new, add=detail.old)
+        else:
+            out[name] = detail.old
+    return out
+
+
+def _redo(values: dict[str, object], journal: Journal, fields: FieldMap,
+          multi: set[str]) -> dict[str, object]:
+    out = dict(values)
+    for detail in journal.details:
+        name = value_name(detail, fields)
+        if name is None:
+            continue
+        if name in multi:
+            out[name] = _swap(out.get(name), remove=detail.old, add=detail.new)
+        else:
+            out[name] = detail.new
+    return out
+
+
+def _swap(value: object, *, remove: str | None, add: str | None) -> tuple[str, ...]:
+    items = [str(v) for v in _as_tuple(value)]
+    if remove is not None and remove in items:
+        items.remove(remove)
+    if add is not None and add not in items:
+        items.append(add)
+    return tuple(sorted(items))
+
+
+def _as_tuple(value: object) -> tuple[object, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    return (value,)

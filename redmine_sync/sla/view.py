@@ -1,0 +1,58 @@
+"""Text for ``redmine-sync sla``: one issue's timeline, or the open issues nearest to breach."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from redmine_sync.model import Issue
+from redmine_sync.sla.clock import MetricClock
+
+
+def hours(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    sign = "-" if seconds < 0 else ""
+    minutes = round(abs(seconds) / 60)
+    return f"{sign}{minutes // 60}h{minutes % 60:02d}m"
+
+
+def when(instant: datetime | None) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M UTC") if instant else "-"
+
+
+def render_timeline(issue: Issue, policy: Any, clocks: Sequence[MetricClock]) -> Iterator[str]:
+    yield f"#{issue.id} {issue.subject}"
+    yield f"  policy: {policy.name}   status: {issue.status}   priority: {issue.priority}"
+    for clock in clocks:
+        state = "BREACHED" if clock.breached else clock.state
+        yield (f"\n  {clock.metric.replace('_', ' ')} (cycle {clock.cycle}): {state}; "
+               f"target {hours(clock.target)}, elapsed {hours(clock.elapsed)}, remaining "
+               f"{hours(None if clock.target is None else clock.target - clock.elapsed)}")
+        yield (f"    started {when(clock.started)}, due {when(clock.due)}"
+               + (f", breached at {when(clock.breached_at)}" if clock.breached_at else "")
+               + (f", stopped {when(clock.stopped)}" if clock.stopped else ""))
+        for interval in clock.intervals:
+            reason = f"  ({interval.reason})" if interval.reason else ""
+            yield (f"    {interval.state:<8} {when(interval.start)} -> {when(interval.end)}"
+                   f"{reason}")
+
+
+def render_at_risk(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]],
+                   limit: int) -> Iterator[str]:
+    """Open clocks ordered by how much of their target is used, highest first."""
+    items = []
+    for issue, _policy, clocks in rows:
+        for clock in clocks:
+            fraction = clock.fraction()
+            if clock.stopped is None and fraction is not None:
+                items.append((fraction, issue, clock))
+    items.sort(key=lambda row: (-row[0], row[1].id))
+    yield f"{'#':>6}  {'used':>5}  {'metric':<15} {'remaining':>10}  {'due':<20} subject"
+    for fraction, issue, clock in items[:limit]:
+        remaining = None if clock.target is None else clock.target - clock.elapsed
+        yield (f"{issue.id:>6}  {fraction:>5.0%}  {clock.metric:<15} {hours(remaining):>10}  "
+               f"{when(clock.due):<20} {issue.subject}")
+    yield f"{min(len(items), limit)} of {len(items)} open clock(s) shown"

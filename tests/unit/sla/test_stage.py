@@ -1,0 +1,92 @@
+"""The SLA stage through plan/apply on FakeRedmine: thresholds act once, fields written."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+from redmine_sync.config import Config
+from redmine_sync.config import Limits
+from redmine_sync.daemon import wake_in
+from redmine_sync.model import CustomFieldDef
+from redmine_sync.model import User
+from redmine_sync.redmine.fake import TRACKERS
+from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.redmine.fake import default_custom_fields
+from redmine_sync.store import StateStore
+from redmine_sync.sync import apply_run
+from redmine_sync.sync import sla_clocks
+
+SLA = """\
+kind: sla
+calendars: {always: {always: true}}
+write: {state: SLA state}
+policies:
+  - name: p
+    when: {is_closed: false}
+    calendar: always
+    pause_when: [{status: Feedback}]
+    targets: {first_response: {default: {any: 2h}}}
+    thresholds:
+      - {at: 50%, then: [{add_labels: [sla-warning]}]}
+      - {at: 100%, then: [{add_labels: [sla-breached]}, {note: "breached: {reason}"}]}
+"""
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA)
+    fields = (*default_custom_fields(), CustomFieldDef(
+        9, "SLA state", "list", False, ("running", "paused", "warning", "breached", "met"),
+        TRACKERS, True))
+    fake = FakeRedmine(users=[User(5, "cust", "Customer"), User(6, "dev", "Dev")],
+                       custom_fields=fields, clock=lambda: START)
+    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
+                    limits=Limits(max_issues=50, max_percent=100))
+    return fake, config, StateStore(tmp_path / "s.db")
+
+
+def test_thresholds_act_once_and_the_state_is_written(tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    issue = fake.add_issue("help", author=fake.users[5])
+    at = {"t": START + timedelta(hours=1, minutes=30)}
+    apply_run(fake, config, store, lambda: at["t"])
+    after = fake.issues[issue.id]
+    assert after.cf("Labels") == ("sla-warning",) and after.cf("SLA state") == "warning"
+    at["t"] = START + timedelta(hours=3)
+    apply_run(fake, config, store, lambda: at["t"])
+    after = fake.issues[issue.id]
+    assert set(after.cf("Labels") or ()) == {"sla-warning", "sla-breached"}
+    assert after.cf("SLA state") == "breached"
+    notes = [j.notes for j in after.journals or () if "breached: SLA p" in j.notes]
+    assert len(notes) == 1 and "first response at 150% of 2 h" in notes[0]
+    stamp = after.updated_on
+    at["t"] = START + timedelta(hours=5)
+    result = apply_run(fake, config, store, lambda: at["t"])
+    assert result.applied is not None and result.applied.outcomes == ()
+    assert fake.issues[issue.id].updated_on == stamp
+    assert store.sla_fired() == {(issue.id, "p", "first_response#1@50%"),
+                                 (issue.id, "p", "first_response#1@100%")}
+
+
+def test_a_response_before_the_threshold_never_fires(tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    issue = fake.add_issue("help", author=fake.users[5])
+    fake.human_edit(issue.id, fake.users[6], notes="On it")
+    apply_run(fake, config, store, lambda: START + timedelta(hours=9))
+    assert fake.issues[issue.id].cf("Labels") == ()
+    assert fake.issues[issue.id].cf("SLA state") == "met"
+    [(_, _, clocks)] = sla_clocks(fake, config, store, START + timedelta(hours=9), issue.id)
+    first = clocks[0]
+    assert first.metric == "first_response" and first.state == "met" and not first.breached
+
+
+def test_the_daemon_wakes_for_the_next_threshold() -> None:
+    now = datetime(2026, 1, 5, 9, 0, 20, tzinfo=UTC)
+    assert wake_in(None, now, 300) == 300
+    assert wake_in(now + timedelta(seconds=70), now, 300) == 120  # to the next whole minute
+    assert wake_in(now + timedelta(hours=2), now, 300) == 300
+    assert wake_in(now - timedelta(seconds=5), now, 300) == 1.0
