@@ -90,3 +90,25 @@ def test_the_daemon_wakes_for_the_next_threshold() -> None:
     assert wake_in(now + timedelta(seconds=70), now, 300) == 120  # to the next whole minute
     assert wake_in(now + timedelta(hours=2), now, 300) == 300
     assert wake_in(now - timedelta(seconds=5), now, 300) == 1.0
+
+
+def test_a_quiet_run_fetches_no_journals(tmp_path: Path) -> None:
+    from redmine_sync.sync import plan_run
+
+    fake, config, store = setup(tmp_path)
+    fake.add_issue("one", author=fake.users[5])
+    fake.add_issue("two", author=fake.users[5])
+    calls: list[int] = []
+    real = fake.get_issue
+
+    def counting(issue_id: int, *, journals: bool = True):  # type: ignore[no-untyped-def]
+        if journals:
+            calls.append(issue_id)
+        return real(issue_id, journals=journals)
+
+    fake.get_issue = counting  # type: ignore[method-assign]
+    plan_run(fake, config, START + timedelta(minutes=10), store=store, full=False)
+    assert sorted(calls) == [1, 2]
+    calls.clear()
+    plan_run(fake, config, START + timedelta(minutes=20), store=store, full=False)
+    assert calls == []
