@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
 from redmine_sync.model import Issue
@@ -39,10 +40,19 @@ def policy_for(config: SlaConfig, state: IssueState, world: World) -> Policy | N
     return next((p for p in config.policies if p.when.holds(state, world)), None)
 
 
-def clocks_for(policy: Policy, config: SlaConfig, issue: Issue, world: World
+def clocks_for(policy: Policy, config: SlaConfig, issue: Issue, world: World,
+               decided: Mapping[str, object] | None = None
                ) -> tuple[tuple[MetricClock, ...], dict[str, BusinessCalendar]]:
-    """Every metric's clock for one issue, from its journals, and the calendars used."""
+    """Every metric's clock for one issue, from its journals, and the calendars used.
+
+    ``decided``: the values this run's rules decided (tier, priority...); they are the
+    values in force now, so the due time written is the one the next run computes too."""
     moments = replay(issue, world.fields)
+    if decided and moments:
+        last = moments[-1]
+        keep = ("tier", "priority", "labels")
+        values = {**last.values, **{k: decided[k] for k in keep if k in decided}}
+        moments = (*moments[:-1], replace(last, values=values))
     calendars: dict[str, BusinessCalendar] = {"default": config.calendars[policy.calendar]}
     tier = str(moments[-1].values.get("tier") or "") if moments else ""
     if tier in policy.calendars_by_tier:
@@ -59,7 +69,7 @@ def sla_stage(config: SlaConfig, state: IssueState, world: World) -> tuple[Issue
     policy = policy_for(config, state, world)
     if policy is None or state.issue.journals is None:
         return state, None
-    clocks, calendars = clocks_for(policy, config, state.issue, world)
+    clocks, calendars = clocks_for(policy, config, state.issue, world, state.values)
     marks: list[str] = []
     for clock in clocks:
         fraction = clock.fraction()
