@@ -89,3 +89,19 @@ def test_a_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
         pass
     with second.writer_lock():
         pass
+
+
+def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
+    from redmine_sync.store import MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    db.execute("BEGIN")
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version=1")
+    db.execute("INSERT INTO cursor VALUES ('demo', '2026-01-05T09:00:00+00:00')")
+    db.execute("COMMIT")
+    db.close()
+    store = StateStore(tmp_path / "s.db")
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.cursor("demo") == T0            # data kept
+    assert store.sla_fired() == frozenset()      # new tables there
