@@ -1,6 +1,6 @@
 """Business calendars: when SLA time counts (working hours, holidays, make-up working days).
 
-A calendar in YAML (``calendars:`` in the rules; ``parse_calendar`` reads one entry)::
+Calendars in YAML (the ``calendars:`` of the SLA file; ``parse_calendar`` reads one entry)::
 
     china-office:
       timezone: Asia/Shanghai                   # IANA name (default UTC)
@@ -12,7 +12,7 @@ A calendar in YAML (``calendars:`` in the rules; ``parse_calendar`` reads one en
       working_days: {2026-10-10: ["09:00-18:00"]}  # extra working days with their hours
       default_hours: ["09:00-18:00"]            # hours of working days listed without hours
     always:
-      always: true                              # 24x7: every second counts, no other key
+      always: true                              # 24x7: every second counts; no other key
 
 - ``hours`` keys are weekdays (``mon`` .. ``sun``, or ``monday`` .. ``sunday``) or ranges of
   them (``mon-fri``; ``fri-mon`` wraps around the weekend). Keys apply in order, a later key
@@ -44,9 +44,11 @@ later); ``end`` itself is closed. This is what DST needs:
   the instant the clock jumps (03:00), so 00:00-02:30 is 2 h and 02:30-05:00 is 2 h;
 - an ambiguous time (01:30 on a fall-back day) is its first occurrence (``fold=0``).
 
-Every instant the methods return is timezone-aware UTC; naive datetimes are rejected with
-``ValueError``. Everything is pure (no clock, no I/O) and works day by day, never second by
-second; each day's intervals are memoised on the calendar.
+Every instant the methods return is timezone-aware UTC; arguments may be in any zone, naive
+datetimes are rejected with ``ValueError``. Nothing reads the clock or does I/O (time zones
+come from ``zoneinfo``, holidays are computed by the ``holidays`` package). Time is counted
+day by day and whole weeks at a time, never second by second; each day's intervals are
+memoised on the calendar (a year takes a few milliseconds the first time).
 """
 
 from __future__ import annotations
@@ -119,9 +121,15 @@ class _Day(NamedTuple):
 class Calendar:
     """Business hours in a time zone, minus holidays and days off, plus extra working days.
 
-    ``hours`` maps ``mon`` .. ``sun`` to sorted, non-overlapping ``(start, end)`` local
-    times; an end of ``00:00`` means ``24:00``. ``default_hours`` are the hours of the
-    make-up working days the holidays package reports (``None``: Monday's hours).
+    ``hours`` maps ``mon`` .. ``sun`` to ``(start, end)`` local times (a missing or empty day
+    is closed); an end of ``00:00`` means ``24:00``. Ranges are sorted and checked for
+    overlaps on construction. ``always`` is 24x7 and ignores everything else.
+    ``holiday_country``/``holiday_subdivision`` are ``holidays`` package codes. ``days_off``
+    and ``working_days`` are local dates; ``working_days`` win over weekends and holidays
+    (a date in both ``days_off`` and ``working_days`` is an error). ``default_hours`` are
+    the hours of the make-up working days the holidays package reports (``None``: Monday's
+    hours). Invalid values raise ``ValueError``. Equal calendars hash alike (the mappings
+    are left out of the hash).
     """
 
     name: str
@@ -146,12 +154,12 @@ class Calendar:
             if not isinstance(day, date) or isinstance(day, datetime):
                 raise _error(self.name, "working_days", f"{day!r} is not a date")
             working[day] = _check_ranges(self.name, f"working_days.{day}", ranges)
-        both = sorted(set(working) & set(self.days_off))
-        if both:
-            raise _error(self.name, "", f"{both[0]} is both in days_off and in working_days")
         for day in self.days_off:
             if not isinstance(day, date) or isinstance(day, datetime):
                 raise _error(self.name, "days_off", f"{day!r} is not a date")
+        both = sorted(set(working) & set(self.days_off))
+        if both:
+            raise _error(self.name, "", f"{both[0]} is both in days_off and in working_days")
         object.__setattr__(self, "hours", MappingProxyType(hours))
         object.__setattr__(self, "working_days", MappingProxyType(working))
         object.__setattr__(self, "days_off", frozenset(self.days_off))
@@ -242,36 +250,12 @@ class Calendar:
         a, b = _micros(start, "start"), _micros(end, "end")  # checked now, not when iterated
         return self._intervals(a, b)
 
-    def _intervals(self, a: int, b: int) -> Iterator[tuple[datetime, datetime]]:
-        if b <= a:
-            return
-        if self.always:
-            yield _instant(a), _instant(b)
-            return
-        current: tuple[int, int] | None = None
-        for day in self._days_from(a):
-            if day.begin >= b:
-                break
-            for s, e in day.intervals:
-                s, e = max(s, a), min(e, b)
-                if e <= s:
-                    continue
-                if current is not None and current[1] == s:
-                    current = (current[0], e)
-                    continue
-                if current is not None:
-                    yield _instant(current[0]), _instant(current[1])
-                current = (s, e)
-        if current is not None:
-            yield _instant(current[0]), _instant(current[1])
-
     def is_open(self, instant: datetime) -> bool:
         """Whether ``instant`` is business time (an interval's start is open, its end closed)."""
         x = _micros(instant, "instant")
         if self.always:
             return True
-        day = next(self._days_from(x))
-        return any(s <= x < e for s, e in day.intervals)
+        return any(s <= x < e for s, e in self._day(self._first_day(x)).intervals)
 
     def hours_on(self, day: date) -> Ranges:
         """The local ranges of ``day`` after holidays, days off and working days."""
@@ -354,6 +338,30 @@ class Calendar:
             self._day_cache.clear()
         self._day_cache[day] = result
         return result
+
+    def _intervals(self, a: int, b: int) -> Iterator[tuple[datetime, datetime]]:
+        """``intervals`` on instants already checked and converted."""
+        if b <= a:
+            return
+        if self.always:
+            yield _instant(a), _instant(b)
+            return
+        current: tuple[int, int] | None = None
+        for day in self._days_from(a):
+            if day.begin >= b:
+                break
+            for s, e in day.intervals:
+                s, e = max(s, a), min(e, b)
+                if e <= s:
+                    continue
+                if current is not None and current[1] == s:
+                    current = (current[0], e)
+                    continue
+                if current is not None:
+                    yield _instant(current[0]), _instant(current[1])
+                current = (s, e)
+        if current is not None:
+            yield _instant(current[0]), _instant(current[1])
 
     def _week_total(self, monday: date) -> _Day:
         """Seven local dates from ``monday`` at once: their span and business time."""

@@ -1,0 +1,136 @@
+"""A tiny document model for reports, rendered to Redmine's three text formats.
+
+Builders (pure) produce a ``Doc``; ``render(doc, fmt)`` turns it into textile (Redmine's
+default), markdown (Redcarpet) or common_mark. Nothing here knows about issues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+
+FORMATS = ("textile", "markdown", "common_mark")
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty: str = "-"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart: attached as PNG when it can be drawn, always followed by its table."""
+
+    name: str                       # attachment file name, e.g. sla-trend.png
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Doc:
+    title: str
+    blocks: tuple[object, ...] = ()
+    footnotes: tuple[str, ...] = ()
+    charts: tuple[Chart, ...] = field(default=())
+
+    def with_blocks(self, *blocks: object) -> Doc:
+        charts = self.charts + tuple(b for b in blocks if isinstance(b, Chart))
+        return Doc(self.title, self.blocks + blocks, self.footnotes, charts)
+
+
+def link(text: str, target: str, fmt: str) -> str:
+    """A link to an issue ("#12") or a wiki page ("Reports/Weekly/2026-W47")."""
+    if target.startswith("#"):
+        return f"{target} {text}".strip()
+    if fmt == "textile":
+        return f"[[{target}|{text}]]"
+    return f"[[{target}|{text}]]"   # wiki links are the same in every Redmine format
+
+
+def bar(fraction: float, width: int = 10) -> str:
+    """A completion bar in text: ▓▓▓▓░░░░░░ 40 %."""
+    filled = max(0, min(width, round(fraction * width)))
+    return "▓" * filled + "░" * (width - filled) + f" {fraction:.0%}"
+
+
+def render(doc: Doc, fmt: str, attached: Sequence[str] = ()) -> str:
+    """The page text; ``attached`` are the chart files attached to the page."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown text format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    out = [_heading(Heading(doc.title, 1), fmt)]
+    for block in doc.blocks:
+        out.append(_block(block, fmt, attached))
+    if doc.footnotes:
+        out.append(_heading(Heading("Notes" if _latin(doc.title) else "说明", 3), fmt))
+        out.append("\n".join(f"{i}. {n}" if fmt != "textile" else f"# {n}"
+                             for i, n in enumerate(doc.footnotes, 1)))
+    return "\n\n".join(part for part in out if part) + "\n"
+
+
+def _latin(text: str) -> bool:
+    return all(ord(c) < 0x2E80 for c in text)
+
+
+def _block(block: object, fmt: str, attached: Sequence[str]) -> str:
+    if isinstance(block, Heading):
+        return _heading(block, fmt)
+    if isinstance(block, Paragraph):
+        return block.text
+    if isinstance(block, Bullets):
+        mark = "*" if fmt == "textile" else "-"
+        return "\n".join(f"{mark} {item}" for item in block.items) if block.items else ""
+    if isinstance(block, Table):
+        return _table(block, fmt)
+    if isinstance(block, Chart):
+        image = ""
+        if block.name in attached:
+            image = f"!{block.name}!" if fmt == "textile" else f"![{block.title}]({block.name})"
+        rows = tuple((label, f"{value:g}{block.unit}")
+                     for label, value in zip(block.labels, block.values, strict=True))
+        table = _table(Table((block.title, ""), rows), fmt)
+        return f"{image}\n\n{table}" if image else table
+    raise TypeError(f"unknown block {type(block).__name__}")
+
+
+def _heading(heading: Heading, fmt: str) -> str:
+    if fmt == "textile":
+        return f"h{heading.level}. {heading.text}"
+    return f"{'#' * heading.level} {heading.text}"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "/").replace("\n", " ") or " "
+
+
+def _table(table: Table, fmt: str) -> str:
+    if not table.rows:
+        return table.empty
+    if fmt == "textile":
+        head = "|_. " + " |_. ".join(map(_cell, table.header)) + " |"
+        body = ["| " + " | ".join(map(_cell, row)) + " |" for row in table.rows]
+        return "\n".join([head, *body])
+    head = "| " + " | ".join(map(_cell, table.header)) + " |"
+    rule = "|" + "|".join("---" for _ in table.header) + "|"
+    body = ["| " + " | ".join(map(_cell, row)) + " |" for row in table.rows]
+    return "\n".join([head, rule, *body])
