@@ -157,6 +157,8 @@ class WikiPage:
     version: int
     updated_on: datetime | None = None
     comments: str = ""
+    attachments: tuple[str, ...] = ()
+    parent: str | None = None
 
 
 @dataclass(frozen=True)

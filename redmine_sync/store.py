@@ -31,7 +31,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class LockHeld(UserError):
@@ -82,7 +82,18 @@ def _v2(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+def _v3(db: sqlite3.Connection) -> None:
+    """Reports: what the tool published last (to notice edits by people), periods done."""
+    _script(db, """
+        CREATE TABLE published (project TEXT NOT NULL, title TEXT NOT NULL,
+                                version INTEGER NOT NULL, report TEXT NOT NULL,
+                                period TEXT NOT NULL, PRIMARY KEY (project, title));
+        CREATE TABLE report_periods (report TEXT NOT NULL, period TEXT NOT NULL,
+                                     title TEXT NOT NULL, PRIMARY KEY (report, period))
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,32 @@ class StateStore:
     def fire(self, issue_id: int, policy: str, mark: str, run_id: int) -> None:
         self.db.execute("INSERT OR IGNORE INTO sla_fired VALUES (?, ?, ?, ?)",
                         (issue_id, policy, mark, run_id))
+
+    # -- reports -----------------------------------------------------------------------
+
+    def published_version(self, project: str, title: str) -> int | None:
+        row = self.db.execute("SELECT version FROM published WHERE project=? AND title=?",
+                              (project, title.casefold())).fetchone()
+        return int(row[0]) if row else None
+
+    def record_published(self, project: str, title: str, version: int, report: str,
+                         period: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO published VALUES (?, ?, ?, ?, ?)",
+                        (project, title.casefold(), version, report, period))
+
+    def published_pages(self, project: str) -> list[tuple[str, str, str]]:
+        """(report, period, title) of every page the tool published in a project."""
+        rows = self.db.execute("SELECT report, period, title FROM published WHERE project=? "
+                               "ORDER BY report, period DESC", (project,)).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def period_done(self, report: str, period: str) -> bool:
+        return self.db.execute("SELECT 1 FROM report_periods WHERE report=? AND period=?",
+                               (report, period)).fetchone() is not None
+
+    def mark_period(self, report: str, period: str, title: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO report_periods VALUES (?, ?, ?)",
+                        (report, period, title))
 
     # -- round-robin pointers ------------------------------------------------------------
 

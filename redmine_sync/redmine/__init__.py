@@ -8,6 +8,7 @@ against both.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -71,9 +72,11 @@ class RedmineClient(Protocol):
 
     def put_wiki_page(
         self, project: str, title: str, text: str, *, base_version: int | None,
-        comments: str = "",
+        comments: str = "", parent: str | None = None,
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> WikiWrite:
-        """Create (base_version None) or update a page; raise WikiConflict, never overwrite."""
+        """Create (base_version None) or update a page, with a parent page and files to
+        attach; raise WikiConflict, never overwrite."""
 
     def server_time(self) -> datetime | None:
         """Redmine's clock from its answers' Date header; None when it sends none."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -233,7 +234,8 @@ class FakeRedmine:
         return versions[-1] if versions else None
 
     def put_wiki_page(self, project: str, title: str, text: str, *, base_version: int | None,
-                      comments: str = "") -> WikiWrite:
+                      comments: str = "", parent: str | None = None,
+                      files: Sequence[tuple[str, bytes]] = ()) -> WikiWrite:
         current = self.get_wiki_page(project, title)
         check_wiki_base(current, title, base_version)
         if not text.strip():
@@ -244,8 +246,11 @@ class FakeRedmine:
         if current is not None and base_version != current.version:
             raise WikiConflict("the page changed since it was read (HTTP 409); nothing was "
                                "overwritten")
+        attached = tuple(dict.fromkeys((*(current.attachments if current else ()),
+                                        *(name for name, _ in files))))
         page = WikiPage(project, wiki_title(title), text, (current.version if current else 0) + 1,
-                        self.now(), comments)
+                        self.now(), comments, attached,
+                        wiki_title(parent) if parent else (current.parent if current else None))
         self.wiki.setdefault((project, page.title.casefold()), []).append(page)
         return WikiWrite("created" if current is None else "updated", page)
 

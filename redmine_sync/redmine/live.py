@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -462,21 +463,40 @@ class LiveRedmine:
 
     # -- wiki --------------------------------------------------------------------------
 
+    def _upload(self, name: str, data: bytes) -> str:
+        """POST /uploads.json (raw bytes, octet-stream) -> the token to attach."""
+        def send() -> Any:
+            self.requests_made += 1
+            headers = {"Content-Type": "application/octet-stream"}
+            return self._rm.engine.request("post", f"{self.url}/uploads.json",
+                                           headers=headers, params={"filename": name},
+                                           data=data)
+        answer = self._retrying("POST /uploads.json", send, safe=_not_processed)
+        return str(answer["upload"]["token"])
+
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         path = _wiki_path(project, title)
         try:
-            data = self._read(f"GET {path}", lambda: self._request("get", path))
+            data = self._read(f"GET {path}", lambda: self._request(
+                "get", path, params={"include": "attachments"}))
         except NotFound:
             return None
         return mapping.wiki_from_json(project, data["wiki_page"])
 
     def put_wiki_page(self, project: str, title: str, text: str, *, base_version: int | None,
-                      comments: str = "") -> WikiWrite:
+                      comments: str = "", parent: str | None = None,
+                      files: Sequence[tuple[str, bytes]] = ()) -> WikiWrite:
         current = self.get_wiki_page(project, title)
         check_wiki_base(current, title, base_version)
         page: dict[str, Any] = {"text": text, "comments": comments}
         if base_version is not None:
             page["version"] = base_version
+        if parent:
+            page["parent_title"] = mapping.wiki_title(parent)
+        if files:
+            page["uploads"] = [{"token": self._upload(name, data), "filename": name,
+                                "content_type": "image/png" if name.endswith(".png")
+                                else "application/octet-stream"} for name, data in files]
         path = _wiki_path(project, title)
         self._retrying(f"PUT {path}", lambda: self._request("put", path, data={"wiki_page": page}),
                        safe=_not_processed)

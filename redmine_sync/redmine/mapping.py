@@ -143,6 +143,8 @@ def wiki_from_json(project: str, data: Json) -> WikiPage:
         version=int(data.get("version") or 0),
         updated_on=parse_time(data.get("updated_on")),
         comments=data.get("comments") or "",
+        attachments=tuple(a["filename"] for a in data.get("attachments") or ()),
+        parent=(data.get("parent") or {}).get("title"),
     )
 
 

@@ -102,6 +102,6 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     db.execute("COMMIT")
     db.close()
     store = StateStore(tmp_path / "s.db")
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store.cursor("demo") == T0            # data kept
     assert store.sla_fired() == frozenset()      # new tables there
