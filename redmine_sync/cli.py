@@ -19,7 +19,6 @@ from redmine_sync import __version__
 from redmine_sync.config import RetryPolicy
 from redmine_sync.config import load_config
 from redmine_sync.errors import ChecksFailed
-from redmine_sync.errors import NotYetAvailable
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.errors import WritesFailed
 
@@ -360,6 +359,64 @@ def sla(ctx: click.Context, issue_id: int | None, at_risk: bool, limit: int) -> 
         click.echo(line)
 
 
+@cli.command()
+@click.argument("name", metavar="NAME")
+@click.option("--at", "at", metavar="DATE", help="Report as of this time (default: now), e.g. "
+              "2026-11-20T17:00:00+08:00; a date alone means that day's end.")
+@click.option("--customer", metavar="NAME", help="weekly only: the report for one customer.")
+@click.option("--publish", "do_publish", is_flag=True,
+              help="Write the page (and the index) to the wiki. Without it, print the page.")
+@click.option("--format", "fmt", type=click.Choice(["textile", "markdown", "common_mark"]),
+              help="Text format (default: redmine.text_formatting of the config).")
+@click.pass_context
+def report(ctx: click.Context, name: str, at: str | None, customer: str | None,
+           do_publish: bool, fmt: str | None) -> None:
+    """Render a report: weekly, kpi, customers, monthly or quarterly.
+
+    Prints the page by default; --publish writes it as a wiki page named for its period
+    (e.g. Weekly_report_2026-W47) under the index page, never over a person's edit.
+    """
+    from redmine_sync.redmine.live import LiveRedmine
+    from redmine_sync.reports.run import make_page
+    from redmine_sync.reports.run import publish_page
+    from redmine_sync.sync import report_input
+
+    config = _config(ctx)
+    now = _parse_at(at)
+    client = LiveRedmine.from_config(config)
+    store = _store(config)
+    inp = report_input(client, config, store, now)
+    page = make_page(name, inp, config, fmt or config.text_formatting, customer)
+    if not do_publish:
+        click.echo(page.text, nl=False)
+        return
+    with store.writer_lock():
+        results = publish_page(client, store, config, page)
+    for result in results:
+        note = f" ({result.note})" if result.note else ""
+        click.echo(f"{result.outcome:<9} {config.url}/projects/{_wiki_project(config)}/wiki/"
+                   f"{result.title} (version {result.version}){note}")
+
+
+def _wiki_project(config: Any) -> str:
+    from redmine_sync.reports.run import wiki_project
+
+    return wiki_project(config)
+
+
+def _parse_at(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date or time like 2026-11-20T17:00:00",
+                                 param_hint="--at") from None
+    if len(value) == 10:
+        parsed = parsed.replace(hour=23, minute=59)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 @cli.command("rules")
 def rules_vocabulary() -> None:
     """List the rule language: file kinds, fields, operators and actions, with examples."""
@@ -426,23 +483,6 @@ def _parse_since(value: str | None) -> datetime | None:
         raise click.BadParameter(f"{value!r} is not a time like 2026-11-20T08:00:00Z",
                                  param_hint="--since") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _placeholder(name: str, summary: str, planned: str) -> click.Command:
-    @click.command(name, context_settings={**CONTEXT, "ignore_unknown_options": True},
-                   help=f"{summary}\n\nNOT YET AVAILABLE: {planned}. Exits with status 1.",
-                   short_help=f"[not yet available] {summary}")
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def command(args: tuple[str, ...]) -> None:
-        raise NotYetAvailable(f"'redmine-sync {name}' is not available yet: {planned}.")
-
-    return command
-
-
-for _name, _summary, _planned in (
-    ("report", "Render and publish wiki reports.", "it comes with the reports"),
-):
-    cli.add_command(_placeholder(_name, _summary, _planned))
 
 
 def _config(ctx: click.Context) -> Any:

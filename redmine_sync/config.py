@@ -87,6 +87,28 @@ class Limits:
     write_cap: int = 200
 
 
+REPORT_NAMES = ("weekly", "kpi", "customers", "monthly", "quarterly")
+DEFAULT_SCHEDULES = {
+    "weekly": "0 17 * * fri",          # Friday 17:00
+    "kpi": "0 17 * * fri",
+    "customers": "0 9 * * mon",
+    "monthly": "0 17 LW * *",          # the last working day, 17:00
+    "quarterly": "0 9 5 1,4,7,10 *",   # the 5th day of the quarter's first month
+}
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    """Where and how reports are published; schedules are cron expressions in ``timezone``."""
+
+    project: str | None = None
+    lang: str = "en"
+    timezone: str = "UTC"
+    templates_dir: Path | None = None
+    parent: str = "Reports"
+    schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
+
+
 @dataclass(frozen=True)
 class Config:
     url: str = DEFAULT_URL
@@ -102,6 +124,7 @@ class Config:
     retries: RetryPolicy = RetryPolicy()
     limits: Limits = Limits()
     daemon_interval: str = "5m"
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     source: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -126,6 +149,11 @@ SCHEMA = s.Map({
     "fields": _FIELDS_SCHEMA,
     "limits": s.Map({"max_issues": s.INTEGER, "max_percent": s.NUMBER, "write_cap": s.INTEGER}),
     "daemon": s.Map({"interval": s.STRING}),
+    "reports": s.Map({
+        "project": s.STRING, "lang": s.OneOf(("en", "zh")), "timezone": s.STRING,
+        "templates_dir": s.STRING, "parent": s.STRING,
+        "schedules": s.Map(dict.fromkeys(REPORT_NAMES, s.STRING)),
+    }),
 })
 
 CONFIG_HINT = "see config.example.yaml for every key with comments"
@@ -183,9 +211,20 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
         retries=RetryPolicy(**(redmine.get("retries") or {})),
         limits=Limits(**(data.get("limits") or {})),
         daemon_interval=str((data.get("daemon") or {}).get("interval", "5m")),
+        reports=_reports(data.get("reports") or {}, base),
         source=doc.file if doc else None,
         warnings=tuple(warnings),
     )
+
+
+def _reports(data: dict[str, Any], base: Path) -> ReportsConfig:
+    schedules = {**DEFAULT_SCHEDULES, **(data.get("schedules") or {})}
+    templates = data.get("templates_dir")
+    return ReportsConfig(
+        project=data.get("project"), lang=data.get("lang", "en"),
+        timezone=data.get("timezone", "UTC"),
+        templates_dir=_path(templates, base, base) if templates else None,
+        parent=data.get("parent", "Reports"), schedules=schedules)
 
 
 def _api_key(

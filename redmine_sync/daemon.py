@@ -58,8 +58,9 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
              stop: threading.Event) -> float:
     """One run; returns how long to wait before the next."""
     try:
+        client = client_factory()
         with store.writer_lock():
-            result = apply_run(client_factory(), config, store, clock, stop=stop.is_set)
+            result = apply_run(client, config, store, clock, stop=stop.is_set)
     except RedmineError as exc:
         wait = min(max(delay * 2, interval), MAX_BACKOFF) if delay >= interval else interval
         log.warning("Redmine unavailable: %s; next try in %.0fs", str(exc).splitlines()[0], wait)
@@ -70,12 +71,37 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
     except LockHeld as exc:
         log.warning("%s", str(exc).splitlines()[0])
         return interval
+    _publish_due(client, config, store, clock)
     applied = result.applied
     if applied is not None:
         log.info("run %d: %d issue(s) planned, %d written, %d skipped or deferred, %d failed",
                  applied.run_id, len(result.plan.changed), applied.count("written", "partial"),
                  applied.count("skipped", "deferred"), applied.failed)
     return wake_in(result.plan.next_wake, clock(), interval)
+
+
+def _publish_due(client: RedmineClient, config: Config, store: StateStore,
+                 clock: Callable[[], datetime]) -> None:
+    """Publish each report whose scheduled time passed, once per period."""
+    from redmine_sync.reports.run import due_reports
+    from redmine_sync.reports.run import make_page
+    from redmine_sync.reports.run import publish_page
+    from redmine_sync.sync import report_input
+
+    now = clock()
+    due = due_reports(config, store, now)
+    if not due:
+        return
+    try:
+        inp = report_input(client, config, store, now)
+        with store.writer_lock():
+            for name in due:
+                page = make_page(name, inp, config, config.text_formatting)
+                for result in publish_page(client, store, config, page)[:1]:
+                    log.info("report %s %s: %s %s", name, page.period, result.outcome,
+                             result.title)
+    except (RedmineError, UserError) as exc:
+        log.error("reports not published: %s", str(exc).splitlines()[0])
 
 
 def wake_in(next_wake: datetime | None, now: datetime, interval: float) -> float:

@@ -253,3 +253,40 @@ def sla_clocks(client: RedmineClient, config: Config, store: StateStore, now: da
     if issue_id is not None and not out:
         raise UserError(f"issue #{issue_id} is closed, not in scope, or under no SLA policy")
     return out
+
+
+def report_input(client: RedmineClient, config: Config, store: StateStore, now: datetime
+                 ) -> Any:
+    """Everything the reports read: every issue in scope with journals, SLA clocks, customers."""
+    from redmine_sync.reports.data import ReportInput
+    from redmine_sync.rules.state import IssueState
+    from redmine_sync.sla.stage import clocks_for
+    from redmine_sync.sla.stage import policy_for
+    from redmine_sync.sla.timeline import replay
+
+    ruleset = load_ruleset(config)
+    snapshot = read_snapshot(client, config, ruleset, now, config.projects or (None,), store,
+                             full=False)
+    everything = store.cached_issues()
+    world = _with_sla_facts(client, ruleset, snapshot.world, everything,
+                            config.projects or (None,), store) \
+        if ruleset.sla is not None else snapshot.world
+    issues, clocks = [], {}
+    for issue in everything:
+        issue = replace(issue, journals=world.journals.get(issue.id))
+        issues.append(issue)
+        if ruleset.sla is None or issue.journals is None:
+            continue
+        first = replay(issue, config.fields)[0].values   # the policy that covered it when new
+        policy = policy_for(ruleset.sla, IssueState(issue, first, None, _no_analysis()), world)
+        if policy is not None:
+            clocks[issue.id] = clocks_for(policy, ruleset.sla, issue, world)[0]
+    return ReportInput(now=now, timezone=config.reports.timezone, issues=tuple(issues),
+                       clocks=clocks, customers=ruleset.customers, fields=config.fields,
+                       closed_statuses=world.closed_statuses, lang=config.reports.lang)
+
+
+def _no_analysis() -> Any:
+    from redmine_sync.rules.state import Analysis
+
+    return Analysis()

@@ -74,7 +74,8 @@ def bar(fraction: float, width: int = 10) -> str:
     return "▓" * filled + "░" * (width - filled) + f" {fraction:.0%}"
 
 
-def render(doc: Doc, fmt: str, attached: Sequence[str] = ()) -> str:
+def render(doc: Doc, fmt: str, attached: Sequence[str] = (), notes_title: str | None = None
+           ) -> str:
     """The page text; ``attached`` are the chart files attached to the page."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown text format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -82,7 +83,8 @@ def render(doc: Doc, fmt: str, attached: Sequence[str] = ()) -> str:
     for block in doc.blocks:
         out.append(_block(block, fmt, attached))
     if doc.footnotes:
-        out.append(_heading(Heading("Notes" if _latin(doc.title) else "说明", 3), fmt))
+        title = notes_title or ("Notes" if _latin(doc.title) else "说明")
+        out.append(_heading(Heading(title, 3), fmt))
         out.append("\n".join(f"{i}. {n}" if fmt != "textile" else f"# {n}"
                              for i, n in enumerate(doc.footnotes, 1)))
     return "\n\n".join(part for part in out if part) + "\n"

@@ -49,13 +49,13 @@ class Admin:
         assert response.status_code < 400, f"{method} {path}: {response.text}"
         return response.json() if response.content.strip() else None
 
-    def new_demo_project(self, prefix: str, seed: bool = True) -> str:
+    def new_demo_project(self, prefix: str, seed: bool = True, public: bool = False) -> str:
         """A private project like `demo` (members, groups, fields), seeded with the demo data."""
         identifier = f"{prefix}-{uuid.uuid4().hex[:6]}"
         fields = [f["id"] for f in self.get("/custom_fields.json")["custom_fields"]]
         trackers = [t["id"] for t in self.get("/trackers.json")["trackers"]]
         self.send("POST", "/projects.json", {"project": {
-            "name": identifier, "identifier": identifier, "is_public": False,
+            "name": identifier, "identifier": identifier, "is_public": public,
             "enabled_module_names": ["issue_tracking", "wiki"], "tracker_ids": trackers,
             "issue_custom_field_ids": fields}})
         self.created.append(identifier)

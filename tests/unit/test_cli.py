@@ -9,7 +9,6 @@ from redmine_sync.cli import cli
 from redmine_sync.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDERS = ("report",)
 
 
 def test_help_lists_every_command() -> None:
@@ -25,14 +24,6 @@ def test_every_command_has_help_and_is_in_the_readme(name: str) -> None:
     assert result.exit_code == 0
     assert "Usage: cli " in result.output or "Usage:" in result.output
     assert f"redmine-sync {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("name", PLACEHOLDERS)
-def test_placeholders_say_so_and_fail(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([name]) == 1
-    assert "not available yet" in capsys.readouterr().err
-    help_text = CliRunner().invoke(cli, [name, "--help"]).output
-    assert "NOT YET AVAILABLE" in help_text
 
 
 def test_config_errors_exit_1_without_traceback(tmp_path: Path,

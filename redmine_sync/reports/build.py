@@ -1,0 +1,465 @@
+"""The reports as documents: pure functions of a ``ReportInput`` and ``Texts`` to a ``Doc``.
+
+``weekly`` (per project, or per customer), ``kpi``, ``customers``, ``monthly`` and
+``quarterly``. What is counted lives in ``data``; this module lays it out in the words of
+``texts``. Issues are listed by id; times are shown in the configured time zone; each
+figure's definition goes into the document's footnotes. No clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+
+from redmine_sync.model import Issue
+from redmine_sync.reports.data import Period
+from redmine_sync.reports.data import Ratio
+from redmine_sync.reports.data import ReportInput
+from redmine_sync.reports.data import Risk
+from redmine_sync.reports.data import attainment
+from redmine_sync.reports.data import attainment_by
+from redmine_sync.reports.data import closed_in
+from redmine_sync.reports.data import completion
+from redmine_sync.reports.data import count
+from redmine_sync.reports.data import created_in
+from redmine_sync.reports.data import cycle_days
+from redmine_sync.reports.data import deviation
+from redmine_sync.reports.data import median
+from redmine_sync.reports.data import month_of
+from redmine_sync.reports.data import open_at
+from redmine_sync.reports.data import open_issues
+from redmine_sync.reports.data import percentile
+from redmine_sync.reports.data import quarter_of
+from redmine_sync.reports.data import rejected_share
+from redmine_sync.reports.data import reopen_rate
+from redmine_sync.reports.data import risks
+from redmine_sync.reports.data import scores
+from redmine_sync.reports.data import stopped_hours
+from redmine_sync.reports.data import text_of
+from redmine_sync.reports.data import week_of
+from redmine_sync.reports.doc import Bullets
+from redmine_sync.reports.doc import Chart
+from redmine_sync.reports.doc import Doc
+from redmine_sync.reports.doc import Heading
+from redmine_sync.reports.doc import Paragraph
+from redmine_sync.reports.doc import Table
+from redmine_sync.reports.doc import bar
+from redmine_sync.reports.doc import link
+from redmine_sync.reports.texts import Texts
+
+BACKLOG_CHART = "backlog-by-tier.png"
+SLA_CHART = "sla-by-tier.png"
+VOLUME_DAYS = 30
+KEY_DATE_DAYS = 30
+
+
+def percent(fraction: float) -> str:
+    """0.8333 -> 83.3%, 0.5 -> 50%."""
+    return f"{round(fraction * 100, 1):g}%"
+
+
+@dataclass(frozen=True)
+class _Words:
+    """Formatting in the report's language and time zone."""
+
+    inp: ReportInput
+    t: Texts
+
+    def na(self) -> str:
+        return self.t("labels.not_available")
+
+    def ratio(self, ratio: Ratio | None) -> str:
+        if ratio is None or ratio.value is None:
+            return self.na()
+        return self.t("sentences.ratio", percent=percent(ratio.value), num=ratio.num,
+                      den=ratio.den)
+
+    def hours(self, value: float | None) -> str:
+        return self.na() if value is None else self.t("sentences.hours", value=f"{value:.1f}")
+
+    def days(self, value: float | None) -> str:
+        return self.na() if value is None else self.t("sentences.days", value=f"{value:.1f}")
+
+    def median_days(self, days: Sequence[float]) -> str:
+        value = median(days)
+        return self.na() if value is None else self.t("sentences.median", value=self.days(value))
+
+    def spread(self, hours: Sequence[float]) -> str:
+        if not hours:
+            return self.na()
+        return self.t("sentences.median_p90", median=self.hours(median(hours)),
+                      p90=self.hours(percentile(hours, 90)))
+
+    def score(self, answers: Sequence[float]) -> str:
+        if not answers:
+            return self.na()
+        return self.t("sentences.score", value=f"{sum(answers) / len(answers):.1f}",
+                      answers=len(answers))
+
+    def when(self, instant: datetime | None) -> str:
+        if instant is None:
+            return self.t("labels.none")
+        return self.inp.local(instant).strftime("%Y-%m-%d %H:%M")
+
+    def day(self, day: date | None) -> str:
+        return day.isoformat() if day is not None else self.t("labels.none")
+
+    def ref(self, issue: Issue) -> str:
+        """#12 Subject, which Redmine turns into a link in every text format."""
+        return link(issue.subject, f"#{issue.id}", "textile")
+
+    def customer(self, issue: Issue) -> str:
+        return self.inp.customer_name(issue) or self.t("labels.no_customer")
+
+    def tier(self, name: str | None) -> str:
+        return name if name is not None else self.t("labels.no_tier")
+
+    def owner(self, issue: Issue) -> str:
+        return issue.assigned_to.name if issue.assigned_to else self.t("labels.none")
+
+    def join(self, items: Iterable[str]) -> str:
+        return self.t("labels.list_separator").join(items) or self.t("labels.none")
+
+    def metric(self, name: str) -> str:
+        return self.t.get(f"metrics.{name}", name)
+
+    def kpi(self, key: str) -> str:
+        return self.t(f"kpis.{key}.name")
+
+    def notes(self, *keys: str) -> tuple[str, ...]:
+        return tuple(self.t("sentences.footnote", name=self.kpi(k),
+                            definition=self.t(f"kpis.{k}.definition")) for k in keys)
+
+    def listing(self, items: Sequence[str]) -> object:
+        return Bullets(tuple(items)) if items else Paragraph(self.t("labels.nothing"))
+
+    def period(self, period: Period) -> str:
+        return self.t("sentences.period", period=period.label, start=self.day(period.first_day),
+                      end=self.day(period.last_day), timezone=self.inp.timezone,
+                      now=self.when(self.inp.now))
+
+    def as_of(self) -> str:
+        return self.t("sentences.as_of", now=self.when(self.inp.now), timezone=self.inp.timezone)
+
+    def benefit(self, issue: Issue) -> str:
+        """What a finished issue does for the customer: its business value, else its subject."""
+        value = issue.cf(self.inp.fields.business_value)
+        if isinstance(value, str) and value.strip():
+            return self.t("sentences.finished_value", customer=self.customer(issue),
+                          value=value.strip(), issue=f"#{issue.id}")
+        return self.t("sentences.finished_plain", customer=self.customer(issue),
+                      subject=issue.subject, issue=f"#{issue.id}")
+
+    def risk(self, risk: Risk) -> str:
+        issue, clock = self.ref(risk.issue), risk.clock
+        if risk.kind == "breached" and clock is not None:
+            return self.t("sentences.risk_breached", issue=issue, metric=self.metric(clock.metric),
+                          at=self.when(clock.breached_at))
+        if risk.kind == "at_risk" and clock is not None:
+            return self.t("sentences.risk_at_risk", issue=issue, metric=self.metric(clock.metric),
+                          used=percent(clock.fraction() or 0.0), due=self.when(clock.due))
+        if risk.kind == "blocked" and risk.blocker is not None:
+            return self.t("sentences.risk_blocked", issue=issue, blocker=self.ref(risk.blocker))
+        return self.t("sentences.risk_overdue", issue=issue, due=self.day(risk.issue.due_date))
+
+
+def _doc(title: str, blocks: Sequence[object], notes: tuple[str, ...]) -> Doc:
+    return Doc(title, footnotes=notes).with_blocks(*blocks)
+
+
+# -- weekly ----------------------------------------------------------------------------------
+
+
+def weekly(inp: ReportInput, texts: Texts, scope: str, customer: str | None = None) -> Doc:
+    """This week: completion rate, finished work as customer benefit, new requests, risks,
+    next week's plan and the kanban. ``scope`` names what the issues cover (the projects);
+    with ``customer`` only that customer's issues (by name or alias) are reported."""
+    w = _Words(inp, texts)
+    week, following = week_of(inp.now, inp.timezone), week_of(inp.now, inp.timezone, 1)
+    issues = inp.for_customer(customer) if customer else inp.issues
+    title = texts("titles.weekly", week=week.label, scope=scope)
+    if customer:
+        known = inp.customer_named(customer)
+        title = texts("titles.weekly_customer", week=week.label, scope=scope,
+                      customer=known.name if known else customer.strip())
+    finished, new = _delivered(inp, issues, week), created_in(issues, week)
+    found = risks(inp, issues)
+    rate = completion(inp, issues, week)
+    shown = percent(rate.value) if rate.value is not None else w.na()
+    summary = (texts("sentences.completion", rate=shown, closed=rate.num,
+                     open=rate.den - rate.num),
+               texts("sentences.week_counts", finished=len(finished), new=len(new),
+                     risks=len(found)))
+    blocks = [
+        Paragraph(w.period(week)),
+        Heading(texts("headings.summary")), Bullets(summary),
+        Heading(texts("headings.finished")), w.listing([w.benefit(i) for i in finished]),
+        Heading(texts("headings.new_requests")),
+        w.listing([texts("sentences.new_request", issue=w.ref(i), customer=w.customer(i))
+                   for i in new]),
+        Heading(texts("headings.risks")), w.listing([w.risk(r) for r in found]),
+        Heading(texts("headings.next_week")), w.listing(_planned(w, issues, following)),
+        Heading(texts("headings.kanban")), _kanban(w, issues),
+    ]
+    return _doc(title, blocks, w.notes("completion_rate", "business_value", "risks"))
+
+
+def _delivered(inp: ReportInput, issues: Iterable[Issue], period: Period) -> list[Issue]:
+    """Closed in the period and not rejected."""
+    return [i for i in closed_in(inp, issues, period) if not inp.is_rejected(i)]
+
+
+def _planned(w: _Words, issues: Iterable[Issue], period: Period) -> list[str]:
+    """Open issues due in the period."""
+    return [w.t("sentences.planned", issue=w.ref(i), owner=w.owner(i), due=w.day(i.due_date))
+            for i in open_issues(w.inp, issues)
+            if i.due_date is not None and period.first_day <= i.due_date <= period.last_day]
+
+
+def _kanban(w: _Words, issues: Iterable[Issue]) -> Table:
+    items = sorted(issues, key=lambda i: i.id)
+    rows = tuple((w.t.get(f"kanban.{key}", key), w.ref(i), w.owner(i), w.day(i.due_date),
+                  bar(i.done_ratio / 100))
+                 for key, statuses in w.inp.kanban for i in items if i.status in statuses)
+    header = tuple(w.t(f"columns.{c}") for c in
+                   ("column", "item", "owner", "deadline", "completion"))
+    return Table(header, rows, w.t("labels.nothing"))
+
+
+# -- KPIs ------------------------------------------------------------------------------------
+
+
+def kpi(inp: ReportInput, texts: Texts) -> Doc:
+    """Service levels (SLA attainment by tier and priority, emergencies, response and
+    resolution times), the backlog, requirement deviation, reopens and satisfaction."""
+    w = _Words(inp, texts)
+    issues = inp.issues
+    blocks = [
+        Paragraph(w.as_of()),
+        Heading(texts("headings.service_levels")), _service_table(w, issues),
+        _sla_chart(w, issues),
+        Heading(texts("headings.sla_by_priority")), _by_priority(w, issues),
+        Heading(texts("headings.backlog")), *_backlog(w, open_issues(inp, issues)),
+        Heading(texts("headings.quality")), _quality_table(w, issues),
+    ]
+    return _doc(texts("titles.kpi", date=w.day(inp.today)), blocks, w.notes(
+        "sla_attainment", "emergency_timeliness", "first_response_time", "resolution_time",
+        "resolution_cycle", "backlog", "rejected_share", "requirement_deviation",
+        "reopen_rate", "satisfaction"))
+
+
+def _kpi_table(w: _Words, rows: Sequence[tuple[str, str]]) -> Table:
+    return Table((w.t("columns.kpi"), w.t("columns.result")),
+                 tuple((w.kpi(key), value) for key, value in rows))
+
+
+def _service_table(w: _Words, issues: Sequence[Issue]) -> Table:
+    emergency = [c for i in issues for c in w.inp.clocks_of(i) if c.metric == "emergency"]
+    all_clocks = [c for i in issues for c in w.inp.clocks_of(i)]
+    return _kpi_table(w, [
+        ("sla_attainment", w.ratio(attainment(all_clocks))),
+        ("emergency_timeliness", w.ratio(attainment(emergency))),
+        ("first_response_time", w.spread(stopped_hours(w.inp, issues, "first_response"))),
+        ("resolution_time", w.spread(stopped_hours(w.inp, issues, "resolution"))),
+        ("resolution_cycle", w.median_days(cycle_days(w.inp, issues))),
+    ])
+
+
+def _quality_table(w: _Words, issues: Sequence[Issue]) -> Table:
+    return _kpi_table(w, [
+        ("rejected_share", w.ratio(rejected_share(w.inp, issues))),
+        ("requirement_deviation", w.ratio(deviation(w.inp, issues))),
+        ("reopen_rate", w.ratio(reopen_rate(w.inp, issues))),
+        ("satisfaction", w.score(scores(w.inp, issues))),
+    ])
+
+
+def _tier_key(inp: ReportInput) -> Callable[[str | None], tuple[int, str]]:
+    """Tiers in the customers file's order, then other names, then no tier."""
+    order = [t.name for t in inp.customers.tiers]
+
+    def key(name: str | None) -> tuple[int, str]:
+        if name is None:
+            return (len(order) + 1, "")
+        return (order.index(name), "") if name in order else (len(order), name)
+    return key
+
+
+def _sla_chart(w: _Words, issues: Sequence[Issue]) -> object:
+    by_tier = attainment_by(w.inp, issues, w.inp.tier_of)
+    rows = [(w.tier(name), by_tier[name]) for name in sorted(by_tier, key=_tier_key(w.inp))
+            if by_tier[name].den]
+    if not rows:
+        return Paragraph(f"{w.t('charts.sla_by_tier')}: {w.na()}")
+    return Chart(SLA_CHART, w.t("charts.sla_by_tier"),
+                 tuple(f"{label} ({r.num}/{r.den})" for label, r in rows),
+                 tuple(round((r.value or 0.0) * 100, 1) for _, r in rows), "%")
+
+
+def _by_priority(w: _Words, issues: Sequence[Issue]) -> Table:
+    by = attainment_by(w.inp, issues, lambda i: i.priority)
+    rows = tuple((name, w.ratio(by[name])) for name in _priority_sorted(w.inp, by)
+                 if by[name].den)
+    return Table((w.t("columns.priority"), w.t("columns.attainment")), rows, w.na())
+
+
+def _priority_sorted(inp: ReportInput, names: Iterable[str]) -> list[str]:
+    order = inp.priority_order
+    return sorted(names, key=lambda n: (order.index(n), "") if n in order else (len(order), n))
+
+
+def _backlog(w: _Words, backlog: Sequence[Issue]) -> list[object]:
+    by_tier = Counter(w.inp.tier_of(i) for i in backlog)
+    tiers = sorted(by_tier, key=_tier_key(w.inp))
+    chart: object = Paragraph(w.t("labels.nothing"))
+    if backlog:
+        chart = Chart(BACKLOG_CHART, w.t("charts.backlog_by_tier"),
+                      tuple(f"{w.tier(name)} ({by_tier[name]})" for name in tiers),
+                      tuple(round(by_tier[name] / len(backlog) * 100, 1) for name in tiers), "%")
+    statuses = count(i.status for i in backlog)
+    priorities = dict(count(i.priority for i in backlog))
+    unlabelled = sum(1 for i in backlog if not w.inp.labels_of(i))
+    labels = count(label for i in backlog for label in w.inp.labels_of(i))
+    labels += [(w.t("labels.no_label"), unlabelled)] if unlabelled else []
+    return [chart,
+            Heading(w.t("headings.backlog_by_status"), 3), _counts(w, "status", statuses),
+            Heading(w.t("headings.backlog_by_priority"), 3),
+            _counts(w, "priority", [(p, priorities[p])
+                                    for p in _priority_sorted(w.inp, priorities)]),
+            Heading(w.t("headings.backlog_by_label"), 3), _counts(w, "label", labels)]
+
+
+def _counts(w: _Words, column: str, rows: Sequence[tuple[str, int]]) -> Table:
+    return Table((w.t(f"columns.{column}"), w.t("columns.open")),
+                 tuple((name, str(n)) for name, n in rows), w.t("labels.nothing"))
+
+
+# -- customers -------------------------------------------------------------------------------
+
+
+def customers(inp: ReportInput, texts: Texts) -> Doc:
+    """Tiers, each customer's open requests, SLA standing and health, upcoming key dates."""
+    w = _Words(inp, texts)
+    groups = _groups(inp)
+    blocks = [
+        Paragraph(w.as_of()),
+        Heading(texts("headings.tiers")), _tiers_table(w),
+        Heading(texts("headings.health")), _health_table(w, groups),
+        Heading(texts("headings.open_requests")), *_open_requests(w, groups),
+        Heading(texts("headings.key_dates")), _key_dates(w),
+    ]
+    return _doc(texts("titles.customers", date=w.day(inp.today)), blocks,
+                w.notes("sla_standing", "request_volume", "satisfaction"))
+
+
+def _groups(inp: ReportInput) -> list[tuple[str | None, list[Issue]]]:
+    """Customers of the customers file (by tier, then name), then other names found in the
+    Customer field, then the issues without a customer."""
+    by_name: dict[str | None, list[Issue]] = {}
+    for issue in sorted(inp.issues, key=lambda i: i.id):
+        by_name.setdefault(inp.customer_name(issue), []).append(issue)
+    tier_key = _tier_key(inp)
+    known = sorted(inp.customers.customers,
+                   key=lambda c: (tier_key(inp.tier_of_customer(c)), c.name))
+    names: list[str | None] = [c.name for c in known]
+    names += sorted(n for n in by_name if n is not None and n not in names)
+    names += [None] if None in by_name else []
+    return [(name, by_name.get(name, [])) for name in names]
+
+
+def _tiers_table(w: _Words) -> Table:
+    tier_key = _tier_key(w.inp)
+    known = sorted(w.inp.customers.customers,
+                   key=lambda c: (tier_key(w.inp.tier_of_customer(c)), c.name))
+    rows = tuple((c.name, w.tier(w.inp.tier_of_customer(c)), f"{c.value:g}", f"{c.fit:g}",
+                  c.account_manager or w.t("labels.none")) for c in known)
+    header = tuple(w.t(f"columns.{k}") for k in
+                   ("customer", "tier", "value_score", "fit_score", "account_manager"))
+    return Table(header, rows, w.t("labels.nothing"))
+
+
+def _health_table(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]) -> Table:
+    since = w.inp.now - timedelta(days=VOLUME_DAYS)
+    rows = []
+    for name, issues in groups:
+        standing = [{r.kind for r in risks(w.inp, [i])} for i in open_issues(w.inp, issues)]
+        recent = [i for i in issues if since <= i.created_on <= w.inp.now]
+        kinds = count(text_of(i.cf(w.inp.fields.requirement_type))
+                      or w.t("labels.unspecified") for i in recent)
+        rows.append((name or w.t("labels.no_customer"), str(len(standing)),
+                     str(sum(1 for s in standing if "breached" in s)),
+                     str(sum(1 for s in standing if "at_risk" in s and "breached" not in s)),
+                     str(len(recent)), w.join(f"{k} {n}" for k, n in kinds),
+                     w.score(scores(w.inp, issues))))
+    header = tuple(w.t(f"columns.{k}") for k in
+                   ("customer", "open", "breached", "at_risk", "volume", "kinds", "satisfaction"))
+    return Table(header, tuple(rows), w.t("labels.nothing"))
+
+
+def _open_requests(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]
+                   ) -> list[object]:
+    out: list[object] = []
+    for name, issues in groups:
+        still = open_issues(w.inp, issues)
+        if still:
+            out += [Heading(f"{name or w.t('labels.no_customer')} ({len(still)})", 3),
+                    Bullets(tuple(w.ref(i) for i in still))]
+    return out or [Paragraph(w.t("labels.nothing"))]
+
+
+def _key_dates(w: _Words) -> object:
+    today = w.inp.today
+    upcoming = sorted(((day, k) for k in w.inp.key_dates
+                       if (day := k.next_on_or_after(today)) is not None
+                       and day <= today + timedelta(days=KEY_DATE_DAYS)),
+                      key=lambda dk: (dk[0], dk[1].customer, dk[1].what, dk[1].note))
+    rows = tuple((w.day(day), k.customer, w.t(f"key_dates.{k.what}"),
+                  k.note or w.t("labels.none")) for day, k in upcoming)
+    header = tuple(w.t(f"columns.{c}") for c in ("date", "customer", "what", "note"))
+    return Table(header, rows, w.t("labels.nothing"))
+
+
+# -- monthly and quarterly -------------------------------------------------------------------
+
+
+def monthly(inp: ReportInput, texts: Texts, period: Period | None = None) -> Doc:
+    """The month holding ``now`` (or ``period``): milestones for the monthly review."""
+    period = period or month_of(inp.now, inp.timezone)
+    return _review(_Words(inp, texts), period, texts("titles.monthly", month=period.label))
+
+
+def quarterly(inp: ReportInput, texts: Texts, period: Period | None = None) -> Doc:
+    """The quarter holding ``now`` (or ``period``, e.g. ``quarter_of(now, tz, -1)`` for the
+    quarter just ended): milestones for the quarterly alignment."""
+    period = period or quarter_of(inp.now, inp.timezone)
+    return _review(_Words(inp, texts), period, texts("titles.quarterly", quarter=period.label))
+
+
+def _review(w: _Words, period: Period, title: str) -> Doc:
+    inp, t = w.inp, w.t
+    end = min(period.end, inp.now)
+    closed, new = closed_in(inp, inp.issues, period), created_in(inp.issues, period)
+    clocks = [c for i in inp.issues for c in inp.clocks_of(i)]
+    at_end = w.day(period.last_day) if end == period.end else w.when(end)
+    summary = (t("sentences.closed_in_period", count=len(closed)),
+               t("sentences.new_in_period", count=len(new)),
+               t("sentences.sla_in_period", rate=w.ratio(attainment(clocks, period))),
+               t("sentences.open_at_end", date=at_end, count=len(open_at(inp, inp.issues, end))))
+    blocks = [
+        Paragraph(w.period(period)),
+        Heading(t("headings.summary")), Bullets(summary),
+        Heading(t("headings.delivered")),
+        w.listing([w.benefit(i) for i in _delivered(inp, inp.issues, period)]),
+        Heading(t("headings.new_in_period")),
+        w.listing([t("sentences.new_request", issue=w.ref(i), customer=w.customer(i))
+                   for i in new]),
+    ]
+    return _doc(title, blocks, w.notes("closed_in_period", "business_value", "sla_in_period",
+                                       "open_at_end"))
+

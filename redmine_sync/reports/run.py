@@ -1,0 +1,145 @@
+"""Reports end to end: build (pure) -> render (text format) -> charts -> publish -> index.
+
+A report page is named for its period (``Weekly_report_2026-W47``) under the index page
+(``reports.parent``, default ``Reports``), which lists every page the tool published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from redmine_sync.config import Config
+from redmine_sync.errors import UserError
+from redmine_sync.redmine import RedmineClient
+from redmine_sync.reports import build
+from redmine_sync.reports.data import ReportInput
+from redmine_sync.reports.data import month_of
+from redmine_sync.reports.data import quarter_of
+from redmine_sync.reports.data import week_of
+from redmine_sync.reports.doc import Chart
+from redmine_sync.reports.doc import Doc
+from redmine_sync.reports.doc import render
+from redmine_sync.reports.png import bar_chart
+from redmine_sync.reports.publish import Published
+from redmine_sync.reports.publish import publish
+from redmine_sync.reports.schedule import parse_schedule
+from redmine_sync.reports.texts import load_texts
+from redmine_sync.schema import did_you_mean
+from redmine_sync.store import StateStore
+
+TITLES = {"weekly": "Weekly_report", "kpi": "KPI_report", "customers": "Customer_report",
+          "monthly": "Monthly_summary", "quarterly": "Quarterly_summary"}
+
+
+@dataclass(frozen=True)
+class Page:
+    report: str
+    period: str
+    title: str
+    text: str
+    files: tuple[tuple[str, bytes], ...]
+
+
+def period_of(report: str, now: datetime, timezone: str) -> str:
+    if report == "monthly":
+        return month_of(now, timezone)[2]
+    if report == "quarterly":  # published early in a quarter: the review of the one before
+        return quarter_of(now, timezone, -1)[2]
+    return week_of(now, timezone)[2]
+
+
+def make_page(report: str, inp: ReportInput, config: Config, fmt: str,
+              customer: str | None = None) -> Page:
+    """Build and render one report; charts become PNG files named by their content."""
+    if report not in TITLES:
+        raise UserError(f"unknown report {report!r}", hint=did_you_mean(report, tuple(TITLES)))
+    texts = load_texts(config.reports.lang, config.reports.templates_dir)
+    builders: dict[str, Callable[..., Doc]] = {
+        "weekly": lambda: build.weekly(inp, texts, _scope(config), customer),
+        "kpi": lambda: build.kpi(inp, texts), "customers": lambda: build.customers(inp, texts),
+        "monthly": lambda: build.monthly(inp, texts),
+        "quarterly": lambda: build.quarterly(inp, texts, quarter_of(inp.now, inp.timezone, -1))}
+    doc, files = _charts(builders[report]())
+    period = period_of(report, inp.now, inp.timezone)
+    suffix = f"_{_slug(customer)}" if customer else ""
+    title = f"{TITLES[report]}{suffix}_{period}"
+    text = render(doc, fmt, tuple(n for n, _ in files), texts.get("headings.notes", "Notes"))
+    return Page(report, period, title, text, files)
+
+
+def publish_page(client: RedmineClient, store: StateStore, config: Config, page: Page
+                 ) -> list[Published]:
+    """The report page, then the index page listing every published report."""
+    project = wiki_project(config)
+    done = publish(client, store, project, page.title, page.text, report=page.report,
+                   period=page.period, parent=config.reports.parent, files=page.files,
+                   comment=f"redmine-sync: {page.report} report {page.period}")
+    with store.transaction():
+        store.mark_period(page.report, page.period, done.title)
+    index = publish(client, store, project, config.reports.parent,
+                    index_text(store.published_pages(project), config), report="index",
+                    period="-", comment="redmine-sync: report index")
+    return [done, index]
+
+
+def index_text(pages: list[tuple[str, str, str]], config: Config) -> str:
+    from redmine_sync.reports.doc import Bullets
+    from redmine_sync.reports.doc import Heading
+
+    blocks: list[object] = []
+    for report in TITLES:
+        titles = [t for r, _, t in pages if r == report]
+        if titles:
+            blocks += [Heading(report.capitalize(), 2),
+                       Bullets(tuple(f"[[{t}]]" for t in titles))]
+    return render(Doc(config.reports.parent, tuple(blocks)), config.text_formatting)
+
+
+def due_reports(config: Config, store: StateStore, now: datetime) -> list[str]:
+    """Reports whose latest scheduled instant has passed and whose period is not done."""
+    due = []
+    for report, text in config.reports.schedules.items():
+        last = parse_schedule(text).last_due(now, config.reports.timezone)
+        if last is None:
+            continue
+        if not store.period_done(report, period_of(report, last, config.reports.timezone)):
+            due.append(report)
+    return due
+
+
+def wiki_project(config: Config) -> str:
+    project = config.reports.project or (config.projects[0] if config.projects else None)
+    if not project:
+        raise UserError("no project for the reports' wiki",
+                        hint="set reports.project (or projects:) in the config")
+    return project
+
+
+def _scope(config: Config) -> str:
+    return ", ".join(config.projects) or "all projects"
+
+
+def _charts(doc: Doc) -> tuple[Doc, tuple[tuple[str, bytes], ...]]:
+    files: list[tuple[str, bytes]] = []
+    blocks: list[object] = []
+    for block in doc.blocks:
+        if isinstance(block, Chart):
+            data = bar_chart(block.labels, block.values)
+            stem = block.name.removesuffix(".png")
+            name = f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}.png"
+            files.append((name, data))
+            block = replace(block, name=name)
+        blocks.append(block)
+    return replace(doc, blocks=tuple(blocks)), tuple(files)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_")
+
+
+__all__ = ["Any", "Page", "due_reports", "make_page", "publish_page"]
