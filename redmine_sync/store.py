@@ -85,7 +85,7 @@ def _v2(db: sqlite3.Connection) -> None:
 def _v3(db: sqlite3.Connection) -> None:
     """Reports: what the tool published last (to notice edits by people), periods done."""
     _script(db, """
-        CREATE TABLE published (project TEXT NOT NULL, title TEXT NOT NULL,
+        CREATE TABLE published (project TEXT NOT NULL, title TEXT NOT NULL COLLATE NOCASE,
                                 version INTEGER NOT NULL, report TEXT NOT NULL,
                                 period TEXT NOT NULL, PRIMARY KEY (project, title));
         CREATE TABLE report_periods (report TEXT NOT NULL, period TEXT NOT NULL,
@@ -316,13 +316,13 @@ class StateStore:
 
     def published_version(self, project: str, title: str) -> int | None:
         row = self.db.execute("SELECT version FROM published WHERE project=? AND title=?",
-                              (project, title.casefold())).fetchone()
+                              (project, title)).fetchone()
         return int(row[0]) if row else None
 
     def record_published(self, project: str, title: str, version: int, report: str,
                          period: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO published VALUES (?, ?, ?, ?, ?)",
-                        (project, title.casefold(), version, report, period))
+                        (project, title, version, report, period))
 
     def published_pages(self, project: str) -> list[tuple[str, str, str]]:
         """(report, period, title) of every page the tool published in a project."""

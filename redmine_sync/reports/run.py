@@ -76,6 +76,11 @@ def publish_page(client: RedmineClient, store: StateStore, config: Config, page:
                  ) -> list[Published]:
     """The report page, then the index page listing every published report."""
     project = wiki_project(config)
+    planned = [*store.published_pages(project), (page.report, page.period, page.title)]
+    if client.get_wiki_page(project, config.reports.parent) is None:  # the parent must exist
+        publish(client, store, project, config.reports.parent,
+                index_text(sorted(set(planned)), config), report="index", period="-",
+                comment="redmine-sync: report index")
     done = publish(client, store, project, page.title, page.text, report=page.report,
                    period=page.period, parent=config.reports.parent, files=page.files,
                    comment=f"redmine-sync: {page.report} report {page.period}")
