@@ -29,7 +29,7 @@ redmine-down:  ## stop the local Redmine
 redmine-reset:  ## put the local Redmine back to its clean baseline
 	scripts/redmine-local reset
 
-demo: install redmine  ## local Redmine + demo data + doctor + validate + plan + apply of the playbook pack
+demo: install redmine  ## local Redmine + demo data + doctor + validate + plan + apply + SLA + wiki reports
 	@eval "$$(scripts/redmine-local env)" && \
 	  $(BIN)/python scripts/seed-demo && \
 	  echo && echo "== redmine-sync doctor" && \
@@ -45,6 +45,9 @@ demo: install redmine  ## local Redmine + demo data + doctor + validate + plan +
 	  $(BIN)/redmine-sync --config $(CONFIG) issues --project demo && \
 	  echo && echo "== redmine-sync sla --at-risk (SLA clocks in business time, from the journals)" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) sla --at-risk --limit 10 && \
+	  echo && echo "== redmine-sync report ... --publish (wiki pages)" && \
+	  for r in weekly kpi customers monthly quarterly; do \
+	    $(BIN)/redmine-sync --config $(CONFIG) report $$r --publish | head -1 || exit 1; done && \
 	  echo && echo "== redmine-sync history" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) history --limit 3 && \
 	  echo && echo "Why a decision? $(BIN)/redmine-sync --config $(CONFIG) explain N   SLA timeline: ... sla N   Undo: ... undo RUN" && \
