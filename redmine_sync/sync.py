@@ -281,9 +281,14 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
         policy = policy_for(ruleset.sla, IssueState(issue, first, None, _no_analysis()), world)
         if policy is not None:
             clocks[issue.id] = clocks_for(policy, ruleset.sla, issue, world)[0]
+    from redmine_sync.reports.data import KeyDate
+
+    key_dates = tuple(KeyDate(c.name, day, what, note) for c in ruleset.customers.customers
+                      for day, what, note in c.key_dates)
     return ReportInput(now=now, timezone=config.reports.timezone, issues=tuple(issues),
                        clocks=clocks, customers=ruleset.customers, fields=config.fields,
-                       closed_statuses=world.closed_statuses, lang=config.reports.lang)
+                       closed_statuses=world.closed_statuses, lang=config.reports.lang,
+                       key_dates=key_dates, author_mails=world.author_mails)
 
 
 def _no_analysis() -> Any:

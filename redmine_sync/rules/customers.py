@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 
 IDENTIFY_BY = ("field", "project", "email_domain")
 COMPARATORS = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge": float.__ge__}
@@ -28,6 +29,7 @@ class Customer:
     industry: str = ""
     account_manager: str | None = None
     escalation_contact: str | None = None
+    key_dates: tuple[tuple[date, str, str], ...] = ()   # (date, launch|anniversary|birthday, note)
 
 
 @dataclass(frozen=True)

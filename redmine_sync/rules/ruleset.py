@@ -14,6 +14,7 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -336,7 +337,8 @@ def _tier(data: Any, where: Where) -> Tier | None:
 
 
 CUSTOMER_KEYS = ("name", "aliases", "domains", "projects", "industry", "value", "fit",
-                 "account_manager", "escalation_contact")
+                 "account_manager", "escalation_contact", "key_dates")
+KEY_DATE_KINDS = ("launch", "anniversary", "birthday")
 
 
 def _customer(data: Any, where: Where) -> Customer | None:
@@ -350,6 +352,7 @@ def _customer(data: Any, where: Where) -> Customer | None:
         where.error(f"customer {data.get('name')!r}: value and fit must be numbers")
         return None
     return Customer(
+        key_dates=_key_dates(data.get("key_dates") or [], where.at("key_dates")),
         name=str(data["name"]), value=value, fit=fit,
         aliases=tuple(map(str, data.get("aliases") or ())),
         domains=tuple(map(str, data.get("domains") or ())),
@@ -358,6 +361,20 @@ def _customer(data: Any, where: Where) -> Customer | None:
         account_manager=data.get("account_manager"),
         escalation_contact=data.get("escalation_contact"),
     )
+
+
+def _key_dates(data: Any, where: Where) -> tuple[tuple[date, str, str], ...]:
+    """[{date: 2026-12-10, what: launch, note: ...}]; what: launch, anniversary, birthday."""
+    out = []
+    for i, row in enumerate(data if isinstance(data, list) else [None]):
+        spot = where.at(i)
+        if not isinstance(row, dict) or not isinstance(row.get("date"), date) \
+                or row.get("what") not in KEY_DATE_KINDS:
+            spot.error("a key date is {date: 2026-12-10, what: launch|anniversary|birthday, "
+                       "note: text}")
+            continue
+        out.append((row["date"], str(row["what"]), str(row.get("note", ""))))
+    return tuple(out)
 
 
 def _customers_csv(path: Path, where: Where) -> list[Customer]:
