@@ -31,7 +31,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class LockHeld(UserError):
@@ -93,7 +93,13 @@ def _v3(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite3.Connection) -> None:
+    """Lookups that rarely change (closed statuses, group members, staff), kept for a while."""
+    _script(db, "CREATE TABLE lookups (name TEXT PRIMARY KEY, value TEXT NOT NULL, "
+                "saved TEXT NOT NULL)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4)
 
 
 @dataclass(frozen=True)
@@ -311,6 +317,20 @@ class StateStore:
     def fire(self, issue_id: int, policy: str, mark: str, run_id: int) -> None:
         self.db.execute("INSERT OR IGNORE INTO sla_fired VALUES (?, ?, ?, ?)",
                         (issue_id, policy, mark, run_id))
+
+    # -- lookups kept across runs ------------------------------------------------------
+
+    def lookup(self, name: str, now: datetime, max_age: float) -> Any:
+        """A saved lookup younger than ``max_age`` seconds, else None."""
+        row = self.db.execute("SELECT value, saved FROM lookups WHERE name=?",
+                              (name,)).fetchone()
+        if row is None or (now - datetime.fromisoformat(row[1])).total_seconds() > max_age:
+            return None
+        return json.loads(row[0])
+
+    def save_lookup(self, name: str, value: Any, now: datetime) -> None:
+        self.db.execute("INSERT OR REPLACE INTO lookups VALUES (?, ?, ?)",
+                        (name, json.dumps(value, ensure_ascii=False), now.isoformat()))
 
     # -- reports -----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from redmine_sync.apply import ApplyResult
@@ -42,6 +43,7 @@ from redmine_sync.rules.state import World
 from redmine_sync.store import StateStore
 
 OVERLAP = timedelta(minutes=2)  # re-read a little before the cursor: clock and commit skew
+LOOKUP_MAX_AGE = 3600.0         # statuses, group members, staff: re-read at most hourly
 
 
 @dataclass(frozen=True)
@@ -113,21 +115,34 @@ def _with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
             if store:
                 store.cache_journals(issue.id, issue.updated_on, cached)
         journals[issue.id] = cached
-    staff = {m.principal.id for p in projects if p for m in client.memberships(p)
-             if not m.is_group and set(m.roles) & set(sla.staff_roles)}
-    for group in sla.staff_groups:
-        names = set(client.group_members(group))
-        staff |= {n.id for n in client.catalog().principals.items if n.name in names}
-    return replace(world, journals=journals, staff_ids=frozenset(staff),
-                   bot_id=client.current_user().id,
+    staff = _remembered(store, "staff", world.now, partial(_staff, client, sla, projects))
+    bot = _remembered(store, "bot", world.now, lambda: client.current_user().id)
+    return replace(world, journals=journals, staff_ids=frozenset(staff), bot_id=int(bot),
                    sla_fired=store.sla_fired() if store else frozenset())
+
+
+def _remembered(store: StateStore | None, name: str, now: datetime, fetch: Callable[[], Any]
+                ) -> Any:
+    """A lookup from the state store if recent (an incremental run then asks Redmine only
+    for changed issues), else fetched and saved."""
+    if store is not None:
+        saved = store.lookup(name, now, LOOKUP_MAX_AGE)
+        if saved is not None:
+            return saved
+    value = fetch()
+    if store is not None:
+        store.save_lookup(name, value, now)
+    return value
 
 
 def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
            issues: list[Issue], projects: Sequence[str | None],
            store: StateStore | None) -> World:
-    closed = [n.name for n in client.catalog().statuses.items if n.is_closed]
-    teams = {team: _members(client, team, projects) for team in ruleset.teams}
+    closed = _remembered(store, "closed_statuses", now, lambda: [
+        n.name for n in client.catalog().statuses.items if n.is_closed])
+    teams = {team: tuple(_remembered(store, f"team:{team}", now,
+                                     partial(_members, client, team, projects)))
+             for team in ruleset.teams}
     mails = {}
     if ruleset.customers.identify == "email_domain":
         mails = {i.author.id: client.user(i.author.id).mail for i in issues}
@@ -137,6 +152,16 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
         return world
     return replace(world, owned=store.owned(),
                    pointers={t: store.pointer(t) for t in ruleset.teams})
+
+
+def _staff(client: RedmineClient, sla: Any, projects: Sequence[str | None]) -> list[int]:
+    """Users whose public notes are SLA responses: members with a staff role or group."""
+    staff = {m.principal.id for p in projects if p for m in client.memberships(p)
+             if not m.is_group and set(m.roles) & set(sla.staff_roles)}
+    for group in sla.staff_groups:
+        names = set(client.group_members(group))
+        staff |= {n.id for n in client.catalog().principals.items if n.name in names}
+    return sorted(staff)
 
 
 def _members(client: RedmineClient, team: str, projects: Sequence[str | None]

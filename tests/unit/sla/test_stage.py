@@ -112,3 +112,14 @@ def test_a_quiet_run_fetches_no_journals(tmp_path: Path) -> None:
     calls.clear()
     plan_run(fake, config, START + timedelta(minutes=20), store=store, full=False)
     assert calls == []
+
+
+def test_a_quiet_incremental_run_asks_redmine_only_for_changed_issues(tmp_path: Path) -> None:
+    from redmine_sync.sync import plan_run
+
+    fake, config, store = setup(tmp_path)
+    fake.add_issue("one", author=fake.users[5])
+    plan_run(fake, config, START + timedelta(minutes=10), store=store, full=False)
+    before = fake.requests_made
+    plan_run(fake, config, START + timedelta(minutes=20), store=store, full=False)
+    assert fake.requests_made - before == 1      # the issue listing, nothing else
