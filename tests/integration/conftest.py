@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
@@ -93,15 +94,30 @@ def admin(local_redmine: dict[str, str]) -> Iterator[Admin]:
         admin.session.delete(f"{admin.url}/projects/{project}.json", timeout=120)
 
 
+def write_config(folder: Path, project: str, rules_dir: Path = ROOT / "rules") -> Path:
+    """config.example.yaml aimed at one project, with its own state database and rules."""
+    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - demo\n", f"  - {project}\n").replace(
+        "  project: demo ", f"  project: {project} ").replace(
+        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
+        "rules_dir: rules", f"rules_dir: {rules_dir}")
+    path = folder / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``redmine-sync --config CONFIG ARGS`` in a child process, aimed at the local Redmine."""
+    return subprocess.run([sys.executable, "-m", "redmine_sync", "--config", str(config), *args],
+                          capture_output=True, text=True, check=False, env=cli_env(env))
+
+
+def cli_env(env: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, "REDMINE_URL": env["REDMINE_URL"],
+            "REDMINE_API_KEY": env["REDMINE_API_KEY"]}
+
+
 @pytest.fixture
 def config_for(tmp_path: Path) -> Callable[[str], Path]:
     """A config file for one project, with its own state database."""
-    def make(project: str) -> Path:
-        text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
-        text = text.replace("  - demo\n", f"  - {project}\n")
-        text = text.replace("~/.local/state/redmine-sync/state.db", str(tmp_path / "state.db"))
-        text = text.replace("rules_dir: rules", f"rules_dir: {ROOT / 'rules'}")
-        path = tmp_path / "config.yaml"
-        path.write_text(text, encoding="utf-8")
-        return path
-    return make
+    return lambda project: write_config(tmp_path, project)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -15,18 +14,15 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Admin
+from tests.integration.conftest import cli_env
+from tests.integration.conftest import run_cli
+from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
 
-def cli(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "redmine_sync", "--config", str(config), *args],
-                          capture_output=True, text=True, check=False, env=_env(env))
-
-
-def _env(env: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, "REDMINE_URL": env["REDMINE_URL"],
-            "REDMINE_API_KEY": env["REDMINE_API_KEY"]}
+cli = run_cli
+_env = cli_env
 
 
 def cf(issue: dict[str, Any], name: str) -> Any:
@@ -61,12 +57,7 @@ def applied(admin: Admin, local_redmine: dict[str, str], tmp_path_factory: pytes
     """A fresh demo project: the breaker trips first, then apply --yes writes the pack."""
     project = admin.new_demo_project("apply")
     folder = tmp_path_factory.mktemp("apply")
-    text = (Path(__file__).resolve().parents[2] / "config.example.yaml").read_text()
-    text = text.replace("  - demo\n", f"  - {project}\n").replace(
-        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
-        "rules_dir: rules", f"rules_dir: {Path(__file__).resolve().parents[2] / 'rules'}")
-    config = folder / "config.yaml"
-    config.write_text(text)
+    config = write_config(folder, project)
     before = admin.issues(project)
     tripped = cli(local_redmine, config, "apply")
     after_trip = admin.issues(project)

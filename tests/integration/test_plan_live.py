@@ -10,6 +10,7 @@ import pytest
 
 from redmine_sync.cli import main
 from tests.integration.conftest import Admin
+from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,12 +28,7 @@ def demo(admin: Admin, local_redmine: dict[str, str],
     """A fresh project seeded with the demo data (never the shared `demo` project)."""
     project = admin.new_demo_project("plan")
     folder = tmp_path_factory.mktemp("plan")
-    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
-    text = text.replace("  - demo\n", f"  - {project}\n").replace(
-        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
-        "rules_dir: rules", f"rules_dir: {ROOT / 'rules'}")
-    config = folder / "config.yaml"
-    config.write_text(text, encoding="utf-8")
+    config = write_config(folder, project)
     return {**local_redmine, "project": project, "config": str(config)}
 
 

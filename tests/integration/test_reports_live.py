@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.integration.conftest import ROOT
 from tests.integration.conftest import Admin
+from tests.integration.conftest import run_cli
+from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
 
-def cli(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "REDMINE_URL": env["REDMINE_URL"],
-                   "REDMINE_API_KEY": env["REDMINE_API_KEY"]}
-    return subprocess.run([sys.executable, "-m", "redmine_sync", "--config", str(config), *args],
-                          capture_output=True, text=True, check=False, env=environment)
+cli = run_cli
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +23,7 @@ def site(admin: Admin, local_redmine: dict[str, str],
          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     project = admin.new_demo_project("report", public=True)
     folder = tmp_path_factory.mktemp("report")
-    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
-    text = text.replace("  - demo\n", f"  - {project}\n").replace(
-        "  project: demo ", f"  project: {project} ").replace(
-        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
-        "rules_dir: rules", f"rules_dir: {ROOT / 'rules'}")
-    config = folder / "config.yaml"
-    config.write_text(text, encoding="utf-8")
+    config = write_config(folder, project)
     first = cli(local_redmine, config, "report", "weekly", "--publish")
     assert first.returncode == 0, first.stdout + first.stderr
     title = re.search(r"wiki/(Weekly_report_\S+) ", first.stdout)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import ROOT
 from tests.integration.conftest import Admin
+from tests.integration.conftest import run_cli
+from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +30,7 @@ policies:
 """
 
 
-def cli(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "REDMINE_URL": env["REDMINE_URL"],
-                   "REDMINE_API_KEY": env["REDMINE_API_KEY"]}
-    return subprocess.run([sys.executable, "-m", "redmine_sync", "--config", str(config), *args],
-                          capture_output=True, text=True, check=False, env=environment)
+cli = run_cli
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +39,7 @@ def setup(admin: Admin, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     folder = tmp_path_factory.mktemp("sla")
     (folder / "rules").mkdir()
     (folder / "rules" / "sla.yaml").write_text(SLA, encoding="utf-8")
-    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
-    text = text.replace("  - demo\n", f"  - {project}\n").replace(
-        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
-        "rules_dir: rules", f"rules_dir: {folder / 'rules'}")
-    config = folder / "config.yaml"
-    config.write_text(text, encoding="utf-8")
+    config = write_config(folder, project, folder / "rules")
     statuses = {s["name"]: s["id"] for s in admin.get("/issue_statuses.json")["issue_statuses"]}
 
     def create(subject: str) -> int:
