@@ -20,6 +20,7 @@ from redmine_sync.config import RetryPolicy
 from redmine_sync.config import load_config
 from redmine_sync.errors import ChecksFailed
 from redmine_sync.errors import RedmineSyncError
+from redmine_sync.errors import UserError
 from redmine_sync.errors import WritesFailed
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -222,19 +223,38 @@ def apply(ctx: click.Context, project: str | None, full: bool, yes: bool,
             click.echo(render_text(plan).replace("would change", "to change")
                        .replace(" Nothing was written.", ""))
 
+    client = LiveRedmine.from_config(config)
     with store.writer_lock():
-        result = apply_run(LiveRedmine.from_config(config), config, store, utc_now,
-                           project=project, full=full, yes=yes, max_changes=max_changes,
-                           on_plan=show_plan)
+        result = apply_run(client, config, store, utc_now, project=project, full=full,
+                           yes=yes, max_changes=max_changes, on_plan=show_plan)
+        published = _reports_due(client, config, store, project)
     applied = result.applied
     assert applied is not None
     if fmt == "json":
-        click.echo(json.dumps(applied.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**applied.to_json(), "reports": published}, ensure_ascii=False,
+                              indent=2))
     else:
         _print_apply(applied, result)
+        for line in published:
+            click.echo(line)
     if applied.failed:
         raise WritesFailed(f"{applied.failed} issue(s) not fully written; see above and "
                            f"redmine-sync history --run {applied.run_id}")
+
+
+def _reports_due(client: Any, config: Any, store: Any, project: str | None) -> list[str]:
+    """The timer's apply also publishes the reports whose schedule came (once per period)."""
+    from redmine_sync.errors import RedmineError
+    from redmine_sync.reports.run import publish_due
+    from redmine_sync.store import utc_now
+
+    if project:  # a run limited to one project does not publish the scope's reports
+        return []
+    try:
+        return publish_due(client, config, store, utc_now())
+    except (RedmineError, UserError) as exc:
+        log.error("reports not published: %s", str(exc).splitlines()[0])
+        return []
 
 
 def _print_apply(applied: Any, result: Any) -> None:

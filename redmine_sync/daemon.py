@@ -82,24 +82,11 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
 
 def _publish_due(client: RedmineClient, config: Config, store: StateStore,
                  clock: Callable[[], datetime]) -> None:
-    """Publish each report whose scheduled time passed, once per period."""
-    from redmine_sync.reports.run import due_reports
-    from redmine_sync.reports.run import make_page
-    from redmine_sync.reports.run import publish_page
-    from redmine_sync.sync import report_input
+    from redmine_sync.reports.run import publish_due
 
-    now = clock()
-    due = due_reports(config, store, now)
-    if not due:
-        return
     try:
-        inp = report_input(client, config, store, now)
-        with store.writer_lock():
-            for name in due:
-                page = make_page(name, inp, config, config.text_formatting)
-                for result in publish_page(client, store, config, page)[:1]:
-                    log.info("report %s %s: %s %s", name, page.period, result.outcome,
-                             result.title)
+        for line in publish_due(client, config, store, clock()):
+            log.info("%s", line)
     except (RedmineError, UserError) as exc:
         log.error("reports not published: %s", str(exc).splitlines()[0])
 

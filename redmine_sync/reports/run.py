@@ -105,16 +105,36 @@ def index_text(pages: list[tuple[str, str, str]], config: Config) -> str:
     return render(Doc(config.reports.parent, tuple(blocks)), config.text_formatting)
 
 
-def due_reports(config: Config, store: StateStore, now: datetime) -> list[str]:
-    """Reports whose latest scheduled instant has passed and whose period is not done."""
+def due_reports(config: Config, store: StateStore, now: datetime
+                ) -> list[tuple[str, datetime]]:
+    """(report, scheduled instant) for each report whose time has passed and whose period
+    (the period of that instant) was not published yet."""
     due = []
     for report, text in config.reports.schedules.items():
         last = parse_schedule(text).last_due(now, config.reports.timezone)
         if last is None:
             continue
         if not store.period_done(report, period_of(report, last, config.reports.timezone)):
-            due.append(report)
+            due.append((report, last))
     return due
+
+
+def publish_due(client: RedmineClient, config: Config, store: StateStore, now: datetime
+                ) -> list[str]:
+    """Publish each report whose scheduled time has passed, once per period (the daemon and
+    the timer's ``apply`` call this). Hold the writer lock. Returns what was done."""
+    from redmine_sync.sync import report_input
+
+    due = due_reports(config, store, now)
+    done = []
+    inputs: dict[datetime, ReportInput] = {}
+    for name, when in due:  # each report as of its scheduled time, e.g. Friday 17:00
+        if when not in inputs:
+            inputs[when] = report_input(client, config, store, when)
+        page = make_page(name, inputs[when], config, config.text_formatting)
+        result = publish_page(client, store, config, page)[0]
+        done.append(f"report {name} {page.period}: {result.outcome} {result.title}")
+    return done
 
 
 def wiki_project(config: Config) -> str:

@@ -35,3 +35,22 @@ def test_last_due(text: str, now: datetime, expected: datetime) -> None:
 def test_errors(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_schedule(text)
+
+
+def test_due_reports_once_per_period(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from redmine_sync.config import Config
+    from redmine_sync.config import ReportsConfig
+    from redmine_sync.reports.run import due_reports
+    from redmine_sync.store import StateStore
+
+    store = StateStore(Path(str(tmp_path)) / "s.db")
+    config = Config(reports=ReportsConfig(timezone=SH, schedules={"weekly": "0 17 * * fri"}))
+    sunday = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    [(name, when)] = due_reports(config, store, sunday)
+    assert (name, when) == ("weekly", datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    store.mark_period("weekly", "2026-W47", "Weekly_report_2026-W47")
+    assert due_reports(config, store, sunday) == []
+    assert due_reports(config, store, datetime(2026, 11, 27, 9, 0, tzinfo=UTC)) == [
+        ("weekly", datetime(2026, 11, 27, 9, 0, tzinfo=UTC))]
