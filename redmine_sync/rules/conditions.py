@@ -221,6 +221,10 @@ class Leaf(Condition):
     keywords: tuple[str, ...] | None = None
 
     def holds(self, state: IssueState, world: World) -> bool:
+        if self.op == "mentions":  # the fast path: any keyword, no list of hits
+            words = self.keywords or world.keyword_lists.get(str(self.value).lstrip("@"), ())
+            return keyword_pattern(tuple(words)).search(
+                str(self.getter(state, world) or "")) is not None
         return self._check(self.getter(state, world), world)[0]
 
     def explain(self, state: IssueState, world: World, depth: int = 0) -> Result:
