@@ -72,3 +72,11 @@ bench-engine: install  ## rule engine throughput on the shipped pack (appends to
 
 clean:  ## remove the virtualenv and caches (the local Redmine stays; see redmine-down)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# End-to-end benchmark on the local Redmine (bench/run.py): seeds the project `bench`
+# (10,000 issues), measures, appends a dated table to bench/RESULTS.md. Extra arguments:
+# make bench BENCH_ARGS="--issues 2000 --repeat 1"
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install redmine  ## end-to-end benchmark on the local Redmine, about 15 min (appends to bench/RESULTS.md)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
