@@ -161,19 +161,48 @@ def _template_ok(text: str, where: Where) -> bool:
 
 
 def render(text: str, state: IssueState, fired: Fired) -> str:
-    """Fill a note template; every placeholder was checked at load time."""
-    analysis, customer = state.analysis, state.customer
-    candidates = ", ".join(f"#{i} ({score:.0%})" for i, score in analysis.duplicate_candidates)
-    return text.format(
-        rule=fired.rule, reason=fired.reason, id=state.issue.id, subject=state.issue.subject,
-        author=state.issue.author.name, customer=customer.name if customer else "",
-        tier=state.get("tier") or "", priority=state.get("priority"), status=state.get("status"),
-        missing="\n".join(f"- {m}" for m in analysis.vague_missing),
-        duplicate_of=f"#{analysis.duplicate_of}" if analysis.duplicate_of else "",
-        candidates=candidates,
-        account_manager=customer.account_manager if customer and customer.account_manager
-        else "",
-    )
+    """Fill a note template; every placeholder was checked at load time.
+
+    Only the placeholders the template uses are computed, so a note without {missing} or
+    {candidates} does not run the vagueness rubric or the duplicate search."""
+    return text.format_map(_Placeholders(state, fired))
+
+
+class _Placeholders(dict[str, object]):
+    """The values of a template's placeholders, each computed when the template asks."""
+
+    def __init__(self, state: IssueState, fired: Fired) -> None:
+        super().__init__()
+        self.state, self.fired = state, fired
+
+    def __missing__(self, key: str) -> object:
+        state, fired = self.state, self.fired
+        analysis, customer = state.analysis, state.customer
+        if key == "rule":
+            return fired.rule
+        if key == "reason":
+            return fired.reason
+        if key == "id":
+            return state.issue.id
+        if key == "subject":
+            return state.issue.subject
+        if key == "author":
+            return state.issue.author.name
+        if key == "customer":
+            return customer.name if customer else ""
+        if key == "tier":
+            return state.get("tier") or ""
+        if key in ("priority", "status"):
+            return state.get(key)
+        if key == "missing":
+            return "\n".join(f"- {m}" for m in analysis.vague_missing)
+        if key == "duplicate_of":
+            return f"#{analysis.duplicate_of}" if analysis.duplicate_of else ""
+        if key == "candidates":
+            return ", ".join(f"#{i} ({score:.0%})" for i, score in analysis.duplicate_candidates)
+        if key == "account_manager":
+            return customer.account_manager if customer and customer.account_manager else ""
+        raise KeyError(key)
 
 
 def _registry() -> dict[str, ActionSpec]:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from functools import partial
 from typing import Any
+from typing import cast
 
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
@@ -164,6 +166,16 @@ def _contains(actual: object, expected: object) -> bool:
     return isinstance(actual, str) and str(expected).casefold() in actual.casefold()
 
 
+def _contains_any(actual: object, expected: object) -> bool:
+    """Whether _contains holds for any of the expected items (a list's items folded once)."""
+    items = tuple(cast(Iterable[object], expected))
+    words = [x for x in items if isinstance(x, str)]
+    if isinstance(actual, (tuple, list, set, frozenset)) and len(words) == len(items):
+        folded = {a.casefold() for a in actual if isinstance(a, str)}
+        return any(x.casefold() in folded for x in words)
+    return any(_contains(actual, x) for x in items)
+
+
 OPERATORS: dict[str, tuple[Callable[[object, object], bool], str, str]] = {
     "eq": (_eq, "equals (text compared ignoring case; lists as sets)", "status: {eq: New}"),
     "ne": (lambda a, e: not _eq(a, e), "does not equal", "tracker: {ne: Bug}"),
@@ -176,7 +188,7 @@ OPERATORS: dict[str, tuple[Callable[[object, object], bool], str, str]] = {
     "ge": (_compare(lambda a, e: a >= e), "greater than or equal", "duplicate_score: {ge: 0.5}"),
     "contains": (_contains, "a list has the item, or a text has the substring (ignoring case)",
                  "labels: {contains: needs-info}"),
-    "contains-any": (lambda a, e: any(_contains(a, x) for x in e),  # type: ignore[attr-defined]
+    "contains-any": (lambda a, e: _contains_any(a, e),
                      "a list has any of the items, or a text any of the substrings",
                      "labels: {contains-any: [rejected, deferred]}"),
     "regex": (lambda a, e: False, "the text matches a regular expression (ignoring case)",
@@ -296,10 +308,13 @@ def keyword_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     parts = []
     for word in sorted(words, key=len, reverse=True):
         escaped = re.escape(word)
-        if re.search(r"[A-Za-z0-9]", word[:1]):
-            escaped = r"(?<![A-Za-z0-9])" + escaped
+        # Every alternative starts with its keyword (the start test is a look-behind
+        # over the keyword), so the regex engine skips ahead to a possible first letter
+        # instead of trying every alternative at every position; the matches are the same.
         if re.search(r"[A-Za-z0-9]", word[-1:]):
             escaped += r"(?![A-Za-z0-9])"
+        if re.search(r"[A-Za-z0-9]", word[:1]):
+            escaped += r"(?<![A-Za-z0-9]" + re.escape(word) + ")"
         parts.append(escaped)
     return re.compile("|".join(parts) or r"(?!)", re.IGNORECASE)
 

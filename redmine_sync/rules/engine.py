@@ -9,7 +9,6 @@ value it already has are dropped, so evaluating an already-processed issue plans
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,20 +62,35 @@ def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
                   teams=teams or {}, author_mails=author_mails or {})
     open_issues = [i for i in issues if not i.is_closed and i.status not in closed]
     load = Counter(i.assigned_to.name for i in open_issues if i.assigned_to)
-    index = LazyIndex(lambda: DuplicateIndex(
-        (i.id, _group(i, world), _tokens(i, world)) for i in open_issues))
-    return replace(world, duplicates=index, load=dict(load))
+    return replace(world, duplicates=LazyIndex(open_issues, world), load=dict(load))
 
 
 class LazyIndex:
-    """The duplicate index, built the first time a rule asks for duplicates."""
+    """The duplicate index over the open issues, built the first time a rule asks for
+    duplicates. It keeps each indexed issue's tokens, so the issue's own search reuses them."""
 
-    def __init__(self, build: Callable[[], DuplicateIndex]) -> None:
-        self._build = build
+    def __init__(self, issues: Sequence[Issue], world: World) -> None:
+        self._issues = issues
+        self._world = world
+
+    @cached_property
+    def _docs(self) -> list[tuple[Issue, frozenset[str]]]:
+        return [(i, _tokens(i, self._world)) for i in self._issues]
+
+    @cached_property
+    def _by_id(self) -> dict[int, tuple[Issue, frozenset[str]]]:
+        return {i.id: (i, toks) for i, toks in self._docs}
 
     @cached_property
     def index(self) -> DuplicateIndex:
-        return self._build()
+        return DuplicateIndex((i.id, _group(i, self._world), toks) for i, toks in self._docs)
+
+    def tokens(self, issue: Issue, world: World) -> frozenset[str]:
+        """The issue's tokens, those indexed if it is the same issue and vocabulary."""
+        known = self._by_id.get(issue.id)
+        if known is not None and known[0] is issue and world.vocabulary is self._world.vocabulary:
+            return known[1]
+        return _tokens(issue, world)
 
     def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
                    same_group: bool, limit: int = 5) -> tuple[Candidate, ...]:
@@ -209,8 +223,10 @@ def _duplicates(issue: Issue, world: World, ruleset: RuleSet) -> Duplicates:
         return Duplicates()
     group = _group(issue, world)
     same = ruleset.duplicates.same_customer and bool(group)
-    candidates = world.duplicates.candidates(
-        issue.id, group, _tokens(issue, world), min_score=ruleset.duplicates.min_score,
+    source = world.duplicates
+    toks = source.tokens(issue, world) if isinstance(source, LazyIndex) else _tokens(issue, world)
+    candidates = source.candidates(
+        issue.id, group, toks, min_score=ruleset.duplicates.min_score,
         same_group=same, limit=10)
     found = tuple((c.issue_id, round(c.score, 2)) for c in candidates
                   if c.issue_id < issue.id)[:5]

@@ -316,6 +316,23 @@ class _Doc:
     words: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Class:
+    """Indexed documents that differ only in tokens no other indexed document has.
+
+    concepts and words are the tokens the members share with other documents (the same
+    for every member); n_concepts and n_words count all of one member's tokens. Members
+    are in ascending id order, also within each group.
+    """
+
+    concepts: frozenset[str]
+    words: frozenset[str]
+    n_concepts: int
+    n_words: int
+    members: tuple[int, ...]
+    by_group: Mapping[str, tuple[int, ...]]
+
+
 _EPS = 1e-9  # slack on bounds, so rounding never drops a document at exactly min_score
 _SCORE_COST = 32  # scoring a document costs about this many set insertions
 
@@ -334,10 +351,16 @@ class DuplicateIndex:
     """Inverted index over token sets, to find likely duplicates of one issue.
 
     Results are exact (the same as scoring every document with similarity()), yet only
-    a few documents are scored, chosen with set operations:
-    - two texts that both name concepts but share none score (1 - concept_share) times
-      their word Dice, so below 1 - concept_share (0.4 by default) they are skipped;
-    - sharing k concepts, a document needs some word Dice to reach min_score, and a word
+    a few documents are scored:
+    - documents that differ only in tokens of their own (a token no other indexed
+      document has, such as an order number) score alike against any query that has none
+      of those tokens, so they form one class, scored once; its members come out in id
+      order, so a class of hundreds of near-identical requests costs one score. The few
+      documents that do share such a token with the query are scored one by one;
+    - classes are chosen with set operations: two texts that both name concepts but
+      share none score (1 - concept_share) times their word Dice, so below
+      1 - concept_share (0.4 by default) they are skipped;
+    - sharing k concepts, a class needs some word Dice to reach min_score, and a word
       Dice of x or more needs a shared word among the rarest words of both sides
       (prefix filtering: sharing only the commonest words cannot reach x).
     """
@@ -355,26 +378,39 @@ class DuplicateIndex:
         self._build()
 
     def _build(self) -> None:
+        df = Counter(chain.from_iterable(chain(d.concepts, d.words) for d in self._docs.values()))
+        self._rank = {t: i for i, t in enumerate(sorted(df, key=lambda t: (df[t], t)))}
+        singles = frozenset(t for t, n in df.items() if n == 1)
+        self._owner: dict[str, int] = {}  # token -> the one document that has it
+        alike: dict[tuple[frozenset[str], frozenset[str], int, int], list[int]] = {}
+        for doc_id, doc in self._docs.items():
+            own_c, own_w = doc.concepts & singles, doc.words & singles
+            for tok in chain(own_c, own_w):
+                self._owner[tok] = doc_id
+            key = (doc.concepts - own_c if own_c else doc.concepts,
+                   doc.words - own_w if own_w else doc.words, len(doc.concepts), len(doc.words))
+            alike.setdefault(key, []).append(doc_id)
+        self._classes: list[_Class] = []
         concepts: dict[str, set[int]] = {}
-        words: set[str] = set()
-        groups: dict[str, set[int]] = {}
-        for doc_id, doc in self._docs.items():
-            groups.setdefault(doc.group, set()).add(doc_id)
-            for tok in doc.concepts:
-                concepts.setdefault(tok, set()).add(doc_id)
-            words.update(doc.words)
-        self._df = {tok: len(ids) for tok, ids in concepts.items()}
-        self._df.update(Counter(chain.from_iterable(d.words for d in self._docs.values())))
-        self._rank = {t: i for i, t in enumerate(sorted(self._df, key=lambda t: (self._df[t], t)))}
+        reach: dict[str, list[tuple[float, int]]] = {}
+        for cid, ((shared_c, shared_w, n_c, n_w), ids) in enumerate(alike.items()):
+            ids.sort()
+            by_group: dict[str, list[int]] = {}
+            for doc_id in ids:
+                by_group.setdefault(self._docs[doc_id].group, []).append(doc_id)
+            self._classes.append(_Class(shared_c, shared_w, n_c, n_w, tuple(ids),
+                                        {g: tuple(m) for g, m in by_group.items()}))
+            for tok in shared_c:
+                concepts.setdefault(tok, set()).add(cid)
+            # The members' own words are their rarest, so shared word i is at n_w - len + i.
+            pos = n_w - len(shared_w)
+            for tok in sorted(shared_w, key=self._rank.__getitem__):
+                reach.setdefault(tok, []).append((-_dice(n_w - pos, n_w, n_w - pos), cid))
+                pos += 1
         self._concept_postings = {tok: frozenset(ids) for tok, ids in concepts.items()}
-        self._groups = {g: frozenset(ids) for g, ids in groups.items()}
-        self._conceptless = frozenset(i for i, d in self._docs.items() if not d.concepts)
-        self._wordless = frozenset(i for i, d in self._docs.items() if d.concepts and not d.words)
-        reach: dict[str, list[tuple[float, int]]] = {tok: [] for tok in words}
-        for doc_id, doc in self._docs.items():
-            size = len(doc.words)
-            for pos, tok in enumerate(sorted(doc.words, key=self._rank.__getitem__)):
-                reach[tok].append((-_dice(size - pos, size, size - pos), doc_id))
+        self._conceptless = frozenset(i for i, c in enumerate(self._classes) if not c.n_concepts)
+        self._wordless = frozenset(i for i, c in enumerate(self._classes)
+                                   if c.n_concepts and not c.n_words)
         self._word_postings: dict[str, tuple[list[float], list[int]]] = {}
         for tok, entries in reach.items():
             entries.sort()
@@ -395,36 +431,75 @@ class DuplicateIndex:
         if limit <= 0 or (same_group and not group):
             return ()
         concepts, words = _split(toks)
-        ids = self._scan(concepts, words, min_score - _EPS)
-        if same_group:
-            ids &= self._groups.get(group, frozenset())
-        ids.discard(issue_id)
-        found: list[tuple[float, int]] = []
         n_c, n_w = len(concepts), len(words)
-        for doc_id in ids:
+        share, full = self._share, self._full
+        found: list[tuple[float, int]] = []
+        # Documents sharing a token of their own with the query: scored one by one.
+        owner = self._owner
+        apart = {owner[t] for t in owner.keys() & toks}
+        apart.discard(issue_id)
+        for doc_id in apart:
             doc = self._docs[doc_id]
+            if same_group and doc.group != group:
+                continue
             score = _score(len(concepts & doc.concepts), n_c, len(doc.concepts),
-                           len(words & doc.words), n_w, len(doc.words), self._share, self._full)
+                           len(words & doc.words), n_w, len(doc.words), share, full)
             if score >= min_score:
                 found.append((-score, doc_id))
-        return tuple(Candidate(doc_id, -neg, self._shared(concepts, words, doc_id, shared_words))
-                     for neg, doc_id in heapq.nsmallest(limit, found))
+        apart.add(issue_id)
+        # Everyone else: one score per class, its first members in id order.
+        classes = self._classes
+        class_of: dict[int, int] = {}
+        for cid in self._scan(concepts, words, min_score - _EPS):
+            cls = classes[cid]
+            members = cls.by_group.get(group, ()) if same_group else cls.members
+            if not members:
+                continue
+            score = _score(len(concepts & cls.concepts), n_c, cls.n_concepts,
+                           len(words & cls.words), n_w, cls.n_words, share, full)
+            if score < min_score:
+                continue
+            taken = 0
+            for doc_id in members:
+                if doc_id not in apart:
+                    found.append((-score, doc_id))
+                    class_of[doc_id] = cid
+                    taken += 1
+                    if taken == limit:
+                        break
+        out = []
+        said: dict[int, tuple[str, ...]] = {}  # by class: its members share the same tokens
+        for neg, doc_id in heapq.nsmallest(limit, found):
+            home = class_of.get(doc_id)
+            if home is None:
+                doc = self._docs[doc_id]
+                said_of = self._shared(concepts & doc.concepts, words & doc.words, shared_words)
+            elif home in said:
+                said_of = said[home]
+            else:
+                cls = classes[home]
+                said_of = said[home] = self._shared(concepts & cls.concepts, words & cls.words,
+                                                   shared_words)
+            out.append(Candidate(doc_id, -neg, said_of))
+        return tuple(out)
 
     def _scan(self, concepts: frozenset[str], words: frozenset[str], least: float) -> set[int]:
-        """A superset of the documents that can score `least` or more."""
+        """A superset of the classes whose members (bar those sharing a token of their own
+        with the query) can score `least` or more."""
         postings = [self._concept_postings[t] for t in concepts if t in self._concept_postings]
         if not words:
             return set().union(*postings)
-        ranked = self._rarest_first(words)
-        ids = self._reaching(ranked, len(words), least)
+        size = len(words)
+        ranked = self._rarest_first(self._word_postings.keys() & words)
+        ids = self._reaching(ranked, size, least)
         if not concepts:
             return ids
         ids &= self._conceptless
         if self._share < 1 and least <= 1 - self._share:  # sharing no concept can do
-            ids |= self._reaching(ranked, len(words), least / (1 - self._share))
+            ids |= self._reaching(ranked, size, least / (1 - self._share))
         for k in range(1, len(postings) + 1):
             need = self._need(k, len(concepts), least)
-            ids |= self._with_words(_in_at_least(k, postings), ranked, len(words), need)
+            ids |= self._with_words(_in_at_least(k, postings), ranked, size, need)
         ids |= self._wordless & set().union(*postings)
         return ids
 
@@ -472,12 +547,11 @@ class DuplicateIndex:
         rank = self._rank
         return sorted(rank.keys() & toks, key=rank.__getitem__)
 
-    def _shared(self, concepts: frozenset[str], words: frozenset[str], doc_id: int,
+    def _shared(self, concepts: frozenset[str], words: frozenset[str],
                 limit: int) -> tuple[str, ...]:
-        """Shared concept names, then the rarest few shared words."""
-        doc = self._docs[doc_id]
-        names = sorted(c.removeprefix(CONCEPT_PREFIX) for c in concepts & doc.concepts)
-        common = self._rarest_first(words & doc.words - set(names))
+        """The shared concepts' names, then the rarest few shared words."""
+        names = sorted(c.removeprefix(CONCEPT_PREFIX) for c in concepts)
+        common = self._rarest_first(words.difference(names))
         return (*names, *common[:max(0, limit)])
 
 

@@ -354,3 +354,79 @@ def test_similarity_properties_on_mixed_text(a: str, b: str) -> None:
     s = similarity(ta, tb)
     assert 0.0 <= s <= 1.0 and s == similarity(tb, ta)
     assert similarity(ta, ta) == (1.0 if ta else 0.0)
+
+
+# ---------------------------------------------------------------- near-duplicate classes
+
+
+def _ticket(n: int, *words: str) -> frozenset[str]:
+    """A request with an order number of its own, like the same request filed again."""
+    return frozenset({"concept:home-page", "首页", "美观", "slow", "banner", *words, f"no{n}"})
+
+
+def test_hundreds_of_near_duplicates_still_give_the_best_first() -> None:
+    # 300 requests that differ only in their own order number score alike; the best
+    # candidate (one extra shared word) has the highest id, so a search that stopped at
+    # the first K alike candidates in id order would miss it.
+    docs = [(n, "acme" if n % 2 else "beta", _ticket(n)) for n in range(1, 301)]
+    docs.append((999, "beta", _ticket(999, "carousel")))
+    docs.append((1000, "beta", frozenset({"concept:home-page", "首页", "slow", "no7"})))
+    index = DuplicateIndex(docs)
+    query = _ticket(5000, "carousel")
+    found = index.candidates(5000, "beta", query, min_score=0.5, same_group=False, limit=4)
+    assert [c.issue_id for c in found] == [999, 1, 2, 3]
+    assert found[0].score == similarity(query, _ticket(999, "carousel"))
+    assert found[1].score == similarity(query, _ticket(1)) < found[0].score
+    same = index.candidates(5000, "beta", query, min_score=0.5, same_group=True, limit=4)
+    assert [c.issue_id for c in same] == [999, 2, 4, 6]
+    # Sharing a document's own token (its order number) sets it apart from its class.
+    with_no7 = index.candidates(5000, "acme", query | {"no7"}, min_score=0.5,
+                                same_group=False, limit=3)
+    assert [c.issue_id for c in with_no7] == [7, 999, 1]
+    assert with_no7[0].shared == ("home-page", "no7", "banner", "美观", "slow")
+    # An indexed issue never finds itself, and its class-mates come in id order.
+    assert [c.issue_id for c in index.candidates(2, "beta", _ticket(2), min_score=0.5,
+                                                 same_group=False, limit=3)] == [1, 3, 4]
+
+
+def _brute(docs: list[tuple[int, str, frozenset[str]]], issue_id: int, group: str,
+           query: frozenset[str], same_group: bool, min_score: float
+           ) -> list[tuple[int, float]]:
+    scores = [(similarity(query, t), n) for n, g, t in docs
+              if n != issue_id and query & t and (not same_group or (group and g == group))]
+    return [(n, s) for s, n in sorted((-s, n) for s, n in scores if s >= min_score)
+            for s in [-s]]
+
+
+TEMPLATE = st.builds(lambda c, w: frozenset(c | w), st.sets(CONCEPT, max_size=3),
+                     st.sets(WORD, min_size=1, max_size=10))
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["", "g", "h"]),
+                               st.integers(0, 2), st.booleans()), min_size=1, max_size=40),
+       templates=st.lists(TEMPLATE, min_size=4, max_size=4), pick=st.integers(0, 39),
+       own=st.sets(st.integers(0, 39), max_size=3), indexed=st.booleans(),
+       group=st.sampled_from(["", "g"]), same_group=st.booleans(),
+       min_score=st.sampled_from([0.0, 0.3, 0.5, 0.8, 1.0]))
+def test_index_with_repeated_requests_finds_what_brute_force_finds(
+        plan: list[tuple[int, str, int, bool]], templates: list[frozenset[str]], pick: int,
+        own: set[int], indexed: bool, group: str, same_group: bool, min_score: float) -> None:
+    # Many documents built from a few templates plus tokens of their own (order numbers,
+    # an own concept): classes of alike documents, the case DuplicateIndex groups.
+    docs = []
+    for n, (tpl, g, extra, own_concept) in enumerate(plan):
+        toks = templates[tpl] | {f"no{n}-{i}" for i in range(extra)}
+        docs.append((n, g, toks | ({f"concept:own{n}"} if own_concept else set())))
+    base = docs[pick % len(docs)]
+    query = base[2] | {t for n in own if n < len(docs) for t in docs[n][2]
+                       if t.startswith(("no", "concept:own"))}
+    issue_id = base[0] if indexed else -1
+    index = DuplicateIndex(docs)
+    found = index.candidates(issue_id, group, query, min_score=min_score,
+                             same_group=same_group, limit=100)
+    assert [(c.issue_id, c.score) for c in found] == _brute(docs, issue_id, group, query,
+                                                            same_group, min_score)
+    top = index.candidates(issue_id, group, query, min_score=min_score, same_group=same_group,
+                           limit=3)
+    assert top == found[:3]

@@ -1,0 +1,94 @@
+"""Keyword matching and contains-any, against their plain definitions; lazy note templates."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
+from redmine_sync.rules.actions import Fired
+from redmine_sync.rules.actions import render
+from redmine_sync.rules.conditions import OPERATORS
+from redmine_sync.rules.conditions import keyword_pattern
+from redmine_sync.rules.state import Analysis
+from redmine_sync.rules.state import Duplicates
+from redmine_sync.rules.state import IssueState
+
+
+def _plain_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """The definition: Latin edges on word boundaries, longest keyword first."""
+    parts = []
+    for word in sorted(words, key=len, reverse=True):
+        escaped = re.escape(word)
+        if re.search(r"[A-Za-z0-9]", word[:1]):
+            escaped = r"(?<![A-Za-z0-9])" + escaped
+        if re.search(r"[A-Za-z0-9]", word[-1:]):
+            escaped += r"(?![A-Za-z0-9])"
+        parts.append(escaped)
+    return re.compile("|".join(parts) or r"(?!)", re.IGNORECASE)
+
+
+KEYWORDS = ("UI", "ui design", "界面", "源代码", "source code", "app", "C++", "v2", "页面美观")
+
+
+@pytest.mark.parametrize("text", [
+    "UI", "the ui design is old", "build", "guide", "xUI", "UIx", "(UI)", "界面不好看",
+    "我们要源代码", "Source Code please", "source codes", "apps", "app", "C++ SDK", "c++x",
+    "v2", "v22", "2v2", "首页页面美观", "", "ui\nui", "a-ui-b", "ÜI", "_UI_",
+])
+def test_keyword_pattern_matches_like_its_definition(text: str) -> None:
+    fast, plain = keyword_pattern(KEYWORDS), _plain_pattern(KEYWORDS)
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.text(alphabet="aAbB1 +界面_-", min_size=1, max_size=4), max_size=5),
+       text=st.text(alphabet="aAbB1 +界面_-x\n", max_size=30))
+def test_keyword_pattern_is_its_definition(words: list[str], text: str) -> None:
+    fast, plain = keyword_pattern(tuple(words)), _plain_pattern(tuple(words))
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+@pytest.mark.parametrize(("actual", "expected", "result"), [
+    (("UI", "bug"), ["x", "ui"], True),
+    (("UI", "bug"), ["x", "y"], False),
+    ((), ["x"], False),
+    ("a long text", ["LONG", "zzz"], True),       # substring of a text, ignoring case
+    ("a long text", ["zzz"], False),
+    ((1, 2), [2], True),                           # non-text items compare with equality
+    ((1, "a"), ["A", 3], True),
+    (None, ["a"], False),
+])
+def test_contains_any(actual: object, expected: list[object], result: bool) -> None:
+    assert OPERATORS["contains-any"][0](actual, expected) is result
+
+
+def _state() -> IssueState:
+    issue = Issue(id=7, project=Ref(1, "demo"), tracker="Feature", status="New",
+                  priority="Normal", subject="s", author=Ref(2, "A"),
+                  created_on=datetime(2026, 11, 18, tzinfo=UTC),
+                  updated_on=datetime(2026, 11, 19, tzinfo=UTC), description="")
+
+    def never() -> Duplicates:
+        raise AssertionError("the duplicate search ran for a template without it")
+
+    def never_vague() -> object:
+        raise AssertionError("the vagueness rubric ran for a template without {missing}")
+
+    analysis = Analysis(never, never_vague)  # type: ignore[arg-type]
+    return IssueState(issue, {"status": "New", "priority": "Normal"}, None, analysis)
+
+
+def test_render_computes_only_the_placeholders_used() -> None:
+    text = render("{rule} #{id} ({status}/{priority}) {customer}{tier}: {reason} {subject!r}",
+                  _state(), Fired("r1", "why"))
+    assert text == "r1 #7 (New/Normal) : why 's'"
+    with pytest.raises(AssertionError, match="duplicate search"):
+        render("see {candidates}", _state(), Fired("r1", "why"))
