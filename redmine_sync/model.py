@@ -16,7 +16,7 @@ from datetime import datetime
 CustomValue = str | tuple[str, ...] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A named Redmine object: user, group, project, version, category..."""
 
@@ -24,7 +24,7 @@ class Ref:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class User:
     id: int
     login: str
@@ -33,7 +33,7 @@ class User:
     admin: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalDetail:
     """One change inside a journal. ``field`` is a model name: status, priority, cf.Labels..."""
 
@@ -43,7 +43,7 @@ class JournalDetail:
     new: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Journal:
     id: int
     user: Ref
@@ -53,7 +53,7 @@ class Journal:
     details: tuple[JournalDetail, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     id: int
     issue_id: int
@@ -61,7 +61,7 @@ class Relation:
     type: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Issue:
     id: int
     project: Ref

@@ -11,6 +11,7 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from redmine_sync import shared
 from redmine_sync.model import CustomValue
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
@@ -49,7 +50,7 @@ def parse_date(value: str | None) -> date | None:
 def ref(data: Json | None) -> Ref | None:
     if not data:
         return None
-    return Ref(int(data["id"]), str(data.get("name", f"#{data['id']}")))
+    return shared.ref(int(data["id"]), str(data.get("name", f"#{data['id']}")))
 
 
 def custom_value(item: Json) -> CustomValue:
@@ -72,11 +73,11 @@ def issue_from_json(data: Json, closed_statuses: frozenset[str], catalog: Catalo
         allowed = tuple(s["name"] for s in data["allowed_statuses"])
     return Issue(
         id=int(data["id"]),
-        project=Ref(int(data["project"]["id"]), data["project"]["name"]),
-        tracker=data["tracker"]["name"],
-        status=status,
+        project=shared.ref(int(data["project"]["id"]), data["project"]["name"]),
+        tracker=shared.text(data["tracker"]["name"]),
+        status=shared.text(status),
         is_closed=bool(data["status"].get("is_closed", status in closed_statuses)),
-        priority=data["priority"]["name"],
+        priority=shared.text(data["priority"]["name"]),
         subject=data.get("subject") or "",
         description=data.get("description") or "",
         author=ref(data["author"]) or Ref(0, "Anonymous"),
@@ -90,7 +91,8 @@ def issue_from_json(data: Json, closed_statuses: frozenset[str], catalog: Catalo
         created_on=_required_time(data, "created_on"),
         updated_on=_required_time(data, "updated_on"),
         closed_on=parse_time(data.get("closed_on")),
-        custom_fields={cf["name"]: custom_value(cf) for cf in data.get("custom_fields", [])},
+        custom_fields=shared.fields((cf["name"], custom_value(cf))
+                                    for cf in data.get("custom_fields", [])),
         attachments=len(data.get("attachments") or ()),
         relations=tuple(relation_from_json(r) for r in data.get("relations") or ()),
         journals=journals,
