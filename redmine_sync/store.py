@@ -15,15 +15,19 @@ import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import replace
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from redmine_sync import shared
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
@@ -272,15 +276,32 @@ class StateStore:
 
     # -- issue cache -------------------------------------------------------------------
 
-    def cache_issues(self, issues: Iterable[Issue]) -> None:
+    def issue_stamps(self) -> dict[int, str]:
+        """``updated_on`` of every cached issue, by id (what a full pass compares against)."""
+        return dict(self.db.execute("SELECT id, updated_on FROM issues").fetchall())
+
+    def cache_issues(self, issues: Iterable[Issue], known: Mapping[int, str] | None = None
+                     ) -> None:
+        """Store the issues; with ``known`` (from ``issue_stamps``), only those whose
+        ``updated_on`` differs, since an unchanged timestamp means unchanged data."""
         for issue in issues:
+            stamp = issue.updated_on.isoformat()
+            if known is not None and known.get(issue.id) == stamp:
+                continue
             self.db.execute(
                 "INSERT INTO issues (id, updated_on, data, activity_on) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET updated_on=excluded.updated_on, "
                 "data=excluded.data, activity_on=CASE WHEN issues.tool_updated_on = "
                 "excluded.updated_on THEN issues.activity_on ELSE excluded.updated_on END",
-                (issue.id, issue.updated_on.isoformat(), _issue_json(issue),
-                 issue.updated_on.isoformat()))
+                (issue.id, stamp, _issue_json(issue), stamp))
+
+    def with_activity(self, issues: Iterable[Issue]) -> list[Issue]:
+        """The issues with their last activity where it is not their ``updated_on`` (the
+        tool wrote last), without decoding the cache."""
+        activity = dict(self.db.execute(
+            "SELECT id, activity_on FROM issues WHERE activity_on != updated_on").fetchall())
+        return [replace(i, activity_on=datetime.fromisoformat(activity[i.id]))
+                if i.id in activity else i for i in issues]
 
     def mark_tool_write(self, issue_id: int, updated_on: datetime) -> None:
         """The issue's ``updated_on`` after our own write: not activity for any rule."""
@@ -389,9 +410,18 @@ def _load(text: str | None) -> object:
 
 
 def _issue_json(issue: Issue) -> str:
-    data = asdict(issue)
+    data = {f.name: getattr(issue, f.name) for f in fields(Issue)}
+    for key in ("project", "author", "assigned_to"):
+        data[key] = _ref_json(data[key])
+    data["relations"] = [{"id": r.id, "issue_id": r.issue_id, "issue_to_id": r.issue_to_id,
+                          "type": r.type} for r in issue.relations]
     data["journals"] = None
+    data["activity_on"] = None
     return json.dumps(data, default=_default, ensure_ascii=False)
+
+
+def _ref_json(ref: Ref | None) -> dict[str, object] | None:
+    return None if ref is None else {"id": ref.id, "name": ref.name}
 
 
 def _issue_from(text: str, activity: str | None) -> Issue:
@@ -401,10 +431,12 @@ def _issue_from(text: str, activity: str | None) -> Issue:
     for key in ("start_date", "due_date"):
         data[key] = date.fromisoformat(data[key]) if data.get(key) else None
     for key in ("project", "author", "assigned_to"):
-        data[key] = Ref(**data[key]) if data.get(key) else None
+        data[key] = shared.ref(data[key]["id"], data[key]["name"]) if data.get(key) else None
+    for key in ("tracker", "status", "priority"):
+        data[key] = shared.text(data[key])
     data["relations"] = tuple(Relation(**r) for r in data.get("relations") or ())
-    data["custom_fields"] = {k: tuple(v) if isinstance(v, list) else v
-                             for k, v in (data.get("custom_fields") or {}).items()}
+    data["custom_fields"] = shared.fields((k, tuple(v) if isinstance(v, list) else v)
+                                          for k, v in (data.get("custom_fields") or {}).items())
     if data.get("allowed_statuses") is not None:
         data["allowed_statuses"] = tuple(data["allowed_statuses"])
     data["activity_on"] = datetime.fromisoformat(activity) if activity else None

@@ -81,17 +81,19 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     since = since - OVERLAP if since else None
     fresh = {i.id: i for p in projects for i in client.iter_issues(
         project=p, updated_since=since)}
-    deleted: tuple[int, ...] = ()
-    if store is not None:
-        known = {i.id for i in store.cached_issues()}
-        if since is None:
-            deleted = tuple(sorted(known - set(fresh)))
-            store.forget_issues(deleted)
-        store.cache_issues(fresh.values())
-        everything = {i.id: i for i in store.cached_issues()}
-    else:
-        everything = fresh
     todo = set(fresh)
+    deleted: tuple[int, ...] = ()
+    everything = fresh
+    if store is not None:
+        known = store.issue_stamps()
+        store.cache_issues(fresh.values(), known)
+        if since is None:  # a full pass read every issue: the cache adds only what it knows
+            deleted = tuple(sorted(set(known) - todo))
+            store.forget_issues(deleted)
+            everything = {i.id: i for i in store.with_activity(fresh.values())}
+        else:
+            del fresh, everything  # one copy of the issues in memory, not two
+            everything = {i.id: i for i in store.cached_issues()}
     if ruleset.sla is not None:  # SLA thresholds are reached with time, not only with updates
         todo |= {i.id for i in everything.values() if not i.is_closed}
     changed = tuple(sorted((everything[i] for i in todo), key=lambda i: (i.updated_on, i.id)))

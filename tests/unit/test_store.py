@@ -82,6 +82,22 @@ def test_issue_cache_round_trip_and_own_writes_are_not_activity(tmp_path: Path) 
     assert store.cached_issues() == []
 
 
+def test_a_full_pass_rewrites_only_changed_issues_and_keeps_activity(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    store.cache_issues([issue(T0)])
+    assert store.issue_stamps() == {7: T0.isoformat()}
+    edited = replace(issue(T0), subject="changed behind an unchanged timestamp")
+    store.cache_issues([edited], store.issue_stamps())   # same updated_on: not rewritten
+    assert store.cached_issues()[0].subject == "数据加密"
+    store.cache_issues([edited])                           # no stamps: always written
+    assert store.cached_issues()[0].subject == edited.subject
+    assert store.with_activity([issue(T0)]) == [issue(T0)]  # a person was last: unchanged
+    store.mark_tool_write(7, T1)
+    store.cache_issues([issue(T1)], store.issue_stamps())
+    [fresh] = store.with_activity([issue(T1)])
+    assert fresh.activity_on == T0 and replace(fresh, activity_on=None) == issue(T1)
+
+
 def test_a_second_writer_gets_a_clear_message(tmp_path: Path) -> None:
     first, second = StateStore(tmp_path / "s.db"), StateStore(tmp_path / "s.db")
     held = r"another redmine-sync writer is running \(pid \d+\)"
