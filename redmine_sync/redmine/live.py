@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -364,27 +366,45 @@ class LiveRedmine:
 
     def _issue_rows(self, project: str | None,
                     updated_since: datetime | None) -> Iterator[dict[str, Any]]:
-        """Keyset paging on (updated_on, id): no skips when issues change mid-scan."""
+        """Keyset paging on (updated_on, id): no skips when issues change mid-scan.
+
+        Each page restarts at the last timestamp seen (offset 0), so it repeats that page's
+        last issue: one issue per page, the price of not skipping one that changes while
+        the scan runs. The next page is asked for as soon as a page arrives, so Redmine
+        serves it while the caller works on this one.
+        """
         base: dict[str, Any] = {"status_id": "*", "sort": "updated_on,id", "limit": PAGE}
         if project:
             base["project_id"] = project
-        cursor = mapping.format_time(updated_since) if updated_since else None
-        offset, seen = 0, dict[int, str]()
-        while True:
+
+        def fetch(offset: int, cursor: str | None) -> list[dict[str, Any]]:
             params = dict(base, offset=offset)
             if cursor:
                 params["updated_on"] = f">={cursor}"
             rows: list[dict[str, Any]] = self._read(
                 "GET /issues.json", partial(self._request, "get", "/issues.json", params=params)
             )["issues"]
-            for row in rows:
-                if seen.get(row["id"]) != row["updated_on"]:
-                    seen[row["id"]] = row["updated_on"]
-                    yield row
-            if len(rows) < PAGE:
-                return
-            last = rows[-1]["updated_on"]
-            offset, cursor = (offset + len(rows), cursor) if last == cursor else (0, last)
+            return rows
+
+        cursor = mapping.format_time(updated_since) if updated_since else None
+        offset, seen = 0, dict[int, str]()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="redmine-pages") as pool:
+            pending: Future[list[dict[str, Any]]] | None = pool.submit(fetch, offset, cursor)
+            try:
+                while pending is not None:
+                    rows, pending = pending.result(), None
+                    if len(rows) == PAGE:
+                        last = rows[-1]["updated_on"]
+                        offset, cursor = ((offset + len(rows), cursor) if last == cursor
+                                          else (0, last))
+                        pending = pool.submit(fetch, offset, cursor)
+                    for row in rows:
+                        if seen.get(row["id"]) != row["updated_on"]:
+                            seen[row["id"]] = row["updated_on"]
+                            yield row
+            finally:
+                if pending is not None:
+                    pending.cancel()
 
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
         includes = ["relations", "allowed_statuses", "attachments"]
@@ -414,7 +434,7 @@ class LiveRedmine:
             body["issue"]["tag_list"] = list(tags or ())
         path = f"/issues/{update.issue_id}.json"
         retried = self._put_issue(path, body, update)
-        after = self.get_issue(update.issue_id, journals=False)
+        after = self.get_issue(update.issue_id, journals=True)  # the SLA cache keeps them
         if tags is not None:
             update = replace(update, custom_fields={**update.custom_fields,
                                                     self.tags_field: tags})  # type: ignore[dict-item]

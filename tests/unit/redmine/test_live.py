@@ -159,6 +159,29 @@ def test_keyset_paging_asks_for_all_statuses_and_never_repeats(client: LiveRedmi
 
 
 @responses.activate
+def test_the_next_page_is_asked_for_while_the_caller_works_and_stopping_is_clean(
+        client: LiveRedmine) -> None:
+    import threading
+
+    responses.get(f"{URL}/issue_statuses.json", json=STATUSES)
+    asked = threading.Event()
+    page2 = [issue_json(i, "2026-01-05T10:00:00Z") for i in range(101, 111)]
+
+    def second_page(request: Any) -> tuple[int, dict[str, str], str]:
+        asked.set()
+        return 200, {}, json.dumps({"issues": page2})
+
+    responses.get(f"{URL}/issues.json", json={"issues": [
+        issue_json(i, f"2026-01-05T09:{i // 60:02d}:{i % 60:02d}Z") for i in range(1, 101)]})
+    responses.add_callback(responses.GET, f"{URL}/issues.json", callback=second_page)
+    rows = client.iter_issues(project="demo")
+    assert next(rows).id == 1
+    assert asked.wait(timeout=30)  # asked for before the caller took the second issue
+    rows.close()
+    assert sum("/issues.json" in c.request.url for c in responses.calls) == 2
+
+
+@responses.activate
 def test_more_than_a_page_in_one_second_falls_back_to_offsets(client: LiveRedmine) -> None:
     from datetime import UTC
     from datetime import datetime
