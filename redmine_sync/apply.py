@@ -162,6 +162,9 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         if result:
             store.mark_tool_write(item.issue_id, result.issue.updated_on)
             store.cache_issues([result.issue])
+            if result.issue.journals is not None:  # read anyway: the next run needs none
+                store.cache_journals(item.issue_id, result.issue.updated_on,
+                                     result.issue.journals)
     problems = [c.field for c, _ in refused] + list(unsupported) + \
         [c.field for c in changes if _update_key(c.field, fields) in dropped]
     if problems:

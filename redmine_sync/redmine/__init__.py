@@ -59,7 +59,8 @@ class RedmineClient(Protocol):
         """One issue; with journals sorted by id, relations and allowed statuses."""
 
     def update_issue(self, update: IssueUpdate) -> UpdateResult:
-        """One PUT with all fields and the note, then a re-read reporting dropped changes."""
+        """One PUT with all fields and the note, then a re-read (journals included, for
+        the SLA cache) reporting dropped changes."""
 
     def relations(self, issue_id: int) -> tuple[Relation, ...]:
         """Relations of one issue."""

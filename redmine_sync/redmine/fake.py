@@ -203,7 +203,7 @@ class FakeRedmine:
         after, details = self._apply_fields(before, update)
         journals = self._journals_for(update, details)
         self._store(after, journals)
-        result = self.get_issue(update.issue_id, journals=False)
+        result = self.get_issue(update.issue_id, journals=True)
         return UpdateResult(result, dropped_changes(update, result, self._catalog),
                             note_added=bool(update.notes))
 

@@ -114,6 +114,29 @@ def test_a_quiet_run_fetches_no_journals(tmp_path: Path) -> None:
     assert calls == []
 
 
+def test_the_tools_own_write_needs_no_journal_read_next_run(tmp_path: Path) -> None:
+    from redmine_sync.sync import plan_run
+
+    fake, config, store = setup(tmp_path)
+    fake.add_issue("help", author=fake.users[5])
+    at = START + timedelta(hours=1, minutes=30)
+    result = apply_run(fake, config, store, lambda: at)
+    assert result.applied is not None and [o.status for o in result.applied.outcomes] == \
+        ["written"]
+    calls: list[int] = []
+    real = fake.get_issue
+
+    def counting(issue_id: int, *, journals: bool = True):  # type: ignore[no-untyped-def]
+        if journals:
+            calls.append(issue_id)
+        return real(issue_id, journals=journals)
+
+    fake.get_issue = counting  # type: ignore[method-assign]
+    plan = plan_run(fake, config, at + timedelta(minutes=1), store=store, full=False)
+    assert calls == []  # the write's verification read brought the journals along
+    assert not plan.changed
+
+
 def test_a_quiet_incremental_run_asks_redmine_only_for_changed_issues(tmp_path: Path) -> None:
     from redmine_sync.sync import plan_run
 
