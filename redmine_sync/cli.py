@@ -152,7 +152,6 @@ def plan(ctx: click.Context, project: str | None, issue_id: int | None, full: bo
     Pulls the issues in scope, evaluates triage -> tiering -> priority -> routing, and
     prints each change old -> new with the rule that causes it and why, then totals.
     """
-    import json
 
     from redmine_sync.plan import render_text
     from redmine_sync.redmine.live import LiveRedmine
@@ -164,7 +163,9 @@ def plan(ctx: click.Context, project: str | None, issue_id: int | None, full: bo
     result = plan_run(client, config, datetime.now(UTC), project=project, issue_id=issue_id,
                       store=store, full=full or issue_id is not None)
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        for chunk in result.json_chunks():
+            click.echo(chunk, nl=False)
+        click.echo()
     else:
         click.echo(render_text(result))
 

@@ -6,6 +6,8 @@ the documented, stable JSON form of ``redmine-sync plan --format json`` (docs/ru
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -79,17 +81,34 @@ class Plan:
         return {
             "format": PLAN_FORMAT_VERSION,
             "now": self.now.isoformat(),
-            "issues": [{
-                "id": p.issue_id, "subject": p.subject, "updated_on": p.updated_on.isoformat(),
-                "changes": [{"field": c.field, "old": _json(c.old), "new": _json(c.new),
-                             "rule": c.rule, "reason": c.reason} for c in p.changes],
-                "notes": [{"text": n.text, "public": n.public, "rule": n.rule} for n in p.notes],
-                "kept_for_people": [{"field": c.field, "current": _json(c.old),
-                                     "wanted": _json(c.new), "rule": c.rule,
-                                     "reason": c.reason} for c in p.held],
-            } for p in self.issues],
+            "issues": [_issue_json(p) for p in self.issues],
             "summary": self.summary(),
         }
+
+    def json_chunks(self) -> Iterator[str]:
+        """The text of ``json.dumps(to_json(), indent=2)``, one issue at a time: a plan
+        over 100,000 issues is never one string (or one dict) in memory."""
+        head = json.dumps({"format": PLAN_FORMAT_VERSION, "now": self.now.isoformat()},
+                          ensure_ascii=False, indent=2)
+        yield head[:-2] + ',\n  "issues": ['
+        for index, item in enumerate(self.issues):
+            text = json.dumps(_issue_json(item), ensure_ascii=False, indent=2)
+            yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
+        yield ("\n  ]" if self.issues else "]") + ',\n  "summary": '
+        yield json.dumps(self.summary(), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        yield "\n}"
+
+
+def _issue_json(p: IssuePlan) -> dict[str, Any]:
+    return {
+        "id": p.issue_id, "subject": p.subject, "updated_on": p.updated_on.isoformat(),
+        "changes": [{"field": c.field, "old": _json(c.old), "new": _json(c.new),
+                     "rule": c.rule, "reason": c.reason} for c in p.changes],
+        "notes": [{"text": n.text, "public": n.public, "rule": n.rule} for n in p.notes],
+        "kept_for_people": [{"field": c.field, "current": _json(c.old),
+                             "wanted": _json(c.new), "rule": c.rule,
+                             "reason": c.reason} for c in p.held],
+    }
 
 
 def render_text(plan: Plan) -> str:

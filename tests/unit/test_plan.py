@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from datetime import datetime
+
+from redmine_sync.plan import Change
+from redmine_sync.plan import IssuePlan
+from redmine_sync.plan import Note
+from redmine_sync.plan import Plan
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def issue_plan(issue_id: int) -> IssuePlan:
+    return IssuePlan(
+        issue_id, f"数据加密 {issue_id}\nsecond line", NOW,
+        changes=(Change("labels", ("a",), ("a", "quick-win"), "r", "value low x cost low"),
+                 Change("priority", "Normal", "Urgent", "r2", "score 4 -> Urgent")),
+        notes=(Note("Triage: 优先级 Urgent", False, "r2"),),
+        held=(Change("status", "New", "Rejected", "r3", "kept: a person changed it"),))
+
+
+def test_streamed_json_is_the_same_text_as_one_dump() -> None:
+    for plan in (Plan(NOW, 0, ()), Plan(NOW, 3, (issue_plan(1),)),
+                 Plan(NOW, 9, tuple(issue_plan(i) for i in range(1, 4)), {"Support": 2})):
+        whole = json.dumps(plan.to_json(), ensure_ascii=False, indent=2)
+        assert "".join(plan.json_chunks()) == whole
+        assert json.loads(whole)["summary"]["issues_evaluated"] == plan.evaluated
