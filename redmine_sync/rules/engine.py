@@ -192,7 +192,7 @@ def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
             continue
         rules = first.rule if change.rule in first.rule.split(", ") else \
             f"{first.rule}, {change.rule}"
-        reason = first.reason if change.reason == first.reason else \
+        reason = first.reason if change.reason in first.reason.split(" | ") else \
             f"{first.reason} | {change.reason}"
         merged[change.field] = Change(change.field, first.old, change.new, rules, reason)
     return tuple(c for c in merged.values() if not _unchanged(c.old, c.new))

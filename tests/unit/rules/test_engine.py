@@ -129,3 +129,16 @@ def test_engine_modules_do_no_io_and_read_no_clock() -> None:
                    "customers"):
         source = (ROOT / "redmine_sync" / "rules" / f"{module}.py").read_text(encoding="utf-8")
         assert not banned.search(source), module
+
+
+def test_merged_changes_name_each_reason_once() -> None:
+    from redmine_sync.plan import Change
+    from redmine_sync.rules.engine import merge_changes
+
+    a, b = "SLA p: first response at 150% (threshold 50%)", "SLA p: at 150% (threshold 100%)"
+    [merged] = merge_changes([Change("labels", (), ("x",), "sla:p", a),
+                              Change("labels", (), ("x", "y"), "sla:p", b),
+                              Change("labels", (), ("x", "y", "z"), "sla:p", b),
+                              Change("labels", (), ("x", "y", "z"), "sla:p", a)])
+    assert merged.reason == f"{a} | {b}" and merged.rule == "sla:p"
+    assert merged.new == ("x", "y", "z")
