@@ -153,21 +153,31 @@ def plan(ctx: click.Context, project: str | None, issue_id: int | None, full: bo
     prints each change old -> new with the rule that causes it and why, then totals.
     """
 
-    from redmine_sync.plan import render_text
+    from redmine_sync import plan as out
     from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.sync import plan_run
 
     config = _config(ctx)
     client = LiveRedmine.from_config(config)
     store = _store(config)
-    result = plan_run(client, config, datetime.now(UTC), project=project, issue_id=issue_id,
-                      store=store, full=full or issue_id is not None)
+    now = datetime.now(UTC)
+    shown = 0
+
+    def each(item: out.IssuePlan) -> None:  # printed as decided: nothing kept per issue
+        nonlocal shown
+        if fmt == "json":
+            click.echo((out.json_head(now) if not shown else "") + out.json_issue(shown, item),
+                       nl=False)
+        else:
+            click.echo("\n".join(out.text_issue(item)))
+        shown += 1
+
+    result = plan_run(client, config, now, project=project, issue_id=issue_id, store=store,
+                      full=full or issue_id is not None, each=each)
     if fmt == "json":
-        for chunk in result.json_chunks():
-            click.echo(chunk, nl=False)
-        click.echo()
+        click.echo(("" if shown else out.json_head(now)) + out.json_tail(result, bool(shown)))
     else:
-        click.echo(render_text(result))
+        click.echo(out.text_tail(result))
 
 
 @cli.command()

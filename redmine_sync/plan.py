@@ -7,6 +7,7 @@ the documented, stable JSON form of ``redmine-sync plan --format json`` (docs/ru
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -57,6 +58,7 @@ class Plan:
     issues: tuple[IssuePlan, ...]
     pointers: dict[str, int] = field(default_factory=dict)  # round-robin turns after this plan
     next_wake: datetime | None = None  # the next SLA threshold of a running clock
+    streamed: Tally | None = None  # issue plans handed to a consumer instead of listed
 
     @property
     def changes(self) -> int:
@@ -68,14 +70,8 @@ class Plan:
         return tuple(p for p in self.issues if not p.empty)
 
     def summary(self) -> dict[str, int]:
-        by_field: dict[str, int] = {}
-        for issue in self.issues:
-            for change in issue.changes:
-                by_field[change.field] = by_field.get(change.field, 0) + 1
-        return {"issues_evaluated": self.evaluated, "issues_changed": len(self.changed),
-                "changes": self.changes, "notes": sum(len(p.notes) for p in self.issues),
-                "kept_for_people": sum(len(p.held) for p in self.issues),
-                **{f"changes.{k}": v for k, v in sorted(by_field.items())}}
+        tally = self.streamed or Tally.of(self.issues)
+        return {"issues_evaluated": self.evaluated, **tally.as_dict()}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,15 +84,58 @@ class Plan:
     def json_chunks(self) -> Iterator[str]:
         """The text of ``json.dumps(to_json(), indent=2)``, one issue at a time: a plan
         over 100,000 issues is never one string (or one dict) in memory."""
-        head = json.dumps({"format": PLAN_FORMAT_VERSION, "now": self.now.isoformat()},
-                          ensure_ascii=False, indent=2)
-        yield head[:-2] + ',\n  "issues": ['
+        yield json_head(self.now)
         for index, item in enumerate(self.issues):
-            text = json.dumps(_issue_json(item), ensure_ascii=False, indent=2)
-            yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
-        yield ("\n  ]" if self.issues else "]") + ',\n  "summary": '
-        yield json.dumps(self.summary(), ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        yield "\n}"
+            yield json_issue(index, item)
+        yield json_tail(self, bool(self.issues))
+
+
+@dataclass
+class Tally:
+    """The plan's totals, kept while issue plans stream past."""
+
+    changed: int = 0
+    changes: int = 0
+    notes: int = 0
+    held: int = 0
+    by_field: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, issues: Iterable[IssuePlan]) -> Tally:
+        tally = cls()
+        for issue in issues:
+            tally.add(issue)
+        return tally
+
+    def add(self, issue: IssuePlan) -> None:
+        self.changed += not issue.empty
+        self.changes += len(issue.changes)
+        self.notes += len(issue.notes)
+        self.held += len(issue.held)
+        for change in issue.changes:
+            self.by_field[change.field] = self.by_field.get(change.field, 0) + 1
+
+    def as_dict(self) -> dict[str, int]:
+        return {"issues_changed": self.changed, "changes": self.changes, "notes": self.notes,
+                "kept_for_people": self.held,
+                **{f"changes.{k}": v for k, v in sorted(self.by_field.items())}}
+
+
+def json_head(now: datetime) -> str:
+    """``plan --format json`` in pieces (head, each issue, tail) that join to one document."""
+    head = json.dumps({"format": PLAN_FORMAT_VERSION, "now": now.isoformat()},
+                      ensure_ascii=False, indent=2)
+    return head[:-2] + ',\n  "issues": ['
+
+
+def json_issue(index: int, item: IssuePlan) -> str:
+    text = json.dumps(_issue_json(item), ensure_ascii=False, indent=2)
+    return ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
+
+
+def json_tail(plan: Plan, any_issue: bool) -> str:
+    summary = json.dumps(plan.summary(), ensure_ascii=False, indent=2).replace("\n", "\n  ")
+    return ("\n  ]" if any_issue else "]") + ',\n  "summary": ' + summary + "\n}"
 
 
 def _issue_json(p: IssuePlan) -> dict[str, Any]:
@@ -113,25 +152,30 @@ def _issue_json(p: IssuePlan) -> dict[str, Any]:
 
 def render_text(plan: Plan) -> str:
     """Human form: per issue each change ``old -> new`` with rule and reason, then totals."""
-    lines: list[str] = []
-    for issue in plan.issues:
-        lines.append(f"#{issue.issue_id} {issue.subject}")
-        for change in issue.changes:
-            lines.append(f"  {change.field:<14} {_diff(change)}")
-            for rule, reason in _why(change):
-                lines.append(f"  {'':<14} {rule}: {reason}")
-        for change in issue.held:
-            lines.append(f"  {change.field:<14} kept {show(change.old)} (wanted "
-                         f"{show(change.new)}): {change.reason}")
-        for note in issue.notes:
-            kind = "public note" if note.public else "private note"
-            first = note.text.strip().splitlines()[0] if note.text.strip() else ""
-            lines.append(f"  {kind:<14} + \"{first}\"  ({note.rule})")
+    return "\n".join([*(line for i in plan.issues for line in text_issue(i)), text_tail(plan)])
+
+
+def text_issue(issue: IssuePlan) -> list[str]:
+    lines = [f"#{issue.issue_id} {issue.subject}"]
+    for change in issue.changes:
+        lines.append(f"  {change.field:<14} {_diff(change)}")
+        for rule, reason in _why(change):
+            lines.append(f"  {'':<14} {rule}: {reason}")
+    for change in issue.held:
+        lines.append(f"  {change.field:<14} kept {show(change.old)} (wanted "
+                     f"{show(change.new)}): {change.reason}")
+    for note in issue.notes:
+        kind = "public note" if note.public else "private note"
+        first = note.text.strip().splitlines()[0] if note.text.strip() else ""
+        lines.append(f"  {kind:<14} + \"{first}\"  ({note.rule})")
+    return lines
+
+
+def text_tail(plan: Plan) -> str:
     summary = plan.summary()
-    lines.append(f"{summary['issues_changed']} of {summary['issues_evaluated']} issue(s) would "
-                 f"change: {summary['changes']} field change(s), {summary['notes']} note(s). "
-                 "Nothing was written.")
-    return "\n".join(lines)
+    return (f"{summary['issues_changed']} of {summary['issues_evaluated']} issue(s) would "
+            f"change: {summary['changes']} field change(s), {summary['notes']} note(s). "
+            "Nothing was written.")
 
 
 def _diff(change: Change) -> str:

@@ -33,6 +33,7 @@ from redmine_sync.apply import recover_intents
 from redmine_sync.config import Config
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
+from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules import RuleSet
@@ -179,14 +180,18 @@ def _members(client: RedmineClient, team: str, projects: Sequence[str | None]
 
 def plan_run(client: RedmineClient, config: Config, now: datetime, *,
              project: str | None = None, issue_id: int | None = None,
-             store: StateStore | None = None, full: bool = True) -> Plan:
-    """Read, evaluate, return the plan. Never writes to Redmine."""
-    return _plan(client, config, now, scope_of(config, project), issue_id, store, full)[0]
+             store: StateStore | None = None, full: bool = True,
+             each: Callable[[IssuePlan], None] | None = None) -> Plan:
+    """Read, evaluate, return the plan. Never writes to Redmine. With ``each``, issue plans
+    go to it as they are decided and the plan keeps only the totals."""
+    return _plan(client, config, now, scope_of(config, project), issue_id, store, full,
+                 each)[0]
 
 
 def _plan(client: RedmineClient, config: Config, now: datetime,
           projects: Sequence[str | None], issue_id: int | None, store: StateStore | None,
-          full: bool) -> tuple[Plan, Snapshot]:
+          full: bool, each: Callable[[IssuePlan], None] | None = None
+          ) -> tuple[Plan, Snapshot]:
     ruleset = load_ruleset(config)
     snapshot = read_snapshot(client, config, ruleset, now, projects, store, full)
     issues = snapshot.issues
@@ -195,7 +200,7 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
         if not issues:
             raise UserError(f"issue #{issue_id} is not in scope "
                             f"(projects: {', '.join(p or 'all' for p in projects)})")
-    return evaluate(ruleset, issues, snapshot.world), snapshot
+    return evaluate(ruleset, issues, snapshot.world, each=each), snapshot
 
 
 def apply_run(client: RedmineClient, config: Config, store: StateStore,

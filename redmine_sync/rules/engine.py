@@ -9,6 +9,7 @@ value it already has are dropped, so evaluating an already-processed issue plans
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from redmine_sync.model import Issue
 from redmine_sync.plan import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
+from redmine_sync.plan import Tally
 from redmine_sync.plan import show
 from redmine_sync.rules.actions import Fired
 from redmine_sync.rules.actions import render
@@ -67,29 +69,27 @@ def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
 
 class LazyIndex:
     """The duplicate index over the open issues, built the first time a rule asks for
-    duplicates. It keeps each indexed issue's tokens, so the issue's own search reuses them."""
+    duplicates. An indexed issue's own search reuses the tokens the index keeps."""
 
     def __init__(self, issues: Sequence[Issue], world: World) -> None:
         self._issues = issues
         self._world = world
 
     @cached_property
-    def _docs(self) -> list[tuple[Issue, frozenset[str]]]:
-        return [(i, _tokens(i, self._world)) for i in self._issues]
-
-    @cached_property
-    def _by_id(self) -> dict[int, tuple[Issue, frozenset[str]]]:
-        return {i.id: (i, toks) for i, toks in self._docs}
+    def _by_id(self) -> dict[int, Issue]:
+        return {i.id: i for i in self._issues}
 
     @cached_property
     def index(self) -> DuplicateIndex:
-        return DuplicateIndex((i.id, _group(i, self._world), toks) for i, toks in self._docs)
+        return DuplicateIndex((i.id, _group(i, self._world), _tokens(i, self._world))
+                              for i in self._issues)
 
     def tokens(self, issue: Issue, world: World) -> frozenset[str]:
         """The issue's tokens, those indexed if it is the same issue and vocabulary."""
-        known = self._by_id.get(issue.id)
-        if known is not None and known[0] is issue and world.vocabulary is self._world.vocabulary:
-            return known[1]
+        if self._by_id.get(issue.id) is issue and world.vocabulary is self._world.vocabulary:
+            known = self.index.tokens_of(issue.id)
+            if known is not None:
+                return known
         return _tokens(issue, world)
 
     def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
@@ -98,9 +98,13 @@ class LazyIndex:
                                      same_group=same_group, limit=limit)
 
 
-def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World) -> Plan:
-    """The plan for every issue; issues without changes are counted but not listed."""
+def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
+             each: Callable[[IssuePlan], None] | None = None) -> Plan:
+    """The plan for every issue; issues without changes are counted but not listed. With
+    ``each``, every issue plan goes to it as soon as it is decided and the plan keeps only
+    the totals (``plan`` over 100,000 issues then holds no list of them)."""
     plans, count, wakes = [], 0, []
+    tally = Tally() if each else None
     for issue in issues:
         count += 1
         state, _ = evaluate_issue(ruleset, issue, world)
@@ -113,10 +117,16 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World) -> Plan:
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
         notes = state.notes if changes else ()
         if changes or notes or held or marks:
-            plans.append(IssuePlan(issue.id, issue.subject, issue.updated_on, changes, notes,
-                                   held, marks))
+            item = IssuePlan(issue.id, issue.subject, issue.updated_on, changes, notes, held,
+                             marks)
+            if tally is not None and each is not None:
+                tally.add(item)
+                each(item)
+            else:
+                plans.append(item)
             world = _with_assignment(world, issue, state)
-    return Plan(world.now, count, tuple(plans), dict(world.pointers), min(wakes, default=None))
+    return Plan(world.now, count, tuple(plans), dict(world.pointers), min(wakes, default=None),
+                tally)
 
 
 def _with_journals(state: IssueState, world: World) -> IssueState:

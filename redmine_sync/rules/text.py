@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 import operator
 import re
+import sys
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
@@ -211,7 +212,7 @@ def tokens(text: str, vocab: Vocabulary) -> frozenset[str]:
     words = {w for w in set(latin).difference(stop) if len(w) > 1 or w.isdigit()}
     out.update({_stem(w) if w[-1] == "s" else w for w in words}.difference(stop))
     out.update(_concepts_in(norm, latin, vocab))
-    return frozenset(out)
+    return frozenset(map(sys.intern, out))  # one copy of each token across all issues
 
 
 def _concepts_in(norm: str, latin_runs: list[str], vocab: Vocabulary) -> set[str]:
@@ -376,6 +377,11 @@ class DuplicateIndex:
             concepts, words = _split(toks)
             self._docs[issue_id] = _Doc(group, concepts, words)
         self._build()
+
+    def tokens_of(self, issue_id: int) -> frozenset[str] | None:
+        """The tokens an indexed document was given (None if it is not indexed)."""
+        doc = self._docs.get(issue_id)
+        return None if doc is None else doc.concepts | doc.words
 
     def _build(self) -> None:
         df = Counter(chain.from_iterable(chain(d.concepts, d.words) for d in self._docs.values()))

@@ -142,3 +142,26 @@ def test_merged_changes_name_each_reason_once() -> None:
                               Change("labels", (), ("x", "y", "z"), "sla:p", a)])
     assert merged.reason == f"{a} | {b}" and merged.rule == "sla:p"
     assert merged.new == ("x", "y", "z")
+
+
+def test_streamed_plans_are_the_same_plans_with_the_same_totals() -> None:
+    import json
+
+    from redmine_sync.plan import IssuePlan
+    from redmine_sync.plan import json_head
+    from redmine_sync.plan import json_issue
+    from redmine_sync.plan import json_tail
+
+    ruleset = load_rules([ROOT / "rules"])
+    issues = [issue(1, subject="Please optimise the system", description=""),
+              issue(2, subject="数据加密", custom_fields={"Customer": "Tailspin Travel"}),
+              issue(3, subject="Login button", custom_fields={"Customer": "Contoso"})]
+    world = build_world(ruleset, issues, NOW)
+    listed = evaluate(ruleset, issues, world)
+    seen: list[IssuePlan] = []
+    streamed = evaluate(ruleset, issues, world, each=seen.append)
+    assert len(listed.issues) >= 2 and tuple(seen) == listed.issues and streamed.issues == ()
+    assert streamed.summary() == listed.summary()
+    text = json_head(NOW) + "".join(json_issue(i, p) for i, p in enumerate(seen)) + \
+        json_tail(streamed, bool(seen))
+    assert text == json.dumps(listed.to_json(), ensure_ascii=False, indent=2)
