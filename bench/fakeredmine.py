@@ -1,8 +1,11 @@
 """A fake Redmine over HTTP on 127.0.0.1 for the client-side benchmark: no Redmine needed.
 
 It serves ``GET /issues.json`` (status_id, project_id, sort=updated_on,id, updated_on>=,
-offset, limit) and ``GET /issue_statuses.json`` for ``count`` synthetic issues that look
-like the local Redmine's (same keys, twelve custom fields, Chinese and English text).
+offset, limit), ``GET /issues/N.json`` (no journals) and ``GET /issue_statuses.json`` for
+``count`` synthetic issues that look like the local Redmine's (same keys, twelve custom
+fields, Chinese and English text). With ``upstream`` (the local Redmine's URL), every other
+request is forwarded there, so the real command line runs against 100,000 issues with the
+local Redmine's statuses, fields, projects and members.
 Nothing is stored per issue: each page is generated from the issue numbers it covers, so
 the server's memory stays the same for 1,000 or 1,000,000 issues. Issue n is updated n
 seconds after a fixed start, so every filter and page is computed, not searched.
@@ -14,6 +17,7 @@ seconds after a fixed start, so every filter and page is computed, not searched.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import UTC
 from datetime import datetime
@@ -26,6 +30,7 @@ from typing import Self
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
+import requests  # noqa: TID251 - the fake forwards to the local Redmine
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,12 +118,20 @@ class Catalogue:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     catalogue: Catalogue
+    upstream: str | None = None
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
+        single = re.fullmatch(r"/issues/(\d+)\.json", parts.path)
         if parts.path == "/issues.json":
             body: Any = self.catalogue.page(query)
+        elif single and 1 <= int(single[1]) <= self.catalogue.count:
+            body = {"issue": dict(self.catalogue.issue(int(single[1])), journals=[],
+                                  relations=[], attachments=[])}
+        elif self.upstream:
+            self._forward()
+            return
         elif parts.path == "/issue_statuses.json":
             body = {"issue_statuses": [{"id": i + 1, "name": n, "is_closed": c}
                                        for i, (n, c) in enumerate(STATUSES)]}
@@ -129,6 +142,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"errors": ["not found"]})
             return
         self._send(200, body)
+
+    def _forward(self) -> None:
+        """Everything but issues from the real Redmine (statuses, fields, members...)."""
+        key = self.headers.get("X-Redmine-API-Key", "")
+        answer = requests.get(f"{self.upstream}{self.path}", timeout=60,
+                              headers={"X-Redmine-API-Key": key})
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
 
     def _send(self, status: int, body: Any) -> None:
         data = json.dumps(body, ensure_ascii=False).encode()
@@ -145,8 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeRedmine:
     """The server in a background thread of this process; use as a context manager."""
 
-    def __init__(self, count: int, project: str = "bench") -> None:
-        handler = type("Handler", (_Handler,), {"catalogue": Catalogue(count, project)})
+    def __init__(self, count: int, project: str = "bench", upstream: str | None = None) -> None:
+        self.catalogue = Catalogue(count, project)
+        handler = type("Handler", (_Handler,), {"catalogue": self.catalogue,
+                                                "upstream": upstream})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
