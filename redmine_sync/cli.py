@@ -152,7 +152,6 @@ def plan(ctx: click.Context, project: str | None, issue_id: int | None, full: bo
     Pulls the issues in scope, evaluates triage -> tiering -> priority -> routing, and
     prints each change old -> new with the rule that causes it and why, then totals.
     """
-
     from redmine_sync import plan as out
     from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.sync import plan_run
