@@ -6,7 +6,8 @@
 #   scripts/redmine-local runner bench/mutate.rb < payload.json
 #
 # Payload keys (all optional except project):
-#   project      identifier of the benchmark project (every id must belong to it)
+#   project      identifier of the benchmark project (every id must belong to it or to
+#                one of its subprojects)
 #   writes       [{id, body: <the "issue" object of a REST PUT, ids resolved>}]: fields,
 #                custom fields and the note are stored with a journal by `user`, exactly
 #                what the PUT would have stored, except that updated_on is left alone
@@ -29,6 +30,7 @@ ATTRS = %w[status_id priority_id tracker_id assigned_to_id].freeze
 
 payload = JSON.parse($stdin.read)
 project = Project.find_by!(identifier: payload.fetch('project'))
+tree = project.self_and_descendants.pluck(:id) # the project and its subprojects
 fields = IssueCustomField.all.index_by(&:id)
 fields_by_name = fields.values.index_by(&:name)
 closed = IssueStatus.where(is_closed: true).pluck(:id).to_set
@@ -38,8 +40,8 @@ def time(text)
   Time.iso8601(text).utc
 end
 
-def check_ids(project, ids)
-  found = Issue.where(id: ids, project_id: project.id).count
+def check_ids(project, tree, ids)
+  found = Issue.where(id: ids, project_id: tree).count
   missing = ids.uniq.size - found
   raise "#{missing} issue(s) are not in project #{project.identifier}" if missing != 0
 end
@@ -56,7 +58,7 @@ ActiveRecord::Base.transaction do
   written = {}
 
   writes = payload.fetch('writes', [])
-  check_ids(project, writes.map { |w| w.fetch('id') }) unless writes.empty?
+  check_ids(project, tree, writes.map { |w| w.fetch('id') }) unless writes.empty?
   if writes.any?
     user = User.find_by!(login: payload.fetch('user'))
     at = time(payload.fetch('at'))
@@ -148,7 +150,7 @@ ActiveRecord::Base.transaction do
     # id, after `offset`) whose value is a key of `map`, with its journal.
     field = fields_by_name.fetch(edit.fetch('field'))
     at = time(edit.fetch('at'))
-    open_issues = Issue.where(project_id: project.id, status_id: IssueStatus.where(is_closed: false).select(:id))
+    open_issues = Issue.where(project_id: tree, status_id: IssueStatus.where(is_closed: false).select(:id))
     picked = CustomValue.where(customized_type: 'Issue', custom_field_id: field.id,
                                value: edit.fetch('map').keys, customized_id: open_issues.select(:id))
                         .order(:customized_id).offset(edit.fetch('offset', 0)).limit(edit.fetch('count'))
@@ -175,7 +177,7 @@ ActiveRecord::Base.transaction do
 
   relations = payload.fetch('relations', [])
   unless relations.empty?
-    check_ids(project, relations.flat_map { |r| [r.fetch('from'), r.fetch('to')] }.uniq)
+    check_ids(project, tree, relations.flat_map { |r| [r.fetch('from'), r.fetch('to')] }.uniq)
     rows = relations.map do |r|
       { issue_from_id: r.fetch('from'), issue_to_id: r.fetch('to'), relation_type: r.fetch('type') }
     end
@@ -186,7 +188,7 @@ ActiveRecord::Base.transaction do
   touch = payload['touch']
   if touch
     every = touch.fetch('every')
-    ids = Issue.where(project_id: project.id).order(:id).pluck(:id)
+    ids = Issue.where(project_id: tree).order(:id).pluck(:id)
     ids = ids.each_with_index.select { |_, i| (i % every).zero? }.map(&:first)
     Issue.where(id: ids).update_all(updated_on: time(touch.fetch('at')))
     counts['touched'] = ids.size

@@ -2,7 +2,8 @@
 
 The project is created over REST with the admin key when missing (modules issue_tracking
 and wiki, all trackers, all issue custom fields, the bot as "Sync bot", the staff users and
-the groups as Developer). The issues are generated here, deterministically, from the demo
+the groups as Developer), with three subprojects that inherit its members; the issues are
+spread over the four, and Redmine lists them all under ``bench``. The issues are generated here, deterministically, from the demo
 requests in scripts/demo-data.yaml (Chinese and English) and loaded by one
 ``rails runner`` of bench/seed.rb with ``insert_all``: a few seconds for 10,000 issues,
 where creating them through the API or ActiveRecord callbacks takes many minutes.
@@ -35,7 +36,12 @@ CLOSED = (("Closed", 85), ("Rejected", 15))
 PRIORITIES = (("Low", 15), ("Normal", 55), ("High", 20), ("Urgent", 7), ("Immediate", 3))
 TRACKERS = ("Bug", "Feature", "Support")
 DAYS = 90
-MARKER = "redmine-sync benchmark data, as seeded:"
+# The issues are spread over the project and three subprojects (members inherited), which
+# Redmine lists together under the parent, as a product organisation's tree would be.
+SUBPROJECTS = (("app", "Mobile app", 45), ("platform", "Platform", 30),
+               ("service", "Customer service", 15))
+IN_PARENT = 10
+MARKER = "redmine-sync benchmark data (the project and 3 subprojects), as seeded:"
 MODIFIED = "redmine-sync benchmark data, modified by a benchmark run (re-seeded by the next)"
 
 
@@ -67,16 +73,27 @@ class Admin:
 
 
 def ensure_project(admin: Admin, identifier: str) -> bool:
-    """Create the project with its members when missing. True when it was created."""
-    if admin.get(f"/projects/{identifier}.json") is not None:
-        return False
+    """Create the project (members, subprojects) where missing. True when it was created."""
+    created = admin.get(f"/projects/{identifier}.json") is None
     fields = [f["id"] for f in admin.get("/custom_fields.json")["custom_fields"]
               if f.get("customized_type") == "issue"]
     trackers = [t["id"] for t in admin.get("/trackers.json")["trackers"]]
-    admin.send("POST", "/projects.json", {"project": {
-        "name": f"Benchmark ({identifier})", "identifier": identifier, "is_public": False,
-        "enabled_module_names": ["issue_tracking", "wiki"], "tracker_ids": trackers,
-        "issue_custom_field_ids": fields}})
+    body = {"is_public": False, "enabled_module_names": ["issue_tracking", "wiki"],
+            "tracker_ids": trackers, "issue_custom_field_ids": fields}
+    if created:
+        admin.send("POST", "/projects.json", {"project": {
+            "name": f"Benchmark ({identifier})", "identifier": identifier, **body}})
+        _add_members(admin, identifier)
+    parent = admin.get(f"/projects/{identifier}.json")["project"]["id"]
+    for suffix, name, _ in SUBPROJECTS:
+        if admin.get(f"/projects/{identifier}-{suffix}.json") is None:
+            admin.send("POST", "/projects.json", {"project": {
+                "name": f"{name} ({identifier})", "identifier": f"{identifier}-{suffix}",
+                "parent_id": parent, "inherit_members": True, **body}})
+    return created
+
+
+def _add_members(admin: Admin, identifier: str) -> None:
     roles = {r["name"]: r["id"] for r in admin.get("/roles.json")["roles"]}
     users = {u["login"]: u["id"] for u in admin.get("/users.json", limit=100)["users"]}
     groups = {g["name"]: g["id"] for g in admin.get("/groups.json")["groups"]}
@@ -92,7 +109,6 @@ def ensure_project(admin: Admin, identifier: str) -> bool:
     for principal, role in members:
         admin.send("POST", f"/projects/{identifier}/memberships.json",
                    {"membership": {"user_id": principal, "role_ids": [roles[role]]}})
-    return True
 
 
 def issue_count(admin: Admin, identifier: str) -> int:
@@ -127,6 +143,8 @@ def build_payload(identifier: str, count: int, now: datetime, seed: int = 7) -> 
         (ROOT / "rules" / "customers.yaml").read_text(encoding="utf-8"))["customers"]]
     templates = demo["issues"]
     notes = [n for t in templates for n in t.get("notes") or () if n["by"] in STAFF]
+    places = ((identifier, IN_PARENT),
+              *((f"{identifier}-{suffix}", share) for suffix, _, share in SUBPROJECTS))
     rng = random.Random(seed)
     now = now.replace(microsecond=0)
     issues = []
@@ -160,6 +178,7 @@ def build_payload(identifier: str, count: int, now: datetime, seed: int = 7) -> 
         updated = max([created, *(e["created_on"] for e in events)])
         assignee = None if status == "New" and rng.random() < 0.6 else rng.choice(STAFF)
         issues.append({
+            "project": _weighted(rng, places),
             "tracker": t.get("tracker", "Feature") if rng.random() < 0.85 else
             rng.choice(TRACKERS),
             "status": status,

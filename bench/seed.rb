@@ -1,14 +1,16 @@
 # frozen_string_literal: true
 #
-# Bulk-loads the benchmark issues into one project, bypassing ActiveRecord callbacks.
+# Bulk-loads the benchmark issues into a project and its subprojects, bypassing
+# ActiveRecord callbacks.
 #
 #   scripts/redmine-local runner bench/seed.rb < payload.json
 #
 # The payload (written by bench/seed.py) names everything by name (project identifier,
 # trackers, statuses, priorities, logins, custom fields); this file maps the names to ids
-# and inserts with insert_all in batches: issues (root_id = id, lft 1, rgt 2: every issue
+# and inserts with insert_all in batches: issues (each row's 'project' is the project or one
+# of its subprojects; root_id = id, lft 1, rgt 2: every issue
 # is its own tree), their custom values, journals and journal details. Existing issues of
-# the project are deleted first, so the result is exactly the payload. The project's
+# the project and its subprojects are deleted first, so the result is exactly the payload. The project's
 # description is set to payload['description'] (a marker of the data set).
 #
 # Prints one JSON line on stdout: {"issues": N, "custom_values": N, "journals": N, ...}.
@@ -21,6 +23,7 @@ payload = JSON.parse($stdin.read)
 started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
 
 project = Project.find_by!(identifier: payload.fetch('project'))
+projects = project.self_and_descendants.pluck(:identifier, :id).to_h
 trackers = Tracker.pluck(:name, :id).to_h
 statuses = IssueStatus.pluck(:name, :id).to_h
 priorities = IssuePriority.pluck(:name, :id).to_h
@@ -37,7 +40,7 @@ end
 
 counts = Hash.new(0)
 ActiveRecord::Base.transaction do
-  old_ids = Issue.where(project_id: project.id).pluck(:id)
+  old_ids = Issue.where(project_id: projects.values).pluck(:id)
   unless old_ids.empty?
     old_ids.each_slice(BATCH) do |ids|
       journal_ids = Journal.where(journalized_type: 'Issue', journalized_id: ids).pluck(:id)
@@ -63,7 +66,8 @@ ActiveRecord::Base.transaction do
       next_issue += 1
       created = time(row.fetch('created_on'))
       issues << {
-        id: id, project_id: project.id, tracker_id: need(trackers, row.fetch('tracker'), 'tracker'),
+        id: id, project_id: need(projects, row.fetch('project', project.identifier), 'project'),
+        tracker_id: need(trackers, row.fetch('tracker'), 'tracker'),
         status_id: need(statuses, row.fetch('status'), 'status'),
         priority_id: need(priorities, row.fetch('priority'), 'priority'),
         author_id: need(users, row.fetch('author'), 'login'),
