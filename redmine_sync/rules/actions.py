@@ -29,8 +29,6 @@ class Fired:
 
 ActionFn = Callable[[IssueState, World, Fired], IssueState]
 SETTABLE = ("status", "priority", "tracker", "category", "tier", "assigned_to")
-TEMPLATE_KEYS = ("rule", "reason", "id", "subject", "author", "customer", "tier", "priority",
-                 "status", "missing", "duplicate_of", "candidates", "account_manager")
 RELATION_TYPES = ("duplicates", "relates")
 
 
@@ -176,33 +174,43 @@ class _Placeholders(dict[str, object]):
         self.state, self.fired = state, fired
 
     def __missing__(self, key: str) -> object:
-        state, fired = self.state, self.fired
-        analysis, customer = state.analysis, state.customer
-        if key == "rule":
-            return fired.rule
-        if key == "reason":
-            return fired.reason
-        if key == "id":
-            return state.issue.id
-        if key == "subject":
-            return state.issue.subject
-        if key == "author":
-            return state.issue.author.name
-        if key == "customer":
-            return customer.name if customer else ""
-        if key == "tier":
-            return state.get("tier") or ""
-        if key in ("priority", "status"):
-            return state.get(key)
-        if key == "missing":
-            return "\n".join(f"- {m}" for m in analysis.vague_missing)
-        if key == "duplicate_of":
-            return f"#{analysis.duplicate_of}" if analysis.duplicate_of else ""
-        if key == "candidates":
-            return ", ".join(f"#{i} ({score:.0%})" for i, score in analysis.duplicate_candidates)
-        if key == "account_manager":
-            return customer.account_manager if customer and customer.account_manager else ""
-        raise KeyError(key)
+        return PLACEHOLDERS[key](self.state, self.fired)
+
+
+def _customer_name(state: IssueState) -> str:
+    return state.customer.name if state.customer else ""
+
+
+def _account_manager(state: IssueState) -> str:
+    customer = state.customer
+    return customer.account_manager if customer and customer.account_manager else ""
+
+
+def _candidates(state: IssueState) -> str:
+    return ", ".join(f"#{i} ({score:.0%})" for i, score in state.analysis.duplicate_candidates)
+
+
+def _duplicate_of(state: IssueState) -> str:
+    found = state.analysis.duplicate_of
+    return f"#{found}" if found else ""
+
+
+PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
+    "rule": lambda s, f: f.rule,
+    "reason": lambda s, f: f.reason,
+    "id": lambda s, f: s.issue.id,
+    "subject": lambda s, f: s.issue.subject,
+    "author": lambda s, f: s.issue.author.name,
+    "customer": lambda s, f: _customer_name(s),
+    "tier": lambda s, f: s.get("tier") or "",
+    "priority": lambda s, f: s.get("priority"),
+    "status": lambda s, f: s.get("status"),
+    "missing": lambda s, f: "\n".join(f"- {m}" for m in s.analysis.vague_missing),
+    "duplicate_of": lambda s, f: _duplicate_of(s),
+    "candidates": lambda s, f: _candidates(s),
+    "account_manager": lambda s, f: _account_manager(s),
+}
+TEMPLATE_KEYS = tuple(PLACEHOLDERS)
 
 
 def _registry() -> dict[str, ActionSpec]:
