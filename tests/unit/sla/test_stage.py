@@ -92,12 +92,8 @@ def test_the_daemon_wakes_for_the_next_threshold() -> None:
     assert wake_in(now - timedelta(seconds=5), now, 300) == 1.0
 
 
-def test_a_quiet_run_fetches_no_journals(tmp_path: Path) -> None:
-    from redmine_sync.sync import plan_run
-
-    fake, config, store = setup(tmp_path)
-    fake.add_issue("one", author=fake.users[5])
-    fake.add_issue("two", author=fake.users[5])
+def journal_reads(fake: FakeRedmine) -> list[int]:
+    """The ids of the issues read with journals from now on."""
     calls: list[int] = []
     real = fake.get_issue
 
@@ -107,6 +103,16 @@ def test_a_quiet_run_fetches_no_journals(tmp_path: Path) -> None:
         return real(issue_id, journals=journals)
 
     fake.get_issue = counting  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_quiet_run_fetches_no_journals(tmp_path: Path) -> None:
+    from redmine_sync.sync import plan_run
+
+    fake, config, store = setup(tmp_path)
+    fake.add_issue("one", author=fake.users[5])
+    fake.add_issue("two", author=fake.users[5])
+    calls = journal_reads(fake)
     plan_run(fake, config, START + timedelta(minutes=10), store=store, full=False)
     assert sorted(calls) == [1, 2]
     calls.clear()
@@ -123,15 +129,7 @@ def test_the_tools_own_write_needs_no_journal_read_next_run(tmp_path: Path) -> N
     result = apply_run(fake, config, store, lambda: at)
     assert result.applied is not None and [o.status for o in result.applied.outcomes] == \
         ["written"]
-    calls: list[int] = []
-    real = fake.get_issue
-
-    def counting(issue_id: int, *, journals: bool = True):  # type: ignore[no-untyped-def]
-        if journals:
-            calls.append(issue_id)
-        return real(issue_id, journals=journals)
-
-    fake.get_issue = counting  # type: ignore[method-assign]
+    calls = journal_reads(fake)
     plan = plan_run(fake, config, at + timedelta(minutes=1), store=store, full=False)
     assert calls == []  # the write's verification read brought the journals along
     assert not plan.changed
