@@ -3,7 +3,7 @@
 
 Builds N synthetic issues from the demo requests (Chinese and English, all customers and
 requirement types), then times build_world + evaluate (median of several runs) and
-appends a dated line to bench/RESULTS.md. A measurement, not a test: no pass/fail.
+adds dated rows to the engine's table in bench/RESULTS.md. A measurement, not a test: no pass/fail.
 
     .venv/bin/python bench/engine.py [--issues 20000] [--repeat 3]
 """
@@ -129,14 +129,24 @@ def main() -> int:
             f"| {rate:,.0f} issues/s | {TARGET:,}/s per core: {verdict} |")
     print("\n".join(lines))
     if not args.no_record:
-        results = ROOT / "bench" / "RESULTS.md"
-        if not results.exists():
-            results.write_text("# Benchmark results\n\n| date | commit | machine | what | data "
-                               "| time | rate | target |\n|---|---|---|---|---|---|---|---|\n",
-                               encoding="utf-8")
-        with results.open("a", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
+        record(ROOT / "bench" / "RESULTS.md", lines)
     return 0
+
+
+HEADER = "| date | commit | machine | what | data | time | rate | target |"
+
+
+def record(results: Path, lines: list[str]) -> None:
+    """Add the rows at the end of the engine's table (the one under HEADER)."""
+    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+    rows = text.splitlines()
+    if HEADER not in rows:
+        rows += ["", HEADER, "|---|---|---|---|---|---|---|---|"]
+    end = rows.index(HEADER) + 2
+    while end < len(rows) and rows[end].startswith("| "):
+        end += 1
+    rows[end:end] = lines
+    results.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
