@@ -123,10 +123,10 @@ def replay(issue: Issue, fields: FieldMap) -> tuple[Moment, ...]:
                           if isinstance(v, tuple) and n not in (fields.labels, fields.tier)}
     values = current_values(issue, fields)
     for journal in reversed(journals):
-        values = _undo(values, journal, fields, multi)
+        values = _step(values, journal, fields, multi, forward=False)
     moments = [Moment(issue.created_on, MappingProxyType(dict(values)))]
     for journal in journals:
-        values = _redo(values, journal, fields, multi)
+        values = _step(values, journal, fields, multi, forward=True)
         at = max(journal.created_on, moments[-1].at)
         moments.append(Moment(at, MappingProxyType(dict(values)), journal))
     return tuple(moments)
@@ -144,31 +144,16 @@ def public_notes(moments: Sequence[Moment], by: Ref | int | None = None) -> tupl
     return tuple(e for e in events(moments) if e.public_note and (by is None or e.by(by)))
 
 
-def _undo(values: dict[str, object], journal: Journal, fields: FieldMap,
-          multi: set[str]) -> dict[str, object]:
+def _step(values: dict[str, object], journal: Journal, fields: FieldMap, multi: set[str], *,
+          forward: bool) -> dict[str, object]:
+    """The values after the journal's changes (``forward``) or before them."""
     out = dict(values)
-    for detail in reversed(journal.details):
+    for detail in journal.details if forward else reversed(journal.details):
         name = value_name(detail, fields)
         if name is None:
             continue
-        if name in multi:
-            out[name] = _swap(out.get(name), remove=detail.new, add=detail.old)
-        else:
-            out[name] = detail.old
-    return out
-
-
-def _redo(values: dict[str, object], journal: Journal, fields: FieldMap,
-          multi: set[str]) -> dict[str, object]:
-    out = dict(values)
-    for detail in journal.details:
-        name = value_name(detail, fields)
-        if name is None:
-            continue
-        if name in multi:
-            out[name] = _swap(out.get(name), remove=detail.old, add=detail.new)
-        else:
-            out[name] = detail.new
+        before, after = (detail.old, detail.new) if forward else (detail.new, detail.old)
+        out[name] = _swap(out.get(name), remove=before, add=after) if name in multi else after
     return out
 
 
