@@ -1,14 +1,14 @@
 """The plan: every change the rules decided, with the rule and the reason. Pure data + rendering.
 
 It is the contract between deciding (``rules.engine``) and doing (apply). ``to_json`` is
-the documented, stable JSON form of ``redmine-sync plan --format json`` (docs/rules.md).
+the documented, stable JSON form of ``redmine-sync plan --format json`` (docs/rules.md);
+``json_head``, ``json_issue`` and ``json_tail`` write the same text one issue at a time.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -61,10 +61,6 @@ class Plan:
     streamed: Tally | None = None  # issue plans handed to a consumer instead of listed
 
     @property
-    def changes(self) -> int:
-        return sum(len(p.changes) for p in self.issues)
-
-    @property
     def changed(self) -> tuple[IssuePlan, ...]:
         """The issues with something to write."""
         return tuple(p for p in self.issues if not p.empty)
@@ -80,14 +76,6 @@ class Plan:
             "issues": [_issue_json(p) for p in self.issues],
             "summary": self.summary(),
         }
-
-    def json_chunks(self) -> Iterator[str]:
-        """The text of ``json.dumps(to_json(), indent=2)``, one issue at a time: a plan
-        over 100,000 issues is never one string (or one dict) in memory."""
-        yield json_head(self.now)
-        for index, item in enumerate(self.issues):
-            yield json_issue(index, item)
-        yield json_tail(self, bool(self.issues))
 
 
 @dataclass

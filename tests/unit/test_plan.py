@@ -8,6 +8,9 @@ from redmine_sync.plan import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Note
 from redmine_sync.plan import Plan
+from redmine_sync.plan import json_head
+from redmine_sync.plan import json_issue
+from redmine_sync.plan import json_tail
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -21,9 +24,11 @@ def issue_plan(issue_id: int) -> IssuePlan:
         held=(Change("status", "New", "Rejected", "r3", "kept: a person changed it"),))
 
 
-def test_streamed_json_is_the_same_text_as_one_dump() -> None:
+def test_json_in_pieces_is_the_same_text_as_one_dump() -> None:
     for plan in (Plan(NOW, 0, ()), Plan(NOW, 3, (issue_plan(1),)),
                  Plan(NOW, 9, tuple(issue_plan(i) for i in range(1, 4)), {"Support": 2})):
         whole = json.dumps(plan.to_json(), ensure_ascii=False, indent=2)
-        assert "".join(plan.json_chunks()) == whole
+        pieces = [json_head(plan.now), *(json_issue(i, p) for i, p in enumerate(plan.issues)),
+                  json_tail(plan, bool(plan.issues))]
+        assert "".join(pieces) == whole
         assert json.loads(whole)["summary"]["issues_evaluated"] == plan.evaluated
