@@ -445,7 +445,7 @@ def _issue_from(text: str, activity: str | None) -> Issue:
 
 
 def _journal_from(data: dict[str, Any]) -> Journal:
-    return Journal(id=data["id"], user=Ref(**data["user"]),
+    return Journal(id=data["id"], user=shared.ref(data["user"]["id"], data["user"]["name"]),
                    created_on=datetime.fromisoformat(data["created_on"]), notes=data["notes"],
                    private=data["private"],
                    details=tuple(JournalDetail(**d) for d in data["details"]))

@@ -93,7 +93,7 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
             store.forget_issues(deleted)
             everything = {i.id: i for i in store.with_activity(fresh.values())}
         else:
-            del fresh, everything  # one copy of the issues in memory, not two
+            fresh.clear()  # one copy of the issues in memory, not two
             everything = {i.id: i for i in store.cached_issues()}
     if ruleset.sla is not None:  # SLA thresholds are reached with time, not only with updates
         todo |= {i.id for i in everything.values() if not i.is_closed}
