@@ -5,6 +5,13 @@ PUT bumps ``updated_on``; a status the workflow forbids and an unknown custom fi
 dropped silently; a list value outside the allowed ones is refused; a private note with
 changes is split into two journals; wiki writes need the current version (409 otherwise)
 and an unchanged text is a no-op; relations are normalised and never duplicated.
+
+Permissions are the bot's per project (``granted``, or ``granted_in[project]``), with
+Redmine's effects: without "Edit issues" every field of a PUT is dropped silently, without
+"Add notes" the note is, without "Set notes as private" a private note is posted public;
+neither of the first two, or a relation without "Manage issue relations", or a wiki
+write without "Edit wiki pages" is a 403. Others' private notes are hidden without
+"View private notes" (the bot always sees its own).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from redmine_sync.errors import NotFound
+from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineValidationError
 from redmine_sync.errors import WikiConflict
 from redmine_sync.model import CustomFieldDef
@@ -52,6 +60,7 @@ TRACKERS = ("Bug", "Feature", "Support")
 BOT_PERMISSIONS = ("view_issues", "edit_issues", "add_issue_notes", "set_notes_private",
                    "view_private_notes", "manage_issue_relations", "view_wiki_pages",
                    "edit_wiki_pages")
+NON_MEMBER_PERMISSIONS = ("view_issues", "add_issues", "add_issue_notes", "view_wiki_pages")
 REVERSE = {"duplicated": "duplicates", "blocked": "blocks", "follows": "precedes",
            "copied_from": "copied_to"}
 
@@ -98,6 +107,7 @@ class FakeRedmine:
         self.relations_: dict[int, Relation] = {}
         self.requests_made = 0
         self.granted = set(BOT_PERMISSIONS)
+        self.granted_in: dict[str, set[str]] = {}  # a project where the bot's role differs
         self._now = clock or (lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self._tick = 0
         self._journal_id = 0
@@ -148,10 +158,13 @@ class FakeRedmine:
         return self._catalog
 
     def project(self, identifier: str) -> Project:
+        """By identifier or id, like Redmine's /projects/:id."""
         self.requests_made += 1
-        if identifier not in self.projects:
+        found = self.projects.get(identifier) or next(
+            (p for p in self.projects.values() if str(p.id) == identifier), None)
+        if found is None:
             raise NotFound(f"project {identifier!r} not found (HTTP 404)")
-        return self.projects[identifier]
+        return found
 
     def memberships(self, project: str) -> tuple[Membership, ...]:
         self.project(project)
@@ -171,8 +184,12 @@ class FakeRedmine:
         return self.users[user_id]
 
     def permissions(self, project: str) -> frozenset[str] | None:
-        self.project(project)
-        return None if self.me.admin else frozenset(self.granted)
+        project = self.project(project).identifier
+        return None if self.me.admin else frozenset(self.granted_in.get(project, self.granted))
+
+    def may(self, project: str, permission: str) -> bool:
+        """Whether the bot holds ``permission`` in ``project`` (tests and the fake itself)."""
+        return self.me.admin or permission in self.granted_in.get(project, self.granted)
 
     def iter_issues(self, project: str | None = None,
                     updated_since: datetime | None = None) -> Iterator[Issue]:
@@ -193,15 +210,30 @@ class FakeRedmine:
         if issue_id not in self.issues:
             raise NotFound(f"issue #{issue_id} not found (HTTP 404)")
         issue = self.issues[issue_id]
-        return replace(issue, journals=issue.journals if journals else None,
+        visible = issue.journals
+        if visible is not None and not self.may(issue.project.name, "view_private_notes"):
+            visible = tuple(j for j in visible if not j.private or j.user.id == self.me.id)
+        return replace(issue, journals=visible if journals else None,
                        allowed_statuses=self._allowed_statuses(issue))
 
     def update_issue(self, update: IssueUpdate) -> UpdateResult:
         self.get_issue(update.issue_id)
         encode_update(update, self._catalog)  # the same name checks as live
         before = self.issues[update.issue_id]
-        after, details = self._apply_fields(before, update)
-        journals = self._journals_for(update, details)
+        project = before.project.name
+        if not (self.may(project, "edit_issues") or self.may(project, "add_issue_notes")):
+            raise PermissionDenied(f"Redmine answered 403 Forbidden to PUT /issues/"
+                                   f"{update.issue_id}.json", "edit_issues")
+        kept = update  # what Redmine keeps of it
+        if not self.may(project, "edit_issues"):  # like Redmine: only the note is safe
+            kept = IssueUpdate(update.issue_id, notes=update.notes,
+                               private_notes=update.private_notes)
+        if not self.may(project, "add_issue_notes"):
+            kept = replace(kept, notes=None)
+        if not self.may(project, "set_notes_private"):
+            kept = replace(kept, private_notes=False)
+        after, details = self._apply_fields(before, kept)
+        journals = self._journals_for(kept, details)
         self._store(after, journals)
         result = self.get_issue(update.issue_id, journals=True)
         return UpdateResult(result, dropped_changes(update, result, self._catalog),
@@ -213,6 +245,9 @@ class FakeRedmine:
 
     def add_relation(self, issue_id: int, other_id: int, relation_type: str) -> Relation:
         self.get_issue(other_id)
+        if not self.may(self.issues[issue_id].project.name, "manage_issue_relations"):
+            raise PermissionDenied(f"Redmine answered 403 Forbidden to POST /issues/{issue_id}"
+                                   "/relations.json", "manage_issue_relations")
         if relation_type in REVERSE:
             issue_id, other_id, relation_type = other_id, issue_id, REVERSE[relation_type]
         for rel in self.relations(issue_id):
@@ -238,6 +273,9 @@ class FakeRedmine:
                       files: Sequence[tuple[str, bytes]] = ()) -> WikiWrite:
         current = self.get_wiki_page(project, title)
         check_wiki_base(current, title, base_version)
+        if not self.may(project, "edit_wiki_pages"):
+            raise PermissionDenied(f"Redmine answered 403 Forbidden to PUT wiki page {title}",
+                                   "edit_wiki_pages")
         if not text.strip():
             raise RedmineValidationError("Redmine refused the change: Text cannot be blank",
                                          ["Text cannot be blank"])
