@@ -75,6 +75,14 @@ class RedmineAuthError(RedmineError):
     """The API key was refused, or the REST API is disabled."""
 
 
+class PermissionDenied(RedmineAuthError):
+    """Redmine answered 403 to an operation: the bot's role lacks ``permission``."""
+
+    def __init__(self, message: str, permission: str) -> None:
+        super().__init__(message)
+        self.permission = permission
+
+
 class NotFound(RedmineError):
     """The issue, project or page does not exist, or the key may not see it."""
 

@@ -48,7 +48,8 @@ class RedmineClient(Protocol):
         """One user; ``mail`` is empty when Redmine hides it from this key."""
 
     def permissions(self, project: str) -> frozenset[str] | None:
-        """The current user's permissions in a project; None for an administrator."""
+        """The current user's permissions in a project (identifier or id); None for an
+        administrator."""
 
     def iter_issues(
         self, project: str | None = None, updated_since: datetime | None = None

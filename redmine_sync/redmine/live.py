@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -36,6 +37,7 @@ from redmine_sync.config import Config
 from redmine_sync.config import RetryPolicy
 from redmine_sync.config import Timeouts
 from redmine_sync.errors import NotFound
+from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineUnavailable
@@ -59,6 +61,7 @@ from redmine_sync.redmine.catalog import Named
 from redmine_sync.redmine.verify import check_wiki_base
 from redmine_sync.redmine.verify import dropped_changes
 from redmine_sync.redmine.verify import encode_update
+from redmine_sync.redmine.verify import permission_label
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,6 +69,7 @@ PAGE = 100
 RETRYABLE = frozenset({429, 502, 503, 504})
 NOT_PROCESSED = frozenset({429, 503})  # safe to resend even a write carrying a note
 NOTE_MATCH_WINDOW = timedelta(minutes=10)
+NON_MEMBER_ROLE = 1  # Redmine's built-in "Non member" role
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRIES = RetryPolicy()
 
@@ -341,14 +345,21 @@ class LiveRedmine:
                     data.get("mail", ""), bool(data.get("admin", False)))
 
     def permissions(self, project: str) -> frozenset[str] | None:
-        """The current user's permissions in ``project``; None means admin (everything)."""
+        """The current user's permissions in ``project``; None means admin (everything).
+
+        Roles from the bot's memberships (inherited ones included); in a public project
+        where it is no member, the built-in "Non member" role's (id 1).
+        """
         if self.current_user().admin:
             return None
-        project_id = self.project(project).id
-        data = self._read("GET /users/current.json?include=memberships", lambda: self._request(
+        data = self._project_json(project)
+        project_id = int(data["id"])
+        me = self._read("GET /users/current.json?include=memberships", lambda: self._request(
             "get", "/users/current.json", params={"include": "memberships"}))["user"]
-        role_ids = {r["id"] for m in data.get("memberships", [])
+        role_ids = {r["id"] for m in me.get("memberships", [])
                     if m["project"]["id"] == project_id for r in m.get("roles", [])}
+        if not role_ids and data.get("is_public"):
+            role_ids = {NON_MEMBER_ROLE}
         perms: set[str] = set()
         for role_id in sorted(role_ids):
             path = f"/roles/{role_id}.json"
@@ -433,7 +444,9 @@ class LiveRedmine:
         if tags is not None:
             body["issue"]["tag_list"] = list(tags or ())
         path = f"/issues/{update.issue_id}.json"
-        retried = self._put_issue(path, body, update)
+        needed = "edit_issues" if update.changed_fields() else "add_issue_notes"
+        with _forbidden(f"PUT {path}", needed):
+            retried = self._put_issue(path, body, update)
         after = self.get_issue(update.issue_id, journals=True)  # the SLA cache keeps them
         if tags is not None:
             update = replace(update, custom_fields={**update.custom_fields,
@@ -477,8 +490,10 @@ class LiveRedmine:
                 return existing
         path = f"/issues/{int(issue_id)}/relations.json"
         body = {"relation": {"issue_to_id": int(other_id), "relation_type": relation_type}}
-        data = self._retrying(f"POST {path}", lambda: self._request("post", path, data=body),
-                              safe=_not_processed)
+        with _forbidden(f"POST {path}", "manage_issue_relations"):
+            data = self._retrying(f"POST {path}", lambda: self._request("post", path,
+                                                                         data=body),
+                                  safe=_not_processed)
         return mapping.relation_from_json(data["relation"])
 
     # -- wiki --------------------------------------------------------------------------
@@ -514,12 +529,16 @@ class LiveRedmine:
         if parent:
             page["parent_title"] = mapping.wiki_title(parent)
         if files:
-            page["uploads"] = [{"token": self._upload(name, data), "filename": name,
-                                "content_type": "image/png" if name.endswith(".png")
-                                else "application/octet-stream"} for name, data in files]
+            with _forbidden("POST /uploads.json", "edit_wiki_pages"):
+                page["uploads"] = [{"token": self._upload(name, data), "filename": name,
+                                    "content_type": "image/png" if name.endswith(".png")
+                                    else "application/octet-stream"}
+                                   for name, data in files]
         path = _wiki_path(project, title)
-        self._retrying(f"PUT {path}", lambda: self._request("put", path, data={"wiki_page": page}),
-                       safe=_not_processed)
+        with _forbidden(f"PUT {path}", "edit_wiki_pages"):
+            self._retrying(f"PUT {path}", lambda: self._request("put", path,
+                                                                data={"wiki_page": page}),
+                           safe=_not_processed)
         after = self.get_wiki_page(project, title)
         if after is None:
             raise RedmineError(f"wiki page {title} is missing right after writing it")
@@ -554,6 +573,22 @@ def _translated(call: Callable[[], T]) -> T:
         raise RedmineError(f"unexpected answer from Redmine (HTTP {exc.status_code})") from None
     except rexc.BaseRedmineError as exc:
         raise RedmineError(f"Redmine client error: {exc}") from None
+
+
+@contextmanager
+def _forbidden(what: str, permission: str) -> Iterator[None]:
+    """A 403 to a write names the permission the bot's role lacks for it."""
+    try:
+        yield
+    except PermissionDenied:
+        raise
+    except RedmineAuthError as exc:
+        if "403" not in str(exc):
+            raise
+        raise PermissionDenied(
+            f"Redmine answered 403 Forbidden to {what}: the bot's role lacks "
+            f"{permission_label(permission)} in this project (Administration > Roles and "
+            "permissions), or the REST API is disabled", permission) from None
 
 
 def _not_processed(exc: BaseException) -> bool:
