@@ -10,26 +10,36 @@ over-broad runs before anything is written.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from redmine_sync.config import FieldMap
 from redmine_sync.config import Limits
+from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
+from redmine_sync.model import Ref
 from redmine_sync.plan import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.plan import show
 from redmine_sync.redmine import RedmineClient
+from redmine_sync.redmine.verify import missing_permissions
+from redmine_sync.redmine.verify import needed_permissions
+from redmine_sync.redmine.verify import note_problem
+from redmine_sync.redmine.verify import permission_label
+from redmine_sync.redmine.verify import sent_notes
 from redmine_sync.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -45,7 +55,7 @@ class BreakerTripped(RedmineSyncError):
 @dataclass(frozen=True)
 class Outcome:
     issue_id: int
-    status: str            # written | partial | skipped | failed | deferred
+    status: str            # written | partial | skipped | failed | pending | deferred
     reason: str = ""
     fields: tuple[str, ...] = ()
 
@@ -71,16 +81,24 @@ class ApplyResult:
                         if o.status in ("skipped", "deferred")],
             "failed": [{"issue": o.issue_id, "reason": o.reason} for o in self.outcomes
                        if o.status in ("failed", "partial")],
+            "pending": [{"issue": o.issue_id, "reason": o.reason} for o in self.outcomes
+                        if o.status == "pending"],
             "recovered": list(self.recovered),
             "summary": {s: self.count(s) for s in
-                        ("written", "partial", "skipped", "deferred", "failed")},
+                        ("written", "partial", "skipped", "deferred", "failed", "pending")},
         }
 
 
 def check_breaker(plan: Plan, limits: Limits, *, in_scope: int, max_changes: int | None,
-                  yes: bool) -> None:
-    """Refuse a run that changes more issues than allowed, before anything is written."""
-    count = len(plan.changed)
+                  yes: bool, held: Mapping[int, tuple[datetime, str, int]] | None = None
+                  ) -> None:
+    """Refuse a run that changes more issues than allowed, before anything is written.
+
+    Issues ``held`` on a failure already reported (unchanged since) do not count: they
+    are not retried until they or the reason change."""
+    held = held or {}
+    count = sum(1 for i in plan.changed
+                if i.issue_id not in held or held[i.issue_id][0] != i.updated_on)
     if yes or count == 0:
         return
     allowed = max_changes if max_changes is not None else limits.max_issues
@@ -102,6 +120,7 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
                stop: Callable[[], bool]) -> ApplyResult:
     """Write each changed issue; a failure on one issue never stops the others."""
     outcomes: list[Outcome] = []
+    grants = Grants(client)
     for index, item in enumerate(plan.changed):
         if stop():
             outcomes += [Outcome(i.issue_id, "deferred", "stopped before writing")
@@ -111,29 +130,51 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
             outcomes += [Outcome(i.issue_id, "deferred", f"per-run write cap {write_cap}; "
                                  "next run") for i in plan.changed[index:]]
             break
-        outcome = _apply_issue(item, client, store, run_id, fields, clock)
+        outcome = _apply_issue(item, client, store, run_id, fields, clock, grants)
         log.info("issue #%d: %s%s", item.issue_id, outcome.status,
                  f" ({outcome.reason})" if outcome.reason else "")
         outcomes.append(outcome)
     return ApplyResult(run_id, tuple(outcomes))
 
 
+class Grants:
+    """The bot's permissions in each project, read once per run (None: administrator)."""
+
+    def __init__(self, client: RedmineClient) -> None:
+        self.client = client
+        self.known: dict[str, frozenset[str] | None] = {}
+
+    def of(self, project: Ref) -> frozenset[str] | None:
+        key = str(project.id)  # Redmine finds a project by id too; issues carry no identifier
+        if key not in self.known:
+            self.known[key] = self.client.permissions(key)
+        return self.known[key]
+
+
 def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_id: int,
-                 fields: FieldMap, clock: Callable[[], datetime]) -> Outcome:
+                 fields: FieldMap, clock: Callable[[], datetime], grants: Grants) -> Outcome:
     try:
-        current = client.get_issue(item.issue_id, journals=False)
+        current = client.get_issue(item.issue_id, journals=True)  # the notes before ours
     except RedmineError as exc:
         return _record_all(store, run_id, clock(), item, "failed", str(exc))
     if current.updated_on != item.updated_on:
         return _record_all(store, run_id, clock(), item, "skipped",
                            "stale: changed since it was read; re-planned next run")
-    changes, refused = _allowed(item.changes, current)
-    for change, reason in refused:
-        store.record(run_id, clock(), item.issue_id, change.field, change.old, change.new,
-                     change.rule, "failed", reason)
+    changes = list(item.changes)
+    update, relations, unsupported = to_update(item.issue_id, changes, item, fields)
+    items = note_items(item, changes)
+    if update.notes and items <= store.sent_items(item.issue_id):
+        update = replace(update, notes=None)  # this decision's note went out already
     try:
-        update, relations, unsupported = to_update(item.issue_id, changes, item, fields)
+        refusal = preflight(update, bool(relations), current,
+                            grants.of(current.project))
+    except RedmineError as exc:
+        return _record_all(store, run_id, clock(), item, "failed", str(exc).splitlines()[0])
+    if refusal:
+        return _hold(store, run_id, clock(), item, current.updated_on, refusal)
+    try:
         with store.transaction():
+            store.release_failure(item.issue_id)
             store.add_intent(run_id, item.issue_id, {c.field: c.new for c in changes},
                              update.notes)
         for kind, other in relations:
@@ -142,8 +183,14 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     except (RedmineError, UserError) as exc:
         with store.transaction():
             store.clear_intent(item.issue_id)
-        return _record_all(store, run_id, clock(), item, "failed", str(exc).splitlines()[0])
+        reason = str(exc).splitlines()[0]
+        if isinstance(exc, PermissionDenied):  # will not change by itself: report it once
+            return _hold(store, run_id, clock(), item, current.updated_on, reason)
+        return _record_all(store, run_id, clock(), item, "failed", reason)
     dropped = {d.field: d for d in result.dropped} if result else {}
+    posted = sent_notes(update, current, result.issue, client.current_user().id) \
+        if result else ()
+    note_failure = note_problem(update, posted)
     with store.transaction():
         now = clock()
         for change in changes:
@@ -158,34 +205,83 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
                 store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
                              change.rule, "written")
                 store.set_owned(item.issue_id, change.field, change.new, run_id)
+        if note_failure:
+            store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
+                         _note_rules(item, changes), "failed", note_failure)
         store.clear_intent(item.issue_id)
+        if posted:
+            store.add_sent(item.issue_id, items, run_id)
         if result:
             store.mark_tool_write(item.issue_id, result.issue.updated_on)
             store.cache_issues([result.issue])
             if result.issue.journals is not None:  # read anyway: the next run needs none
                 store.cache_journals(item.issue_id, result.issue.updated_on,
                                      result.issue.journals)
-    problems = [c.field for c, _ in refused] + list(unsupported) + \
-        [c.field for c in changes if _update_key(c.field, fields) in dropped]
+        problems = list(unsupported) + \
+            [c.field for c in changes if _update_key(c.field, fields) in dropped]
+        if not problems and not note_failure:
+            store.clear_sent(item.issue_id)
+    written = tuple(c.field for c in changes)
+    if note_failure:
+        return Outcome(item.issue_id, "failed", note_failure, written)
     if problems:
-        return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems),
-                       tuple(c.field for c in changes))
-    return Outcome(item.issue_id, "written", "", tuple(c.field for c in changes))
+        return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems), written)
+    return Outcome(item.issue_id, "written", "", written)
 
 
-def _allowed(changes: tuple[Change, ...], current: Issue
-             ) -> tuple[list[Change], list[tuple[Change, str]]]:
-    """Split off a status change the workflow does not allow for this user."""
-    kept, refused = [], []
-    for change in changes:
-        allowed = current.allowed_statuses
-        if change.field == "status" and allowed is not None and change.new not in allowed:
-            reason = (f"the workflow does not allow {change.new!r} from {current.status!r} "
-                      f"(allowed: {', '.join(allowed) or 'none'})")
-            refused.append((change, reason))
-        else:
-            kept.append(change)
-    return kept, refused
+def preflight(update: IssueUpdate, relations: bool, current: Issue,
+              granted: frozenset[str] | None) -> str | None:
+    """Why this decision cannot land whole, known before anything is sent (None: it can).
+
+    A status and the note announcing it belong together, and a note meant private must
+    never go out public: if the bot's role lacks a permission the write needs, or the
+    workflow does not allow the status, nothing of the decision is sent.
+    """
+    missing = missing_permissions(needed_permissions(update, relations), granted)
+    if missing:
+        return (f"the bot's role in project {current.project.name} lacks "
+                + ", ".join(permission_label(p) for p in missing)
+                + "; nothing of this decision was sent (grant it in Administration > Roles "
+                "and permissions)")
+    allowed = current.allowed_statuses
+    if update.status is not None and allowed is not None and \
+            update.status.casefold() not in {s.casefold() for s in allowed}:
+        return (f"the workflow does not allow {current.status!r} -> {update.status!r} for the "
+                f"bot on tracker {current.tracker!r} (allowed: {', '.join(allowed) or 'none'}); "
+                "nothing of this decision was sent (add the transition for the bot's role in "
+                "Administration > Workflow)")
+    return None
+
+
+def note_items(item: IssuePlan, changes: list[Change]) -> frozenset[str]:
+    """What a decision's note says, item by item: a retry whose items were all said
+    already sends its fields without the note."""
+    said = {f"{c.field}={show(c.new)}" for c in changes}
+    said |= {"note:" + hashlib.sha256(n.text.strip().encode()).hexdigest()[:16]
+             for n in item.notes}
+    return frozenset(said)
+
+
+def _hold(store: StateStore, run_id: int, now: datetime, item: IssuePlan,
+          updated_on: datetime, reason: str) -> Outcome:
+    """A failure that will not change by itself: reported once (failed), then pending
+    until the issue or the reason changes."""
+    held = store.held_failures().get(item.issue_id)
+    if held is not None and held[0] == updated_on and held[1] == reason:
+        return _record_all(store, run_id, now, item, "pending",
+                           f"{reason} (reported in run {held[2]})")
+    with store.transaction():
+        store.hold_failure(item.issue_id, updated_on, reason, run_id)
+    return _record_all(store, run_id, now, item, "failed", reason)
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+def _note_rules(item: IssuePlan, changes: list[Change]) -> str:
+    rules = [n.rule for n in item.notes] or [c.rule for c in changes]
+    return ", ".join(dict.fromkeys(rules))
 
 
 def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: FieldMap
@@ -250,6 +346,10 @@ def _record_all(store: StateStore, run_id: int, now: datetime, item: IssuePlan, 
         for change in item.changes:
             store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
                          change.rule, outcome, reason)
+        if not item.changes:
+            store.record(run_id, now, item.issue_id, "note", None,
+                         _first_line(item.notes[0].text) if item.notes else "",
+                         _note_rules(item, []), outcome, reason)
     return Outcome(item.issue_id, outcome, reason)
 
 

@@ -237,34 +237,43 @@ def apply(ctx: click.Context, project: str | None, full: bool, yes: bool,
     with store.writer_lock():
         result = apply_run(client, config, store, utc_now, project=project, full=full,
                            yes=yes, max_changes=max_changes, on_plan=show_plan)
-        published = _reports_due(client, config, store, project)
+        published, unpublished = _reports_due(client, config, store, project)
     applied = result.applied
     assert applied is not None
     if fmt == "json":
-        click.echo(json.dumps({**applied.to_json(), "reports": published}, ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps({**applied.to_json(), "reports": published,
+                               "reports_failed": [unpublished] if unpublished else []},
+                              ensure_ascii=False, indent=2))
     else:
         _print_apply(applied, result)
         for line in published:
             click.echo(line)
+    failures = []
     if applied.failed:
-        raise WritesFailed(f"{applied.failed} issue(s) not fully written; see above and "
-                           f"redmine-sync history --run {applied.run_id}")
+        failures.append(f"{applied.failed} issue(s) not fully written; see above and "
+                        f"redmine-sync history --run {applied.run_id}")
+    if unpublished:
+        failures.append(f"scheduled reports not published: {unpublished}")
+    if failures:
+        raise WritesFailed("; ".join(failures))
 
 
-def _reports_due(client: Any, config: Any, store: Any, project: str | None) -> list[str]:
-    """The timer's apply also publishes the reports whose schedule came (once per period)."""
+def _reports_due(client: Any, config: Any, store: Any, project: str | None
+                 ) -> tuple[list[str], str]:
+    """The timer's apply also publishes the reports whose schedule came (once per period).
+    Returns what was published and why the rest was not ("" when nothing failed)."""
     from redmine_sync.errors import RedmineError
     from redmine_sync.reports.run import publish_due
     from redmine_sync.store import utc_now
 
     if project:  # a run limited to one project does not publish the scope's reports
-        return []
+        return [], ""
     try:
-        return publish_due(client, config, store, utc_now())
+        return publish_due(client, config, store, utc_now()), ""
     except (RedmineError, UserError) as exc:
-        log.error("reports not published: %s", str(exc).splitlines()[0])
-        return []
+        reason = str(exc).splitlines()[0]
+        log.error("reports not published: %s", reason)
+        return [], reason
 
 
 def _print_apply(applied: Any, result: Any) -> None:
@@ -278,7 +287,8 @@ def _print_apply(applied: Any, result: Any) -> None:
     click.echo(f"run {applied.run_id}: {applied.count('written')} written, "
                f"{applied.count('partial')} partly written, "
                f"{applied.count('skipped', 'deferred')} skipped, "
-               f"{applied.count('failed')} failed")
+               f"{applied.count('failed')} failed, "
+               f"{applied.count('pending')} pending on a failure reported before")
 
 
 @cli.command()

@@ -35,7 +35,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class LockHeld(UserError):
@@ -103,7 +103,18 @@ def _v4(db: sqlite3.Connection) -> None:
                 "saved TEXT NOT NULL)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite3.Connection) -> None:
+    """Writes: what a pending decision's note already said (so a retry sends the fields
+    only), and failures that will not change by themselves (reported once, not retried)."""
+    _script(db, """
+        CREATE TABLE notes_sent (issue_id INTEGER NOT NULL, item TEXT NOT NULL,
+                                 run_id INTEGER NOT NULL, PRIMARY KEY (issue_id, item));
+        CREATE TABLE held_failures (issue_id INTEGER PRIMARY KEY, updated_on TEXT NOT NULL,
+                                    reason TEXT NOT NULL, run_id INTEGER NOT NULL)
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 
 
 @dataclass(frozen=True)
@@ -273,6 +284,36 @@ class StateStore:
     def intents(self) -> list[tuple[int, int, dict[str, Any], str | None]]:
         rows = self.db.execute("SELECT issue_id, run_id, changes, note FROM intents")
         return [(r[0], r[1], json.loads(r[2]), r[3]) for r in rows.fetchall()]
+
+    # -- notes sent for a decision still pending ------------------------------------------
+
+    def sent_items(self, issue_id: int) -> frozenset[str]:
+        """What notes already said for the issue's pending decision (``apply.note_items``)."""
+        rows = self.db.execute("SELECT item FROM notes_sent WHERE issue_id=?", (issue_id,))
+        return frozenset(r[0] for r in rows.fetchall())
+
+    def add_sent(self, issue_id: int, items: Iterable[str], run_id: int) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO notes_sent VALUES (?, ?, ?)",
+                            [(issue_id, item, run_id) for item in items])
+
+    def clear_sent(self, issue_id: int) -> None:
+        """The decision landed whole: a later one may say the same again."""
+        self.db.execute("DELETE FROM notes_sent WHERE issue_id=?", (issue_id,))
+
+    # -- failures that will not change by themselves -------------------------------------
+
+    def held_failures(self) -> dict[int, tuple[datetime, str, int]]:
+        """issue id -> (its updated_on when it failed, the reason, the run that reported it)."""
+        rows = self.db.execute("SELECT issue_id, updated_on, reason, run_id FROM held_failures")
+        return {r[0]: (datetime.fromisoformat(r[1]), r[2], r[3]) for r in rows.fetchall()}
+
+    def hold_failure(self, issue_id: int, updated_on: datetime, reason: str,
+                     run_id: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO held_failures VALUES (?, ?, ?, ?)",
+                        (issue_id, updated_on.isoformat(), reason, run_id))
+
+    def release_failure(self, issue_id: int) -> None:
+        self.db.execute("DELETE FROM held_failures WHERE issue_id=?", (issue_id,))
 
     # -- issue cache -------------------------------------------------------------------
 

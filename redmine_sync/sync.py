@@ -218,14 +218,14 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                                     config.fields)
         on_plan(plan)
         check_breaker(plan, config.limits, in_scope=snapshot.in_scope,
-                      max_changes=max_changes, yes=yes)
+                      max_changes=max_changes, yes=yes, held=store.held_failures())
         result = apply_plan(plan, client, store, run_id, fields=config.fields,
                             write_cap=config.limits.write_cap, clock=clock, stop=stop)
     except BaseException as exc:
         store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
                          if str(exc) else type(exc).__name__)
         raise
-    deferred = result.count("deferred", "skipped")
+    deferred = result.count("deferred", "skipped", "pending")
     done = {o.issue_id for o in result.outcomes if o.status in ("written", "partial")}
     with store.transaction():
         for team, turn in plan.pointers.items():

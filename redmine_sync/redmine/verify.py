@@ -1,8 +1,10 @@
-"""Pure helpers around one issue write: names -> request body, and what Redmine dropped.
+"""Pure helpers around one issue write: names -> request body, what it needs, what landed.
 
 Redmine answers 204 to a PUT even when it ignored part of it (a status the workflow does
-not allow, a custom field not enabled for the tracker...). ``dropped_changes`` compares
-what was asked with what a re-read shows. Shared by the live adapter and the fake.
+not allow, a custom field not enabled for the tracker, a note without "Add notes", the
+privacy of a note without "Set notes as private"...). ``missing_permissions`` says before
+sending what the bot's role cannot do; ``dropped_changes`` and ``note_problem`` compare
+what was asked with what a re-read shows. Shared by the live adapter, the fake and apply.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from redmine_sync.model import CustomValue
 from redmine_sync.model import DroppedChange
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
+from redmine_sync.model import Journal
 from redmine_sync.model import WikiPage
 from redmine_sync.redmine.catalog import Catalog
 
@@ -21,6 +24,80 @@ DROPPED_REASON = (
     "Redmine answered 204 but kept the old value (workflow, permissions, or the field is "
     "not enabled for this tracker or project)"
 )
+
+
+PERMISSION_NAMES = {  # Redmine's permission -> its label in Administration > Roles
+    "view_issues": "View Issues",
+    "edit_issues": "Edit issues",
+    "add_issue_notes": "Add notes",
+    "set_notes_private": "Set notes as private",
+    "view_private_notes": "View private notes",
+    "manage_issue_relations": "Manage issue relations",
+    "view_wiki_pages": "View wiki",
+    "edit_wiki_pages": "Edit wiki pages",
+}
+
+
+def permission_label(permission: str) -> str:
+    """``"Add notes" (add_issue_notes)``: what the admin ticks, and the API's name."""
+    return f'"{PERMISSION_NAMES.get(permission, permission)}" ({permission})'
+
+
+def needed_permissions(update: IssueUpdate, relations: bool = False) -> tuple[str, ...]:
+    """The permissions the bot's role needs for this write to land as intended."""
+    needed = []
+    if update.changed_fields():
+        needed.append("edit_issues")
+    if update.notes:
+        needed.append("add_issue_notes")
+        if update.private_notes:
+            needed.append("set_notes_private")
+    if relations:
+        needed.append("manage_issue_relations")
+    return tuple(needed)
+
+
+def missing_permissions(needed: tuple[str, ...], granted: frozenset[str] | None
+                        ) -> tuple[str, ...]:
+    """Those of ``needed`` not ``granted`` (None: an administrator, who has them all)."""
+    if granted is None:
+        return ()
+    return tuple(p for p in needed if p not in granted)
+
+
+def sent_notes(update: IssueUpdate, before: Issue, after: Issue, me: int
+               ) -> tuple[Journal, ...]:
+    """The journals carrying the update's note that appeared between two reads with
+    journals (``before`` and ``after``), written by ``me``."""
+    if not update.notes:
+        return ()
+    seen = max((j.id for j in before.journals or ()), default=0)
+    wanted = _plain(update.notes)
+    return tuple(j for j in after.journals or ()
+                 if j.id > seen and j.user.id == me and _plain(j.notes) == wanted)
+
+
+def note_problem(update: IssueUpdate, posted: tuple[Journal, ...]) -> str | None:
+    """Why the update's note is not there exactly once with the intended privacy (None
+    when it is, or when the update has no note). ``posted``: from ``sent_notes``."""
+    if not update.notes:
+        return None
+    if not posted:
+        return ("the note is missing after the write (Redmine dropped it; the bot needs "
+                f"{permission_label('add_issue_notes')})")
+    if len(posted) > 1:
+        return f"the note was posted {len(posted)} times"
+    if posted[0].private != update.private_notes:
+        if update.private_notes:
+            return ("the note meant to be private was posted PUBLIC (journal "
+                    f"#{posted[0].id}; the bot needs {permission_label('set_notes_private')})")
+        return f"the public note was posted private (journal #{posted[0].id})"
+    return None
+
+
+def _plain(text: str) -> str:
+    """Redmine stores CRLF and may trim: compare what a reader sees."""
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").strip().split("\n"))
 
 
 def encode_update(update: IssueUpdate, catalog: Catalog) -> dict[str, Any]:

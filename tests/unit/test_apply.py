@@ -100,9 +100,9 @@ def test_status_the_workflow_forbids_is_reported_not_sent(
     result = apply_run(fake, config, store, clock).applied
     assert result is not None and result.failed == 1
     [outcome] = result.outcomes
-    assert outcome.status == "partial" and "status" in outcome.reason
+    assert outcome.status == "failed" and "'New' -> 'Closed'" in outcome.reason
     [row] = store.audit(result.run_id)
-    assert row.outcome == "failed" and "workflow does not allow 'Closed'" in row.detail
+    assert row.outcome == "failed" and "workflow does not allow 'New' -> 'Closed'" in row.detail
     assert fake.issues[issue.id].status == "New"
 
 

@@ -1,0 +1,225 @@
+"""apply against a Redmine that refuses: permissions, workflow, private notes (FakeRedmine).
+
+Each decision lands whole or not at all, its note exactly once with the intended privacy,
+and a failure that will not change by itself is reported once, then left pending.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from redmine_sync.apply import BreakerTripped
+from redmine_sync.config import Config
+from redmine_sync.config import Limits
+from redmine_sync.model import User
+from redmine_sync.redmine.fake import NON_MEMBER_PERMISSIONS
+from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.store import StateStore
+from redmine_sync.sync import apply_run
+
+RULES = """\
+kind: triage
+match: first
+when: {is_closed: false}
+rules:
+  - name: reject
+    when: {subject: {regex: 'reject me'}}
+    then:
+      - set: {status: Rejected}
+      - add_labels: [rejected]
+      - note: {public: true, text: "We cannot take this on."}
+  - name: mark
+    when: {subject: {regex: '^todo'}}
+    then: [{add_labels: [ui]}, {set: {priority: High}}]
+"""
+NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+Env = tuple[FakeRedmine, Config, StateStore]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text(RULES)
+    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
+                    limits=Limits(max_issues=5, max_percent=100, write_cap=100))
+    fake = FakeRedmine(users=[User(9, "pm.li", "Li Na")])
+    return fake, config, StateStore(tmp_path / "state.db")
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def notes(fake: FakeRedmine, issue_id: int) -> list[tuple[str, bool]]:
+    """(text, private) of every note on the issue, as an administrator sees them."""
+    return [(j.notes, j.private) for j in fake.issues[issue_id].journals or () if j.notes]
+
+
+def lying_permissions(fake: FakeRedmine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The role reads as complete, but Redmine still applies the real (reduced) one."""
+    monkeypatch.setattr(fake, "permissions", lambda project: frozenset(
+        ("view_issues", "edit_issues", "add_issue_notes", "set_notes_private")))
+
+
+@pytest.mark.parametrize("permission", ["set_notes_private", "add_issue_notes", "edit_issues"])
+def test_a_missing_permission_fails_the_issue_before_anything_is_sent(
+        env: Env, permission: str) -> None:
+    fake, config, store = env
+    fake.granted.discard(permission)
+    issue = fake.add_issue("todo one")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.failed == 1
+    [outcome] = result.outcomes
+    assert outcome.status == "failed"
+    assert f"({permission})" in outcome.reason and "nothing of this decision was sent" \
+        in outcome.reason
+    after = fake.issues[issue.id]
+    assert after.updated_on == issue.updated_on and notes(fake, issue.id) == []
+    assert {row.outcome for row in store.audit(result.run_id)} == {"failed"}
+
+
+def test_a_public_project_where_the_bot_is_no_member_gets_no_public_copy(env: Env) -> None:
+    fake, config, store = env
+    fake.granted_in["demo"] = set(NON_MEMBER_PERMISSIONS)
+    issue = fake.add_issue("todo one")
+    for _ in range(4):
+        apply_run(fake, config, store, clock)
+    assert notes(fake, issue.id) == []
+    assert fake.issues[issue.id].priority == "Normal"
+
+
+def test_a_note_posted_public_against_intent_is_a_failed_write(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, config, store = env
+    fake.granted.discard("set_notes_private")
+    lying_permissions(fake, monkeypatch)
+    fake.add_issue("todo one")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.failed == 1
+    assert "posted PUBLIC" in result.outcomes[0].reason
+    assert "(set_notes_private)" in result.outcomes[0].reason
+    [row] = [r for r in store.audit(result.run_id) if r.field == "note"]
+    assert row.outcome == "failed"
+
+
+def test_a_missing_note_after_the_write_is_a_failed_write(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, config, store = env
+    fake.granted.discard("add_issue_notes")
+    lying_permissions(fake, monkeypatch)
+    issue = fake.add_issue("todo one")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.failed == 1 and result.count("written") == 0
+    assert "the note is missing after the write" in result.outcomes[0].reason
+    assert notes(fake, issue.id) == []
+
+
+def test_a_note_goes_out_once_per_decision_whatever_happens_to_the_fields(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, config, store = env
+    fake.granted.discard("edit_issues")  # Redmine drops every field, keeps the note
+    lying_permissions(fake, monkeypatch)
+    issue = fake.add_issue("todo one")
+    outcomes = [apply_run(fake, config, store, clock).applied.outcomes[0].status  # type: ignore
+                for _ in range(3)]
+    assert outcomes == ["partial", "partial", "partial"]
+    [(text, private)] = notes(fake, issue.id)
+    assert private and "priority: Normal -> High" in text
+    fake.granted.add("edit_issues")  # the admin fixes the role: the fields go, alone
+    again = apply_run(fake, config, store, clock).applied
+    assert again is not None and again.outcomes[0].status == "written"
+    assert fake.issues[issue.id].priority == "High" and len(notes(fake, issue.id)) == 1
+    assert store.sent_items(issue.id) == frozenset()  # landed whole: nothing kept
+
+
+def test_a_status_the_workflow_refuses_sends_none_of_the_decision(env: Env) -> None:
+    fake, config, store = env
+    fake.forbidden_statuses = {"Rejected"}
+    issue = fake.add_issue("please reject me")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.failed == 1
+    [outcome] = result.outcomes
+    assert outcome.status == "failed"
+    assert "the workflow does not allow 'New' -> 'Rejected'" in outcome.reason
+    after = fake.issues[issue.id]
+    assert (after.status, after.cf("Labels"), notes(fake, issue.id)) == ("New", (), [])
+    assert after.updated_on == issue.updated_on
+    assert {r.field: r.outcome for r in store.audit(result.run_id)} == {
+        "status": "failed", "labels": "failed"}
+
+
+def test_a_failure_that_will_not_change_is_reported_once_then_pending(env: Env) -> None:
+    fake, config, store = env
+    fake.forbidden_statuses = {"Rejected"}
+    issue = fake.add_issue("please reject me")
+    first = apply_run(fake, config, store, clock).applied
+    assert first is not None and first.failed == 1
+    stamp = fake.issues[issue.id].updated_on
+    for _ in range(2):
+        later = apply_run(fake, config, store, clock).applied
+        assert later is not None and later.failed == 0
+        [outcome] = later.outcomes
+        assert outcome.status == "pending"
+        assert f"reported in run {first.run_id}" in outcome.reason
+        assert {r.outcome for r in store.audit(later.run_id)} == {"pending"}
+        assert store.runs()[0].status == "ok" and store.runs()[0].skipped == 1
+    assert fake.issues[issue.id].updated_on == stamp  # nothing retried
+    fake.human_edit(issue.id, fake.users[9], notes="any news?")  # the issue changed
+    changed = apply_run(fake, config, store, clock).applied
+    assert changed is not None and changed.outcomes[0].status == "failed"
+    fake.forbidden_statuses = set()  # the reason changed: the workflow allows it now
+    fixed = apply_run(fake, config, store, clock).applied
+    assert fixed is not None and fixed.outcomes[0].status == "written"
+    after = fake.issues[issue.id]
+    assert after.status == "Rejected" and after.cf("Labels") == ("rejected",)
+    assert notes(fake, issue.id)[-1] == ("We cannot take this on.", False)
+    assert store.held_failures() == {}
+
+
+def test_held_failures_do_not_count_against_the_breaker(env: Env) -> None:
+    fake, config, store = env
+    fake.granted.discard("set_notes_private")
+    for n in range(3):
+        fake.add_issue(f"todo {n}")
+    assert apply_run(fake, config, store, clock).applied.failed == 3  # type: ignore[union-attr]
+    strict = Config(rules_dir=config.rules_dir, projects=("demo",),
+                    limits=Limits(max_issues=1, max_percent=100))
+    again = apply_run(fake, config=strict, store=store, clock=clock).applied
+    assert again is not None and again.count("pending") == 3
+    fake.add_issue("todo new")
+    fake.add_issue("todo newer")
+    with pytest.raises(BreakerTripped, match="2 issues would change"):
+        apply_run(fake, strict, store, clock)
+
+
+def test_apply_exits_non_zero_when_scheduled_reports_are_not_published(
+        env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from redmine_sync.cli import main
+    from redmine_sync.errors import PermissionDenied
+    from redmine_sync.redmine import live
+    from redmine_sync.reports import run
+
+    fake, config, _ = env
+    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "config.yaml"
+    path.write_text(text.replace("~/.local/state/redmine-sync/state.db",
+                                 str(tmp_path / "cli.db")).replace(
+        "rules_dir: rules", f"rules_dir: {config.rules_dir}"), encoding="utf-8")
+    monkeypatch.setenv("REDMINE_API_KEY", "k" * 40)
+    monkeypatch.setattr(live.LiveRedmine, "from_config", classmethod(lambda cls, c: fake))
+
+    def refused(*args: object) -> list[str]:
+        raise PermissionDenied("Redmine answered 403 Forbidden to PUT /projects/demo/wiki/"
+                               'Weekly.json: the bot\'s role lacks "Edit wiki pages" '
+                               "(edit_wiki_pages)", "edit_wiki_pages")
+
+    monkeypatch.setattr(run, "publish_due", refused)
+    assert main(["--config", str(path), "apply"]) == 2
+    err = capsys.readouterr().err
+    assert "scheduled reports not published" in err and "(edit_wiki_pages)" in err
