@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml scripts/ensure-python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the tool with test and lint tools
+install: $(STAMP)  ## create .venv and install the tool with test and lint tools (and a CJK font for charts)
+	@scripts/ensure-fonts
 
 redmine:  ## install (first time) and start the local Redmine 5.0 on 127.0.0.1:3101
 	scripts/redmine-local up

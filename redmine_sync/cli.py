@@ -427,6 +427,8 @@ def report(ctx: click.Context, name: str, at: str | None, customer: str | None,
     store = _store(config)
     inp = report_input(client, config, store, now)
     page = make_page(name, inp, config, fmt or config.text_formatting, customer)
+    for warning in page.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if not do_publish:
         click.echo(page.text, nl=False)
         return

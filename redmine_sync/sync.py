@@ -320,7 +320,22 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
     return ReportInput(now=now, timezone=config.reports.timezone, issues=tuple(issues),
                        clocks=clocks, customers=ruleset.customers, fields=config.fields,
                        closed_statuses=world.closed_statuses, lang=config.reports.lang,
-                       key_dates=key_dates, author_mails=world.author_mails)
+                       key_dates=key_dates, author_mails=world.author_mails,
+                       people=_people(client, ruleset.customers))
+
+
+def _people(client: RedmineClient, customers: Any) -> dict[str, str]:
+    """Display names of the customers' account managers (logins in the customers file)."""
+    from redmine_sync.redmine.catalog import UnknownName
+
+    logins = {c.account_manager for c in customers.customers if c.account_manager}
+    out = {}
+    for login in sorted(logins):
+        try:
+            out[login] = client.catalog().principals.get(login).name
+        except UnknownName:
+            continue   # not a user of this Redmine: the report shows the login as written
+    return out
 
 
 def _no_analysis() -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from itertools import pairwise
 
 from redmine_sync.model import Issue
 from redmine_sync.reports.data import Period
@@ -48,13 +49,23 @@ from redmine_sync.reports.doc import Chart
 from redmine_sync.reports.doc import Doc
 from redmine_sync.reports.doc import Heading
 from redmine_sync.reports.doc import Paragraph
+from redmine_sync.reports.doc import Series
 from redmine_sync.reports.doc import Table
 from redmine_sync.reports.doc import bar
 from redmine_sync.reports.doc import link
+from redmine_sync.reports.doc import simple_chart
 from redmine_sync.reports.texts import Texts
 
 BACKLOG_CHART = "backlog-by-tier.png"
 SLA_CHART = "sla-by-tier.png"
+SLA_TREND_CHART = "sla-trend.png"
+FLOW_CHART = "flow.png"
+STAGE_CHART = "backlog-by-stage.png"
+RESPONSE_CHART = "first-response.png"
+CUSTOMER_CHART = "customer-standing.png"
+TREND_WEEKS = 8
+# first response times (business hours): bucket edges, the last one open-ended
+RESPONSE_EDGES = (0.0, 2.0, 4.0, 8.0, 24.0, 72.0)
 VOLUME_DAYS = 30
 KEY_DATE_DAYS = 30
 
@@ -119,6 +130,12 @@ class _Words:
 
     def tier(self, name: str | None) -> str:
         return name if name is not None else self.t("labels.no_tier")
+
+    def person(self, login: str | None) -> str:
+        """A user's display name ("Anna Smith") for a login of the customers file."""
+        if not login:
+            return self.t("labels.none")
+        return self.inp.people.get(login, login)
 
     def owner(self, issue: Issue) -> str:
         return issue.assigned_to.name if issue.assigned_to else self.t("labels.none")
@@ -198,7 +215,7 @@ def weekly(inp: ReportInput, texts: Texts, scope: str, customer: str | None = No
                      risks=len(found)))
     blocks = [
         Paragraph(w.period(week)),
-        Heading(texts("headings.summary")), Bullets(summary),
+        Heading(texts("headings.summary")), Bullets(summary), _flow_chart(w, issues),
         Heading(texts("headings.finished")), w.listing([w.benefit(i) for i in finished]),
         Heading(texts("headings.new_requests")),
         w.listing([texts("sentences.new_request", issue=w.ref(i), customer=w.customer(i))
@@ -243,7 +260,7 @@ def kpi(inp: ReportInput, texts: Texts) -> Doc:
     blocks = [
         Paragraph(w.as_of()),
         Heading(texts("headings.service_levels")), _service_table(w, issues),
-        _sla_chart(w, issues),
+        _sla_chart(w, issues), _sla_trend_chart(w, issues), _response_chart(w, issues),
         Heading(texts("headings.sla_by_priority")), _by_priority(w, issues),
         Heading(texts("headings.backlog")), *_backlog(w, open_issues(inp, issues)),
         Heading(texts("headings.quality")), _quality_table(w, issues),
@@ -297,9 +314,9 @@ def _sla_chart(w: _Words, issues: Sequence[Issue]) -> object:
             if by_tier[name].den]
     if not rows:
         return Paragraph(f"{w.t('charts.sla_by_tier')}: {w.na()}")
-    return Chart(SLA_CHART, w.t("charts.sla_by_tier"),
-                 tuple(f"{label} ({r.num}/{r.den})" for label, r in rows),
-                 tuple(round((r.value or 0.0) * 100, 1) for _, r in rows), "%")
+    return simple_chart(SLA_CHART, w.t("charts.sla_by_tier"),
+                        tuple(f"{label} ({r.num}/{r.den})" for label, r in rows),
+                        tuple(round((r.value or 0.0) * 100, 1) for _, r in rows), "%")
 
 
 def _by_priority(w: _Words, issues: Sequence[Issue]) -> Table:
@@ -307,6 +324,82 @@ def _by_priority(w: _Words, issues: Sequence[Issue]) -> Table:
     rows = tuple((name, w.ratio(by[name])) for name in _priority_sorted(w.inp, by)
                  if by[name].den)
     return Table((w.t("columns.priority"), w.t("columns.attainment")), rows, w.na())
+
+
+def _weeks(inp: ReportInput) -> list[Period]:
+    """The last ``TREND_WEEKS`` weeks, the current one last."""
+    return [week_of(inp.now, inp.timezone, k) for k in range(1 - TREND_WEEKS, 1)]
+
+
+def _flow_chart(w: _Words, issues: Sequence[Issue]) -> Chart:
+    """Requests created and closed per week, the last weeks: is the backlog growing?"""
+    weeks = _weeks(w.inp)
+    created = tuple(float(len(created_in(issues, p))) for p in weeks)
+    closed = tuple(float(len(closed_in(w.inp, issues, p))) for p in weeks)
+    return Chart(FLOW_CHART, w.t("charts.flow"), tuple(p.label for p in weeks),
+                 (Series(w.t("series.created"), created),
+                  Series(w.t("series.closed"), closed, "good")),
+                 x_label=w.t("axes.week"), y_label=w.t("axes.issues"))
+
+
+def _sla_trend_chart(w: _Words, issues: Sequence[Issue]) -> object:
+    """SLA attainment of each tier, week by week (clocks met or breached in that week)."""
+    weeks = _weeks(w.inp)
+    by_week = [attainment_by(w.inp, issues, w.inp.tier_of, p) for p in weeks]
+    tiers = sorted({t for found in by_week for t, r in found.items() if r.den},
+                   key=_tier_key(w.inp))
+    if not tiers:
+        return Paragraph(f"{w.t('charts.sla_trend')}: {w.na()}")
+    series = tuple(Series(w.tier(t), tuple(
+        round(r.value * 100, 1) if (r := found.get(t)) is not None and r.value is not None
+        else None for found in by_week)) for t in tiers)
+    return Chart(SLA_TREND_CHART, w.t("charts.sla_trend"), tuple(p.label for p in weeks),
+                 series, "%", "line", w.t("axes.week"), w.t("axes.attainment"),
+                 empty=w.na())
+
+
+def _response_chart(w: _Words, issues: Sequence[Issue]) -> object:
+    """First responses given, by business hours taken, within or over their target."""
+    clocks = [c for i in sorted(issues, key=lambda i: i.id) for c in w.inp.clocks_of(i)
+              if c.metric == "first_response" and c.state == "met"]
+    if not clocks:
+        return Paragraph(f"{w.t('charts.first_response')}: {w.na()}")
+    edges = RESPONSE_EDGES
+    labels = (*(f"{a:g}-{b:g} h" for a, b in pairwise(edges)), f"{edges[-1]:g} h +")
+
+    def bucket(hours: float) -> int:
+        return max(k for k, edge in enumerate(edges) if hours >= edge)
+
+    within, over = [0.0] * len(labels), [0.0] * len(labels)
+    for clock in clocks:
+        (over if clock.breached else within)[bucket(clock.elapsed / 3600.0)] += 1
+    return Chart(RESPONSE_CHART, w.t("charts.first_response"), labels,
+                 (Series(w.t("series.within_target"), tuple(within), "good"),
+                  Series(w.t("series.over_target"), tuple(over), "bad")),
+                 kind="stacked", x_label=w.t("axes.response_hours"),
+                 y_label=w.t("axes.issues"))
+
+
+def _stage_chart(w: _Words, backlog: Sequence[Issue]) -> object:
+    """Open issues by kanban stage (statuses in no stage: "other"), one colour per tier."""
+    if not backlog:
+        return Paragraph(w.t("labels.nothing"))
+    stages = [(w.t.get(f"kanban.{key}", key), statuses) for key, statuses in w.inp.kanban]
+    staged = {s for _, statuses in stages for s in statuses}
+    if any(i.status not in staged for i in backlog):
+        stages.append((w.t("series.other_stage"), ()))
+
+    def stage_of(issue: Issue) -> int:
+        return next((k for k, (_, statuses) in enumerate(stages) if issue.status in statuses),
+                    len(stages) - 1)
+
+    tiers = sorted({w.inp.tier_of(i) for i in backlog}, key=_tier_key(w.inp))
+    counts = Counter((stage_of(i), w.inp.tier_of(i)) for i in backlog)
+    series = tuple(Series(w.tier(t), tuple(float(counts[(k, t)]) for k in range(len(stages))))
+                   for t in tiers)
+    return Chart(STAGE_CHART, w.t("charts.backlog_by_stage"), tuple(n for n, _ in stages),
+                 series, kind="stacked", x_label=w.t("axes.stage"),
+                 y_label=w.t("axes.issues"))
 
 
 def _priority_sorted(inp: ReportInput, names: Iterable[str]) -> list[str]:
@@ -319,15 +412,16 @@ def _backlog(w: _Words, backlog: Sequence[Issue]) -> list[object]:
     tiers = sorted(by_tier, key=_tier_key(w.inp))
     chart: object = Paragraph(w.t("labels.nothing"))
     if backlog:
-        chart = Chart(BACKLOG_CHART, w.t("charts.backlog_by_tier"),
-                      tuple(f"{w.tier(name)} ({by_tier[name]})" for name in tiers),
-                      tuple(round(by_tier[name] / len(backlog) * 100, 1) for name in tiers), "%")
+        chart = simple_chart(BACKLOG_CHART, w.t("charts.backlog_by_tier"),
+                             tuple(f"{w.tier(name)} ({by_tier[name]})" for name in tiers),
+                             tuple(round(by_tier[name] / len(backlog) * 100, 1)
+                                   for name in tiers), "%")
     statuses = count(i.status for i in backlog)
     priorities = dict(count(i.priority for i in backlog))
     unlabelled = sum(1 for i in backlog if not w.inp.labels_of(i))
     labels = count(label for i in backlog for label in w.inp.labels_of(i))
     labels += [(w.t("labels.no_label"), unlabelled)] if unlabelled else []
-    return [chart,
+    return [chart, _stage_chart(w, backlog),
             Heading(w.t("headings.backlog_by_status"), 3), _counts(w, "status", statuses),
             Heading(w.t("headings.backlog_by_priority"), 3),
             _counts(w, "priority", [(p, priorities[p])
@@ -350,7 +444,7 @@ def customers(inp: ReportInput, texts: Texts) -> Doc:
     blocks = [
         Paragraph(w.as_of()),
         Heading(texts("headings.tiers")), _tiers_table(w),
-        Heading(texts("headings.health")), _health_table(w, groups),
+        Heading(texts("headings.health")), _customer_chart(w, groups), _health_table(w, groups),
         Heading(texts("headings.open_requests")), *_open_requests(w, groups),
         Heading(texts("headings.key_dates")), _key_dates(w),
     ]
@@ -378,7 +472,7 @@ def _tiers_table(w: _Words) -> Table:
     known = sorted(w.inp.customers.customers,
                    key=lambda c: (tier_key(w.inp.tier_of_customer(c)), c.name))
     rows = tuple((c.name, w.tier(w.inp.tier_of_customer(c)), f"{c.value:g}", f"{c.fit:g}",
-                  c.account_manager or w.t("labels.none")) for c in known)
+                  w.person(c.account_manager)) for c in known)
     header = tuple(w.t(f"columns.{k}") for k in
                    ("customer", "tier", "value_score", "fit_score", "account_manager"))
     return Table(header, rows, w.t("labels.nothing"))
@@ -400,6 +494,27 @@ def _health_table(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]) -
     header = tuple(w.t(f"columns.{k}") for k in
                    ("customer", "open", "breached", "at_risk", "volume", "kinds", "satisfaction"))
     return Table(header, tuple(rows), w.t("labels.nothing"))
+
+
+def _customer_chart(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]) -> object:
+    """Each customer's open requests: on track, at risk, breached (worst clock first)."""
+    counts: list[tuple[str, float, float, float]] = []
+    for name, issues in groups:
+        standing = [{r.kind for r in risks(w.inp, [i])} for i in open_issues(w.inp, issues)]
+        if not standing:
+            continue
+        breached = sum(1 for s in standing if "breached" in s)
+        at_risk = sum(1 for s in standing if "at_risk" in s and "breached" not in s)
+        counts.append((name or w.t("labels.no_customer"),
+                       float(len(standing) - breached - at_risk), float(at_risk),
+                       float(breached)))
+    if not counts:
+        return Paragraph(w.t("labels.nothing"))
+    return Chart(CUSTOMER_CHART, w.t("charts.customer_standing"), tuple(c[0] for c in counts),
+                 (Series(w.t("series.on_track"), tuple(c[1] for c in counts), "good"),
+                  Series(w.t("series.at_risk"), tuple(c[2] for c in counts), "warn"),
+                  Series(w.t("series.breached"), tuple(c[3] for c in counts), "bad")),
+                 kind="hbar", x_label=w.t("columns.customer"), y_label=w.t("axes.requests"))
 
 
 def _open_requests(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]

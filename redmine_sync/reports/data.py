@@ -95,6 +95,7 @@ class ReportInput:
     rejected_statuses: frozenset[str] = frozenset({"Rejected"})
     rejected_label: str | None = "rejected"
     priority_order: tuple[str, ...] = PRIORITIES
+    people: Mapping[str, str] = field(default_factory=dict)   # login -> display name
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -37,14 +37,68 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Series:
+    """One named row of a chart's values; None where there is nothing to show (a gap)."""
+
+    name: str
+    values: tuple[float | None, ...]
+    tone: str | None = None      # good, warn or bad (green, orange, red); None: the palette
+
+
+CHART_KINDS = ("bar", "stacked", "hbar", "line")
+
+
+@dataclass(frozen=True)
 class Chart:
-    """A bar chart: attached as PNG when it can be drawn, always followed by its table."""
+    """A chart: attached as PNG when it can be drawn, always followed by its table.
+
+    ``labels`` are the categories along the x axis (the bars, the weeks); each series has one
+    value per label. ``kind``: ``bar`` (side by side), ``stacked``, ``hbar`` (horizontal,
+    stacked) or ``line``. ``unit`` follows each value in the table (``%``, `` h``);
+    ``target`` draws a reference line at that value (a target, 100 %...)."""
 
     name: str                       # attachment file name, e.g. sla-trend.png
     title: str
     labels: tuple[str, ...]
-    values: tuple[float, ...]
+    series: tuple[Series, ...]
     unit: str = ""
+    kind: str = "bar"
+    x_label: str = ""
+    y_label: str = ""
+    target: float | None = None
+    target_label: str = ""
+    empty: str = "-"
+
+    def __post_init__(self) -> None:
+        if self.kind not in CHART_KINDS:
+            raise ValueError(f"unknown chart kind {self.kind!r}")
+        for series in self.series:
+            if len(series.values) != len(self.labels):
+                raise ValueError(f"chart {self.name}: series {series.name!r} has "
+                                 f"{len(series.values)} values for {len(self.labels)} labels")
+
+    @property
+    def values(self) -> tuple[float | None, ...]:
+        """The first series' values (the only one of a simple bar chart)."""
+        return self.series[0].values if self.series else ()
+
+    def table(self) -> Table:
+        """The same figures as a table: a row per label, a column per series."""
+        def cell(value: float | None) -> str:
+            return self.empty if value is None else f"{value:g}{self.unit}"
+        if len(self.series) == 1 and not self.x_label:
+            header: tuple[str, ...] = (self.title, "")
+        else:
+            header = (self.x_label or self.title, *(s.name for s in self.series))
+        rows = tuple((label, *(cell(s.values[k]) for s in self.series))
+                     for k, label in enumerate(self.labels))
+        return Table(header, rows)
+
+
+def simple_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float],
+                 unit: str = "") -> Chart:
+    """A bar chart of one series."""
+    return Chart(name, title, tuple(labels), (Series(title, tuple(values)),), unit)
 
 
 @dataclass(frozen=True)
@@ -108,9 +162,7 @@ def _block(block: object, fmt: str, attached: Sequence[str]) -> str:
         image = ""
         if block.name in attached:
             image = f"!{block.name}!" if fmt == "textile" else f"![{block.title}]({block.name})"
-        rows = tuple((label, f"{value:g}{block.unit}")
-                     for label, value in zip(block.labels, block.values, strict=True))
-        table = _table(Table((block.title, ""), rows), fmt)
+        table = _table(block.table(), fmt)
         return f"{image}\n\n{table}" if image else table
     raise TypeError(f"unknown block {type(block).__name__}")
 

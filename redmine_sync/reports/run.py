@@ -17,6 +17,8 @@ from redmine_sync.config import Config
 from redmine_sync.errors import UserError
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.reports import build
+from redmine_sync.reports.charts import Renderer
+from redmine_sync.reports.charts import renderer
 from redmine_sync.reports.data import ReportInput
 from redmine_sync.reports.data import month_of
 from redmine_sync.reports.data import quarter_of
@@ -24,7 +26,6 @@ from redmine_sync.reports.data import week_of
 from redmine_sync.reports.doc import Chart
 from redmine_sync.reports.doc import Doc
 from redmine_sync.reports.doc import render
-from redmine_sync.reports.png import bar_chart
 from redmine_sync.reports.publish import Published
 from redmine_sync.reports.publish import publish
 from redmine_sync.reports.schedule import parse_schedule
@@ -43,6 +44,7 @@ class Page:
     title: str
     text: str
     files: tuple[tuple[str, bytes], ...]
+    warnings: tuple[str, ...] = ()      # e.g. why the charts were not drawn
 
 
 def period_of(report: str, now: datetime, timezone: str) -> str:
@@ -64,12 +66,12 @@ def make_page(report: str, inp: ReportInput, config: Config, fmt: str,
         "kpi": lambda: build.kpi(inp, texts), "customers": lambda: build.customers(inp, texts),
         "monthly": lambda: build.monthly(inp, texts),
         "quarterly": lambda: build.quarterly(inp, texts, quarter_of(inp.now, inp.timezone, -1))}
-    doc, files = _charts(builders[report]())
+    doc, files, warnings = _charts(builders[report]())
     period = period_of(report, inp.now, inp.timezone)
     suffix = f"_{_slug(customer)}" if customer else ""
     title = f"{TITLES[report]}{suffix}_{period}"
     text = render(doc, fmt, tuple(n for n, _ in files), texts.get("headings.notes", "Notes"))
-    return Page(report, period, title, text, files)
+    return Page(report, period, title, text, files, warnings)
 
 
 def publish_page(client: RedmineClient, store: StateStore, config: Config, page: Page
@@ -134,6 +136,7 @@ def publish_due(client: RedmineClient, config: Config, store: StateStore, now: d
         page = make_page(name, inputs[when], config, config.text_formatting)
         result = publish_page(client, store, config, page)[0]
         done.append(f"report {name} {page.period}: {result.outcome} {result.title}")
+        done += [f"report {name} {page.period}: warning: {w}" for w in page.warnings]
     return done
 
 
@@ -149,18 +152,25 @@ def _scope(config: Config) -> str:
     return ", ".join(config.projects) or "all projects"
 
 
-def _charts(doc: Doc) -> tuple[Doc, tuple[tuple[str, bytes], ...]]:
+def _charts(doc: Doc) -> tuple[Doc, tuple[tuple[str, bytes], ...], tuple[str, ...]]:
+    """Draw each chart as a PNG named by its content; without a renderer the page keeps its
+    tables and the reason comes back as a warning."""
+    if not doc.charts:
+        return doc, (), ()
+    drawer = renderer()
+    if not isinstance(drawer, Renderer):
+        return doc, (), (drawer,)
     files: list[tuple[str, bytes]] = []
     blocks: list[object] = []
     for block in doc.blocks:
         if isinstance(block, Chart):
-            data = bar_chart(block.labels, block.values)
+            data = drawer.draw(block)
             stem = block.name.removesuffix(".png")
             name = f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}.png"
             files.append((name, data))
             block = replace(block, name=name)
         blocks.append(block)
-    return replace(doc, blocks=tuple(blocks)), tuple(files)
+    return replace(doc, blocks=tuple(blocks)), tuple(files), ()
 
 
 def _slug(text: str) -> str:
