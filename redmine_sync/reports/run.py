@@ -25,6 +25,7 @@ from redmine_sync.reports.data import quarter_of
 from redmine_sync.reports.data import week_of
 from redmine_sync.reports.doc import Chart
 from redmine_sync.reports.doc import Doc
+from redmine_sync.reports.doc import Paragraph
 from redmine_sync.reports.doc import render
 from redmine_sync.reports.publish import Published
 from redmine_sync.reports.publish import publish
@@ -95,16 +96,36 @@ def publish_page(client: RedmineClient, store: StateStore, config: Config, page:
 
 
 def index_text(pages: list[tuple[str, str, str]], config: Config) -> str:
+    """The index page: a section per report, newest period first, each page linked with a
+    readable label (its period, and its customer for a customer's weekly report). Sibling
+    pages written when a person had edited a report (``..._2``) are not listed."""
     from redmine_sync.reports.doc import Bullets
     from redmine_sync.reports.doc import Heading
+    from redmine_sync.reports.doc import link
 
-    blocks: list[object] = []
-    for report in TITLES:
-        titles = [t for r, _, t in pages if r == report]
-        if titles:
-            blocks += [Heading(report.capitalize(), 2),
-                       Bullets(tuple(f"[[{t}]]" for t in titles))]
+    texts = load_texts(config.reports.lang, config.reports.templates_dir)
+    titles = {t for _, _, t in pages}
+    blocks: list[object] = [Paragraph(texts("sentences.index"))]
+    for report, prefix in TITLES.items():
+        mine = sorted({(period, title) for r, period, title in pages
+                       if r == report and not _sibling(title, titles)}, reverse=True)
+        if mine:
+            blocks += [Heading(texts(f"index.{report}"), 2),
+                       Bullets(tuple(link(_label(prefix, period, title), title,
+                                          config.text_formatting) for period, title in mine))]
     return render(Doc(config.reports.parent, tuple(blocks)), config.text_formatting)
+
+
+def _sibling(title: str, titles: set[str]) -> bool:
+    """``X_2``, ``X_3``... where ``X`` is a page of the list."""
+    base, _, number = title.rpartition("_")
+    return number.isdigit() and base in titles
+
+
+def _label(prefix: str, period: str, title: str) -> str:
+    """2026-W47, or "2026-W47, Northwind Logistics" for a customer's page."""
+    middle = title.removeprefix(prefix).removesuffix(period).strip("_")
+    return f"{period}, {middle.replace('_', ' ')}" if middle else period
 
 
 def due_reports(config: Config, store: StateStore, now: datetime
