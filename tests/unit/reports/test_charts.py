@@ -101,7 +101,7 @@ def test_without_a_cjk_font_the_page_keeps_its_tables_and_says_why(
     assert page.files == ()
     why = f"charts are not drawn: no font with Chinese glyphs was found ({charts.FONT_HINT})"
     assert page.warnings == (why,)
-    assert ".png!" not in page.text and "|_. 新建 |_. 关闭 |" in page.text
+    assert ".png!" not in page.text and "|_. 目标内 |_. 超出目标 |" in page.text
 
 
 def test_without_matplotlib_the_page_keeps_its_tables_and_says_why(
