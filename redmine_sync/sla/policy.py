@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 from redmine_sync.rules.actions import ActionFn
 from redmine_sync.rules.actions import compile_action
@@ -99,6 +101,7 @@ class SlaConfig:
     auto_replies: tuple[str, ...] = ()
     write_due: str | None = None
     write_state: str | None = None
+    write_timezone: str = "UTC"      # the due time is written in this zone, with its name
 
 
 def parse_duration(text: object) -> float:
@@ -116,15 +119,23 @@ def parse_sla(data: Mapping[str, Any], where: Where) -> SlaConfig:
         where.at("staff").error("expected {roles: [...], groups: [...]}")
         staff = {}
     write = data.get("write") or {}
-    if not isinstance(write, dict) or set(write) - {"due", "state"}:
-        where.at("write").error("expected {due: <custom field>, state: <custom field>}")
+    if not isinstance(write, dict) or set(write) - {"due", "state", "timezone"}:
+        where.at("write").error("expected {due: <custom field>, state: <custom field>, "
+                                "timezone: <IANA name>}")
         write = {}
+    zone = str(write.get("timezone") or "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        where.at("write", "timezone").error(f"unknown time zone {zone!r}",
+                                            "use an IANA name such as Asia/Shanghai")
+        zone = "UTC"
     policies = tuple(p for i, row in enumerate(data.get("policies") or [])
                      if (p := _policy(row, where.at("policies", i), calendars)) is not None)
     return SlaConfig(calendars, policies, tuple(staff.get("roles") or ()),
                      tuple(staff.get("groups") or ()),
                      tuple(map(str, data.get("auto_replies") or ())),
-                     write.get("due"), write.get("state"))
+                     write.get("due"), write.get("state"), zone)
 
 
 def _calendars(data: Any, where: Where) -> dict[str, Calendar]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
@@ -102,13 +103,18 @@ def _write_fields(config: SlaConfig, state: IssueState, clocks: tuple[MetricCloc
     due = min((c.due for c in running if c.due is not None), default=None)
     fired = Fired(f"sla:{policy.name}", "SLA due time and state")
     if config.write_due:
-        text = due.strftime("%Y-%m-%d %H:%M UTC") if due else ""
+        text = _local(due, config.write_timezone) if due else ""
         state = state.apply(Change(f"cf.{config.write_due}", None, text, fired.rule,
                                    fired.reason))
     if config.write_state:
         state = state.apply(Change(f"cf.{config.write_state}", None, _state_name(clocks),
                                    fired.rule, fired.reason))
     return state
+
+
+def _local(instant: datetime, zone: str) -> str:
+    """2026-11-20 17:00 Asia/Shanghai: sortable, and in the team's time zone."""
+    return f"{instant.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
 
 
 def _state_name(clocks: tuple[MetricClock, ...]) -> str:

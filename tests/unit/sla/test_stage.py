@@ -144,3 +144,30 @@ def test_a_quiet_incremental_run_asks_redmine_only_for_changed_issues(tmp_path: 
     before = fake.requests_made
     plan_run(fake, config, START + timedelta(minutes=20), store=store, full=False)
     assert fake.requests_made - before == 1      # the issue listing, nothing else
+
+
+def test_the_due_time_is_written_in_the_configured_time_zone_with_its_name(
+        tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA.replace(
+        "write: {state: SLA state}",
+        "write: {due: SLA due, state: SLA state, timezone: Asia/Shanghai}"))
+    fake.fields["SLA due"] = CustomFieldDef(10, "SLA due", "string", False, None, TRACKERS, True)
+    issue = fake.add_issue("help", author=fake.users[5])
+    apply_run(fake, config, store, lambda: START + timedelta(minutes=30))
+    # created 09:00 UTC with a 2 h target around the clock: due 11:00 UTC, 19:00 in Shanghai
+    assert fake.issues[issue.id].cf("SLA due") == "2026-01-05 19:00 Asia/Shanghai"
+
+
+def test_an_unknown_due_time_zone_is_an_error_at_its_place() -> None:
+    import pytest
+
+    from redmine_sync.errors import UserError as RuleError
+    from redmine_sync.rules.ruleset import load_rules_text
+
+    text = SLA.replace("write: {state: SLA state}",
+                       "write: {due: SLA due, timezone: Asia/Shangai}")
+    with pytest.raises(RuleError) as info:
+        load_rules_text(text, "sla.yaml")
+    assert any("write.timezone" in str(p) and "unknown time zone 'Asia/Shangai'" in str(p)
+               for p in info.value.problems)
