@@ -61,7 +61,9 @@ def make_page(report: str, inp: ReportInput, config: Config, fmt: str,
     """Build and render one report; charts become PNG files named by their content."""
     if report not in TITLES:
         raise UserError(f"unknown report {report!r}", hint=did_you_mean(report, tuple(TITLES)))
-    texts = load_texts(config.reports.lang, config.reports.templates_dir)
+    known = inp.customer_named(customer) if customer else None
+    lang = known.lang if known is not None and known.lang else config.reports.lang
+    texts = load_texts(lang, config.reports.templates_dir)   # a customer's page: its lang
     builders: dict[str, Callable[..., Doc]] = {
         "weekly": lambda: build.weekly(inp, texts, _scope(config), customer),
         "kpi": lambda: build.kpi(inp, texts), "customers": lambda: build.customers(inp, texts),

@@ -118,19 +118,47 @@ def _build_set_tier(params: Any, where: Where) -> ActionFn | None:
 
 
 def _build_note(params: Any, where: Where) -> ActionFn | None:
-    if isinstance(params, str):
+    """``note: text``, or ``{text: ..., public: true}``; ``text`` may be a mapping of
+    language -> text ({en: ..., zh: ...}): the note is written in the request's language
+    (the customer's ``lang``, else the language of the issue's text), else the first."""
+    from redmine_sync.rules.language import LANGS
+
+    if isinstance(params, (str, dict)) and not (isinstance(params, dict) and "text" in params):
         params = {"text": params}
-    if not isinstance(params, dict) or not isinstance(params.get("text"), str):
-        where.error("note takes a text, or {text: ..., public: true}")
+    texts = params.get("text") if isinstance(params, dict) else None
+    if isinstance(texts, str):
+        texts = {"": texts}
+    if not isinstance(texts, dict) or not texts or \
+            not all(isinstance(t, str) for t in texts.values()):
+        where.error("note takes a text, {text: ..., public: true}, or texts by language "
+                    "{text: {en: ..., zh: ...}}")
         return None
     where.unknown_keys(params, ("text", "public"))
-    text, public = params["text"], bool(params.get("public", False))
-    if not _template_ok(text, where.at("text")):
+    for lang in texts:
+        if lang and lang not in LANGS:
+            where.at("text", str(lang)).error(f"unknown language {lang!r}",
+                                              f"expected one of {', '.join(LANGS)}",
+                                              value=False)
+            return None
+    public = bool(params.get("public", False))
+    spot = where.at("text")
+    if not all(_template_ok(t, spot.at(k) if k else spot) for k, t in texts.items()):
         return None
 
     def run(state: IssueState, world: World, fired: Fired) -> IssueState:
-        return state.add_note(Note(render(text, state, fired), public, fired.rule))
+        lang = request_lang(state)
+        text = texts.get(lang) or next(iter(texts.values()))
+        return state.add_note(Note(render(text, state, fired, lang), public, fired.rule))
     return run
+
+
+def request_lang(state: IssueState) -> str:
+    """The language of the request: the customer's ``lang``, else its text's language."""
+    from redmine_sync.rules.language import request_language
+
+    issue = state.issue
+    return request_language(state.customer.lang if state.customer else None, issue.subject,
+                            issue.description or "")
 
 
 def _build_link_duplicate(params: Any, where: Where) -> ActionFn | None:
@@ -158,22 +186,25 @@ def _template_ok(text: str, where: Where) -> bool:
     return not unknown
 
 
-def render(text: str, state: IssueState, fired: Fired) -> str:
+def render(text: str, state: IssueState, fired: Fired, lang: str = "en") -> str:
     """Fill a note template; every placeholder was checked at load time.
 
     Only the placeholders the template uses are computed, so a note without {missing} or
-    {candidates} does not run the vagueness rubric or the duplicate search."""
-    return text.format_map(_Placeholders(state, fired))
+    {candidates} does not run the vagueness rubric or the duplicate search. ``{missing}``
+    is written in ``lang``."""
+    return text.format_map(_Placeholders(state, fired, lang))
 
 
 class _Placeholders(dict[str, object]):
     """The values of a template's placeholders, each computed when the template asks."""
 
-    def __init__(self, state: IssueState, fired: Fired) -> None:
+    def __init__(self, state: IssueState, fired: Fired, lang: str) -> None:
         super().__init__()
-        self.state, self.fired = state, fired
+        self.state, self.fired, self.lang = state, fired, lang
 
     def __missing__(self, key: str) -> object:
+        if key == "missing":
+            return "\n".join(f"- {m}" for m in self.state.analysis.vague_missing_in(self.lang))
         return PLACEHOLDERS[key](self.state, self.fired)
 
 

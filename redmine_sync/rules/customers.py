@@ -30,6 +30,7 @@ class Customer:
     account_manager: str | None = None
     escalation_contact: str | None = None
     key_dates: tuple[tuple[date, str, str], ...] = ()   # (date, launch|anniversary|birthday, note)
+    lang: str | None = None    # the language notes and the customer's weekly report use
 
 
 @dataclass(frozen=True)

@@ -337,7 +337,7 @@ def _tier(data: Any, where: Where) -> Tier | None:
 
 
 CUSTOMER_KEYS = ("name", "aliases", "domains", "projects", "industry", "value", "fit",
-                 "account_manager", "escalation_contact", "key_dates")
+                 "account_manager", "escalation_contact", "key_dates", "lang")
 KEY_DATE_KINDS = ("launch", "anniversary", "birthday")
 
 
@@ -360,7 +360,19 @@ def _customer(data: Any, where: Where) -> Customer | None:
         industry=str(data.get("industry") or ""),
         account_manager=data.get("account_manager"),
         escalation_contact=data.get("escalation_contact"),
+        lang=_lang(data.get("lang"), where.at("lang")),
     )
+
+
+def _lang(value: Any, where: Where) -> str | None:
+    from redmine_sync.rules.language import LANGS
+
+    if value is None:
+        return None
+    if value not in LANGS:
+        where.error(f"unknown language {value!r}", f"expected one of {', '.join(LANGS)}")
+        return None
+    return str(value)
 
 
 def _key_dates(data: Any, where: Where) -> tuple[tuple[date, str, str], ...]:

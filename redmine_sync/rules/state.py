@@ -81,6 +81,15 @@ class Analysis:
     def vague_missing(self) -> tuple[str, ...]:
         return self.vague.missing
 
+    def vague_missing_in(self, lang: str) -> tuple[str, ...]:
+        """What to ask the requester for, in ``lang`` (English for a language not shipped)."""
+        from redmine_sync.rules.text import GAP_TEXTS
+
+        texts = GAP_TEXTS.get(lang)
+        if texts is None:
+            return self.vague.missing
+        return tuple(texts[kind].format(detail=detail) for kind, detail in self.vague.gaps)
+
 
 @dataclass(frozen=True)
 class World:

@@ -585,11 +585,14 @@ class Rubric:
 
 @dataclass(frozen=True)
 class Vagueness:
-    """The score, whether it reaches the threshold, and what to ask the requester for."""
+    """The score, whether it reaches the threshold, and what to ask the requester for:
+    ``missing`` in English, ``gaps`` as (kind, detail) for notes in other languages (kinds:
+    length, scenario, effect, phrase; detail: the minimum length, the vague phrase)."""
 
     score: int
     vague: bool
     missing: tuple[str, ...]
+    gaps: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 def vagueness(subject: str, description: str, rubric: Rubric) -> Vagueness:
@@ -603,19 +606,33 @@ def vagueness(subject: str, description: str, rubric: Rubric) -> Vagueness:
     An empty marker list disables its check. missing lists what to ask for, in that order.
     """
     text = normalize(f"{subject}\n{description}")
-    missing: list[str] = []
+    gaps: list[tuple[str, str]] = []
     score = 0
     if len(normalize(description)) < rubric.min_length:
         score += 1
-        missing.append(f"a description of at least {rubric.min_length} characters")
+        gaps.append(("length", str(rubric.min_length)))
     if rubric._scenario and _first_found(rubric._scenario, text) is None:
         score += 1
-        missing.append("the scenario (when and where it happens)")
+        gaps.append(("scenario", ""))
     if rubric._effect and _first_found(rubric._effect, text) is None:
         score += 1
-        missing.append("the expected effect")
+        gaps.append(("effect", ""))
     phrase = _first_found(rubric._vague, text)
     if phrase is not None:
         score += 2
-        missing.append(f'a concrete request instead of "{phrase.text}"')
-    return Vagueness(score, score >= rubric.threshold, tuple(missing))
+        gaps.append(("phrase", phrase.text))
+    missing = tuple(GAP_TEXTS["en"][kind].format(detail=detail) for kind, detail in gaps)
+    return Vagueness(score, score >= rubric.threshold, missing, tuple(gaps))
+
+
+# What to ask for, per language of the request (notes use the requester's language).
+GAP_TEXTS = {
+    "en": {"length": "a description of at least {detail} characters",
+           "scenario": "the scenario (when and where it happens)",
+           "effect": "the expected effect",
+           "phrase": 'a concrete request instead of "{detail}"'},
+    "zh": {"length": "至少 {detail} 个字的描述",
+           "scenario": "使用场景（何时、何处发生）",
+           "effect": "期望达到的效果",
+           "phrase": "具体的需求，而不是“{detail}”"},
+}

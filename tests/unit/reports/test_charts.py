@@ -111,3 +111,16 @@ def test_without_matplotlib_the_page_keeps_its_tables_and_says_why(
     assert page.files == () and "matplotlib is not installed" in page.warnings[0]
     assert "| Week (ISO) | Created | Closed |" in page.text
 
+
+
+def test_a_customers_weekly_report_is_in_the_customers_language() -> None:
+    from redmine_sync.rules.customers import CustomerBook
+
+    inp = make_input("en")
+    book = inp.customers
+    customers = tuple(replace(c, lang="zh") if c.name == "Northwind Logistics" else c
+                      for c in book.customers)
+    inp = replace(inp, customers=CustomerBook.build(customers, book.tiers, book.identify))
+    page = make_page("weekly", inp, config("en"), "textile", "Northwind Logistics")
+    assert page.text.startswith("h1. 周报 ")
+    assert make_page("weekly", inp, config("en"), "textile").text.startswith("h1. Weekly")
