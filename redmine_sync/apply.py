@@ -41,6 +41,7 @@ from redmine_sync.redmine.verify import note_problem
 from redmine_sync.redmine.verify import permission_label
 from redmine_sync.redmine.verify import sent_notes
 from redmine_sync.store import StateStore
+from redmine_sync.summary import sentence
 
 log = logging.getLogger(__name__)
 RELATION = re.compile(r"^(?P<type>\w+) #(?P<id>\d+)$")
@@ -321,8 +322,7 @@ def compose_note(item: IssuePlan, changes: list[Change]) -> tuple[str | None, bo
     if not changes and not item.notes:
         return None, False
     lines = ["redmine-sync:"]
-    lines += [f"- {c.field}: {show(c.old)} -> {show(c.new)} ({c.rule}: {c.reason})"
-              for c in changes]
+    lines += [f"- {sentence(c)}" for c in changes]
     lines += [n.text.strip() for n in item.notes]
     return "\n".join(lines), False
 

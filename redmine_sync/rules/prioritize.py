@@ -40,10 +40,9 @@ class Matrix:
         extra = self.urgency.get((urgency or "").casefold())
         total = base + (extra or 0)
         priority = next((p for low, p in self.priorities if total >= low), self.priorities[-1][1])
-        urgency_text = f"urgency {urgency} ({extra:g})" if extra is not None \
-            else "urgency unknown (0)"
-        reason = (f"value {value} x cost {cost} = {quadrant} ({base:g}) + {urgency_text} "
-                  f"= {total:g} -> {priority}")
+        urgency_text = f"{urgency} +{extra:g}" if extra is not None else "urgency unknown +0"
+        reason = (f"{value} value, {cost} cost = {quadrant} ({base:g}), {urgency_text}, "
+                  f"score {total:g}")
         return quadrant, priority, reason
 
 

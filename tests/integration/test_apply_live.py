@@ -89,7 +89,8 @@ def test_the_pack_leaves_the_playbook_decisions_in_redmine(applied: dict[str, An
     assert encryption["priority"]["name"] == "Urgent" and cf(encryption, "Tier") == "strategic"
     assert "long-term" in cf(encryption, "Labels")
     reasons = [j["notes"] for j in encryption["journals"] if j.get("private_notes")]
-    assert any("value high x cost high = long-term (2)" in n for n in reasons)
+    assert any("- Set priority to Urgent: high value, high cost = long-term (2), urgent +2, "
+               "score 4 (" in n for n in reasons)
     assert by_subject(issues, "App 首页能不能")["assigned_to"]["name"] == "Liu Yang"
     resent = by_subject(issues, "Make the app home page prettier, please")
     assert [r["relation_type"] for r in resent["relations"]] == ["duplicates"]

@@ -74,8 +74,7 @@ def test_plan_decides_the_playbook_and_writes_nothing(
     assert new_value(encryption, "tier") == "strategic"
     assert new_value(encryption, "priority") == "Urgent"
     reason = next(c["reason"] for c in encryption["changes"] if c["field"] == "priority")
-    assert reason == ("value high x cost high = long-term (2) + urgency urgent (2) = 4 "
-                      "-> Urgent")
+    assert reason == "high value, high cost = long-term (2), urgent +2, score 4"
     button = by_subject(plan, "Restyle the login button")
     assert "quick-win" in new_value(button, "labels")
     assert new_value(button, "tier") == "potential"

@@ -61,7 +61,9 @@ def test_apply_writes_once_then_nothing(env: tuple[FakeRedmine, Config, StateSto
     issue = fake.issues[first.id]
     assert issue.priority == "High" and issue.cf("Labels") == ("ui",)
     note = (issue.journals or ())[-1]
-    assert note.private and note.notes.startswith("redmine-sync:\n- labels: (none) -> [ui]")
+    assert note.private and note.notes == (
+        "redmine-sync:\n- Added label ui: subject matches 'todo' (mark)\n"
+        "- Set priority to High: subject matches 'todo' (mark)")
     stamp = issue.updated_on
     again = apply_run(fake, config, store, clock)
     assert again.applied is not None and again.applied.outcomes == ()

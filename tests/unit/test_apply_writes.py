@@ -129,7 +129,7 @@ def test_a_note_goes_out_once_per_decision_whatever_happens_to_the_fields(
                 for _ in range(3)]
     assert outcomes == ["partial", "partial", "partial"]
     [(text, private)] = notes(fake, issue.id)
-    assert private and "priority: Normal -> High" in text
+    assert private and "Set priority to High: " in text
     fake.granted.add("edit_issues")  # the admin fixes the role: the fields go, alone
     again = apply_run(fake, config, store, clock).applied
     assert again is not None and again.outcomes[0].status == "written"
