@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CONFIG := config.example.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install redmine redmine-down redmine-reset demo test unit integration lint bench-engine clean
+.PHONY: help install redmine redmine-down redmine-reset demo test unit integration lint bench-engine bench-screening clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ test: install redmine lint  ## everything: lint, unit and integration tests (nev
 
 bench-engine: install  ## rule engine throughput on the shipped pack (appends to bench/RESULTS.md)
 	$(BIN)/python bench/engine.py
+
+bench-screening: install  ## screening precision/recall/F1 on the labeled corpus (adds to bench/RESULTS.md)
+	$(BIN)/python bench/screening/measure.py
 
 clean:  ## remove the virtualenv and caches (the local Redmine stays; see redmine-down)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
