@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from redmine_sync.plan import show
 from redmine_sync.rules.actions import actions
+from redmine_sync.rules.actions import matched_terms
 from redmine_sync.rules.conditions import FIELDS
 from redmine_sync.rules.conditions import OPERATORS
 from redmine_sync.rules.engine import RuleTrace
@@ -24,8 +25,13 @@ def render_explain(state: IssueState, traces: list[RuleTrace], ruleset: RuleSet,
     yield (f"  customer: {state.customer.name if state.customer else '(unknown)'}"
            + (f" (value {state.customer.value:g}, fit {state.customer.fit:g})"
               if state.customer else ""))
-    candidates = ", ".join(f"#{i} {s:.2f}" for i, s in analysis.duplicate_candidates) or "none"
-    yield f"  duplicate candidates: {candidates}"
+    if not analysis.duplicate_candidates:
+        yield "  duplicate candidates: none"
+    else:
+        yield "  duplicate candidates (the terms both share, with their weights):"
+        terms = dict(analysis.duplicate_terms)
+        for i, score in analysis.duplicate_candidates:
+            yield f"    #{i} {score:.2f}: {matched_terms(terms.get(i, ()))}"
     yield (f"  vagueness: score {analysis.vague_score}"
            f"{' (vague)' if analysis.is_vague else ''}"
            + (f"; missing: {'; '.join(analysis.vague_missing)}" if analysis.vague_missing

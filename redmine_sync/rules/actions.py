@@ -221,6 +221,18 @@ def _candidates(state: IssueState) -> str:
     return ", ".join(f"#{i} ({score:.0%})" for i, score in state.analysis.duplicate_candidates)
 
 
+def matched_terms(matched: tuple[tuple[str, float], ...], limit: int = 8) -> str:
+    """The terms two requests share, heaviest first: "face-recognition 4.21, login 3.39"."""
+    shown = ", ".join(f"{term} {weight:.2f}" for term, weight in matched[:limit])
+    return shown + (f" (+{len(matched) - limit} more)" if len(matched) > limit else "")
+
+
+def _matched(state: IssueState) -> str:
+    terms = dict(state.analysis.duplicate_terms)
+    return "; ".join(f"#{i}: {matched_terms(terms.get(i, ()))}"
+                     for i, _ in state.analysis.duplicate_candidates)
+
+
 def _duplicate_of(state: IssueState) -> str:
     found = state.analysis.duplicate_of
     return f"#{found}" if found else ""
@@ -239,6 +251,7 @@ PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
     "missing": lambda s, f: "\n".join(f"- {m}" for m in s.analysis.vague_missing),
     "duplicate_of": lambda s, f: _duplicate_of(s),
     "candidates": lambda s, f: _candidates(s),
+    "matched": lambda s, f: _matched(s),
     "account_manager": lambda s, f: _account_manager(s),
 }
 TEMPLATE_KEYS = tuple(PLACEHOLDERS)

@@ -234,9 +234,13 @@ class Leaf(Condition):
 
     def holds(self, state: IssueState, world: World) -> bool:
         if self.op == "mentions":  # the fast path: any keyword, no list of hits
-            words = self.keywords or world.keyword_lists.get(str(self.value).lstrip("@"), ())
-            return keyword_pattern(tuple(words)).search(
-                str(self.getter(state, world) or "")) is not None
+            words = tuple(self.keywords or world.keyword_lists.get(str(self.value).lstrip("@"),
+                                                                   ()))
+            text = str(self.getter(state, world) or "")
+            folded = text.casefold()
+            if not any(lead in folded for lead in keyword_leads(words)):
+                return False  # most texts mention none: no regex needed
+            return keyword_pattern(words).search(text) is not None
         return self._check(self.getter(state, world), world)[0]
 
     def explain(self, state: IssueState, world: World, depth: int = 0) -> Result:
@@ -302,11 +306,29 @@ def iter_leaves(condition: Condition) -> Iterator[Leaf]:
 
 
 @lru_cache(maxsize=256)
+def keyword_leads(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Text every match of a keyword contains (its part before any "…"), case folded:
+    a text containing none of them mentions no keyword."""
+    return tuple(dict.fromkeys(_GAP.split(w.casefold())[0] or w.casefold() for w in words))
+
+
+@lru_cache(maxsize=256)
 def keyword_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for a keyword list: Latin words match whole words only (so "UI" does not
-    match "build"), Chinese keywords anywhere; case is ignored."""
+    match "build"), Chinese keywords anywhere; case is ignored. "…" (or "...") in a keyword
+    stands for any text within one sentence: "卖给…数据", "sell…data"."""
     parts = []
     for word in sorted(words, key=len, reverse=True):
+        pieces = [p for p in _GAP.split(word) if p]
+        if len(pieces) > 1:
+            first = re.escape(pieces[0])
+            if re.search(r"[A-Za-z0-9]", pieces[0][:1]):  # as below: the keyword leads
+                first += r"(?<![A-Za-z0-9]" + re.escape(pieces[0]) + ")"
+            gapped = _IN_SENTENCE.join([first, *map(re.escape, pieces[1:])])
+            if re.search(r"[A-Za-z0-9]", pieces[-1][-1:]):
+                gapped += r"(?![A-Za-z0-9])"
+            parts.append(gapped)
+            continue
         escaped = re.escape(word)
         # Every alternative starts with its keyword (the start test is a look-behind
         # over the keyword), so the regex engine skips ahead to a possible first letter
@@ -317,6 +339,10 @@ def keyword_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
             escaped += r"(?<![A-Za-z0-9]" + re.escape(word) + ")"
         parts.append(escaped)
     return re.compile("|".join(parts) or r"(?!)", re.IGNORECASE)
+
+
+_GAP = re.compile(r"…|\.\.\.")
+_IN_SENTENCE = "[^.!?;\u3002\uff01\uff1f\uff1b\n]*?"  # not past the end of a sentence
 
 
 def _show(value: object) -> str:

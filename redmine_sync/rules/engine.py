@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from functools import partial
+from itertools import chain
 
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
@@ -27,6 +28,9 @@ from redmine_sync.plan import Tally
 from redmine_sync.plan import show
 from redmine_sync.rules.actions import Fired
 from redmine_sync.rules.actions import render
+from redmine_sync.rules.duplicates import Candidate
+from redmine_sync.rules.duplicates import DuplicateIndex
+from redmine_sync.rules.duplicates import idf_weights
 from redmine_sync.rules.ruleset import Rule
 from redmine_sync.rules.ruleset import RuleSet
 from redmine_sync.rules.state import Analysis
@@ -34,8 +38,6 @@ from redmine_sync.rules.state import Duplicates
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 from redmine_sync.rules.state import initial_values
-from redmine_sync.rules.text import Candidate
-from redmine_sync.rules.text import DuplicateIndex
 from redmine_sync.rules.text import tokens
 from redmine_sync.rules.text import vagueness
 from redmine_sync.sla.stage import sla_stage
@@ -64,16 +66,19 @@ def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
                   teams=teams or {}, author_mails=author_mails or {})
     open_issues = [i for i in issues if not i.is_closed and i.status not in closed]
     load = Counter(i.assigned_to.name for i in open_issues if i.assigned_to)
-    return replace(world, duplicates=LazyIndex(open_issues, world), load=dict(load))
+    return replace(world, duplicates=LazyIndex(open_issues, world, issues), load=dict(load))
 
 
 class LazyIndex:
     """The duplicate index over the open issues, built the first time a rule asks for
-    duplicates. An indexed issue's own search reuses the tokens the index keeps."""
+    duplicates, with term weights learned from every issue of the run (open or closed).
+    An indexed issue's own search reuses the tokens the index keeps."""
 
-    def __init__(self, issues: Sequence[Issue], world: World) -> None:
+    def __init__(self, issues: Sequence[Issue], world: World,
+                 corpus: Sequence[Issue] | None = None) -> None:
         self._issues = issues
         self._world = world
+        self._corpus = issues if corpus is None else corpus
 
     @cached_property
     def _by_id(self) -> dict[int, Issue]:
@@ -81,11 +86,15 @@ class LazyIndex:
 
     @cached_property
     def index(self) -> DuplicateIndex:
-        return DuplicateIndex((i.id, _group(i, self._world), _tokens(i, self._world))
-                              for i in self._issues)
+        indexed = {i.id for i in self._issues}
+        own = [(i.id, _group(i, self._world), *_tokens(i, self._world)) for i in self._issues]
+        others = (_tokens(i, self._world)[0] for i in self._corpus if i.id not in indexed)
+        weights = idf_weights(chain((t for _, _, t, _ in own), others))
+        return DuplicateIndex(own, weights, self._world.vocabulary)
 
-    def tokens(self, issue: Issue, world: World) -> frozenset[str]:
-        """The issue's tokens, those indexed if it is the same issue and vocabulary."""
+    def tokens(self, issue: Issue, world: World) -> tuple[frozenset[str], frozenset[str]]:
+        """The issue's tokens and its subject's, those indexed if it is the same issue and
+        vocabulary."""
         if self._by_id.get(issue.id) is issue and world.vocabulary is self._world.vocabulary:
             known = self.index.tokens_of(issue.id)
             if known is not None:
@@ -93,9 +102,10 @@ class LazyIndex:
         return _tokens(issue, world)
 
     def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
-                   same_group: bool, limit: int = 5) -> tuple[Candidate, ...]:
+                   same_group: bool, limit: int = 5,
+                   subject: frozenset[str] = frozenset()) -> tuple[Candidate, ...]:
         return self.index.candidates(issue_id, group, toks, min_score=min_score,
-                                     same_group=same_group, limit=limit)
+                                     same_group=same_group, limit=limit, subject=subject)
 
 
 def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
@@ -234,14 +244,15 @@ def _duplicates(issue: Issue, world: World, ruleset: RuleSet) -> Duplicates:
     group = _group(issue, world)
     same = ruleset.duplicates.same_customer and bool(group)
     source = world.duplicates
-    toks = source.tokens(issue, world) if isinstance(source, LazyIndex) else _tokens(issue, world)
+    toks, subject = (source.tokens(issue, world) if isinstance(source, LazyIndex)
+                     else _tokens(issue, world))
     candidates = source.candidates(
         issue.id, group, toks, min_score=ruleset.duplicates.min_score,
-        same_group=same, limit=10)
-    found = tuple((c.issue_id, round(c.score, 2)) for c in candidates
-                  if c.issue_id < issue.id)[:5]
+        same_group=same, limit=10, subject=subject)
+    older = tuple(c for c in candidates if c.issue_id < issue.id)[:5]
+    found = tuple((c.issue_id, round(c.score, 2)) for c in older)
     return Duplicates(found[0][0] if found else None, max((s for _, s in found), default=0.0),
-                      found)
+                      found, tuple((c.issue_id, c.matched) for c in older))
 
 
 def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
@@ -286,5 +297,7 @@ def _group(issue: Issue, world: World) -> str:
     return value.strip().casefold() if isinstance(value, str) else ""
 
 
-def _tokens(issue: Issue, world: World) -> frozenset[str]:
-    return tokens(f"{issue.subject}\n{issue.description}", world.vocabulary)
+def _tokens(issue: Issue, world: World) -> tuple[frozenset[str], frozenset[str]]:
+    """The tokens of an issue's subject and description, and those of its subject."""
+    subject = tokens(issue.subject, world.vocabulary)
+    return subject | tokens(issue.description, world.vocabulary), subject

@@ -15,8 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from redmine_sync.errors import Problem
 from redmine_sync.errors import UserError
@@ -88,7 +92,7 @@ class NameUse:
 class RuleSet:
     files: tuple[RuleFile, ...] = ()
     customers: CustomerBook = CustomerBook()
-    vocabulary: Vocabulary = Vocabulary({})
+    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}))
     rubric: Rubric = Rubric()
     keyword_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     duplicates: DuplicateSearch = DuplicateSearch()
@@ -247,15 +251,25 @@ def _check_references(ruleset: RuleSet, problems: Problems) -> None:
 
 def _vocabulary(doc: Located, where: Where) -> dict[str, Any]:
     data = doc.data
-    allowed = ("kind", "description", "keywords", "concepts", "stopwords", "vagueness",
-               "duplicates")
+    allowed = ("kind", "description", "keywords", "concepts", "stopwords", "opposites",
+               "glossary", "vagueness", "duplicates")
     where.unknown_keys(data, allowed)
     keywords = _word_lists(data.get("keywords", {}), where.at("keywords"))
     concepts = _word_lists(data.get("concepts", {}), where.at("concepts"))
     stopwords = tuple(str(w) for w in data.get("stopwords", []) or [])
+    opposites = _pairs(data.get("opposites", []) or [], where.at("opposites"))
+    use_glossary = data.get("glossary", True)
+    if not isinstance(use_glossary, bool):
+        where.at("glossary").error("expected true (use the shipped glossary) or false")
+        use_glossary = True
+    if use_glossary:
+        shipped, shipped_opposites = glossary()
+        concepts = {name: (*shipped.get(name, ()), *concepts.get(name, ()))
+                    for name in {**shipped, **concepts}}
+        opposites = (*shipped_opposites, *opposites)
     out: dict[str, Any] = {"keyword_lists": keywords}
     try:
-        out["vocabulary"] = Vocabulary(concepts, stopwords)
+        out["vocabulary"] = Vocabulary(concepts, stopwords, opposites)
     except ValueError as exc:
         where.at("concepts").error(str(exc))
     if "vagueness" in data:
@@ -266,6 +280,25 @@ def _vocabulary(doc: Located, where: Where) -> dict[str, Any]:
     if "duplicates" in data:
         out["duplicates"] = _duplicate_search(data["duplicates"], where.at("duplicates"))
     return out
+
+
+@cache
+def glossary() -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, str], ...]]:
+    """The shipped bilingual glossary: concepts (name -> Chinese and English forms) and
+    pairs of opposite concepts. Extended by the concepts of a vocabulary file."""
+    text = resources.files("redmine_sync.rules").joinpath("glossary.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    concepts = {str(k): tuple(str(f) for f in v) for k, v in data["concepts"].items()}
+    return concepts, tuple((str(a), str(b)) for a, b in data["opposites"])
+
+
+def _pairs(data: Any, where: Where) -> tuple[tuple[str, str], ...]:
+    if not isinstance(data, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(n, str) for n in p)
+            for p in data):
+        where.error("expected a list of pairs of concept names, e.g. [[export, import]]")
+        return ()
+    return tuple((a, b) for a, b in data)
 
 
 def _word_lists(data: Any, where: Where) -> dict[str, tuple[str, ...]]:
@@ -282,14 +315,20 @@ def _word_lists(data: Any, where: Where) -> dict[str, tuple[str, ...]]:
 
 
 def _rubric(data: Any, where: Where) -> Rubric:
-    keys = ("min_length", "vague_phrases", "scenario_markers", "effect_markers", "threshold")
+    keys = ("min_length", "vague_phrases", "scenario_markers", "pain_markers", "effect_markers",
+            "threshold", "ask")
     if not isinstance(data, dict):
         where.error("expected a mapping")
         return Rubric()
     where.unknown_keys(data, keys)
-    lists = {k: tuple(str(w) for w in data.get(k, []) or []) for k in keys[1:4]}
+    lists = {k: tuple(str(w) for w in data.get(k, []) or []) for k in keys[1:5]}
+    ask = data.get("ask", {}) or {}
+    if not isinstance(ask, dict) or not all(isinstance(v, dict) for v in ask.values()):
+        raise ValueError("ask: expected {zh: {scenario: ..., pain: ...}, en: {...}}")
     return Rubric(min_length=int(data.get("min_length", 30)),
-                  threshold=int(data.get("threshold", 2)), **lists)
+                  threshold=int(data.get("threshold", 2)),
+                  ask={str(k): {str(a): str(b) for a, b in v.items()} for k, v in ask.items()},
+                  **lists)
 
 
 def _duplicate_search(data: Any, where: Where) -> DuplicateSearch:

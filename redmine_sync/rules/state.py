@@ -23,7 +23,7 @@ from redmine_sync.plan import Change
 from redmine_sync.plan import Note
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
-from redmine_sync.rules.text import Candidate
+from redmine_sync.rules.duplicates import Candidate
 from redmine_sync.rules.text import Rubric
 from redmine_sync.rules.text import Vagueness
 from redmine_sync.rules.text import Vocabulary
@@ -31,7 +31,8 @@ from redmine_sync.rules.text import Vocabulary
 
 class DuplicateSource(Protocol):
     def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
-                   same_group: bool, limit: int = 5) -> tuple[Candidate, ...]: ...
+                   same_group: bool, limit: int = 5,
+                   subject: frozenset[str] = frozenset()) -> tuple[Candidate, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Duplicates:
     duplicate_of: int | None = None
     duplicate_score: float = 0.0
     duplicate_candidates: tuple[tuple[int, float], ...] = ()
+    matched: tuple[tuple[int, tuple[tuple[str, float], ...]], ...] = ()
+    """Per candidate, the terms that matched and their weights, heaviest first."""
 
 
 class Analysis:
@@ -70,6 +73,10 @@ class Analysis:
         return self.duplicates.duplicate_candidates
 
     @property
+    def duplicate_terms(self) -> tuple[tuple[int, tuple[tuple[str, float], ...]], ...]:
+        return self.duplicates.matched
+
+    @property
     def vague_score(self) -> int:
         return self.vague.score
 
@@ -82,10 +89,9 @@ class Analysis:
         return self.vague.missing
 
     def vague_missing_in(self, lang: str) -> tuple[str, ...]:
-        """What to ask the requester for, in ``lang`` (English for a language not shipped)."""
-        from redmine_sync.rules.text import GAP_TEXTS
-
-        texts = GAP_TEXTS.get(lang)
+        """What to ask the requester for, in ``lang`` (the request's language for a
+        language the rubric has no wording for)."""
+        texts = self.vague.ask.get(lang)
         if texts is None:
             return self.vague.missing
         return tuple(texts[kind].format(detail=detail) for kind, detail in self.vague.gaps)
@@ -98,7 +104,7 @@ class World:
     now: datetime
     fields: FieldMap = FieldMap()
     customers: CustomerBook = CustomerBook()
-    vocabulary: Vocabulary = Vocabulary({})
+    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}))
     rubric: Rubric = Rubric()
     keyword_lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     closed_statuses: frozenset[str] = frozenset({"Closed", "Rejected"})

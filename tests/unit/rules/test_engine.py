@@ -126,12 +126,39 @@ def test_engine_modules_do_no_io_and_read_no_clock() -> None:
     banned = re.compile(r"datetime\.now|time\.time|time\.monotonic|import requests|redminelib|"
                         r"(?<![\w.])(?<!def )open\(|urlopen|subprocess|date\.today")
     pure = [f"rules/{m}" for m in ("engine", "conditions", "actions", "assign", "prioritize",
-                                   "state", "text", "customers")]
+                                   "state", "text", "duplicates", "customers")]
     pure += [f"sla/{m}" for m in ("calendar", "clock", "timeline", "stage", "view")]
     pure += [f"reports/{m}" for m in ("data", "build", "doc", "schedule")]
     for module in pure:
         source = (ROOT / "redmine_sync" / f"{module}.py").read_text(encoding="utf-8")
         assert not banned.search(source), module
+
+
+def test_screening_reads_no_file_once_the_rules_are_loaded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """jieba's dictionary is read when a vocabulary is built, never while deciding."""
+    import builtins
+    import io
+
+    from redmine_sync.rules.segment import chinese_words
+
+    ruleset = load_rules([ROOT / "rules"])
+    issues = [replace(issue(), id=n, subject=s, description=d) for n, (s, d) in enumerate([
+        ("扫码点餐页面加载太慢", "午市高峰时顾客扫码点餐,页面要转十几秒才出来。"),
+        ("小程序点单界面打开很卡", "周末晚上客人用小程序点单,界面打开特别卡,希望快一些。"),
+        ("Support face recognition login", "Older customers forget their password."),
+        ("全新的未见过的词语组合测试", "菠萝蜜饯与量子纠缠的前世今生")], start=1)]
+    cached = chinese_words.cache_info().currsize
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"file opened while deciding: {args!r}")
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(io, "open", refuse)
+    world = build_world(ruleset, issues, NOW)
+    plan = evaluate(ruleset, issues, world)
+    assert plan.evaluated == 4
+    assert chinese_words.cache_info().currsize == cached  # the same segmenter, not reloaded
 
 
 def test_merged_changes_name_each_reason_once() -> None:

@@ -1,0 +1,306 @@
+"""Duplicate search: which open requests say the same as this one, and why.
+
+Two requests are compared by the words and concepts they share (text.tokens()), each
+weighted by how rare it is in this Redmine: the inverse document frequency over every
+issue the run sees, open or closed, idf(t) = ln(1 + N / df(t)). A word most requests use
+("system", "希望") weighs little; "人脸识别" or "standing order" weighs a lot. The score is
+the weighted Dice coefficient
+
+    2 * w(shared) / (w(A) + w(B))
+
+where a side's weight counts only the tokens the other side could match: concepts and
+words with digits always, Chinese words only if the other side has Chinese words,
+English words only if it has English words. So a Chinese and an English request are
+compared on their concepts (the glossary) and anchors like "14", not marked down for
+the words of the other language. A pair that differs in declared opposites (export /
+import, cancel / create) is multiplied by opposite_factor; a pair sharing fewer than
+min_terms tokens scores 0.
+
+Pure and deterministic: no I/O, no clock; ties go to the older (lower) id.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import chain
+
+from redmine_sync.rules.text import CONCEPT_PREFIX
+from redmine_sync.rules.text import Vocabulary
+from redmine_sync.rules.text import script
+
+OPPOSITE_FACTOR = 0.5
+"""Score multiplier for two requests that differ in a pair of opposite concepts."""
+SUBJECT_SHARE = 0.5
+"""Share of the score that compares the subjects alone (the rest compares whole texts)."""
+MIN_TERMS = 2
+"""Terms two requests must share to be alike at all: one common word is no evidence."""
+
+_SCRIPTS = ("any", "zh", "en")
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A possible duplicate: its issue, its score and the terms that matched, with their
+    weights, heaviest first (concepts are named without their prefix)."""
+
+    issue_id: int
+    score: float
+    matched: tuple[tuple[str, float], ...]
+
+    @property
+    def shared(self) -> tuple[str, ...]:
+        return tuple(term for term, _ in self.matched)
+
+
+def idf_weights(corpus: Iterable[frozenset[str]]) -> dict[str, float]:
+    """ln(1 + N / df) of every token of the corpus (one token set per issue)."""
+    df: Counter[str] = Counter()
+    n = 0
+    for toks in corpus:
+        df.update(toks)
+        n += 1
+    return {t: math.log(1 + n / d) for t, d in df.items()}
+
+
+_Mass = tuple[float, float, float]  # weight of a side's tokens per script: any, zh, en
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """What scoring needs of one side: its tokens, its subject's, and their weights."""
+
+    tokens: frozenset[str]
+    mass: _Mass
+    subject: frozenset[str]
+    subject_mass: _Mass
+    opposable: frozenset[str]  # its concepts that have opposites (usually none)
+
+
+@dataclass(frozen=True, slots=True)
+class _Class:
+    """Indexed issues that differ only in tokens no other indexed issue has (an order
+    number, a name): they score alike against any other issue, so one score serves all.
+    profile.tokens holds the shared tokens only; profile.mass counts all of them."""
+
+    profile: _Profile
+    members: tuple[int, ...]
+    by_group: Mapping[str, tuple[int, ...]]
+
+
+class DuplicateIndex:
+    """Inverted index over the open issues' tokens, to find likely duplicates of one issue.
+
+    Exact (the same as scoring every indexed issue), yet few issues are scored: issues
+    alike but for tokens of their own form one class, scored once; and a candidate must
+    share one of the query's heaviest tokens, since sharing only its lightest ones cannot
+    reach min_score (prefix filtering on the concepts' weight, which every side counts).
+    """
+
+    def __init__(self, docs: Iterable[tuple[int, str, frozenset[str], frozenset[str]]],
+                 weights: Mapping[str, float], vocabulary: Vocabulary, *,
+                 opposite_factor: float = OPPOSITE_FACTOR, subject_share: float = SUBJECT_SHARE,
+                 min_terms: int = MIN_TERMS) -> None:
+        self._weights = weights
+        self._default = max(weights.values(), default=1.0)
+        self._vocabulary = vocabulary
+        self._factor = opposite_factor
+        self._opposable = vocabulary.opposable
+        self._min_terms = min_terms
+        self._beta = subject_share
+        self._docs: dict[int, tuple[str, frozenset[str], frozenset[str]]] = {}
+        for issue_id, group, toks, subject in docs:
+            if issue_id in self._docs:
+                raise ValueError(f"issue {issue_id} is indexed twice")
+            self._docs[issue_id] = (group, toks, subject)
+        self._build()
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def tokens_of(self, issue_id: int) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The tokens of an indexed issue and of its subject (None if it is not indexed)."""
+        doc = self._docs.get(issue_id)
+        return None if doc is None else (doc[1], doc[2])
+
+    def weight(self, token: str) -> float:
+        return self._weights.get(token, self._default)
+
+    def _mass(self, toks: frozenset[str]) -> _Mass:
+        mass = [0.0, 0.0, 0.0]
+        scripts, weights, default = self._scripts, self._weights, self._default
+        for tok in toks:
+            where = scripts.get(tok)
+            if where is None:
+                where = _SCRIPTS.index(script(tok))
+            mass[where] += weights.get(tok, default)
+        return mass[0], mass[1], mass[2]
+
+    def _profile(self, toks: frozenset[str], subject: frozenset[str],
+                 own: frozenset[str] = frozenset()) -> _Profile:
+        """A side's profile; tokens of its own (own) count in the masses only."""
+        toks = toks | subject if subject - toks else toks
+        return _Profile(toks - own if own else toks, self._mass(toks),
+                        subject - own if own else subject, self._mass(subject),
+                        toks & self._opposable)
+
+    def _build(self) -> None:
+        self._scripts = {t: _SCRIPTS.index(script(t)) for t in self._weights}
+        df = Counter(chain.from_iterable(toks for _, toks, _ in self._docs.values()))
+        self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it
+        alike: dict[_Profile, list[int]] = {}
+        for doc_id, (_, toks, subject) in self._docs.items():
+            # a concept with opposites is never "own": the opposites test needs it
+            own = frozenset(t for t in toks if df[t] == 1 and not self._vocabulary.opposed(t))
+            for tok in own:
+                self._owner[tok] = doc_id
+            alike.setdefault(self._profile(toks, subject, own), []).append(doc_id)
+        self._classes: list[_Class] = []
+        postings: dict[str, list[int]] = {}
+        for cid, (profile, ids) in enumerate(alike.items()):
+            ids.sort()
+            by_group: dict[str, list[int]] = {}
+            for doc_id in ids:
+                by_group.setdefault(self._docs[doc_id][0], []).append(doc_id)
+            self._classes.append(_Class(profile, tuple(ids),
+                                        {g: tuple(m) for g, m in by_group.items()}))
+            for tok in profile.tokens:
+                postings.setdefault(tok, []).append(cid)
+        self._postings = {t: tuple(c) for t, c in postings.items()}
+
+
+    def score(self, a: tuple[frozenset[str], frozenset[str]],
+              b: tuple[frozenset[str], frozenset[str]]) -> Candidate:
+        """The score of two (tokens, subject tokens) pairs (issue_id 0), for tests."""
+        return self._score(0, self._profile(*a), self._profile(*b))
+
+    def _dice(self, shared: frozenset[str], a: _Mass, b: _Mass) -> float:
+        """Weighted Dice; each side counts only what the other side could match."""
+        if not shared:
+            return 0.0
+        qa, qz, qe = a
+        da, dz, de = b
+        total = (qa + (qz if dz else 0.0) + (qe if de else 0.0)
+                 + da + (dz if qz else 0.0) + (de if qe else 0.0))
+        if not total:
+            return 0.0
+        weights = self._weights
+        if shared <= weights.keys():  # always so for indexed issues
+            return min(1.0, 2 * sum(map(weights.__getitem__, shared)) / total)
+        return min(1.0, 2 * sum(weights.get(t, self._default) for t in shared) / total)
+
+    def _score(self, doc_id: int, query: _Profile, doc: _Profile) -> Candidate:
+        score = self._value(query, doc)
+        if not score:
+            return Candidate(doc_id, 0.0, ())
+        return Candidate(doc_id, score, self._matched(query.tokens & doc.tokens))
+
+    def _matched(self, shared: frozenset[str]) -> tuple[tuple[str, float], ...]:
+        weight = self.weight
+        matched = sorted(((t, weight(t)) for t in shared), key=lambda m: (-m[1], m[0]))
+        return tuple((t.removeprefix(CONCEPT_PREFIX), round(w, 2)) for t, w in matched)
+
+    def _value(self, query: _Profile, doc: _Profile) -> float:
+        """The score of a query against an issue or class (see the module's docstring)."""
+        shared = query.tokens & doc.tokens
+        if len(shared) < max(1, self._min_terms):
+            return 0.0
+        score = (1 - self._beta) * self._dice(shared, query.mass, doc.mass)
+        if self._beta:
+            score += self._beta * self._dice(query.subject & doc.subject, query.subject_mass,
+                                             doc.subject_mass)
+        if (query.opposable or doc.opposable) and self._opposed(query, doc):
+            score *= self._factor
+        return min(1.0, score)
+
+    def _opposed(self, a: _Profile, b: _Profile) -> bool:
+        """Whether one side has a concept whose opposite only the other side has."""
+        vocab = self._vocabulary
+        only_b = b.opposable - a.opposable
+        return any(vocab.opposed(t) & only_b for t in a.opposable - b.opposable)
+
+    def candidates(self, issue_id: int, group: str, toks: frozenset[str], *,
+                   min_score: float, same_group: bool, limit: int = 5,
+                   subject: frozenset[str] = frozenset()) -> tuple[Candidate, ...]:
+        """Other issues scoring at least min_score, best first, then older (lower) id.
+
+        toks are the tokens of the issue's subject and description, subject those of its
+        subject. With same_group only issues of the same non-empty group count. Issues
+        sharing fewer than min_terms tokens with toks are never candidates."""
+        if limit <= 0 or (same_group and not group) or not toks:
+            return ()
+        query = self._profile(toks, subject)
+        found: list[tuple[float, int, _Profile]] = []
+        # Issues sharing a token of their own with the query: scored one by one.
+        apart = {self._owner[t] for t in self._owner.keys() & toks}
+        apart.discard(issue_id)
+        for doc_id in apart:
+            doc_group, doc_toks, doc_subject = self._docs[doc_id]
+            if same_group and doc_group != group:
+                continue
+            profile = self._profile(doc_toks, doc_subject)
+            score = self._value(query, profile)
+            if score >= min_score - _EPS and score > 0:
+                found.append((-score, doc_id, profile))
+        apart.add(issue_id)
+        # Everyone else: one score per class, its first members in id order.
+        for cid in self._reaching(query, min_score):
+            cls = self._classes[cid]
+            members = cls.by_group.get(group, ()) if same_group else cls.members
+            if not members:
+                continue
+            score = self._value(query, cls.profile)
+            if score < min_score - _EPS or score <= 0:
+                continue
+            taken = 0
+            for doc_id in members:
+                if doc_id not in apart:
+                    found.append((-score, doc_id, cls.profile))
+                    taken += 1
+                    if taken == limit:
+                        break
+        best = heapq.nsmallest(limit, found, key=lambda f: f[:2])
+        said: dict[int, tuple[tuple[str, float], ...]] = {}  # members of a class say the same
+        out = []
+        for neg, doc_id, profile in best:
+            matched = said.get(id(profile))
+            if matched is None:
+                matched = said[id(profile)] = self._matched(query.tokens & profile.tokens)
+            out.append(Candidate(doc_id, -neg, matched))
+        return tuple(out)
+
+    def _reaching(self, query: _Profile, min_score: float) -> set[int]:
+        """A superset of the classes that can score min_score: those sharing one of the
+        query's heaviest tokens (prefix filtering). Sharing only tokens of total weight R,
+        R_s of them in the subject, a class scores at most
+        (1 - subject_share) * 2R / (a + R) + subject_share * 2R_s / (a_s + R_s),
+        where a and a_s weigh the query's concepts and digits (every side counts them)."""
+        weights, default, beta = self._weights, self._default, self._beta
+        ranked = sorted(query.tokens, key=lambda t: (-weights.get(t, default), t))
+        rest = sum(weights.get(t, default) for t in ranked)
+        rest_s = sum(weights.get(t, default) for t in query.subject)
+        least = min_score - _EPS
+        found: set[int] = set()
+        for tok in ranked:
+            if (1 - beta) * _most(rest, query.mass[0]) + beta * _most(
+                    rest_s, query.subject_mass[0]) < least:
+                break
+            found.update(self._postings.get(tok, ()))
+            w = weights.get(tok, default)
+            rest -= w
+            if tok in query.subject:
+                rest_s -= w
+        return found
+
+
+def _most(shared: float, floor: float) -> float:
+    """The highest weighted Dice a side weighing at least `floor` can reach sharing
+    `shared`: 2S / (floor + S), with the other side no lighter than S."""
+    if shared <= _EPS:
+        return 0.0
+    return min(1.0, 2 * shared / (floor + shared))
