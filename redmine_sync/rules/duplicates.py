@@ -58,14 +58,22 @@ class Candidate:
         return tuple(term for term, _ in self.matched)
 
 
-def idf_weights(corpus: Iterable[frozenset[str]]) -> dict[str, float]:
-    """ln(1 + N / df) of every token of the corpus (one token set per issue)."""
+WORD_FACTOR = 0.5
+"""Weight of a word outside the glossary relative to a concept of the same rarity: known
+product terms are better evidence than the other words of a request."""
+
+
+def idf_weights(corpus: Iterable[frozenset[str]], *,
+                word_factor: float = WORD_FACTOR) -> dict[str, float]:
+    """ln(1 + N / df) of every token of the corpus (one token set per issue); a word that
+    is no concept and has no digit weighs word_factor times that."""
     df: Counter[str] = Counter()
     n = 0
     for toks in corpus:
         df.update(toks)
         n += 1
-    return {t: math.log(1 + n / d) for t, d in df.items()}
+    return {t: math.log(1 + n / d) * (1.0 if script(t) == "any" else word_factor)
+            for t, d in df.items()}
 
 
 _Mass = tuple[float, float, float]  # weight of a side's tokens per script: any, zh, en
@@ -172,7 +180,6 @@ class DuplicateIndex:
             for tok in profile.tokens:
                 postings.setdefault(tok, []).append(cid)
         self._postings = {t: tuple(c) for t, c in postings.items()}
-
 
     def score(self, a: tuple[frozenset[str], frozenset[str]],
               b: tuple[frozenset[str], frozenset[str]]) -> Candidate:

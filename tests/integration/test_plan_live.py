@@ -68,7 +68,8 @@ def test_plan_decides_the_playbook_and_writes_nothing(
     assert "needs-info" in new_value(vague, "labels")
     assert "needs-info" in new_value(by_subject(plan, "系统太慢了"), "labels")
     home = by_subject(plan, "Make the app home page prettier")
-    assert "duplicate-candidate" in new_value(home, "labels")
+    assert "duplicate" in new_value(home, "labels")  # the older Chinese request, linked
+    assert "duplicate-candidate" in new_value(by_subject(plan, "希望改版 App 首页"), "labels")
 
     encryption = by_subject(plan, "增加数据加密")
     assert new_value(encryption, "tier") == "strategic"

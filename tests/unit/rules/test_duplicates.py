@@ -111,9 +111,12 @@ def _index(texts: dict[int, str], vocab: Vocabulary = VOCAB_SMALL, **kw: Any) ->
                           idf_weights(toks.values()), vocab, subject_share=0.0, **kw)
 
 
-def test_idf_weights_rare_terms_more() -> None:
-    weights = idf_weights([frozenset({"a", "b"}), frozenset({"a"}), frozenset({"a", "c"})])
-    assert weights["a"] == pytest.approx(math.log(2)) and weights["b"] == pytest.approx(math.log(4))
+def test_idf_weights_rare_terms_more_and_concepts_more_than_words() -> None:
+    weights = idf_weights([frozenset({"concept:a", "b"}), frozenset({"concept:a"}),
+                           frozenset({"concept:a", "c", "14"})])
+    assert weights["concept:a"] == pytest.approx(math.log(2))
+    assert weights["14"] == pytest.approx(math.log(4))
+    assert weights["b"] == pytest.approx(0.5 * math.log(4))
 
 
 def test_weighted_dice_across_languages_counts_what_can_match() -> None:
