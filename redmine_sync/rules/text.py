@@ -369,13 +369,16 @@ class Rubric:
 @dataclass(frozen=True)
 class Vagueness:
     """The score, whether it reaches the threshold, and what to ask the requester for:
-    ``missing`` in English, ``gaps`` as (kind, detail) for notes in other languages (kinds:
-    length, scenario, effect, phrase; detail: the minimum length, the vague phrase)."""
+    ``missing`` in the request's language, ``gaps`` as (kind, detail) for notes in another
+    language (kinds: length, scenario, pain, effect, phrase; detail: the minimum length,
+    the vague phrase), ``ask`` the rubric's wording per language."""
 
     score: int
     vague: bool
     missing: tuple[str, ...]
     gaps: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    ask: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: ASK_DEFAULTS,
+                                                 compare=False, repr=False)
 
 
 def vagueness(subject: str, description: str, rubric: Rubric) -> Vagueness:
