@@ -52,6 +52,7 @@ class FieldMap:
     acceptance_criteria: str = "Acceptance criteria"
     sla_due: str = "SLA due"
     sla_state: str = "SLA state"
+    satisfaction: str = "Satisfaction"
 
     def required(self) -> dict[str, str]:
         """Concept -> field name for the fields every run needs."""

@@ -321,6 +321,7 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
                        clocks=clocks, customers=ruleset.customers, fields=config.fields,
                        closed_statuses=world.closed_statuses, lang=config.reports.lang,
                        key_dates=key_dates, author_mails=world.author_mails,
+                       satisfaction_field=config.fields.satisfaction,
                        people=_people(client, ruleset.customers))
 
 

@@ -184,6 +184,7 @@ ActiveRecord::Base.transaction do
   issue_field('Acceptance criteria', 'text', filter: false, searchable: true, long: true)
   issue_field('SLA due', 'string')
   issue_field('SLA state', 'list', values: %w[running paused warning breached met])
+  issue_field('Satisfaction', 'int')   # the customer's 1-5 score of a closed request (reports)
   say "custom fields: #{IssueCustomField.sorted.pluck(:name).join(', ')}"
 
   # --- users and groups -----------------------------------------------------------------------
