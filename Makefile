@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG := config.example.yaml
+DEMO_DIR ?= $(HOME)/.local/state/redmine-sync
+# Every command of a recipe counts, also on the left of a pipe.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .DEFAULT_GOAL := help
 .PHONY: help install redmine redmine-down redmine-reset demo test unit integration lint bench-engine bench-screening clean
@@ -30,29 +34,33 @@ redmine-down:  ## stop the local Redmine
 redmine-reset:  ## put the local Redmine back to its clean baseline
 	scripts/redmine-local reset
 
-demo: install redmine  ## local Redmine + demo data + doctor + validate + plan + apply + SLA + wiki reports
+demo: install redmine  ## local Redmine + 10 weeks of history + doctor + validate + plan + apply + SLA + wiki reports
 	@eval "$$(scripts/redmine-local env)" && \
-	  $(BIN)/python scripts/seed-demo && \
+	  echo "== scripts/build-history (10 weeks of customer requests, back-dated, in project demo)" && \
+	  mkdir -p $(DEMO_DIR) && \
+	  $(BIN)/python scripts/build-history --project demo --replace --events $(DEMO_DIR)/demo-history.json && \
 	  echo && echo "== redmine-sync doctor" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) doctor && \
 	  echo && echo "== redmine-sync validate (the playbook's rule pack in rules/)" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) validate --online && \
 	  $(BIN)/redmine-sync --config $(CONFIG) test-rules | tail -1 && \
-	  echo && echo "== redmine-sync plan (what the rules would change; nothing is written)" && \
-	  $(BIN)/redmine-sync --config $(CONFIG) plan --project demo && \
-	  echo && echo "== redmine-sync apply --yes (the demo writes the plan; normally check it first)" && \
-	  $(BIN)/redmine-sync --config $(CONFIG) apply --yes --format json | tail -8 && \
-	  echo && echo "== redmine-sync issues (Redmine after apply)" && \
-	  $(BIN)/redmine-sync --config $(CONFIG) issues --project demo && \
+	  echo && echo "== redmine-sync plan --full (what the rules would change; nothing is written)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) plan --project demo --full | tail -1 && \
+	  started=$$(date -u +%Y-%m-%dT%H:%M:%SZ) && \
+	  echo && echo "== redmine-sync apply --yes --full (the demo writes the plan; normally check it first)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) apply --yes --full --format json | tail -8 && \
+	  echo && echo "== redmine-sync issues --since $$started (what apply changed)" && \
+	  $(BIN)/redmine-sync --config $(CONFIG) issues --project demo --since $$started && \
 	  echo && echo "== redmine-sync sla --at-risk (SLA clocks in business time, from the journals)" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) sla --at-risk --limit 10 && \
-	  echo && echo "== redmine-sync report ... --publish (wiki pages)" && \
+	  echo && echo "== redmine-sync report ... --publish (the wiki pages to open)" && \
 	  for r in weekly kpi customers monthly quarterly; do \
-	    $(BIN)/redmine-sync --config $(CONFIG) report $$r --publish | head -1 || exit 1; done && \
+	    $(BIN)/redmine-sync --config $(CONFIG) report $$r --publish || exit 1; done && \
 	  echo && echo "== redmine-sync history" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) history --limit 3 && \
 	  echo && echo "Why a decision? $(BIN)/redmine-sync --config $(CONFIG) explain N   SLA timeline: ... sla N   Undo: ... undo RUN" && \
-	  echo && echo "Open $$REDMINE_URL/projects/demo/issues in a browser;" \
+	  echo "The history's events: $(DEMO_DIR)/demo-history.json; its figures: $(BIN)/python scripts/history/oracle.py $(DEMO_DIR)/demo-history.json --now <time>" && \
+	  echo && echo "Open $$REDMINE_URL/projects/demo/wiki/Reports and $$REDMINE_URL/projects/demo/issues in a browser;" \
 	    "log in as admin / redmine-sync-admin (staff users: password redmine-sync-demo)."
 
 lint: install  ## ruff and mypy
