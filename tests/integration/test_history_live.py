@@ -39,7 +39,7 @@ SEED = 11
 AFTER = timedelta(minutes=15)
 REPORTS = ("weekly", "kpi", "customers")
 SLA_PENDING = pytest.mark.xfail(
-    strict=True, reason="defect 1: report_input gives no customer to the SLA policy")
+    strict=True, reason="issue 11 defect 1")
 # Runs the real CLI with its clock set to argv[1] (test-only; the tool reads it from store).
 AT_NOW = """
 import sys
