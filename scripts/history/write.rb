@@ -7,7 +7,9 @@
 #
 #   scripts/redmine-local runner scripts/history/write.rb PROJECT [--replace] < history.json
 #
-# --replace deletes the project's issues first (so the demo can be rebuilt). Customer contacts become users (if missing) and Reporters of the project. Runs in one
+# --replace deletes the project's issues first (so the demo can be rebuilt); the new
+# issues get ids above those of every issue there was before it started. Customer contacts
+# become users (if missing) and Reporters of the project. Runs in one
 # transaction: a failure writes nothing. Prints one line `history-ids: {"h001": 123, ...}`
 # (the issue ids by event key) and a summary on stderr.
 
@@ -145,6 +147,9 @@ ActiveRecord::Base.transaction do
       end
     end
   end
+  # Fresh ids even after --replace (SQLite would hand out the deleted ones again), so that
+  # nothing remembered about an earlier issue, such as the tool's state, applies to a new one.
+  next_id = (Issue.maximum(:id) || 0) + 1
   if replace
     removed = project.issues.count
     Issue.where(project_id: project.id).order(id: :desc).each(&:destroy)
@@ -161,6 +166,8 @@ ActiveRecord::Base.transaction do
                       start_date: created.getlocal('+08:00').to_date)
     issue.assigned_to = user.call(item['assigned_to']) if item['assigned_to']
     issue.custom_field_values = field_values(fields, item['custom_fields'])
+    issue.id = next_id
+    next_id += 1
     issue.save!
     ids[item['key']] = issue.id
     state = IssueState.new(issue, fields)
