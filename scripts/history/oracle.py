@@ -61,18 +61,25 @@ class Calendar:
                                    for r in ranges]
         country = (spec.get("holidays") or {}).get("country")
         self.country = country
-        self._years: dict[int, Any] = {}
+        self._years: dict[int, tuple[set[date], set[date]]] = {}
 
     def ranges(self, day: date) -> list[tuple[time, time]]:
+        """A make-up working day has Monday's hours; a public holiday none."""
         if self.country:
-            if day.year not in self._years:
-                self._years[day.year] = holidays.country_holidays(self.country, years=day.year)
-            found = self._years[day.year]
-            if day in {d for d in found.weekend_workdays if d.year == day.year}:
+            off, on = self._holidays(day.year)
+            if day in on:
                 return self.hours.get(0, [])
-            if day in found:
+            if day in off:
                 return []
         return self.hours.get(day.weekday(), [])
+
+    def _holidays(self, year: int) -> tuple[set[date], set[date]]:
+        """The public holidays and the make-up working days of a year."""
+        if year not in self._years:
+            found = holidays.country_holidays(self.country, years=year)
+            self._years[year] = (set(found), {d for d in found.weekend_workdays
+                                              if d.year == year})
+        return self._years[year]
 
     def intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The business intervals inside [start, end)."""

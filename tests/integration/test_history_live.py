@@ -18,6 +18,7 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+import holidays
 import pytest
 
 from tests.integration.conftest import ROOT
@@ -143,6 +144,8 @@ def test_the_history_is_weeks_of_varied_activity(run: dict[str, Any]) -> None:
     local = [datetime.fromisoformat(i["created"]).astimezone(LOCAL)
              for i in issues]
     assert any(t.weekday() >= 5 for t in local) and any(t.hour < 7 or t.hour >= 20 for t in local)
+    public = holidays.country_holidays("CN", years={t.year for t in local})
+    assert any(t.date() in public for t in local), "requests arrive on public holidays too"
     assert {i["custom_fields"]["Tier"] for i in issues} == {
         "strategic", "potential", "stable", "ordinary"}
     assert {i["lang"] for i in issues} == {"zh", "en"}
