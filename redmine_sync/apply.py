@@ -23,8 +23,10 @@ from typing import Any
 
 from redmine_sync.config import FieldMap
 from redmine_sync.config import Limits
+from redmine_sync.errors import BREAKER
 from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineGone
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
@@ -50,7 +52,7 @@ RELATION = re.compile(r"^(?P<type>\w+) #(?P<id>\d+)$")
 class BreakerTripped(RedmineSyncError):
     """The run would change too much; nothing was written. Exit 3."""
 
-    exit_code = 3
+    exit_code = BREAKER.code
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,35 @@ class ApplyResult:
             "summary": {s: self.count(s) for s in
                         ("written", "partial", "skipped", "deferred", "failed", "pending")},
         }
+
+
+class RunStopped(RedmineError):
+    """Redmine went away (or answered unusably) mid-apply: the run stopped there. Exit 4.
+
+    ``result`` holds what was written before and what remains (deferred to the next run).
+    """
+
+    def __init__(self, result: ApplyResult, cause: RedmineGone, uncertain: tuple[int, ...] = ()
+                 ) -> None:
+        written = [o.issue_id for o in result.outcomes if o.status in ("written", "partial")]
+        remaining = [o.issue_id for o in result.outcomes
+                     if o.status == "deferred" and o.issue_id not in uncertain]
+        maybe = (f"{len(uncertain)} interrupted mid-write{_ids(list(uncertain))} (the next "
+                 "run checks whether it landed); " if uncertain else "")
+        super().__init__(
+            f"run {result.run_id} stopped: {str(cause).splitlines()[0]} -- "
+            f"{len(written)} issue(s) written before it{_ids(written)}; {maybe}"
+            f"{len(remaining)} not written{_ids(remaining)}, left for the next run")
+        self.result = result
+        self.cause = cause
+        self.uncertain = uncertain
+
+
+def _ids(ids: list[int]) -> str:
+    if not ids:
+        return ""
+    shown = ", ".join(f"#{i}" for i in ids[:10])
+    return f" ({shown}{', ...' if len(ids) > 10 else ''})"
 
 
 def check_breaker(plan: Plan, limits: Limits, *, in_scope: int, max_changes: int | None,
@@ -131,7 +162,18 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
             outcomes += [Outcome(i.issue_id, "deferred", f"per-run write cap {write_cap}; "
                                  "next run") for i in plan.changed[index:]]
             break
-        outcome = _apply_issue(item, client, store, run_id, fields, clock, grants)
+        try:
+            outcome = _apply_issue(item, client, store, run_id, fields, clock, grants)
+        except RedmineGone as exc:  # every further request would fail the same way
+            started = item.issue_id in {i for i, *_ in store.intents()}
+            outcomes.append(Outcome(item.issue_id, "deferred", (
+                "interrupted mid-write: the next run checks whether it landed" if started else
+                "not written: the run stopped (Redmine unavailable or unusable)")))
+            outcomes += [Outcome(i.issue_id, "deferred", "not written: the run stopped "
+                                 "(Redmine unavailable or unusable)")
+                         for i in plan.changed[index + 1:]]
+            raise RunStopped(ApplyResult(run_id, tuple(outcomes)), exc,
+                             (item.issue_id,) if started else ()) from None
         log.info("issue #%d: %s%s", item.issue_id, outcome.status,
                  f" ({outcome.reason})" if outcome.reason else "")
         outcomes.append(outcome)
@@ -156,6 +198,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
                  fields: FieldMap, clock: Callable[[], datetime], grants: Grants) -> Outcome:
     try:
         current = client.get_issue(item.issue_id, journals=True)  # the notes before ours
+    except RedmineGone:
+        raise
     except RedmineError as exc:
         return _record_all(store, run_id, clock(), item, "failed", str(exc))
     if current.updated_on != item.updated_on:
@@ -169,6 +213,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     try:
         refusal = preflight(update, bool(relations), current,
                             grants.of(current.project))
+    except RedmineGone:
+        raise
     except RedmineError as exc:
         return _record_all(store, run_id, clock(), item, "failed", str(exc).splitlines()[0])
     if refusal:
@@ -181,6 +227,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         for kind, other in relations:
             client.add_relation(item.issue_id, other, kind)
         result = client.update_issue(update) if _has_content(update) else None
+    except RedmineGone:
+        raise  # the intent stays: the next run looks whether the write landed
     except (RedmineError, UserError) as exc:
         with store.transaction():
             store.clear_intent(item.issue_id)

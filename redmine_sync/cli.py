@@ -109,7 +109,9 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], online: bool) -> None:
     """Check rule files (default: the rules directory of the config).
 
     Reports every problem at once as file:line:col: path: message, with "did you mean"
-    hints; exit 1 when there is any. Without --online nothing is sent to Redmine.
+    hints; exit 1 when there is any, when a path does not exist, or when a rules directory
+    has no customers file (tier and account-manager rules would do nothing). Without
+    --online nothing is sent to Redmine; with it, what this key cannot check is listed.
     """
     from redmine_sync.rules import load_rules
     from redmine_sync.rules.ruleset import rule_paths
@@ -117,23 +119,36 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], online: bool) -> None:
     config = _config(ctx)
     targets = list(paths) or [config.rules_dir]
     ruleset = load_rules(targets)
-    if online:
-        _validate_online(config, ruleset)
+    not_checked = _validate_online(config, ruleset) if online else []
+    if ruleset.customers_file is None and any(t.is_dir() for t in targets):
+        raise UserError(
+            "no customers file (kind: customers) among the rule files: tier rules, "
+            "account-manager routing and customer reports would silently do nothing",
+            hint="add one (see rules/customers.yaml); with no customers to manage, say so "
+            "with a file holding `kind: customers` and `customers: []`")
     files = len(rule_paths(targets))
-    click.echo(f"{files} file(s), {len(ruleset.rules())} rule(s), "
-               f"{len(ruleset.customers.customers)} customer(s): OK"
-               + (" (names checked against Redmine)" if online else ""))
+    summary = (f"{files} file(s), {len(ruleset.rules())} rule(s), "
+               f"{len(ruleset.customers.customers)} customer(s)")
+    if not online:
+        click.echo(f"{summary}: OK (offline: Redmine names not checked; --online checks them)")
+    elif not_checked:
+        click.echo(f"{summary}: names checked against Redmine, except:")
+        for line in not_checked:
+            click.echo(f"  NOT CHECKED: {line}")
+    else:
+        click.echo(f"{summary}: OK (every name checked against Redmine)")
 
 
-def _validate_online(config: Any, ruleset: Any) -> None:
-    from redmine_sync.errors import UserError
-    from redmine_sync.redmine.live import LiveRedmine
+def _validate_online(config: Any, ruleset: Any) -> list[str]:
+    """Check names against Redmine; return what could not be checked, and why."""
     from redmine_sync.rules.online import check_names
+    from redmine_sync.rules.online import unchecked
 
-    client = LiveRedmine.from_config(config)
-    problems = check_names(ruleset, client.catalog(), config.fields)
+    catalog = _live(config).catalog()
+    problems = check_names(ruleset, catalog, config.fields)
     if problems:
         raise UserError(f"{len(problems)} name(s) unknown to {config.url}", problems)
+    return unchecked(ruleset, catalog, config.fields)
 
 
 @cli.command()
@@ -153,11 +168,10 @@ def plan(ctx: click.Context, project: str | None, issue_id: int | None, full: bo
     prints each change old -> new with the rule that causes it and why, then totals.
     """
     from redmine_sync import plan as out
-    from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.sync import plan_run
 
     config = _config(ctx)
-    client = LiveRedmine.from_config(config)
+    client = _live(config)
     store = _store(config)
     now = datetime.now(UTC)
     shown = 0
@@ -186,12 +200,11 @@ def explain(ctx: click.Context, issue_id: int) -> None:
     """Show every rule considered for one issue, each condition with its actual value,
     and the resulting changes. Never writes."""
     from redmine_sync.explain import render_explain
-    from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.rules import evaluate_issue
     from redmine_sync.sync import explain_run
 
     config = _config(ctx)
-    client = LiveRedmine.from_config(config)
+    client = _live(config)
     ruleset, issue, world = explain_run(client, config, datetime.now(UTC), issue_id,
                                         _store(config))
     state, traces = evaluate_issue(ruleset, issue, world, trace=True)
@@ -221,7 +234,6 @@ def apply(ctx: click.Context, project: str | None, full: bool, yes: bool,
     import json
 
     from redmine_sync.plan import render_text
-    from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.store import utc_now
     from redmine_sync.sync import apply_run
 
@@ -233,10 +245,26 @@ def apply(ctx: click.Context, project: str | None, full: bool, yes: bool,
             click.echo(render_text(plan).replace("would change", "to change")
                        .replace(" Nothing was written.", ""))
 
-    client = LiveRedmine.from_config(config)
+    from redmine_sync.apply import BreakerTripped
+    from redmine_sync.apply import RunStopped
+
+    client = _live(config)
     with store.writer_lock():
-        result = apply_run(client, config, store, utc_now, project=project, full=full,
-                           yes=yes, max_changes=max_changes, on_plan=show_plan)
+        try:
+            result = apply_run(client, config, store, utc_now, project=project, full=full,
+                               yes=yes, max_changes=max_changes, on_plan=show_plan)
+        except RunStopped as exc:  # say what was written and what remains, then exit 4
+            if fmt == "json":
+                click.echo(json.dumps({**exc.result.to_json(), "stopped": str(exc.cause),
+                                       "reports": [], "reports_failed": []},
+                                      ensure_ascii=False, indent=2))
+            else:
+                _print_outcomes(exc.result)
+            raise
+        except BreakerTripped as exc:
+            if fmt == "json":
+                click.echo(json.dumps(_breaker_json(exc, store), ensure_ascii=False, indent=2))
+            raise
         published, unpublished = _reports_due(client, config, store, project)
     applied = result.applied
     assert applied is not None
@@ -276,11 +304,23 @@ def _reports_due(client: Any, config: Any, store: Any, project: str | None
         return [], reason
 
 
+def _breaker_json(exc: Any, store: Any) -> dict[str, Any]:
+    """What ``apply --format json`` promises, for a run the breaker refused."""
+    run = store.runs(1)[0] if store.runs(1) else None
+    return {"run": run.id if run else None, "breaker": str(exc), "written": [],
+            "skipped": [], "failed": [], "recovered": [], "reports": [], "reports_failed": [],
+            "summary": {"written": 0, "partial": 0, "skipped": 0, "deferred": 0, "failed": 0}}
+
+
 def _print_apply(applied: Any, result: Any) -> None:
     for note in result.notes:
         click.echo(f"recovered: {note}")
     for issue_id in result.deleted:
         click.echo(f"deleted in Redmine: #{issue_id} (forgotten)")
+    _print_outcomes(applied)
+
+
+def _print_outcomes(applied: Any) -> None:
     for outcome in applied.outcomes:
         if outcome.status != "written":
             click.echo(f"#{outcome.issue_id}: {outcome.status}: {outcome.reason}")
@@ -302,10 +342,9 @@ def history(ctx: click.Context, run_id: int | None, limit: int) -> None:
 
     store = _store(_config(ctx))
     if run_id is None:
+        active = store.writer_active()
         for run in store.runs(limit):
-            click.echo(f"{run.id:>5}  {run.started[:19]}  {run.mode:<8} {run.status:<7} "
-                       f"planned {run.planned}, written {run.written}, skipped {run.skipped}, "
-                       f"failed {run.failed}  {run.message}")
+            click.echo(_run_line(run, store, active))
         return
     if store.run(run_id) is None:
         from redmine_sync.errors import UserError
@@ -317,19 +356,37 @@ def history(ctx: click.Context, run_id: int | None, limit: int) -> None:
                    f"[{row.outcome}] {row.rule}{detail}")
 
 
+def _run_line(run: Any, store: Any, writer_active: bool) -> str:
+    """One run; a run still marked running while no writer holds the lock was killed:
+    shown as interrupted, with what its audit ledger says it wrote."""
+    status, planned, written, skipped, failed = (run.status, run.planned, run.written,
+                                                 run.skipped, run.failed)
+    message = run.message
+    if status == "running" and not writer_active:
+        counts = store.ledger_counts(run.id)
+        status, planned = "interrupted", counts["planned"]
+        written, skipped = counts.get("written", 0), counts.get("skipped", 0)
+        failed = counts.get("failed", 0)
+        message = ("killed before it finished; counts from the audit ledger"
+                   + (f", {counts['pending']} write(s) not known to have landed (the next "
+                      "apply checks them)" if counts["pending"] else ""))
+    return (f"{run.id:>5}  {run.started[:19]}  {run.mode:<8} {status:<11} "
+            f"planned {planned}, written {written}, skipped {skipped}, failed {failed}  "
+            f"{message}")
+
+
 @cli.command()
 @click.argument("run_id", type=int, metavar="RUN_ID")
 @click.pass_context
 def undo(ctx: click.Context, run_id: int) -> None:
     """Revert the field changes of one run, skipping fields people changed since."""
-    from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.store import utc_now
     from redmine_sync.undo import undo_run
 
     config = _config(ctx)
     store = _store(config)
     with store.writer_lock():
-        result = undo_run(LiveRedmine.from_config(config), store, run_id, config.fields,
+        result = undo_run(_live(config), store, run_id, config.fields,
                           utc_now)
     for line in result.reverted:
         click.echo(f"reverted {line}")
@@ -358,7 +415,6 @@ def daemon(ctx: click.Context, interval: str | None) -> None:
 
     from redmine_sync.daemon import parse_interval
     from redmine_sync.daemon import run_daemon
-    from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.store import utc_now
 
     config = _config(ctx)
@@ -367,7 +423,7 @@ def daemon(ctx: click.Context, interval: str | None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_daemon(lambda: LiveRedmine.from_config(config), config, store, utc_now, seconds, stop)
+    run_daemon(lambda: _live(config), config, store, utc_now, seconds, stop)
 
 
 @cli.command()
@@ -383,7 +439,6 @@ def sla(ctx: click.Context, issue_id: int | None, at_risk: bool, limit: int) -> 
     with their reasons, target, elapsed and remaining time, due times. Never writes.
     """
     from redmine_sync.errors import UserError
-    from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.sla.view import render_at_risk
     from redmine_sync.sla.view import render_timeline
     from redmine_sync.store import utc_now
@@ -392,7 +447,7 @@ def sla(ctx: click.Context, issue_id: int | None, at_risk: bool, limit: int) -> 
     if (issue_id is None) == (not at_risk):
         raise UserError("give an issue number, or --at-risk", hint="redmine-sync sla --help")
     config = _config(ctx)
-    rows = sla_clocks(LiveRedmine.from_config(config), config, _store(config), utc_now(),
+    rows = sla_clocks(_live(config), config, _store(config), utc_now(),
                       issue_id)
     lines = render_at_risk(rows, limit) if at_risk else render_timeline(*rows[0])
     for line in lines:
@@ -416,14 +471,13 @@ def report(ctx: click.Context, name: str, at: str | None, customer: str | None,
     Prints the page by default; --publish writes it as a wiki page named for its period
     (e.g. Weekly_report_2026-W47) under the index page, never over a person's edit.
     """
-    from redmine_sync.redmine.live import LiveRedmine
     from redmine_sync.reports.run import make_page
     from redmine_sync.reports.run import publish_page
     from redmine_sync.sync import report_input
 
     config = _config(ctx)
     now = _parse_at(at)
-    client = LiveRedmine.from_config(config)
+    client = _live(config)
     store = _store(config)
     inp = report_input(client, config, store, now)
     page = make_page(name, inp, config, fmt or config.text_formatting, customer)
@@ -507,12 +561,12 @@ def issues(ctx: click.Context, project: str | None, since: str | None, fmt: str)
     Read-only: shows what rules will see, with names as in the Redmine UI.
     """
     from redmine_sync.listing import list_issues
-    from redmine_sync.redmine.live import LiveRedmine
 
     config = _config(ctx)
     projects = (project,) if project else config.projects or (None,)
-    client = LiveRedmine.from_config(config)
-    for line in list_issues(client, projects, _parse_since(since), config.fields, fmt):
+    since_time = _parse_since(since)
+    client = _live(config)
+    for line in list_issues(client, projects, since_time, config.fields, fmt):
         click.echo(line)
 
 
@@ -539,9 +593,29 @@ def _config(ctx: click.Context) -> Any:
 
 
 def _store(config: Any) -> Any:
+    """The state file, refused when it belongs to another Redmine."""
     from redmine_sync.store import StateStore
 
-    return StateStore(config.state_path)
+    store = StateStore(config.state_path)
+    store.bind(config.url)
+    return store
+
+
+def _live(config: Any) -> Any:
+    """The Redmine adapter, after checking once who the key is: a missing or wrong key
+    would otherwise read a public project as Anonymous and pass for "nothing to do"."""
+    from redmine_sync.redmine.live import LiveRedmine
+
+    client = LiveRedmine.from_config(config)
+    if config.api_key is None:
+        from redmine_sync.errors import RedmineAuthError
+
+        raise RedmineAuthError(
+            f"no API key: reading {config.url} as Anonymous would see only public data and "
+            "pass for 'nothing to do'; export REDMINE_API_KEY=<the bot user's key> or set "
+            "redmine.key_file (redmine-sync doctor checks it)")
+    client.current_user()  # cached: the run asks once; a refused key stops here (exit 4)
+    return client
 
 
 def main(argv: list[str] | None = None) -> int:

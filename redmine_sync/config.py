@@ -8,7 +8,9 @@ The key never has to be in the YAML: ``REDMINE_API_KEY`` or ``redmine.key_file``
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +18,10 @@ from dataclasses import field
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 from redmine_sync import schema as s
 from redmine_sync.errors import ConfigError
@@ -26,7 +32,8 @@ from redmine_sync.yamlsrc import load_file
 TEXT_FORMATS = ("textile", "markdown", "common_mark")
 LABEL_BACKENDS = ("custom_field", "additional_tags")
 DEFAULT_URL = "http://127.0.0.1:3101"
-DEFAULT_STATE = Path(os.path.expanduser("~/.local/state/redmine-sync/state.db"))
+STATE_DIR = Path(os.path.expanduser("~/.local/state/redmine-sync"))
+DEFAULT_STATE = STATE_DIR / "state.db"
 
 
 class Secret(str):
@@ -128,6 +135,7 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     source: str | None = None
     warnings: tuple[str, ...] = ()
+    tls_verify: bool | str = True   # True: the system trust store; a path: that CA bundle
 
 
 _FIELDS_SCHEMA = s.Map(dict.fromkeys(FieldMap().all(), s.STRING))
@@ -137,6 +145,8 @@ SCHEMA = s.Map({
         "api_key": s.STRING,
         "key_file": s.STRING,
         "text_formatting": s.OneOf(TEXT_FORMATS),
+        "ca_bundle": s.STRING,
+        "verify_tls": s.BOOLEAN,
         "timeouts": s.Map({"connect": s.NUMBER, "read": s.NUMBER}),
         "retries": s.Map({
             "attempts": s.INTEGER, "backoff": s.NUMBER,
@@ -197,13 +207,20 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
     api_key, key_source = _api_key(redmine, doc, env, base, warnings)
     url = env.get("REDMINE_URL") or redmine.get("url") or DEFAULT_URL
     _check_url(url, doc)
+    url, url_key = split_key(url)
+    if url_key:
+        warnings.append("the Redmine URL carries the API key (?key=...): it is used but never "
+                        "shown; move it to REDMINE_API_KEY or redmine.key_file")
+        if api_key is None:
+            api_key, key_source = Secret(url_key), "the URL (?key=)"
     state = data.get("state") or {}
     return Config(
         url=url.rstrip("/"),
         api_key=api_key,
         key_source=key_source,
         projects=tuple(data.get("projects") or ()),
-        state_path=_path(state.get("path"), base, Config.state_path),
+        state_path=_path(state.get("path"), base, default_state_path(url)),
+        tls_verify=_tls_verify(redmine, base, warnings),
         rules_dir=_path(data.get("rules_dir"), base, base / "rules"),
         text_formatting=redmine.get("text_formatting", "textile"),
         labels_backend=(data.get("labels") or {}).get("backend", "custom_field"),
@@ -216,6 +233,43 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
         source=doc.file if doc else None,
         warnings=tuple(warnings),
     )
+
+
+def split_key(url: str) -> tuple[str, str | None]:
+    """The URL without a ``key=`` query parameter, and that key (Redmine accepts it there,
+    but a URL is printed, logged and stored: the key never stays in it)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    keys = [v for k, v in query if k == "key"]
+    if not keys:
+        return url, None
+    rest = urlencode([(k, v) for k, v in query if k != "key"])
+    return urlunsplit(parts._replace(query=rest)), keys[0].strip() or None
+
+
+def default_state_path(url: str) -> Path:
+    """One state file per Redmine: ``<host>_<port><path>-<hash>.db`` in the state directory."""
+    parts = urlsplit(url.rstrip("/"))
+    readable = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{parts.hostname or 'redmine'}_"
+                      f"{parts.port or ''}{parts.path}").strip("_")
+    digest = hashlib.sha256(url.rstrip("/").lower().encode()).hexdigest()[:8]
+    return STATE_DIR / f"{readable}-{digest}.db"
+
+
+def _tls_verify(redmine: dict[str, Any], base: Path, warnings: list[str]) -> bool | str:
+    if redmine.get("verify_tls") is False:
+        warnings.append("TLS certificates are NOT checked (redmine.verify_tls: false): anyone "
+                        "between this machine and Redmine can read the API key; set "
+                        "redmine.ca_bundle to the CA's file instead")
+        return False
+    if redmine.get("ca_bundle"):
+        bundle = _path(redmine["ca_bundle"], base, base)
+        if not bundle.is_file():
+            raise ConfigError(f"redmine.ca_bundle: {bundle} does not exist",
+                              hint="give the PEM file of the CA that signed Redmine's "
+                              "certificate")
+        return str(bundle)
+    return True
 
 
 def _reports(data: dict[str, Any], base: Path) -> ReportsConfig:

@@ -2,7 +2,9 @@
 
 SIGTERM/SIGINT set ``stop``: the current write finishes, the rest waits for the next
 start. While Redmine is unreachable the loop backs off (doubling, up to 30 minutes) and
-says so; a tripped circuit breaker is logged as an error and retried next interval.
+says so; a tripped circuit breaker is logged as an error and retried next interval. Rules
+are re-read every run: a rule file broken while the daemon runs is reported (every run,
+until fixed) and the last good rules stay in force; broken rules at start stop it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from redmine_sync.config import Config
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import UserError
 from redmine_sync.redmine import RedmineClient
+from redmine_sync.rules import RuleSet
 from redmine_sync.store import LockHeld
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
+from redmine_sync.sync import load_ruleset
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 30 * 60.0
@@ -41,11 +45,13 @@ def run_daemon(client_factory: Callable[[], RedmineClient], config: Config, stor
                max_runs: int | None = None) -> int:
     """Loop until ``stop`` is set (or ``max_runs`` runs, for tests). Returns the runs made."""
     delay, runs = interval, 0
+    rules = Rules(load_ruleset(config))  # broken at start: stop with the problems (exit 1)
     log.info("daemon started: every %gs, projects %s", interval,
              ", ".join(config.projects) or "all")
     while not stop.is_set():
         runs += 1
-        delay = _one_run(client_factory, config, store, clock, interval, delay, stop)
+        delay = _one_run(client_factory, config, store, clock, interval, delay, stop,
+                         rules.reload(config))
         if max_runs is not None and runs >= max_runs:
             break
         stop.wait(delay)
@@ -53,14 +59,30 @@ def run_daemon(client_factory: Callable[[], RedmineClient], config: Config, stor
     return runs
 
 
+class Rules:
+    """The rules in force: reloaded every run, the last good ones kept when a file breaks."""
+
+    def __init__(self, good: RuleSet) -> None:
+        self.good = good
+
+    def reload(self, config: Config) -> RuleSet:
+        try:
+            self.good = load_ruleset(config)
+        except UserError as exc:
+            log.error("rules NOT reloaded, the last good rules stay in force until this is "
+                      "fixed: %s", str(exc).replace("\n", "; "))
+        return self.good
+
+
 def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store: StateStore,
              clock: Callable[[], datetime], interval: float, delay: float,
-             stop: threading.Event) -> float:
+             stop: threading.Event, ruleset: RuleSet | None = None) -> float:
     """One run; returns how long to wait before the next."""
     try:
         client = client_factory()
         with store.writer_lock():
-            result = apply_run(client, config, store, clock, stop=stop.is_set)
+            result = apply_run(client, config, store, clock, stop=stop.is_set,
+                               ruleset=ruleset)
     except RedmineError as exc:
         wait = min(max(delay * 2, interval), MAX_BACKOFF) if delay >= interval else interval
         log.warning("Redmine unavailable: %s; next try in %.0fs", str(exc).splitlines()[0], wait)

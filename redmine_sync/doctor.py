@@ -15,6 +15,7 @@ from redmine_sync.config import Config
 from redmine_sync.errors import NotFound
 from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineGone
 from redmine_sync.errors import RedmineUnavailable
 from redmine_sync.redmine import RedmineClient
 
@@ -53,13 +54,20 @@ def run_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator
     if config.api_key is None:
         return
     steps: tuple[Callable[[Config, RedmineClient, datetime], Iterator[Check]], ...] = (
-        _connection_checks, _project_checks, _field_checks, _permission_checks, _clock_check,
+        _connection_checks, _project_checks, _issue_checks, _field_checks, _permission_checks,
+        _clock_check,
     )
     for step in steps:
         try:
             yield from step(config, client, now)
         except _Stop:
             return
+        except RedmineError as exc:  # a check that could not run is a failed check
+            yield Check(FAIL, step.__name__.strip("_").removesuffix("_checks")
+                        .removesuffix("_check").replace("_", " "), str(exc).splitlines()[0],
+                        "see the message; redmine.url must be the Redmine itself")
+            if isinstance(exc, RedmineGone):
+                return
 
 
 def _config_check(config: Config) -> Check:
@@ -123,6 +131,20 @@ def _project_checks(config: Config, client: RedmineClient, now: datetime) -> Ite
                         f"Project {identifier} > Settings > Modules: enable them")
         else:
             yield Check(OK, "projects", f"{identifier}: {project.name}")
+
+
+def _issue_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    """The issue list is what every run reads: read its first issue of each project."""
+    for identifier in config.projects or (None,):
+        issues = client.iter_issues(project=identifier)
+        try:
+            first = next(iter(issues), None)
+        finally:
+            close = getattr(issues, "close", None)
+            if close:
+                close()
+        where = identifier or "all projects"
+        yield Check(OK, "issues", f"{where}: readable" + ("" if first else " (none yet)"))
 
 
 def _field_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

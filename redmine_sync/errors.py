@@ -31,10 +31,35 @@ class Problem:
         return f"{text} ({self.hint})" if self.hint else text
 
 
+@dataclass(frozen=True)
+class ExitCode:
+    """One exit code: its number, a short name, and when the tool exits with it."""
+
+    code: int
+    name: str
+    meaning: str
+
+
+OK = ExitCode(0, "ok", "everything asked was done (or there was nothing to do)")
+USER = ExitCode(1, "user error", "wrong arguments, config, rule files or input; a failed "
+                "check (doctor, validate, test-rules); an issue, project or page not found")
+WRITES = ExitCode(2, "writes failed", "some writes failed or were dropped by Redmine; the "
+                  "others were made (history --run N lists them)")
+BREAKER = ExitCode(3, "breaker", "the circuit breaker refused the run; nothing was written")
+REDMINE = ExitCode(4, "redmine", "Redmine unreachable (past the run's retry budget), its "
+                   "certificate refused, the key refused or missing, or an answer unusable; "
+                   "nothing was written after it")
+INTERNAL = ExitCode(70, "internal error", "a bug in redmine-sync (run with -vv for the "
+                    "traceback and report it)")
+INTERRUPTED = ExitCode(130, "interrupted", "stopped by Ctrl-C or SIGINT")
+EXIT_TABLE: tuple[ExitCode, ...] = (OK, USER, WRITES, BREAKER, REDMINE, INTERNAL, INTERRUPTED)
+"""Every exit code of every command, in one place (docs/cli.md is generated from it)."""
+
+
 class RedmineSyncError(Exception):
     """Base class: an error with a message meant for the user."""
 
-    exit_code = 1
+    exit_code = USER.code
 
 
 class UserError(RedmineSyncError):
@@ -64,15 +89,27 @@ class NotYetAvailable(UserError):
 class RedmineError(RedmineSyncError):
     """Redmine answered something the tool cannot use. Exit 4."""
 
-    exit_code = 4
+    exit_code = REDMINE.code
 
 
-class RedmineUnavailable(RedmineError):
-    """Redmine could not be reached, or stayed down past the retry budget."""
+class RedmineGone(RedmineError):
+    """Redmine cannot be used for the rest of this run: a run stops on it (no more writes)."""
+
+
+class RedmineUnavailable(RedmineGone):
+    """Redmine could not be reached, or stayed down past the run's retry budget."""
+
+
+class RedmineTLSError(RedmineGone):
+    """Redmine's TLS certificate was not accepted."""
+
+
+class UnusableAnswer(RedmineGone):
+    """Redmine answered with something of the wrong shape (not JSON, wrong types, HTML)."""
 
 
 class RedmineAuthError(RedmineError):
-    """The API key was refused, or the REST API is disabled."""
+    """The API key was refused, missing, or the REST API is disabled."""
 
 
 class PermissionDenied(RedmineAuthError):
@@ -84,7 +121,9 @@ class PermissionDenied(RedmineAuthError):
 
 
 class NotFound(RedmineError):
-    """The issue, project or page does not exist, or the key may not see it."""
+    """The issue, project or page does not exist, or the key may not see it. Exit 1."""
+
+    exit_code = USER.code
 
 
 class RedmineValidationError(RedmineError):
@@ -102,18 +141,11 @@ class WikiConflict(RedmineError):
 class WritesFailed(RedmineSyncError):
     """Some writes failed or were dropped by Redmine; the others were made. Exit 2."""
 
-    exit_code = 2
+    exit_code = WRITES.code
 
 
 class ChecksFailed(RedmineSyncError):
     """``doctor`` found at least one failing check. Exit 1."""
 
 
-EXIT_CODES: dict[str, int] = {
-    "ok": 0,
-    "user or configuration error, failed checks": 1,
-    "some writes failed": 2,
-    "circuit breaker tripped": 3,
-    "Redmine unreachable, refused the key, or answered unusably": 4,
-    "interrupted": 130,
-}
+EXIT_CODES: dict[str, int] = {e.meaning: e.code for e in EXIT_TABLE}

@@ -159,6 +159,7 @@ class WikiPage:
     comments: str = ""
     attachments: tuple[str, ...] = ()
     parent: str | None = None
+    author: Ref | None = None   # who wrote the last version
 
 
 @dataclass(frozen=True)

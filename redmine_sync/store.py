@@ -209,6 +209,61 @@ class StateStore:
     def close(self) -> None:
         self.db.close()
 
+    # -- which Redmine this state describes ------------------------------------------------
+
+    def bind(self, url: str) -> None:
+        """Tie the state to one Redmine; refuse another (its issues, runs and what the tool
+        set would be taken for this one's: every field a person's edit, undo on the wrong
+        instance). A state file from before the binding is bound to its first user."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, "
+                        "value TEXT NOT NULL)")
+        wanted = _instance(url)
+        row = self.db.execute("SELECT value FROM meta WHERE name='redmine'").fetchone()
+        if row is None:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('redmine', ?)", (wanted,))
+            return
+        if row[0] != wanted:
+            raise UserError(
+                f"the state file {self.path} belongs to the Redmine at {row[0]}, not "
+                f"{wanted}: its cursor, cache, runs and what the tool set describe that "
+                "instance", hint="give this Redmine its own state file: remove state.path "
+                "from the config (the default is one file per Redmine) or point it "
+                f"elsewhere; if it is the same Redmine at a new address: sqlite3 {self.path} "
+                "\"DELETE FROM meta WHERE name='redmine'\"")
+
+    def bound_to(self) -> str | None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE name='redmine'").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return str(row[0]) if row else None
+
+    def writer_active(self) -> bool:
+        """Whether a writer holds the lock right now (a run marked running is really running)."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        if not lock_path.exists():
+            return False
+        with lock_path.open("a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+    def ledger_counts(self, run_id: int) -> dict[str, int]:
+        """Issues per outcome in a run's audit ledger, and those with a write pending."""
+        rows = self.db.execute("SELECT outcome, COUNT(DISTINCT issue_id) FROM audit WHERE "
+                               "run_id=? GROUP BY outcome", (run_id,)).fetchall()
+        counts = {str(r[0]): int(r[1]) for r in rows}
+        planned = self.db.execute("SELECT COUNT(DISTINCT issue_id) FROM audit WHERE run_id=?",
+                                  (run_id,)).fetchone()[0]
+        pending = self.db.execute("SELECT COUNT(*) FROM intents WHERE run_id=?",
+                                  (run_id,)).fetchone()[0]
+        counts["planned"] = int(planned) + int(pending)
+        counts["pending"] = int(pending)
+        return counts
+
     # -- cursor --------------------------------------------------------------------------
 
     def cursor(self, scope: str) -> datetime | None:
@@ -490,6 +545,10 @@ def _journal_from(data: dict[str, Any]) -> Journal:
                    created_on=datetime.fromisoformat(data["created_on"]), notes=data["notes"],
                    private=data["private"],
                    details=tuple(JournalDetail(**d) for d in data["details"]))
+
+
+def _instance(url: str) -> str:
+    return url.strip().rstrip("/").lower()
 
 
 def utc_now() -> datetime:

@@ -27,6 +27,7 @@ from functools import partial
 from typing import Any
 
 from redmine_sync.apply import ApplyResult
+from redmine_sync.apply import RunStopped
 from redmine_sync.apply import apply_plan
 from redmine_sync.apply import check_breaker
 from redmine_sync.apply import recover_intents
@@ -190,9 +191,9 @@ def plan_run(client: RedmineClient, config: Config, now: datetime, *,
 
 def _plan(client: RedmineClient, config: Config, now: datetime,
           projects: Sequence[str | None], issue_id: int | None, store: StateStore | None,
-          full: bool, each: Callable[[IssuePlan], None] | None = None
-          ) -> tuple[Plan, Snapshot]:
-    ruleset = load_ruleset(config)
+          full: bool, each: Callable[[IssuePlan], None] | None = None,
+          ruleset: RuleSet | None = None) -> tuple[Plan, Snapshot]:
+    ruleset = ruleset or load_ruleset(config)
     snapshot = read_snapshot(client, config, ruleset, now, projects, store, full)
     issues = snapshot.issues
     if issue_id is not None:
@@ -207,13 +208,16 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
               clock: Callable[[], datetime], *, project: str | None = None,
               full: bool = False, yes: bool = False, max_changes: int | None = None,
               stop: Callable[[], bool] = lambda: False,
-              on_plan: Callable[[Plan], None] = lambda plan: None) -> RunResult:
-    """One write run: recover, plan, breaker, apply, advance the cursor. Hold the lock."""
+              on_plan: Callable[[Plan], None] = lambda plan: None,
+              ruleset: RuleSet | None = None) -> RunResult:
+    """One write run: recover, plan, breaker, apply, advance the cursor. Hold the lock.
+    ``ruleset``: rules already loaded (the daemon keeps the last good ones)."""
     projects = scope_of(config, project)
     now = clock()
     run_id = store.start_run("apply", now)
     try:
-        plan, snapshot = _plan(client, config, now, projects, None, store, full)
+        plan, snapshot = _plan(client, config, now, projects, None, store, full,
+                               ruleset=ruleset)
         recovered = recover_intents(store, {i.id: i for i in snapshot.issues}, run_id, now,
                                     config.fields)
         on_plan(plan)
@@ -221,6 +225,13 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                       max_changes=max_changes, yes=yes, held=store.held_failures())
         result = apply_plan(plan, client, store, run_id, fields=config.fields,
                             write_cap=config.limits.write_cap, clock=clock, stop=stop)
+    except RunStopped as exc:
+        stopped = exc.result
+        store.finish_run(run_id, clock(), "stopped", planned=len(plan.changed),
+                         written=stopped.count("written", "partial"),
+                         skipped=stopped.count("deferred", "skipped"), failed=stopped.failed,
+                         message=str(exc.cause).splitlines()[0])
+        raise
     except BaseException as exc:
         store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
                          if str(exc) else type(exc).__name__)

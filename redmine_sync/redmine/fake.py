@@ -288,7 +288,8 @@ class FakeRedmine:
                                         *(name for name, _ in files))))
         page = WikiPage(project, wiki_title(title), text, (current.version if current else 0) + 1,
                         self.now(), comments, attached,
-                        wiki_title(parent) if parent else (current.parent if current else None))
+                        wiki_title(parent) if parent else (current.parent if current else None),
+                        Ref(self.me.id, self.me.name))
         self.wiki.setdefault((project, page.title.casefold()), []).append(page)
         return WikiWrite("created" if current is None else "updated", page)
 

@@ -2,16 +2,27 @@
 
 python-redmine 2.5 ignores timeouts, has no retries and hides HTTP details, so requests
 go through ``_Engine`` (real connect/read timeouts, retryable statuses surfaced with
-their ``Retry-After``, 422 error lists kept verbatim). Lookups use python-redmine's
-managers; issue paging, issue reads and writes, and wiki upserts use the same engine
-directly so their exact status codes are visible.
+their ``Retry-After``, 422 error lists kept verbatim, bodies that are not JSON named as
+such) and every read goes through ``_get``, which checks the answer's shape
+(``answers.py``) before anything maps it.
+
+Failures are the tool's own errors, never a raw ``requests`` exception: a refused
+certificate is ``RedmineTLSError``; timeouts, resets and DNS failures are retried within
+ONE budget per client (``retries.total_seconds``; the CLI makes one client per run), after
+which ``RedmineUnavailable`` stops the run. A write whose answer was lost is never blindly
+resent: before a resend the adapter looks whether it landed (the note of an issue PUT,
+the relation, the wiki text); an upload is resent (an unattached upload is discarded by
+Redmine).
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
+import re
+import ssl
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -27,6 +38,8 @@ from functools import partial
 from typing import Any
 from typing import TypeVar
 from urllib.parse import quote
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 import requests
 from redminelib import Redmine
@@ -40,8 +53,10 @@ from redmine_sync.errors import NotFound
 from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineTLSError
 from redmine_sync.errors import RedmineUnavailable
 from redmine_sync.errors import RedmineValidationError
+from redmine_sync.errors import UnusableAnswer
 from redmine_sync.errors import WikiConflict
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import Issue
@@ -54,6 +69,7 @@ from redmine_sync.model import UpdateResult
 from redmine_sync.model import User
 from redmine_sync.model import WikiPage
 from redmine_sync.model import WikiWrite
+from redmine_sync.redmine import answers
 from redmine_sync.redmine import mapping
 from redmine_sync.redmine.catalog import Catalog
 from redmine_sync.redmine.catalog import Lookup
@@ -67,7 +83,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE = 100
 RETRYABLE = frozenset({429, 502, 503, 504})
-NOT_PROCESSED = frozenset({429, 503})  # safe to resend even a write carrying a note
 NOTE_MATCH_WINDOW = timedelta(minutes=10)
 NON_MEMBER_ROLE = 1  # Redmine's built-in "Non member" role
 DEFAULT_TIMEOUTS = Timeouts()
@@ -105,6 +120,8 @@ class _Engine(SyncEngine):
             errors = _json_errors(response)
             text = "; ".join(errors) or "no reason given (often an unknown parent page or field)"
             raise RedmineValidationError(f"Redmine refused the change: {text}", errors)
+        if response.status_code in (200, 201):
+            return _json_body(response)
         return super().process_response(response)
 
 
@@ -116,7 +133,7 @@ class LiveRedmine:
         tags_field = config.fields.labels if config.labels_backend == "additional_tags" else None
         return cls(config.url, config.api_key, projects=config.projects,
                    timeouts=config.timeouts, retries=retries or config.retries,
-                   tags_field=tags_field)
+                   tags_field=tags_field, verify=config.tls_verify)
 
     def __init__(
         self,
@@ -129,21 +146,26 @@ class LiveRedmine:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         tags_field: str | None = None,
+        verify: bool | str = True,
     ) -> None:
         """``tags_field``: labels live in the additional_tags plugin's tags, shown to the
-        rest of the tool as that (pseudo) custom field."""
+        rest of the tool as that (pseudo) custom field. ``verify``: a CA bundle file,
+        True (the system's trust store) or False (no certificate check at all)."""
         self.url = url.rstrip("/")
         self.projects = projects
         self.retries = retries
         self.requests_made = 0
+        self.retry_seconds = 0.0  # the run's budget spent: failed attempts and waits
         self.tags_field = tags_field
         self._sleep = sleep
         self._monotonic = monotonic
+        self._verify = verify
         engine: type[_Engine] = type(
             "_BoundEngine", (_Engine,), {"timeout": (timeouts.connect, timeouts.read)})
         self._engine_class = engine
         self._rm = Redmine(self.url, key=api_key or None, engine=engine, version="5.0.4",
-                           raise_attr_exception=False)
+                           raise_attr_exception=False,
+                           requests={"verify": _trust(verify)})
         self._me: User | None = None
         self._catalog: Catalog | None = None
 
@@ -154,47 +176,78 @@ class LiveRedmine:
         self.requests_made += 1
         return self._rm.engine.request(method, f"{self.url}{path}", params=params, data=data)
 
+    def _get(self, path: str, shape: str, params: dict[str, Any] | None = None) -> Any:
+        """One GET, retried within the budget, its answer checked against ``shape``."""
+        what = f"GET {path}"
+        data = self._read(what, partial(self._request, "get", path, params=params))
+        return answers.checked(what, data, shape)
+
+    def _paged(self, path: str, key: str, params: dict[str, Any] | None = None
+               ) -> list[dict[str, Any]]:
+        """Every row of a collection that Redmine pages with offset/limit."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            data = self._get(path, key, dict(params or {}, offset=len(rows), limit=PAGE))
+            page = data[key]
+            rows += page
+            if not page or len(rows) >= int(data.get("total_count") or 0):
+                return rows
+
     def _read(self, what: str, call: Callable[[], T]) -> T:
         """Run a read with retries on network errors and busy answers, within the budget."""
         return self._retrying(what, call, safe=lambda exc: True)
 
     def _retrying(self, what: str, call: Callable[[], T],
-                  safe: Callable[[BaseException], bool]) -> T:
-        policy, start = self.retries, self._monotonic()
+                  safe: Callable[[BaseException], bool] = lambda exc: True) -> T:
+        """Run ``call``, retrying transport failures and busy answers.
+
+        The budget is the client's: every failed attempt and every wait counts against
+        ``retries.total_seconds`` for the whole run, so a Redmine that stays down ends the
+        run within that budget plus one request timeout, however many requests remain.
+        ``safe(exc)`` False means resending could repeat a write: it is not resent.
+        """
+        policy = self.retries
         delay, attempt, last = policy.backoff, 0, ""
         while True:
             attempt += 1
+            began = self._monotonic()
             try:
-                return _translated(call)
-            except (_Busy, requests.ConnectionError, requests.Timeout) as exc:
-                if not safe(exc):
-                    raise
+                return _translated(call, what)
+            except (_Busy, requests.RequestException) as exc:
+                self.retry_seconds += self._monotonic() - began
+                _not_transient(exc, what, self.url)
                 last = _describe(exc)
+                if not safe(exc):
+                    raise RedmineUnavailable(
+                        f"the answer to {what} was lost ({last}); the write may or may not "
+                        "have landed, so it was not sent again; the next run checks") from None
                 if isinstance(exc, _Busy) and exc.retry_after is not None:
                     wait = exc.retry_after  # the server said when; never earlier
                 else:
                     wait = min(delay, policy.max_backoff) * random.uniform(0.8, 1.0)
-                elapsed = self._monotonic() - start
-                if attempt >= policy.attempts or elapsed + wait > policy.total_seconds:
-                    raise self._unavailable(what, attempt, elapsed, last) from None
+                if attempt >= policy.attempts or \
+                        self.retry_seconds + wait > policy.total_seconds:
+                    raise self._unavailable(what, attempt, last) from None
                 log.warning("Redmine %s failed (%s); retry %d/%d in %.1fs",
                             what, last, attempt, policy.attempts - 1, wait)
                 self._sleep(wait)
+                self.retry_seconds += wait
                 delay = min(delay * 2, policy.max_backoff)
 
-    def _unavailable(self, what: str, attempts: int, elapsed: float, last: str) -> RedmineError:
+    def _unavailable(self, what: str, attempts: int, last: str) -> RedmineError:
+        spent = self.retry_seconds
+        budget = self.retries.total_seconds
         return RedmineUnavailable(
             f"Redmine at {self.url} did not answer {what} after {attempts} attempt(s) "
-            f"in {elapsed:.0f}s (last error: {last}). Is it running and reachable? "
-            "Check with: redmine-sync doctor"
+            f"(last error: {last}; {spent:.0f}s of the run's {budget:g}s retry budget "
+            "spent). Is it running and reachable? Check with: redmine-sync doctor"
         )
 
     # -- who and what ------------------------------------------------------------------
 
     def current_user(self) -> User:
         if self._me is None:
-            data = self._read("GET /users/current.json",
-                              lambda: self._request("get", "/users/current.json"))["user"]
+            data = self._get("/users/current.json", "user")["user"]
             self._me = User(int(data["id"]), data.get("login", ""),
                             f"{data.get('firstname', '')} {data.get('lastname', '')}".strip(),
                             data.get("mail", ""), bool(data.get("admin", False)))
@@ -203,8 +256,7 @@ class LiveRedmine:
     def server_time(self) -> datetime | None:
         """Redmine's clock from the Date header, or None when the server sends none (thin)."""
         if not self._engine_class.last_date:
-            self._read("GET /issue_statuses.json",
-                       lambda: self._request("get", "/issue_statuses.json"))
+            self._get("/issue_statuses.json", "issue_statuses")
         if not self._engine_class.last_date:
             return None
         try:
@@ -223,21 +275,19 @@ class LiveRedmine:
         return self._catalog
 
     def _statuses(self) -> Lookup:
-        rows = self._read("GET /issue_statuses.json",
-                          lambda: self._request("get", "/issue_statuses.json"))["issue_statuses"]
+        rows = self._get("/issue_statuses.json", "issue_statuses")["issue_statuses"]
         return Lookup("status", (Named(r["id"], r["name"], is_closed=bool(r.get("is_closed")))
                                  for r in rows))
 
     def _priorities(self) -> Lookup:
-        rows = self._read("GET /enumerations/issue_priorities.json", lambda: self._request(
-            "get", "/enumerations/issue_priorities.json"))["issue_priorities"]
+        rows = self._get("/enumerations/issue_priorities.json",
+                         "issue_priorities")["issue_priorities"]
         return Lookup("priority", (Named(r["id"], r["name"], is_default=bool(r.get("is_default")))
                                    for r in rows if r.get("active", True)))
 
     def _trackers(self) -> Lookup:
-        rows = self._read("GET /trackers.json",
-                          lambda: list(self._rm.tracker.all()))
-        return Lookup("tracker", (Named(t.id, t.name) for t in rows))
+        rows = self._get("/trackers.json", "trackers")["trackers"]
+        return Lookup("tracker", (Named(t["id"], t["name"]) for t in rows))
 
     def _principals(self) -> Lookup:
         items: dict[int, Named] = {}
@@ -245,8 +295,9 @@ class LiveRedmine:
             for m in self.memberships(project):
                 items[m.principal.id] = Named(m.principal.id, m.principal.name, is_group=m.is_group)
         if self.current_user().admin:
-            for u in self._read("GET /users.json", lambda: list(self._rm.user.filter(status=""))):
-                items[u.id] = Named(u.id, f"{u.firstname} {u.lastname}".strip(), login=u.login)
+            for u in self._paged("/users.json", "users", {"status": ""}):
+                name = f"{u.get('firstname') or ''} {u.get('lastname') or ''}".strip()
+                items[u["id"]] = Named(u["id"], name, login=u.get("login") or "")
         me = self.current_user()
         items.setdefault(me.id, Named(me.id, me.name, login=me.login))
         users = [i for i in items.values() if not i.is_group and not i.login]
@@ -259,15 +310,14 @@ class LiveRedmine:
         for user in users:
             path = f"/users/{user.id}.json"
             try:
-                data = self._read(f"GET {path}", partial(self._request, "get", path))["user"]
+                data = self._get(path, "user")["user"]
             except NotFound:
                 continue
             yield Named(user.id, user.name, login=data.get("login", ""))
 
     def _custom_fields(self) -> tuple[CustomFieldDef, ...]:
         try:
-            rows = self._read("GET /custom_fields.json", lambda: self._request(
-                "get", "/custom_fields.json"))["custom_fields"]
+            rows = self._get("/custom_fields.json", "custom_fields")["custom_fields"]
         except RedmineAuthError:  # only admins may list them; projects show theirs
             return self._project_custom_fields()
         return tuple(_custom_field_def(r) for r in rows if r.get("customized_type") == "issue")
@@ -288,8 +338,7 @@ class LiveRedmine:
         refs = [(cf["id"], cf["name"]) for cf in
                 self._project_json(identifier).get("issue_custom_fields", [])]
         params = {"project_id": identifier, "status_id": "*", "limit": 1}
-        rows = self._read("GET /issues.json", partial(
-            self._request, "get", "/issues.json", params=params))["issues"]
+        rows = self._get("/issues.json", "issues", params)["issues"]
         for row in rows:
             refs += [(cf["id"], cf["name"]) for cf in row.get("custom_fields", [])]
         return refs
@@ -297,14 +346,12 @@ class LiveRedmine:
     def _scope_projects(self) -> tuple[str, ...]:
         if self.projects:
             return self.projects
-        rows = self._read("GET /projects.json", lambda: list(self._rm.project.all()))
-        return tuple(p.identifier for p in rows)
+        return tuple(p["identifier"] for p in self._paged("/projects.json", "projects"))
 
     def _project_json(self, identifier: str) -> dict[str, Any]:
         path = f"/projects/{quote(identifier)}.json"
         params = {"include": "trackers,issue_custom_fields,enabled_modules"}
-        data: dict[str, Any] = self._read(
-            f"GET {path}", lambda: self._request("get", path, params=params))["project"]
+        data: dict[str, Any] = self._get(path, "project", params)["project"]
         return data
 
     def project(self, identifier: str) -> Project:
@@ -317,29 +364,26 @@ class LiveRedmine:
         )
 
     def memberships(self, project: str) -> tuple[Membership, ...]:
-        rows = self._read(
-            f"GET /projects/{project}/memberships.json",
-            lambda: list(self._rm.project_membership.filter(project_id=project)))
+        rows = self._paged(f"/projects/{quote(project)}/memberships.json", "memberships")
         out = []
         for m in rows:
-            principal = getattr(m, "user", None) or getattr(m, "group", None)
+            principal = m.get("user") or m.get("group")
             if principal is None:
                 continue
-            out.append(Membership(project, Ref(principal.id, principal.name),
-                                  getattr(m, "group", None) is not None,
-                                  tuple(r.name for r in m.roles)))
+            out.append(Membership(project, Ref(principal["id"], principal["name"]),
+                                  m.get("group") is not None,
+                                  tuple(r["name"] for r in m.get("roles") or ())))
         return tuple(out)
 
     def group_members(self, group: str) -> tuple[str, ...]:
         found = self.catalog().principals.get(group)
         path = f"/groups/{found.id}.json"
-        data = self._read(f"GET {path}", partial(self._request, "get", path,
-                                                 params={"include": "users"}))["group"]
-        return tuple(u["name"] for u in data.get("users", []))
+        data = self._get(path, "group", {"include": "users"})["group"]
+        return tuple(u["name"] for u in data.get("users") or ())
 
     def user(self, user_id: int) -> User:
         path = f"/users/{int(user_id)}.json"
-        data = self._read(f"GET {path}", partial(self._request, "get", path))["user"]
+        data = self._get(path, "user")["user"]
         return User(int(data["id"]), data.get("login", ""),
                     f"{data.get('firstname', '')} {data.get('lastname', '')}".strip(),
                     data.get("mail", ""), bool(data.get("admin", False)))
@@ -354,17 +398,16 @@ class LiveRedmine:
             return None
         data = self._project_json(project)
         project_id = int(data["id"])
-        me = self._read("GET /users/current.json?include=memberships", lambda: self._request(
-            "get", "/users/current.json", params={"include": "memberships"}))["user"]
-        role_ids = {r["id"] for m in me.get("memberships", [])
-                    if m["project"]["id"] == project_id for r in m.get("roles", [])}
+        me = self._get("/users/current.json", "user", {"include": "memberships"})["user"]
+        role_ids = {r["id"] for m in me.get("memberships") or ()
+                    if m["project"]["id"] == project_id for r in m.get("roles") or ()}
         if not role_ids and data.get("is_public"):
             role_ids = {NON_MEMBER_ROLE}
         perms: set[str] = set()
         for role_id in sorted(role_ids):
             path = f"/roles/{role_id}.json"
-            role = self._read(f"GET {path}", partial(self._request, "get", path))["role"]
-            perms.update(role.get("permissions", []))
+            role = self._get(path, "role")["role"]
+            perms.update(role.get("permissions") or ())
         return frozenset(perms)
 
     # -- issues ------------------------------------------------------------------------
@@ -373,7 +416,8 @@ class LiveRedmine:
                     updated_since: datetime | None = None) -> Iterator[Issue]:
         closed = frozenset(n.name for n in self.catalog().statuses.items if n.is_closed)
         for row in self._issue_rows(project, updated_since):
-            yield self._with_tags(mapping.issue_from_json(row, closed, None), row)
+            issue = _mapped("GET /issues.json", mapping.issue_from_json, row, closed, None)
+            yield self._with_tags(issue, row)
 
     def _issue_rows(self, project: str | None,
                     updated_since: datetime | None) -> Iterator[dict[str, Any]]:
@@ -392,9 +436,7 @@ class LiveRedmine:
             params = dict(base, offset=offset)
             if cursor:
                 params["updated_on"] = f">={cursor}"
-            rows: list[dict[str, Any]] = self._read(
-                "GET /issues.json", partial(self._request, "get", "/issues.json", params=params)
-            )["issues"]
+            rows: list[dict[str, Any]] = self._get("/issues.json", "issues", params)["issues"]
             return rows
 
         cursor = mapping.format_time(updated_since) if updated_since else None
@@ -422,11 +464,11 @@ class LiveRedmine:
         if journals:
             includes.append("journals")
         path = f"/issues/{int(issue_id)}.json"
-        data = self._read(f"GET {path}", lambda: self._request(
-            "get", path, params={"include": ",".join(includes)}))["issue"]
+        data = self._get(path, "issue", {"include": ",".join(includes)})["issue"]
         catalog = self.catalog()
         closed = frozenset(n.name for n in catalog.statuses.items if n.is_closed)
-        return self._with_tags(mapping.issue_from_json(data, closed, catalog), data)
+        issue = _mapped(f"GET {path}", mapping.issue_from_json, data, closed, catalog)
+        return self._with_tags(issue, data)
 
     def _with_tags(self, issue: Issue, data: dict[str, Any]) -> Issue:
         if self.tags_field is None:
@@ -481,8 +523,8 @@ class LiveRedmine:
 
     def relations(self, issue_id: int) -> tuple[Relation, ...]:
         path = f"/issues/{int(issue_id)}/relations.json"
-        rows = self._read(f"GET {path}", lambda: self._request("get", path))["relations"]
-        return tuple(mapping.relation_from_json(r) for r in rows)
+        rows = self._get(path, "relations")["relations"]
+        return tuple(_mapped(f"GET {path}", mapping.relation_from_json, r) for r in rows)
 
     def add_relation(self, issue_id: int, other_id: int, relation_type: str) -> Relation:
         for existing in self.relations(issue_id):
@@ -490,33 +532,45 @@ class LiveRedmine:
                 return existing
         path = f"/issues/{int(issue_id)}/relations.json"
         body = {"relation": {"issue_to_id": int(other_id), "relation_type": relation_type}}
+        attempts = 0
+
+        def send() -> Relation:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:  # the earlier POST's answer was lost: did it land?
+                landed = [r for r in self.relations(issue_id)
+                          if _same_relation(r, issue_id, other_id, relation_type)]
+                if landed:
+                    log.info("issue #%d: the earlier relation POST landed", issue_id)
+                    return landed[0]
+            data = answers.checked(f"POST {path}", self._request("post", path, data=body),
+                                   "relation")
+            return mapping.relation_from_json(data["relation"])
+
         with _forbidden(f"POST {path}", "manage_issue_relations"):
-            data = self._retrying(f"POST {path}", lambda: self._request("post", path,
-                                                                         data=body),
-                                  safe=_not_processed)
-        return mapping.relation_from_json(data["relation"])
+            return self._retrying(f"POST {path}", send)
 
     # -- wiki --------------------------------------------------------------------------
 
     def _upload(self, name: str, data: bytes) -> str:
         """POST /uploads.json (raw bytes, octet-stream) -> the token to attach."""
-        def send() -> Any:
+        def send() -> Any:  # resent freely: Redmine discards uploads never attached
             self.requests_made += 1
             headers = {"Content-Type": "application/octet-stream"}
             return self._rm.engine.request("post", f"{self.url}/uploads.json",
                                            headers=headers, params={"filename": name},
                                            data=data)
-        answer = self._retrying("POST /uploads.json", send, safe=_not_processed)
+        answer = answers.checked("POST /uploads.json",
+                                 self._retrying("POST /uploads.json", send), "upload")
         return str(answer["upload"]["token"])
 
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         path = _wiki_path(project, title)
         try:
-            data = self._read(f"GET {path}", lambda: self._request(
-                "get", path, params={"include": "attachments"}))
+            data = self._get(path, "wiki_page", {"include": "attachments"})
         except NotFound:
             return None
-        return mapping.wiki_from_json(project, data["wiki_page"])
+        return _mapped(f"GET {path}", mapping.wiki_from_json, project, data["wiki_page"])
 
     def put_wiki_page(self, project: str, title: str, text: str, *, base_version: int | None,
                       comments: str = "", parent: str | None = None,
@@ -535,10 +589,20 @@ class LiveRedmine:
                                     else "application/octet-stream"}
                                    for name, data in files]
         path = _wiki_path(project, title)
+        attempts = 0
+
+        def send() -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:  # the earlier PUT's answer was lost: did it land?
+                now = self.get_wiki_page(project, title)
+                if now is not None and _same_text(now.text, text):
+                    log.info("wiki %s: the earlier PUT landed; not sending it again", title)
+                    return
+            self._request("put", path, data={"wiki_page": page})
+
         with _forbidden(f"PUT {path}", "edit_wiki_pages"):
-            self._retrying(f"PUT {path}", lambda: self._request("put", path,
-                                                                data={"wiki_page": page}),
-                           safe=_not_processed)
+            self._retrying(f"PUT {path}", send)
         after = self.get_wiki_page(project, title)
         if after is None:
             raise RedmineError(f"wiki page {title} is missing right after writing it")
@@ -547,7 +611,7 @@ class LiveRedmine:
         return WikiWrite("unchanged" if after.version == current.version else "updated", after)
 
 
-def _translated(call: Callable[[], T]) -> T:
+def _translated(call: Callable[[], T], what: str = "") -> T:
     """Run ``call``; turn python-redmine's exceptions into the tool's own."""
     try:
         return call()
@@ -558,7 +622,8 @@ def _translated(call: Callable[[], T]) -> T:
             "Redmine answered 403 Forbidden: the REST API is disabled "
             "(Administration > Settings > API) or this user lacks the permission") from None
     except rexc.ResourceNotFoundError:
-        raise NotFound("not found (HTTP 404), or not visible to this API key") from None
+        raise NotFound(f"{_named(what)} was not found (HTTP 404 at {what}), or this API key "
+                       "may not see it") from None
     except rexc.ConflictError:
         raise WikiConflict("the page changed since it was read (HTTP 409); nothing was "
                            "overwritten") from None
@@ -591,19 +656,127 @@ def _forbidden(what: str, permission: str) -> Iterator[None]:
             "permissions), or the REST API is disabled", permission) from None
 
 
-def _not_processed(exc: BaseException) -> bool:
-    """A write may be resent only when the server surely did not process it."""
-    if isinstance(exc, _Busy):
-        return exc.status in NOT_PROCESSED
-    return isinstance(exc, requests.ConnectTimeout)
+def _same_text(a: str, b: str) -> bool:
+    """Redmine stores CRLF and trims: compare what a reader sees."""
+    def norm(text: str) -> str:
+        return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").strip().split("\n"))
+    return norm(a) == norm(b)
+
+
+def _mapped(what: str, build: Callable[..., T], *args: Any) -> T:
+    """Map a checked answer; whatever the shape check let through and mapping cannot use
+    is still an unusable answer, never an internal error."""
+    try:
+        return build(*args)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise UnusableAnswer(f"Redmine answered unusably at {what}: expected values the "
+                             f"tool can read, got {type(exc).__name__}: {exc}") from None
+
+
+_NAMED = (
+    (re.compile(r"^/issues/(\d+)(?:/relations)?\.json"), "issue #{0}"),
+    (re.compile(r"^/projects/([^/]+)/wiki/([^/]+)\.json"), "wiki page {1} of project {0}"),
+    (re.compile(r"^/projects/([^/]+)(?:/[a-z_]+)?\.json"), "project {0}"),
+    (re.compile(r"^/users/(\d+)\.json"), "user #{0}"),
+    (re.compile(r"^/groups/(\d+)\.json"), "group #{0}"),
+    (re.compile(r"^/roles/(\d+)\.json"), "role #{0}"),
+)
+
+
+def _named(what: str) -> str:
+    """What a request was about, for a 404: "issue #99999", "project demo"..."""
+    path = what.partition(" ")[2].partition("?")[0]
+    for pattern, noun in _NAMED:
+        match = pattern.match(path)
+        if match:
+            return noun.format(*(unquote(g) for g in match.groups()))
+    return path or "the resource"
 
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, _Busy):
         return str(exc)
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connection timed out"
     if isinstance(exc, requests.Timeout):
-        return "timed out"
-    return "connection failed"
+        return "no answer within the read timeout"
+    reason = str(exc)
+    if "Name or service not known" in reason or "nodename nor servname" in reason \
+            or "Temporary failure in name resolution" in reason:
+        return "the host name does not resolve (DNS)"
+    if "Connection refused" in reason:
+        return "connection refused"
+    if "reset" in reason.lower() or "aborted" in reason.lower() \
+            or "RemoteDisconnected" in reason:
+        return "connection reset"
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return "the answer was cut off"
+    return f"connection failed ({type(exc).__name__})"
+
+
+def _not_transient(exc: BaseException, what: str, url: str) -> None:
+    """Raise the tool's error at once for failures that retrying cannot mend."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        raise RedmineTLSError(_tls_message(url, exc)) from None
+    if isinstance(exc, (_Busy, requests.ConnectionError, requests.Timeout,
+                        requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return
+    if isinstance(exc, requests.exceptions.TooManyRedirects):
+        raise UnusableAnswer(f"Redmine answered unusably at {what}: expected an answer, got "
+                             "a redirect loop; fix redmine.url") from None
+    raise RedmineError(f"cannot send {what} to {url}: {type(exc).__name__}; check "
+                       "redmine.url") from None
+
+
+def _tls_message(url: str, exc: BaseException) -> str:
+    reason = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason:
+        detail = reason.split("certificate verify failed:")[-1].split("(_ssl")[0].strip(" ')\"")
+        why = f"its certificate is not trusted ({detail or 'verify failed'})"
+    elif "hostname" in reason.lower() or "doesn't match" in reason:
+        why = "its certificate is for another host name"
+    else:
+        why = f"the TLS handshake failed ({reason[:120]})"
+    return (f"cannot connect securely to {url}: {why}. If the certificate is right, trust "
+            "its CA: set redmine.ca_bundle to the CA's PEM file, or add the CA to the "
+            "system trust store (cp ca.crt /usr/local/share/ca-certificates/ && "
+            "update-ca-certificates); redmine.verify_tls: false turns checking off "
+            "(not recommended, warned on every run)")
+
+
+def _trust(verify: bool | str) -> bool | str:
+    """What requests verifies against: a CA file, the system trust store, or nothing."""
+    if verify is False or isinstance(verify, str):
+        return verify
+    system = ssl.get_default_verify_paths().cafile
+    return system if system else True
+
+
+def _json_body(response: requests.Response) -> Any:
+    """The JSON of a 200/201 answer, or ``UnusableAnswer`` saying what came instead."""
+    method = response.request.method if response.request is not None else "GET"
+    where = f"{method} {urlsplit(response.url).path}"
+    body = response.content
+    if not body.strip():
+        if method != "GET":
+            return True
+        raise UnusableAnswer(f"Redmine answered unusably at {where}: expected JSON, got an "
+                             f"empty body (HTTP {response.status_code})")
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise UnusableAnswer(f"Redmine answered unusably at {where}: expected JSON, got "
+                             "JSON nested too deeply to read") from None
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        start = body[:200].lstrip().lower()
+        got = "an HTML page" if start.startswith((b"<!doctype html", b"<html")) or \
+            kind == "text/html" else f"{kind} that is not JSON"
+        raise UnusableAnswer(f"Redmine answered unusably at {where}: expected JSON, got "
+                             f"{got} (is redmine.url the Redmine itself, not a login or "
+                             "proxy page?)") from None
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -147,6 +147,7 @@ def wiki_from_json(project: str, data: Json) -> WikiPage:
         comments=data.get("comments") or "",
         attachments=tuple(a["filename"] for a in data.get("attachments") or ()),
         parent=(data.get("parent") or {}).get("title"),
+        author=ref(data.get("author")),
     )
 
 

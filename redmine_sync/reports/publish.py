@@ -46,7 +46,7 @@ def publish(client: RedmineClient, store: StateStore, project: str, title: str, 
         if current is not None and same_text(current.text, text):
             _record(store, project, current, report, period)
             return Published(current.title, "unchanged", current.version, _diverted(attempt))
-        if current is not None and ours != current.version:
+        if current is not None and ours != current.version and not _last_ours(client, current):
             continue  # a person wrote this page (or it is not ours): never overwrite it
         try:
             written = client.put_wiki_page(
@@ -59,6 +59,12 @@ def publish(client: RedmineClient, store: StateStore, project: str, title: str, 
         return Published(written.page.title, outcome, written.page.version, _diverted(attempt))
     raise WikiConflict(f"{title} and its {MAX_SIBLINGS - 1} sibling pages were all edited by "
                        "people; nothing was overwritten")
+
+
+def _last_ours(client: RedmineClient, page: WikiPage) -> bool:
+    """The last version is the bot's: a write that landed though its answer was lost (so
+    its version was never recorded), not a person's edit."""
+    return page.author is not None and page.author.id == client.current_user().id
 
 
 def _diverted(attempt: int) -> str:

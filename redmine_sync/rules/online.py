@@ -73,3 +73,23 @@ def _value_of(catalog: Catalog, field: str, value: str, what: str) -> tuple[str,
     return (f"{what} {value!r} is not an allowed value of the custom field {field!r}",
             did_you_mean(value, definition.possible_values) + " (or add it to the field's "
             "possible values in Administration > Custom fields)")
+
+
+def unchecked(ruleset: RuleSet, catalog: Catalog, fields: FieldMap) -> list[str]:
+    """What ``check_names`` could not check with this key, and why (one line per field)."""
+    values: dict[str, set[str]] = {}
+    for use in ruleset.names:
+        if use.kind == "label":
+            field = fields.labels
+        elif use.kind.startswith("custom field value "):
+            field = use.kind.removeprefix("custom field value ")
+        else:
+            continue
+        definition = catalog.custom_fields().get(field)
+        if definition is None or definition.possible_values is None:
+            values.setdefault(field, set()).add(use.name)
+    return [f"{len(names)} value(s) of the custom field {field!r} ({', '.join(sorted(names)[:5])}"
+            f"{', ...' if len(names) > 5 else ''}): this key cannot read the field's allowed "
+            "values (Redmine lists them only to administrators, at /custom_fields.json); run "
+            "validate --online once with an administrator's key (REDMINE_API_KEY=...) to "
+            "check them" for field, names in sorted(values.items())]

@@ -99,6 +99,7 @@ class RuleSet:
     teams: tuple[str, ...] = ()
     names: tuple[NameUse, ...] = ()
     sla: SlaConfig | None = None
+    customers_file: str | None = None  # None: no kind: customers file was given
 
     def rules(self) -> tuple[Rule, ...]:
         return tuple(r for f in self.files for r in f.rules)
@@ -130,8 +131,10 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     for path in files:
         try:
             docs.append(load_file(path))
-        except UserError as exc:
-            problems.items.extend(exc.problems or [])
+        except UserError as exc:  # a missing or unreadable file is a problem too
+            problems.items.extend(exc.problems or [
+                Problem(str(path), None, None, "", str(exc.args[0]),
+                        "check the path (validate takes rule files or directories)")])
     ruleset = _build(docs, problems)
     _check_references(ruleset, problems)
     if problems.items:
@@ -164,6 +167,7 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
                                    did_you_mean(str(kind), KINDS), value=kind is not None)
         elif kind == "customers":
             parts["customers"] = _customers(doc, where)
+            parts["customers_file"] = doc.file
         elif kind == "vocabulary":
             parts.update(_vocabulary(doc, where))
         elif kind == "sla":

@@ -99,7 +99,8 @@ def write_config(folder: Path, project: str, rules_dir: Path = ROOT / "rules") -
     text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
     text = text.replace("  - demo\n", f"  - {project}\n").replace(
         "  project: demo ", f"  project: {project} ").replace(
-        "~/.local/state/redmine-sync/state.db", str(folder / "state.db")).replace(
+        "  # path: ~/.local/state/redmine-sync/state.db",
+        f"  path: {folder / 'state.db'}").replace(
         "rules_dir: rules", f"rules_dir: {rules_dir}")
     path = folder / "config.yaml"
     path.write_text(text, encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration import faultproxy as fp
 from tests.integration.conftest import Admin
 from tests.integration.conftest import cli_env
 from tests.integration.conftest import run_cli
@@ -196,3 +199,61 @@ def test_daemon_runs_and_stops_cleanly_on_sigterm(applied: dict[str, Any], tmp_p
     state = applied["config"].parent
     assert all(key.encode() not in f.read_bytes() for f in state.iterdir() if f.is_file()
                and f.name.startswith("state.db"))
+
+
+def test_redmine_stopped_mid_apply_then_faults_until_it_converges(
+        admin: Admin, applied: dict[str, Any], local_redmine: dict[str, str],
+        tmp_path: Path) -> None:
+    """Redmine goes away mid-apply: the run ends within the retry budget plus one request
+    timeout, exits 4 and says truly what it wrote. Then every run goes through a proxy
+    injecting 20 % faults until nothing is left to do: the project ends as a clean run
+    left the same data, no note twice, no extra wiki page, no exit 70."""
+    project = admin.new_demo_project("faults")
+    config = fp.configure(tmp_path, project, fp.PATIENT)
+    before = {i["id"]: i["updated_on"] for i in admin.issues(project)}
+    with fp.FaultProxy(local_redmine["REDMINE_URL"], rate=0.0, seed=fp.SEED,
+                       down_after=100) as proxy:
+        run = fp.apply(local_redmine, config, proxy.url, "--format", "json")
+        ended = time.monotonic()
+    assert proxy.down_at, "the run ended before Redmine went away"
+    took = ended - proxy.down_at
+    limit = fp.BUDGET + fp.CONNECT_TIMEOUT + fp.READ_TIMEOUT
+    print(f"\nRedmine stopped after {proxy.forwarded} answers; the run ended {took:.1f}s "
+          f"later (budget {fp.BUDGET:g}s + one request timeout), exit {run.returncode}")
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert took <= limit + 1.5  # the interpreter's exit on a busy machine
+    stopped = re.search(r"run \d+ stopped: .*did not answer.* -- (\d+) issue\(s\) written "
+                        r"before it.*?; (?:(\d+) interrupted mid-write.*?; )?(\d+) not written",
+                        run.stderr)
+    assert stopped, run.stderr
+    print(run.stderr.strip().splitlines()[-1])
+    changed = {i["id"] for i in admin.issues(project) if before[i["id"]] != i["updated_on"]}
+    written, unsure, remaining = int(stopped[1]), int(stopped[2] or 0), int(stopped[3])
+    assert written <= len(changed) <= written + unsure, (written, unsure, changed)
+    assert written + unsure + remaining == 40 and written > 0 and remaining > 0
+    summary = json.loads(run.stdout)
+    assert set(summary["written"]) <= changed and "did not answer" in summary["stopped"]
+    assert "Traceback" not in run.stderr
+
+    config = fp.configure(tmp_path, project)
+    port = int(proxy.url.rsplit(":", 1)[1])  # the same address: the state is tied to it
+    codes = []
+    with fp.FaultProxy(local_redmine["REDMINE_URL"], rate=fp.FAULT_RATE, seed=fp.SEED,
+                       port=port) as faults:
+        for _ in range(fp.MAX_RUNS):
+            run = fp.apply(local_redmine, config, faults.url, "--format", "json")
+            codes.append(run.returncode)
+            assert run.returncode != 70, run.stderr
+            assert "Traceback" not in run.stderr and "internal error" not in run.stderr
+            if run.returncode == 0 and '"written": []' in run.stdout:
+                break
+    issues = admin.issues(project)
+    print(f"faults injected: {dict(faults.injected)} ({sum(faults.injected.values())} of "
+          f"{sum(faults.injected.values()) + faults.forwarded} requests); exit codes of the "
+          f"runs: {codes}; duplicated notes: {fp.duplicated_notes(issues)}")
+    assert codes[-1] == 0, f"did not converge in {fp.MAX_RUNS} runs: {codes}"
+    assert set(faults.injected) == set(fp.KINDS)
+    assert fp.duplicated_notes(issues) == 0
+    assert state_of(issues) == state_of(applied["after"])
+    titles = fp.wiki_titles(admin, project)
+    assert titles == fp.wiki_titles(admin, applied["project"]), titles

@@ -61,7 +61,7 @@ def test_unreachable_redmine_is_exit_4_with_a_hint(tmp_path: Path, monkeypatch: 
     code = main(["--config", str(config), "issues"])
     err = capsys.readouterr().err
     assert code == 4
-    assert "did not answer GET /issue_statuses.json after 2 attempt(s)" in err
+    assert "did not answer GET /users/current.json after 2 attempt(s)" in err
     assert "redmine-sync doctor" in err and "Traceback" not in err
 
 
