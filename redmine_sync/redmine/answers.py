@@ -136,7 +136,7 @@ SHAPES: dict[str, Any] = {
     "projects": Rec({"projects": ListOf(PROJECT)}, {"total_count": INT}),
     "users": Rec({"users": ListOf(USER)}, {"total_count": INT}),
     "memberships": Rec({"memberships": ListOf(MEMBERSHIP)}, {"total_count": INT}),
-    "role": Rec({"role": Rec({}, {"permissions": ListOf(STR)})}),
+    "role": Rec({"role": Rec({"permissions": ListOf(STR)})}),
 }
 
 

@@ -70,8 +70,15 @@ def world() -> dict[str, Any]:
                     "status", "status.name", "priority", "priority.name", "author",
                     "author.id", "created_on", "updated_on"]
     answers = {
-        "/users/current.json": ({"user": {"id": 9, "login": "redmine-sync", "firstname": "bot",
-                                          "lastname": "", "admin": False}}, ["user", "user.id"]),
+        "/users/current.json": ({"user": {
+            "id": 9, "login": "redmine-sync", "firstname": "bot", "lastname": "", "admin": False,
+            "memberships": [{"id": 1, "project": {"id": 1, "name": "Demo"},
+                             "roles": [{"id": 3, "name": "Sync bot"}]}]}},
+            ["user", "user.id", "user.memberships.*.project", "user.memberships.*.project.id"]),
+        "/roles/3.json": ({"role": {"id": 3, "name": "Sync bot", "permissions": [
+            "view_issues", "edit_issues", "add_issue_notes", "set_notes_private",
+            "view_private_notes", "manage_issue_relations", "view_wiki_pages",
+            "edit_wiki_pages"]}}, ["role", "role.permissions"]),
         "/issue_statuses.json": ({"issue_statuses": [
             {"id": 1, "name": "New", "is_closed": False},
             {"id": 2, "name": "Closed", "is_closed": True}]},
@@ -96,6 +103,7 @@ def world() -> dict[str, Any]:
         "/issues.json": ({"issues": issues, "total_count": 2, "offset": 0, "limit": 100},
                          ["issues"] + [f"issues.*.{k}" for k in needed_issue]),
     }
+    answers["/projects/1.json"] = answers["/projects/demo.json"]  # Redmine finds it by id too
     for item in detail:
         answers[f"/issues/{item['id']}.json"] = (
             {"issue": item}, ["issue"] + [f"issue.{k}" for k in needed_issue]
