@@ -102,6 +102,7 @@ class _Engine(SyncEngine):
     """python-redmine's engine with timeouts that apply and clearer answers."""
 
     timeout: tuple[float, float] = (5.0, 30.0)
+    verify: bool | str = True
     last_date: str | None = None
 
     def construct_request_kwargs(
@@ -109,6 +110,8 @@ class _Engine(SyncEngine):
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = SyncEngine.construct_request_kwargs(method, headers, params, data)
         kwargs["timeout"] = self.timeout
+        # per request, as requests lets REQUESTS_CA_BUNDLE override a session's setting
+        kwargs["verify"] = self.verify
         return kwargs
 
     def process_response(self, response: requests.Response) -> Any:
@@ -159,13 +162,12 @@ class LiveRedmine:
         self.tags_field = tags_field
         self._sleep = sleep
         self._monotonic = monotonic
-        self._verify = verify
         engine: type[_Engine] = type(
-            "_BoundEngine", (_Engine,), {"timeout": (timeouts.connect, timeouts.read)})
+            "_BoundEngine", (_Engine,), {"timeout": (timeouts.connect, timeouts.read),
+                                         "verify": _trust(verify)})
         self._engine_class = engine
         self._rm = Redmine(self.url, key=api_key or None, engine=engine, version="5.0.4",
-                           raise_attr_exception=False,
-                           requests={"verify": _trust(verify)})
+                           raise_attr_exception=False)
         self._me: User | None = None
         self._catalog: Catalog | None = None
 

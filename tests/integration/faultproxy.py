@@ -15,6 +15,7 @@ import http.client
 import random
 import re
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -48,7 +49,7 @@ class FaultProxy:
     """An HTTP proxy on 127.0.0.1 that forwards to Redmine and injects faults."""
 
     def __init__(self, upstream: str, rate: float, seed: int, down_after: int | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         target = urlsplit(upstream)
         self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
         self.rate, self.rng, self.lock = rate, random.Random(seed), threading.Lock()
@@ -70,7 +71,12 @@ class FaultProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+        scheme = "http"
+        if tls is not None:  # HTTPS in front of Redmine, with the test's certificate
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Self:
