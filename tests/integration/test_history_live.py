@@ -41,13 +41,20 @@ AFTER = timedelta(minutes=15)
 REPORTS = ("weekly", "kpi", "customers")
 SLA_PENDING = pytest.mark.xfail(
     strict=True, reason="issue 11 defect 1")
-# Runs the real CLI with its clock set to argv[1] (test-only; the tool reads it from store).
+# Runs the real CLI with its clock set to argv[1] (test-only): utc_now is replaced where the
+# CLI takes it from (redmine_sync.clock, or redmine_sync.store before it), before the CLI loads.
 AT_NOW = """
+import importlib
 import sys
 from datetime import datetime
-import redmine_sync.store as store
 now = datetime.fromisoformat(sys.argv[1])
-store.utc_now = lambda: now
+for name in ("redmine_sync.clock", "redmine_sync.store"):
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        continue
+    if hasattr(module, "utc_now"):
+        module.utc_now = lambda: now
 from redmine_sync.cli import main
 sys.argv = ["redmine-sync", *sys.argv[2:]]
 main()
