@@ -16,7 +16,8 @@ the words of the other language. A pair that differs in declared opposites (expo
 import, cancel / create) is multiplied by opposite_factor; a pair sharing fewer than
 min_terms tokens scores 0.
 
-Pure and deterministic: no I/O, no clock; ties go to the older (lower) id.
+Pure and deterministic: no I/O, no clock; sums are exact (math.fsum), so a score is the
+same in every process whatever order its sets are walked in; ties go to the older id.
 """
 
 from __future__ import annotations
@@ -140,14 +141,16 @@ class DuplicateIndex:
         return self._weights.get(token, self._default)
 
     def _mass(self, toks: frozenset[str]) -> _Mass:
-        mass = [0.0, 0.0, 0.0]
+        """The weight of toks per script; fsum, so the result does not depend on the order
+        a set is walked in (which changes from one process to the next)."""
+        parts: tuple[list[float], list[float], list[float]] = ([], [], [])
         scripts, weights, default = self._scripts, self._weights, self._default
         for tok in toks:
             where = scripts.get(tok)
             if where is None:
                 where = _SCRIPTS.index(script(tok))
-            mass[where] += weights.get(tok, default)
-        return mass[0], mass[1], mass[2]
+            parts[where].append(weights.get(tok, default))
+        return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
 
     def _profile(self, toks: frozenset[str], subject: frozenset[str],
                  own: frozenset[str] = frozenset()) -> _Profile:
@@ -198,8 +201,8 @@ class DuplicateIndex:
             return 0.0
         weights = self._weights
         if shared <= weights.keys():  # always so for indexed issues
-            return min(1.0, 2 * sum(map(weights.__getitem__, shared)) / total)
-        return min(1.0, 2 * sum(weights.get(t, self._default) for t in shared) / total)
+            return min(1.0, 2 * math.fsum(map(weights.__getitem__, shared)) / total)
+        return min(1.0, 2 * math.fsum(weights.get(t, self._default) for t in shared) / total)
 
     def _score(self, doc_id: int, query: _Profile, doc: _Profile) -> Candidate:
         score = self._value(query, doc)
@@ -289,8 +292,8 @@ class DuplicateIndex:
         where a and a_s weigh the query's concepts and digits (every side counts them)."""
         weights, default, beta = self._weights, self._default, self._beta
         ranked = sorted(query.tokens, key=lambda t: (-weights.get(t, default), t))
-        rest = sum(weights.get(t, default) for t in ranked)
-        rest_s = sum(weights.get(t, default) for t in query.subject)
+        rest = math.fsum(weights.get(t, default) for t in ranked)
+        rest_s = math.fsum(weights.get(t, default) for t in query.subject)
         least = min_score - _EPS
         found: set[int] = set()
         for tok in ranked:

@@ -190,3 +190,20 @@ def test_scores_are_deterministic() -> None:
     for a, b in itertools.islice(itertools.combinations(sorted(CORPUS), 2), 0, 400, 7):
         index = again.duplicates.index  # type: ignore[union-attr]
         assert index.score(index.tokens_of(b), index.tokens_of(a)).score == _pair_score(a, b)
+
+
+def test_scores_are_the_same_in_every_process() -> None:
+    """Sets are walked in a different order in each process (string hashing is salted);
+    the scores must not depend on it, down to the last bit."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("from pathlib import Path; from tests.unit.rules.test_duplicates import "
+              "_pair_score; print([repr(_pair_score(a, b)) for a, b in "
+              "[(1, 2), (15, 16), (26, 27), (31, 33), (23, 25), (7, 9)]])")
+    runs = {subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True,
+                           capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2")}
+    assert len(runs) == 1, runs
