@@ -133,7 +133,13 @@ def _phrases(texts: Iterable[str], what: str) -> tuple[_Phrase, ...]:
 
 
 def _first_found(phrases: tuple[_Phrase, ...], norm: str) -> _Phrase | None:
-    return next((p for p in phrases if p.found_in(norm)), None)
+    """The first phrase (in list order) found in normalised text. A phrase whose first part
+    the text does not contain is skipped without a call: most are absent."""
+    for phrase in phrases:
+        if phrase.parts[0] in norm and (phrase.pattern is None
+                                        or phrase.pattern.search(norm) is not None):
+            return phrase
+    return None
 
 
 # ---------------------------------------------------------------- words
