@@ -117,3 +117,20 @@ def test_malformed_input_never_raises_anything_but_a_clean_error(text: str) -> N
         load_rules_text(text, "fuzz.yaml")
     except UserError as exc:
         assert "fuzz.yaml" in str(exc) or exc.problems
+
+
+def test_a_vocabulary_file_extends_or_switches_off_the_glossary() -> None:
+    from redmine_sync.errors import UserError
+    from redmine_sync.rules.text import tokens
+
+    shipped = load_rules_text("kind: vocabulary\nconcepts: {crash: [挂了]}\n"
+                              "opposites: [[crash, login]]\n").vocabulary
+    assert tokens("App 挂了", shipped) == tokens("the app crashes", shipped)  # added form
+    assert "concept:login" in shipped.opposed("concept:crash")
+    own = load_rules_text("kind: vocabulary\nglossary: false\n"
+                          "concepts: {crash: [挂了]}\n").vocabulary
+    assert "concept:crash" not in tokens("the app crashes", own)
+    with pytest.raises(UserError):
+        load_rules_text("kind: vocabulary\nopposites: [[crash, nothing-like-it]]\n")
+    with pytest.raises(UserError):
+        load_rules_text("kind: vocabulary\nglossary: maybe\n")
