@@ -1,11 +1,15 @@
 """Apply: write a plan to Redmine safely, one request per issue, and remember what was done.
 
-For each issue with changes: re-read it (an issue that changed since it was planned is
-skipped as stale and re-planned next run; the workflow's allowed statuses are checked),
-record the write intent, link relations, send ONE PUT with every field and at most one
-note, re-read and report what Redmine silently dropped, then record the outcome in the
-audit ledger and what the tool set (so that people win later). A circuit breaker refuses
-over-broad runs before anything is written.
+For each issue with changes: re-read it with its journals (an issue that changed since
+it was planned is skipped as stale and re-planned next run), check before sending that
+the decision can land whole (the bot's permissions in the project, the workflow's allowed
+statuses; otherwise nothing of it is sent), record the write intent, link relations,
+send ONE PUT with every field and at most one note, re-read and report what Redmine
+silently dropped and whether the note is there exactly once with the intended privacy,
+then record the outcome in the audit ledger and what the tool set (so that people win
+later). A decision's note goes out once; a failure that will not change by itself is
+reported once, then pending. A circuit breaker refuses over-broad runs before anything
+is written.
 """
 
 from __future__ import annotations

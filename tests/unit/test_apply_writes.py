@@ -6,8 +6,6 @@ and a failure that will not change by itself is reported once, then left pending
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from redmine_sync.redmine.fake import NON_MEMBER_PERMISSIONS
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
+from tests.unit.test_apply import clock
 
 RULES = """\
 kind: triage
@@ -36,9 +35,9 @@ rules:
     when: {subject: {regex: '^todo'}}
     then: [{add_labels: [ui]}, {set: {priority: High}}]
 """
-NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 Env = tuple[FakeRedmine, Config, StateStore]
+PERSON = User(9, "pm.li", "Li Na")
 
 
 @pytest.fixture
@@ -47,12 +46,7 @@ def env(tmp_path: Path) -> Env:
     (tmp_path / "rules" / "r.yaml").write_text(RULES)
     config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
                     limits=Limits(max_issues=5, max_percent=100, write_cap=100))
-    fake = FakeRedmine(users=[User(9, "pm.li", "Li Na")])
-    return fake, config, StateStore(tmp_path / "state.db")
-
-
-def clock() -> datetime:
-    return NOW
+    return FakeRedmine(users=[PERSON]), config, StateStore(tmp_path / "state.db")
 
 
 def notes(fake: FakeRedmine, issue_id: int) -> list[tuple[str, bool]]:
@@ -169,7 +163,7 @@ def test_a_failure_that_will_not_change_is_reported_once_then_pending(env: Env) 
         assert {r.outcome for r in store.audit(later.run_id)} == {"pending"}
         assert store.runs()[0].status == "ok" and store.runs()[0].skipped == 1
     assert fake.issues[issue.id].updated_on == stamp  # nothing retried
-    fake.human_edit(issue.id, fake.users[9], notes="any news?")  # the issue changed
+    fake.human_edit(issue.id, PERSON, notes="any news?")  # the issue changed
     changed = apply_run(fake, config, store, clock).applied
     assert changed is not None and changed.outcomes[0].status == "failed"
     fake.forbidden_statuses = set()  # the reason changed: the workflow allows it now
