@@ -250,9 +250,12 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
         newest = max((i.updated_on for i in snapshot.issues), default=None)
         if newest is not None:
             store.set_cursor(_scope_key(projects), newest)
+    pending = result.count("pending")
     store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
                      planned=len(plan.changed), written=result.count("written", "partial"),
-                     skipped=deferred, failed=result.failed)
+                     skipped=deferred, failed=result.failed,
+                     message=f"{pending} pending on a failure reported before" if pending
+                     else "")
     return RunResult(plan, result, snapshot.deleted, recovered)
 
 

@@ -150,6 +150,8 @@ def test_a_workflow_refusing_new_to_rejected_sends_none_of_the_rejection(
             variant.notes("conflict"), conflict["updated_on"]) == ("New", [], [], stamp)
     for key in ("feature", "original", "duplicate"):  # the others land, each note once
         assert len(variant.notes(key)) == 1 and variant.notes(key)[0][1]
+    history = run_cli(variant.env, variant.config, "history").stdout.splitlines()
+    assert "1 pending on a failure reported before" in history[0]  # the newest run
     check_invariants(variant)
 
 
