@@ -4,7 +4,8 @@ where the bot is no member.
 
 Each variant is a small project of its own with four requests (a strategy conflict to
 reject with a public note, a feature request, and a duplicate pair) and `apply` runs
-several times. Every variant ends correct or with a named error before writing: never a
+several times. The variant roles come from tests/integration/bot_roles.rb (one rails
+runner); a field the workflow makes read-only stands for every field Redmine drops. Every variant ends correct or with a named error before writing: never a
 public internal note, a lost note, a repeated note or a half-written decision.
 """
 
@@ -185,6 +186,22 @@ def test_the_bots_role_minus_one_permission(variant: Variant, roles: dict[str, i
     if "duplicate" not in failing:
         [relation] = variant.issue("duplicate")["relations"]
         assert relation["relation_type"] == "duplicates"
+    check_invariants(variant)
+
+
+def test_a_field_redmine_drops_is_retried_alone_and_the_note_is_not_repeated(
+        variant: Variant, roles: dict[str, int]) -> None:
+    variant.bot_role(roles["Sync bot, Tier read-only when New"])  # 204, Tier unchanged
+    variant.add_requests()
+    first, second = variant.apply(2)
+    for run in (first, second):
+        assert run.returncode == 2, run.stdout + run.stderr
+        for key in ("feature", "original", "duplicate"):
+            assert f"#{variant.ids[key]}: partial: not applied: tier" in run.stdout
+    for key in ("feature", "original", "duplicate"):
+        [(text, private)] = variant.notes(key)  # sent with the first write only
+        assert private and text.startswith("redmine-sync:")
+        assert "strategic" in variant.labels(key)  # the rest of the decision landed
     check_invariants(variant)
 
 
