@@ -92,9 +92,10 @@ def sla_stage(config: SlaConfig, state: IssueState, world: World) -> tuple[Issue
 
 
 def _met_before(clock: MetricClock, threshold: object) -> bool:
-    """A clock stopped (met) before reaching a threshold never fires it."""
+    """A clock stopped (met) before reaching a threshold, or right at it, never fires it
+    (like the clock itself: met exactly at the target is not breached)."""
     return clock.state != "running" and clock.state != "paused" and not clock.breached and \
-        (clock.fraction() or 0) < getattr(threshold, "at", 0)
+        (clock.fraction() or 0) <= getattr(threshold, "at", 0)
 
 
 def _write_fields(config: SlaConfig, state: IssueState, clocks: tuple[MetricClock, ...],

@@ -171,3 +171,16 @@ def test_an_unknown_due_time_zone_is_an_error_at_its_place() -> None:
         load_rules_text(text, "sla.yaml")
     assert any("write.timezone" in str(p) and "unknown time zone 'Asia/Shangai'" in str(p)
                for p in info.value.problems)
+
+
+def test_a_response_exactly_at_the_target_is_met_and_fires_nothing(tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA.replace("{any: 2h}", "{any: 1s}"))
+    issue = fake.add_issue("help", author=fake.users[5])
+    fake.human_edit(issue.id, fake.users[6], notes="On it")  # one second after creation
+    [(_, _, clocks)] = sla_clocks(fake, config, store, START + timedelta(hours=1), issue.id)
+    assert clocks[0].state == "met" and not clocks[0].breached
+    assert clocks[0].fraction() == 1.0
+    apply_run(fake, config, store, lambda: START + timedelta(hours=1))
+    assert fake.issues[issue.id].cf("Labels") == ("sla-warning",)  # 50% came before it
+    assert fake.issues[issue.id].cf("SLA state") == "met"
