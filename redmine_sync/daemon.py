@@ -5,6 +5,8 @@ start. While Redmine is unreachable the loop backs off (doubling, up to 30 minut
 says so; a tripped circuit breaker is logged as an error and retried next interval. Rules
 are re-read every run: a rule file broken while the daemon runs is reported (every run,
 until fixed) and the last good rules stay in force; broken rules at start stop it.
+When the last run before stopping left failed writes or unpublished reports, the daemon
+exits 2 (like ``apply``), so that the service shows it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from redmine_sync.apply import BreakerTripped
 from redmine_sync.config import Config
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import UserError
+from redmine_sync.errors import WritesFailed
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules import RuleSet
 from redmine_sync.store import LockHeld
@@ -46,16 +49,19 @@ def run_daemon(client_factory: Callable[[], RedmineClient], config: Config, stor
     """Loop until ``stop`` is set (or ``max_runs`` runs, for tests). Returns the runs made."""
     delay, runs = interval, 0
     rules = Rules(load_ruleset(config))  # broken at start: stop with the problems (exit 1)
+    problems: list[str] = []  # what the last run left failed
     log.info("daemon started: every %gs, projects %s", interval,
              ", ".join(config.projects) or "all")
     while not stop.is_set():
         runs += 1
         delay = _one_run(client_factory, config, store, clock, interval, delay, stop,
-                         rules.reload(config))
+                         problems, rules.reload(config))
         if max_runs is not None and runs >= max_runs:
             break
         stop.wait(delay)
     log.info("daemon stopped")
+    if problems:
+        raise WritesFailed("the last run before stopping: " + "; ".join(problems))
     return runs
 
 
@@ -76,8 +82,11 @@ class Rules:
 
 def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store: StateStore,
              clock: Callable[[], datetime], interval: float, delay: float,
-             stop: threading.Event, ruleset: RuleSet | None = None) -> float:
-    """One run; returns how long to wait before the next."""
+             stop: threading.Event, problems: list[str], ruleset: RuleSet | None = None
+             ) -> float:
+    """One run; returns how long to wait before the next. ``problems`` gets what it left
+    failed (written issues, reports)."""
+    problems.clear()
     try:
         client = client_factory()
         with store.writer_lock():
@@ -93,24 +102,33 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
     except LockHeld as exc:
         log.warning("%s", str(exc).splitlines()[0])
         return interval
-    _publish_due(client, config, store, clock)
+    unpublished = _publish_due(client, config, store, clock)
+    if unpublished:
+        problems.append(f"scheduled reports not published: {unpublished}")
     applied = result.applied
     if applied is not None:
         log.info("run %d: %d issue(s) planned, %d written, %d skipped or deferred, %d failed",
                  applied.run_id, len(result.plan.changed), applied.count("written", "partial"),
-                 applied.count("skipped", "deferred"), applied.failed)
+                 applied.count("skipped", "deferred", "pending"), applied.failed)
+        if applied.failed:
+            problems.append(f"{applied.failed} issue(s) not fully written; see "
+                            f"redmine-sync history --run {applied.run_id}")
     return wake_in(result.plan.next_wake, clock(), interval)
 
 
 def _publish_due(client: RedmineClient, config: Config, store: StateStore,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime]) -> str:
+    """Publish the reports that are due; why they were not ("" when they were)."""
     from redmine_sync.reports.run import publish_due
 
     try:
         for line in publish_due(client, config, store, clock()):
             log.info("%s", line)
     except (RedmineError, UserError) as exc:
-        log.error("reports not published: %s", str(exc).splitlines()[0])
+        reason = str(exc).splitlines()[0]
+        log.error("reports not published: %s", reason)
+        return reason
+    return ""
 
 
 def wake_in(next_wake: datetime | None, now: datetime, interval: float) -> float:

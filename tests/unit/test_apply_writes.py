@@ -219,3 +219,28 @@ def test_apply_exits_non_zero_when_scheduled_reports_are_not_published(
     assert main(["--config", str(path), "apply"]) == 2
     err = capsys.readouterr().err
     assert "scheduled reports not published" in err and "(edit_wiki_pages)" in err
+
+
+def test_the_daemon_stops_with_exit_2_when_its_last_run_left_reports_unpublished(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from redmine_sync.daemon import run_daemon
+    from redmine_sync.errors import PermissionDenied
+    from redmine_sync.errors import WritesFailed
+    from redmine_sync.reports import run
+
+    fake, config, store = env
+
+    def refused(*args: object) -> list[str]:
+        raise PermissionDenied('403 to PUT wiki page Weekly: lacks "Edit wiki pages" '
+                               "(edit_wiki_pages)", "edit_wiki_pages")
+
+    monkeypatch.setattr(run, "publish_due", refused)
+    stop = threading.Event()
+    with pytest.raises(WritesFailed, match=r"reports not published: .*\(edit_wiki_pages\)"
+                       ) as info:
+        run_daemon(lambda: fake, config, store, clock, 60.0, stop, max_runs=1)
+    assert info.value.exit_code == 2
+    monkeypatch.undo()
+    assert run_daemon(lambda: fake, config, store, clock, 60.0, stop, max_runs=1) == 1
