@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from redmine_sync import __version__
+from redmine_sync.clock import utc_now
 from redmine_sync.config import RetryPolicy
 from redmine_sync.config import load_config
 from redmine_sync.errors import ChecksFailed
@@ -74,7 +75,7 @@ def doctor(ctx: click.Context) -> None:
     quick = RetryPolicy(attempts=2, backoff=0.5, total_seconds=10)
     client = LiveRedmine.from_config(config, retries=quick)
     failed = 0
-    for check in run_checks(config, client, datetime.now(UTC)):
+    for check in run_checks(config, client, utc_now()):
         click.echo(check.render())
         failed += check.status == FAIL
     if failed:
@@ -173,7 +174,7 @@ def plan(ctx: click.Context, project: str | None, issue_id: int | None, full: bo
     config = _config(ctx)
     client = _live(config)
     store = _store(config)
-    now = datetime.now(UTC)
+    now = utc_now()
     shown = 0
 
     def each(item: out.IssuePlan) -> None:  # printed as decided: nothing kept per issue
@@ -205,7 +206,7 @@ def explain(ctx: click.Context, issue_id: int) -> None:
 
     config = _config(ctx)
     client = _live(config)
-    ruleset, issue, world = explain_run(client, config, datetime.now(UTC), issue_id,
+    ruleset, issue, world = explain_run(client, config, utc_now(), issue_id,
                                         _store(config))
     state, traces = evaluate_issue(ruleset, issue, world, trace=True)
     for line in render_explain(state, traces, ruleset, world):
@@ -234,7 +235,6 @@ def apply(ctx: click.Context, project: str | None, full: bool, yes: bool,
     import json
 
     from redmine_sync.plan import render_text
-    from redmine_sync.store import utc_now
     from redmine_sync.sync import apply_run
 
     config = _config(ctx)
@@ -292,7 +292,6 @@ def _reports_due(client: Any, config: Any, store: Any, project: str | None
     Returns what was published and why the rest was not ("" when nothing failed)."""
     from redmine_sync.errors import RedmineError
     from redmine_sync.reports.run import publish_due
-    from redmine_sync.store import utc_now
 
     if project:  # a run limited to one project does not publish the scope's reports
         return [], ""
@@ -380,7 +379,6 @@ def _run_line(run: Any, store: Any, writer_active: bool) -> str:
 @click.pass_context
 def undo(ctx: click.Context, run_id: int) -> None:
     """Revert the field changes of one run, skipping fields people changed since."""
-    from redmine_sync.store import utc_now
     from redmine_sync.undo import undo_run
 
     config = _config(ctx)
@@ -415,7 +413,6 @@ def daemon(ctx: click.Context, interval: str | None) -> None:
 
     from redmine_sync.daemon import parse_interval
     from redmine_sync.daemon import run_daemon
-    from redmine_sync.store import utc_now
 
     config = _config(ctx)
     seconds = parse_interval(interval or config.daemon_interval)
@@ -441,7 +438,6 @@ def sla(ctx: click.Context, issue_id: int | None, at_risk: bool, limit: int) -> 
     from redmine_sync.errors import UserError
     from redmine_sync.sla.view import render_at_risk
     from redmine_sync.sla.view import render_timeline
-    from redmine_sync.store import utc_now
     from redmine_sync.sync import sla_clocks
 
     if (issue_id is None) == (not at_risk):
@@ -502,7 +498,7 @@ def _wiki_project(config: Any) -> str:
 
 def _parse_at(value: str | None) -> datetime:
     if not value:
-        return datetime.now(UTC)
+        return utc_now()
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

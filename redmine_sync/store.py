@@ -21,7 +21,6 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
 from dataclasses import replace
-from datetime import UTC
 from datetime import date
 from datetime import datetime
 from pathlib import Path
@@ -549,8 +548,3 @@ def _journal_from(data: dict[str, Any]) -> Journal:
 
 def _instance(url: str) -> str:
     return url.strip().rstrip("/").lower()
-
-
-def utc_now() -> datetime:
-    """The clock, read in one place: the CLI and the daemon pass it down as ``now``."""
-    return datetime.now(UTC)

@@ -46,6 +46,7 @@ from redminelib import Redmine
 from redminelib import exceptions as rexc
 from redminelib.engines.sync import SyncEngine
 
+from redmine_sync.clock import utc_now
 from redmine_sync.config import Config
 from redmine_sync.config import RetryPolicy
 from redmine_sync.config import Timeouts
@@ -515,7 +516,7 @@ class LiveRedmine:
 
     def _note_landed(self, update: IssueUpdate) -> bool:
         issue = self.get_issue(update.issue_id, journals=True)
-        since = (self.server_time() or datetime.now(UTC)) - NOTE_MATCH_WINDOW
+        since = (self.server_time() or utc_now()) - NOTE_MATCH_WINDOW
         me = self.current_user().id
         return any(j.user.id == me and j.notes == update.notes
                    and j.created_on >= since
@@ -792,7 +793,7 @@ def _retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - utc_now()).total_seconds())
 
 
 def _json_errors(response: requests.Response) -> list[str]:
