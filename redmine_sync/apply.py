@@ -257,7 +257,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             else:
                 store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
                              change.rule, "written")
-                store.set_owned(item.issue_id, change.field, change.new, run_id)
+                store.set_owned(item.issue_id, change.field, _owned_after(
+                    change, store.owned_value(item.issue_id, change.field)), run_id)
         if note_failure:
             store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
                          _note_rules(item, changes), "failed", note_failure)
@@ -377,6 +378,16 @@ def compose_note(item: IssuePlan, changes: list[Change]) -> tuple[str | None, bo
     lines += [f"- {sentence(c)}" for c in changes]
     lines += [n.text.strip() for n in item.notes]
     return "\n".join(lines), False
+
+
+def _owned_after(change: Change, before: object) -> object:
+    """What the tool remembers having set: the value written; for labels also those it set
+    before and a person removed since, so that they stay removed when the tool writes other
+    labels (people win, one label at a time)."""
+    if change.field != "labels" or not isinstance(before, list | tuple):
+        return change.new
+    removed = set(map(str, before)) - set(map(str, change.old or ()))  # type: ignore[call-overload]
+    return tuple(sorted(set(map(str, change.new or ())) | removed))  # type: ignore[call-overload]
 
 
 def _has_content(update: IssueUpdate) -> bool:

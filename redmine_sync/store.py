@@ -320,6 +320,12 @@ class StateStore:
         rows = self.db.execute("SELECT issue_id, field, value FROM owned").fetchall()
         return {(r[0], r[1]): _load(r[2]) for r in rows}
 
+    def owned_value(self, issue_id: int, field: str) -> object:
+        """The value the tool last set on one field of one issue (None: never set)."""
+        row = self.db.execute("SELECT value FROM owned WHERE issue_id = ? AND field = ?",
+                              (issue_id, field)).fetchone()
+        return _load(row[0]) if row else None
+
     def set_owned(self, issue_id: int, field: str, value: object, run_id: int) -> None:
         self.db.execute("INSERT INTO owned VALUES (?, ?, ?, ?) ON CONFLICT(issue_id, field) "
                         "DO UPDATE SET value=excluded.value, run_id=excluded.run_id",

@@ -229,3 +229,26 @@ def test_round_robin_takes_turns_across_runs(tmp_path: Path) -> None:
     names = [fake.issues[i.id].assigned_to.name for i in (first, second, third)]  # type: ignore
     assert names == ["Ann", "Bob", "Ann"]
     assert store.pointer("T") == 3
+
+
+def test_a_label_a_person_removed_stays_removed_when_the_tool_writes_others(
+        env: tuple[FakeRedmine, Config, StateStore]) -> None:
+    fake, config, store = env
+    (config.rules_dir / "r.yaml").write_text(RULES.replace(
+        "    then: [{add_labels: [ui]}, {set: {priority: High}}]",
+        "    then: [{add_labels: [ui]}]\n  - name: later\n"
+        "    when: {subject: {regex: 'later'}}\n    then: [{add_labels: [feature]}]"))
+    issue = fake.add_issue("todo one")
+    apply_run(fake, config, store, clock)
+    assert fake.issues[issue.id].cf("Labels") == ("ui",)
+    person = fake.users[9]
+    current = fake.issues[issue.id]
+    fake.human_edit(issue.id, person, custom_fields={**current.custom_fields, "Labels": ()})
+    fake.human_edit(issue.id, person, subject="todo later")
+    apply_run(fake, config, store, clock, full=True)   # writes feature, holds ui
+    assert fake.issues[issue.id].cf("Labels") == ("feature",)
+    fake.human_edit(issue.id, person, subject="todo later, still")
+    plan = plan_run(fake, config, NOW, store=store, full=True)
+    assert [i.changes for i in plan.issues] == [()]     # ui is still the person's choice
+    apply_run(fake, config, store, clock, full=True)
+    assert fake.issues[issue.id].cf("Labels") == ("feature",)
