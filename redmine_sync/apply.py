@@ -258,7 +258,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
                 store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
                              change.rule, "written")
                 store.set_owned(item.issue_id, change.field, _owned_after(
-                    change, store.owned_value(item.issue_id, change.field)), run_id)
+                    change, store.owned_value(item.issue_id, change.field),
+                    result.issue if result else None), run_id)
         if note_failure:
             store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
                          _note_rules(item, changes), "failed", note_failure)
@@ -380,10 +381,14 @@ def compose_note(item: IssuePlan, changes: list[Change]) -> tuple[str | None, bo
     return "\n".join(lines), False
 
 
-def _owned_after(change: Change, before: object) -> object:
-    """What the tool remembers having set: the value written; for labels also those it set
-    before and a person removed since, so that they stay removed when the tool writes other
-    labels (people win, one label at a time)."""
+def _owned_after(change: Change, before: object, written: Issue | None) -> object:
+    """What the tool remembers having set, as the next run will read it back: the value
+    written; an assignee by the name Redmine shows (a rule may name a login, such as a
+    customer's account manager, and people win only if a person changed it since); for
+    labels also those the tool set before and a person removed since, so that they stay
+    removed when the tool writes other labels (people win, one label at a time)."""
+    if change.field == "assigned_to" and written is not None and written.assigned_to:
+        return written.assigned_to.name
     if change.field != "labels" or not isinstance(before, list | tuple):
         return change.new
     removed = set(map(str, before)) - set(map(str, change.old or ()))  # type: ignore[call-overload]

@@ -252,3 +252,22 @@ def test_a_label_a_person_removed_stays_removed_when_the_tool_writes_others(
     assert [i.changes for i in plan.issues] == [()]     # ui is still the person's choice
     apply_run(fake, config, store, clock, full=True)
     assert fake.issues[issue.id].cf("Labels") == ("feature",)
+
+
+def test_an_assignee_named_by_login_is_not_taken_for_a_persons_change(
+        env: tuple[FakeRedmine, Config, StateStore]) -> None:
+    fake, config, store = env
+    fake.users[10] = User(10, "dev.wang", "Wang Lei")
+    (config.rules_dir / "r.yaml").write_text(RULES.replace(
+        "    then: [{add_labels: [ui]}, {set: {priority: High}}]",
+        "    then: [{assign: {to: pm.li}}]\n  - name: escalate\n"
+        "    when: {subject: {regex: 'escalate'}}\n"
+        "    then: [{assign: {to: dev.wang, keep_existing: false}}]"))
+    issue = fake.add_issue("todo one")
+    apply_run(fake, config, store, clock)
+    assert fake.issues[issue.id].assigned_to.name == "Li Na"
+    fake.human_edit(issue.id, fake.users[9], subject="todo one: escalate")
+    plan = plan_run(fake, config, NOW, store=store, full=True)
+    assert [(c.field, c.new) for i in plan.issues for c in i.changes] == [
+        ("assigned_to", "dev.wang")]
+    assert [c for i in plan.issues for c in i.held] == []
