@@ -144,6 +144,8 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
            store: StateStore | None) -> World:
     closed = _remembered(store, "closed_statuses", now, lambda: [
         n.name for n in client.catalog().statuses.items if n.is_closed])
+    priorities = _remembered(store, "priorities", now, lambda: [  # lowest first, as listed
+        n.name for n in client.catalog().priorities.items])
     teams = {team: tuple(_remembered(store, f"team:{team}", now,
                                      partial(_members, client, team, projects)))
              for team in ruleset.teams}
@@ -151,7 +153,7 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
     if ruleset.customers.identify == "email_domain":
         mails = {i.author.id: client.user(i.author.id).mail for i in issues}
     world = build_world(ruleset, issues, now, fields=config.fields, teams=teams,
-                        closed_statuses=closed, author_mails=mails)
+                        closed_statuses=closed, priorities=priorities, author_mails=mails)
     if store is None:
         return world
     return replace(world, owned=store.owned(),

@@ -96,6 +96,24 @@ def _build_set(params: Any, where: Where) -> ActionFn | None:
     return run
 
 
+def _build_raise(params: Any, where: Where) -> ActionFn | None:
+    """``raise: {priority: Urgent}``: at least that priority, never lower (an escalation)."""
+    if not isinstance(params, dict) or set(params) != {"priority"} or \
+            not isinstance(params["priority"], str):
+        where.error("raise takes {priority: NAME}, e.g. {priority: Urgent}")
+        return None
+    target = params["priority"]
+    where.at("priority").names("priority", target)
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        order = world.priorities
+        current = state.get("priority")
+        if target in order and current in order and order.index(current) >= order.index(target):
+            return state
+        return _change(state, "priority", target, fired)
+    return run
+
+
 def _build_set_tier(params: Any, where: Where) -> ActionFn | None:
     if params not in ("from_customer", {"from": "customer"}):
         where.error("set_tier takes 'from_customer' (the tier of the customers file)")
@@ -268,6 +286,9 @@ def _registry() -> dict[str, ActionSpec]:
                                     "remove_labels: [duplicate-candidate]"),
         "set": ActionSpec(_build_set, "set status, priority, tracker, category, tier, "
                           "assigned_to or cf.<Custom field>", "set: {status: Feedback}"),
+        "raise": ActionSpec(_build_raise, "raise the priority to at least the one given, "
+                            "never lower it (Redmine's order of priorities)",
+                            "raise: {priority: Urgent}"),
         "set_tier": ActionSpec(_build_set_tier, "set the tier (and its label) from the "
                                "customers file's scores and thresholds",
                                "set_tier: from_customer"),

@@ -57,6 +57,7 @@ class RuleTrace:
 def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
                 fields: FieldMap = FieldMap(), teams: dict[str, tuple[str, ...]] | None = None,
                 closed_statuses: Iterable[str] = ("Closed", "Rejected"),
+                priorities: Iterable[str] | None = None,
                 author_mails: dict[int, str] | None = None) -> World:
     """Everything shared by the issues of one run: duplicate index over open issues, load."""
     closed = frozenset(closed_statuses)
@@ -64,6 +65,8 @@ def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
                   vocabulary=ruleset.vocabulary, rubric=ruleset.rubric,
                   keyword_lists=ruleset.keyword_lists, closed_statuses=closed,
                   teams=teams or {}, author_mails=author_mails or {})
+    if priorities:
+        world = replace(world, priorities=tuple(priorities))
     open_issues = [i for i in issues if not i.is_closed and i.status not in closed]
     load = Counter(i.assigned_to.name for i in open_issues if i.assigned_to)
     return replace(world, duplicates=LazyIndex(open_issues, world, issues), load=dict(load))

@@ -108,6 +108,7 @@ class World:
     rubric: Rubric = Rubric()
     keyword_lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     closed_statuses: frozenset[str] = frozenset({"Closed", "Rejected"})
+    priorities: tuple[str, ...] = ("Low", "Normal", "High", "Urgent", "Immediate")  # lowest first
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     load: Mapping[str, int] = field(default_factory=dict)
     owned: Mapping[tuple[int, str], object] = field(default_factory=dict)

@@ -195,3 +195,32 @@ def test_streamed_plans_are_the_same_plans_with_the_same_totals() -> None:
     text = json_head(NOW) + "".join(json_issue(i, p) for i, p in enumerate(seen)) + \
         json_tail(streamed, bool(seen))
     assert text == json.dumps(listed.to_json(), ensure_ascii=False, indent=2)
+
+
+@pytest.mark.parametrize(("current", "expected"), [
+    ("Normal", "Urgent"), ("High", "Urgent"), ("Urgent", None), ("Immediate", None)])
+def test_raise_priority_never_lowers_it(current: str, expected: str | None) -> None:
+    rules = "kind: triage\nrules:\n  - {name: escalate, then: [{raise: {priority: Urgent}}]}\n"
+    plan = run(rules, issue(priority=current))
+    assert [c.new for i in plan.issues for c in i.changes] == ([expected] if expected else [])
+
+
+def test_raise_follows_the_instances_order_of_priorities() -> None:
+    ruleset = load_rules_text(
+        "kind: triage\nrules:\n  - {name: escalate, then: [{raise: {priority: P2}}]}\n")
+    world = build_world(ruleset, [issue()], NOW, priorities=["P3", "P2", "P1"])
+    assert evaluate(ruleset, [issue(priority="P1")], world).issues == ()
+    assert evaluate(ruleset, [issue(priority="P3")], world).issues[0].changes[0].new == "P2"
+
+
+def test_the_shipped_matrix_leaves_an_escalated_issue_alone() -> None:
+    ruleset = load_rules([ROOT / "rules"])
+    escalated = issue(priority="Urgent", custom_fields={
+        "Labels": ("escalated", "sla-breached"), "Value": "high", "Cost": "low",
+        "Urgency": "urgent", "Requirement type": "functional"})
+    state, _ = evaluate_issue(ruleset, escalated, build_world(ruleset, [escalated], NOW))
+    assert state.get("priority") == "Urgent"
+    plain = replace(escalated, custom_fields={**escalated.custom_fields,
+                                              "Labels": ("sla-breached",)})
+    state, _ = evaluate_issue(ruleset, plain, build_world(ruleset, [plain], NOW))
+    assert state.get("priority") == "Immediate"        # the matrix, when not escalated
