@@ -52,7 +52,7 @@ STAFF = {"pm.li", "dev.wang", "dev.chen", "support.zhao", "tech.sun", "sales.zho
          "am.liu", "am.smith"}
 CUSTOMERS = {"hx.zhang": "华信银行", "nw.brown": "Northwind Logistics", "lj.wang": "蓝鲸教育",
              "df.li": "东方重工", "ts.grey": "Tailspin Travel", "hf.zhou": "禾丰餐饮"}
-DAEMON_FROM = 3      # day index: the timer's apply before, one daemon process from then on
+DAEMON_FROM = 2      # day index: the timer's apply before, one daemon process from then on
 DAYS = 15            # Monday of week 1 .. Monday of week 3
 SLACK = timedelta(minutes=7)   # a step right after each threshold and schedule instant
 
@@ -106,7 +106,7 @@ ISSUES = {  # key: customer login, tracker, urgency, requirement type, value, co
 def scenario() -> list[Event]:
     e = Event
     return sorted([
-        # week 1, the timer's apply
+        # Monday and Tuesday: the timer's apply
         e(at(0, "09:10"), "hx.zhang", "A", "create"),
         e(at(0, "10:30"), "lj.wang", "B", "create"),
         e(at(0, "14:00"), "pm.li", "A", "edit", {"notes": "We reproduced it and are on it.",
@@ -117,10 +117,10 @@ def scenario() -> list[Event]:
         e(at(1, "10:00"), "support.zhao", "D", "note", {"notes": "Settings > Users > Invite."}),
         e(at(1, "10:05"), "pm.li", "C", "edit", {"assignee": "dev.chen"}),
         e(at(1, "16:00"), "support.zhao", "B", "note", {"notes": "A fix is being tested."}),
+        # from Wednesday on: one daemon process
         e(at(2, "10:00"), "lj.wang", "B", "note", {"notes": "Any news? Grades are due Friday."}),
         e(at(2, "11:00"), "dev.wang", "A", "close", {"notes": "Fixed in 5.0.3."}),
         e(at(2, "16:00"), "support.zhao", "D", "close", {"notes": "Done, thanks."}),
-        # from here on, the daemon
         e(at(3, "10:00"), "pm.li", "A", "reopen", {"notes": "It happens again on Android."}),
         e(at(4, "15:00"), "dev.wang", "A", "close", {"notes": "Fixed for Android as well."}),
         e(at(5, "20:00"), "hf.zhou", "F", "create"),
@@ -299,6 +299,8 @@ class People:
 
     def __init__(self, admin: Admin) -> None:
         self.admin = admin
+        # thin drops idle keep-alive connections when its clock jumps: one per request
+        admin.session.headers["Connection"] = "close"
         self.ids: dict[str, int] = {}
         self.fields = {f["name"]: f["id"] for f in admin.get("/custom_fields.json")[
             "custom_fields"]}
@@ -367,6 +369,7 @@ class Run:
     repeat: bool               # the second run at the same step: must write nothing
     started: datetime
     ended: datetime
+    seconds: float = 0.0       # real time spent waiting for it
 
 
 @dataclass
@@ -383,15 +386,13 @@ class Outcome:
     tool_runs: list[tuple[int, datetime, datetime | None, str]]
     daemon_problems: list[str]
     seconds: float
+    setup_seconds: float = 0.0
 
 
 def steps_of(events: list[Event], crossings: list[Crossing], until: datetime
              ) -> list[datetime]:
-    """The timer's noon run on working days, each event, and a run just after each
-    threshold and each report schedule."""
-    ticks = {at(day, "12:00") for day in range(DAYS + 1)
-             if (monday() + timedelta(days=day)).weekday() < 5}
-    ticks |= {ev.when for ev in events}
+    """Each event, and a run just after each threshold and each report schedule."""
+    ticks = {ev.when for ev in events}
     ticks |= {c.when + SLACK for c in crossings}
     for day in range(DAYS + 1):
         for hhmm, ok in SCHEDULES.values():
@@ -419,6 +420,7 @@ def outcome(simulated: SimulatedRedmine, tmp_path_factory: pytest.TempPathFactor
     crossings = expected_crossings(events, until)
     steps = steps_of(events, crossings, until)
     simulated.start(at(0, "08:00"))
+    setup = time.monotonic() - t0
     admin = Admin(simulated.env)
     people = People(admin)
     people.add_customers()
@@ -441,19 +443,23 @@ def outcome(simulated: SimulatedRedmine, tmp_path_factory: pytest.TempPathFactor
                 continue
             if daemon is None:
                 daemon = Daemon(simulated, config)
-            begun = simulated.now()       # a cycle that started after the step's events:
+            begun, t1 = simulated.now(), time.monotonic()  # a cycle begun after the events:
             first = daemon.wait_cycle_after(_last_run_id(folder))
-            runs.append(Run(step, "daemon", False, begun, simulated.now()))
+            runs.append(Run(step, "daemon", False, begun, simulated.now(),
+                            time.monotonic() - t1))
             if _planned(folder, first):   # then the next cycle must find nothing to do
-                begun = simulated.now()
+                begun, t1 = simulated.now(), time.monotonic()
                 daemon.wait_cycle_after(first)
-                runs.append(Run(step, "daemon", True, begun, simulated.now()))
+                runs.append(Run(step, "daemon", True, begun, simulated.now(),
+                                time.monotonic() - t1))
         problems = daemon.problems() if daemon else []
         if daemon is not None:
             assert daemon.stop() == 0, "\n".join(daemon.lines[-20:])
             daemon = None
-        yield _collect(admin, people, events, crossings, steps, runs, folder, problems,
-                       time.monotonic() - t0)
+        found = _collect(admin, people, events, crossings, steps, runs, folder, problems,
+                         time.monotonic() - t0)
+        found.setup_seconds = setup
+        yield found
     finally:
         if daemon is not None:
             daemon.stop()
@@ -472,10 +478,10 @@ def _planned(folder: Path, run_id: int) -> bool:
 
 def _apply(simulated: SimulatedRedmine, config: Path, step: datetime, runs: list[Run],
            repeat: bool) -> bool:
-    begun = simulated.now()
+    begun, t1 = simulated.now(), time.monotonic()
     done = simulated.cli(config, "apply", "--format", "json")
     assert done.returncode == 0, f"apply at {step}: {done.stdout}{done.stderr}"
-    runs.append(Run(step, "apply", repeat, begun, simulated.now()))
+    runs.append(Run(step, "apply", repeat, begun, simulated.now(), time.monotonic() - t1))
     result = json.loads(done.stdout)
     return bool(result["written"] or result["reports"])
 
@@ -558,13 +564,20 @@ def threshold_notes(out: Outcome) -> list[tuple[Entry, str, int]]:
 
 def test_the_run_stays_within_its_budget(outcome: Outcome) -> None:
     runs = Counter((r.mode, r.repeat) for r in outcome.runs)
+    spent = Counter()
+    for r in outcome.runs:
+        spent[r.mode] += r.seconds
     print(f"\ntime travel: {DAYS} days, {len(outcome.ids)} issues, {len(outcome.events)} "
           f"events, {len(outcome.steps)} steps, runs {dict(runs)}, tool runs "
-          f"{len(outcome.tool_runs)}, {outcome.seconds:.0f} s")
+          f"{len(outcome.tool_runs)}; {outcome.seconds:.0f} s (instance reset "
+          f"{outcome.setup_seconds:.0f} s, apply {spent['apply']:.0f} s, daemon "
+          f"{spent['daemon']:.0f} s)")
     assert outcome.daemon_problems == []
     assert all(status is not None for _, _, status, _ in outcome.tool_runs)
 
 
+@pytest.mark.xfail(strict=True, reason="issue 11 defect 2: a breach whose only change left "
+                   "is its note (labels already there) is lost too")
 def test_breach_notes_once_per_clock_cycle_in_the_first_run_after(outcome: Outcome) -> None:
     _notes_once(outcome, 100)
 
@@ -627,24 +640,43 @@ def test_breached_and_escalated_labels_once(outcome: Outcome) -> None:
         assert adds["sla-breached"] == want and adds["escalated"] == want, (key, adds)
 
 
-def test_no_bot_journal_in_a_run_with_nothing_new(outcome: Outcome) -> None:
-    """A repeated run at the same instant writes nothing; a bot journal entry only follows
-    a person's event or an SLA threshold reached since the previous step."""
+def test_a_repeated_run_writes_nothing(outcome: Outcome) -> None:
+    """Right after a run that wrote, a second one at the same instant finds nothing to do."""
     bot = [e for e in journal(outcome) if e.who == BOT]
     repeats = [r for r in outcome.runs if r.repeat]
-    for run in repeats:
-        assert not [e for e in bot if run.started <= e.when <= run.ended], run
+    written = [(r.mode, e.issue, e.when, e.notes) for r in repeats for e in bot
+               if r.started <= e.when <= r.ended]
+    print(f"\nrepeated runs: {len(repeats)}, bot journal entries in them: {len(written)}")
+    assert repeats and written == []
+
+
+def test_the_bot_writes_only_after_an_event_or_a_threshold(outcome: Outcome) -> None:
+    """A bot journal entry follows a person's event or an SLA threshold reached since the
+    previous step; steps with neither (quiet steps) get no bot entry at all."""
+    bot = [e for e in journal(outcome) if e.who == BOT]
     reasons = [ev.when for ev in outcome.events] + [c.when for c in outcome.crossings]
+    unexplained = []
     for entry in bot:
         index = max(i for i, s in enumerate(outcome.steps) if s <= entry.when)
         previous = outcome.steps[index - 1] if index else outcome.steps[0] - timedelta(days=1)
-        assert any(previous < r <= outcome.steps[index] for r in reasons), \
-            (entry.issue, entry.when, entry.notes, entry.details)
+        if not any(previous < r <= outcome.steps[index] for r in reasons):
+            unexplained.append((entry.issue, entry.when, entry.notes, entry.details))
     quiet = [s for i, s in enumerate(outcome.steps) if not any(
         (outcome.steps[i - 1] if i else s - timedelta(days=1)) < r <= s for r in reasons)]
-    print(f"\nno-op: {len(repeats)} repeated runs and {len(quiet)} quiet steps, "
-          f"{len(bot)} bot journal entries, all after an event or a threshold")
-    assert repeats and quiet
+    print(f"\nbot journal entries: {len(bot)}, quiet steps: {len(quiet)}, "
+          f"unexplained entries: {len(unexplained)}")
+    assert quiet and unexplained == []
+
+
+def test_a_breach_reassigns_to_the_escalation_contact_once(outcome: Outcome) -> None:
+    contact = next(i for i, n in outcome.users.items() if n == "pm.li")
+    for key in ("A", "E"):                 # strategic customers with an escalation contact
+        first = min(c.when for c in outcome.crossings if c.issue == key and c.percent == 100)
+        start, end = step_window(outcome, first)
+        moves = [(e.when, d["new_value"]) for e in journal(outcome)
+                 if e.issue == key and e.who == BOT for d in e.details
+                 if d["name"] == "assigned_to_id" and d.get("new_value") == str(contact)]
+        assert len(moves) == 1 and start <= moves[0][0] < end, (key, moves, first)
 
 
 def test_each_report_published_once_per_period(outcome: Outcome) -> None:
