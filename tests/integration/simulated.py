@@ -46,9 +46,13 @@ class SimulatedRedmine:
                               check=False, env=env)
 
     def start(self, at: datetime) -> None:
-        """A clean database at simulated time ``at``: reset an instance made before, or make
-        one (first run). The clock may go back only here, while the server is stopped."""
-        made = (self.dir / ".setup-complete").exists()
+        """A clean database at simulated time ``at``: reset an instance made before from the
+        current baseline script, or (re)make it. The clock may go back only here, while the
+        server is stopped."""
+        baseline = SCRIPT.parent / "redmine-local.d" / "setup.rb"
+        built = self.dir / "setup.rb"   # the baseline script the instance was made from
+        made = (self.dir / ".setup-complete").exists() and built.exists() and \
+            built.read_bytes() == baseline.read_bytes()   # else 'up' rebuilds it
         if made and self.clock_file.parent.is_dir():
             self._write_clock(at)
         done = self._script("reset" if made else "up")
