@@ -291,6 +291,10 @@ def run_thresholds(values: dict[str, Any], issue_clocks: list[Clock], policy: Po
                 labels -= set(action.get("remove_labels", []))
                 if "set" in action and "priority" in action["set"]:
                     values["priority"] = action["set"]["priority"]
+                if "raise" in action and "priority" in action["raise"]:  # never lower
+                    target = action["raise"]["priority"]
+                    if PRIORITIES.index(target) < PRIORITIES.index(values["priority"]):
+                        values["priority"] = target
                 if "assign" in action:
                     known = policy.customers.get(customer, {})
                     values["owner"] = (known.get("escalation_contact")
