@@ -67,6 +67,6 @@ def test_the_cli_says_so_with_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyP
     config = tmp_path / "config.yaml"
     config.write_text(f"redmine: {{url: 'http://127.0.0.1:9', api_key: x}}\n"
                       f"state: {{path: {tmp_path / 'state.db'}}}\n", encoding="utf-8")
-    assert cli.main(["--config", str(config), "sla", "--at-risk"]) == 1
+    assert cli.main(["--config", str(config), "report", "weekly"]) == 1   # now, then Redmine
     err = capsys.readouterr().err
     assert f"{CLOCK_FILE_ENV}=" in err and "Traceback" not in err
