@@ -307,6 +307,7 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
                  ) -> Any:
     """Everything the reports read: every issue in scope with journals, SLA clocks, customers."""
     from redmine_sync.reports.data import ReportInput
+    from redmine_sync.rules.engine import customer_of
     from redmine_sync.rules.state import IssueState
     from redmine_sync.sla.stage import clocks_for
     from redmine_sync.sla.stage import policy_for
@@ -326,7 +327,8 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
         if ruleset.sla is None or issue.journals is None:
             continue
         first = replay(issue, config.fields)[0].values   # the policy that covered it when new
-        policy = policy_for(ruleset.sla, IssueState(issue, first, None, _no_analysis()), world)
+        state = IssueState(issue, first, customer_of(issue, world), _no_analysis())
+        policy = policy_for(ruleset.sla, state, world)
         if policy is not None:
             clocks[issue.id] = clocks_for(policy, ruleset.sla, issue, world)[0]
     from redmine_sync.reports.data import KeyDate

@@ -28,6 +28,7 @@ from redmine_sync.plan import Tally
 from redmine_sync.plan import show
 from redmine_sync.rules.actions import Fired
 from redmine_sync.rules.actions import render
+from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.duplicates import Candidate
 from redmine_sync.rules.duplicates import DuplicateIndex
 from redmine_sync.rules.duplicates import idf_weights
@@ -228,11 +229,15 @@ def _unchanged(old: object, new: object) -> bool:
 
 
 def start_state(issue: Issue, world: World, ruleset: RuleSet) -> IssueState:
-    customer = world.customers.find(
+    return IssueState(issue, initial_values(issue, world.fields), customer_of(issue, world),
+                      analyse(issue, world, ruleset))
+
+
+def customer_of(issue: Issue, world: World) -> Customer | None:
+    """The issue's customer in the customers file (by field, project or author's e-mail)."""
+    return world.customers.find(
         field_value=issue.cf(world.fields.customer), project=issue.project.name,
         author_mail=world.author_mails.get(issue.author.id))
-    return IssueState(issue, initial_values(issue, world.fields), customer,
-                      analyse(issue, world, ruleset))
 
 
 def analyse(issue: Issue, world: World, ruleset: RuleSet) -> Analysis:
