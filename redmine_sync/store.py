@@ -34,7 +34,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class LockHeld(UserError):
@@ -113,7 +113,13 @@ def _v5(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite3.Connection) -> None:
+    """Reports: a digest of the figures of each published page (its text without the "as
+    of" time), so unchanged figures are not published again."""
+    _script(db, "ALTER TABLE published ADD COLUMN figures TEXT")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 
 
 @dataclass(frozen=True)
@@ -462,9 +468,15 @@ class StateStore:
         return int(row[0]) if row else None
 
     def record_published(self, project: str, title: str, version: int, report: str,
-                         period: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO published VALUES (?, ?, ?, ?, ?)",
-                        (project, title, version, report, period))
+                         period: str, figures: str | None = None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO published VALUES (?, ?, ?, ?, ?, ?)",
+                        (project, title, version, report, period, figures))
+
+    def published_figures(self, project: str, title: str) -> str | None:
+        """The digest of the figures the tool last published on a page (see reports.run)."""
+        row = self.db.execute("SELECT figures FROM published WHERE project=? AND title=?",
+                              (project, title)).fetchone()
+        return str(row[0]) if row and row[0] else None
 
     def published_pages(self, project: str) -> list[tuple[str, str, str]]:
         """(report, period, title) of every page the tool published in a project."""

@@ -44,6 +44,7 @@ from redmine_sync.reports.data import scores
 from redmine_sync.reports.data import stopped_hours
 from redmine_sync.reports.data import text_of
 from redmine_sync.reports.data import week_of
+from redmine_sync.reports.doc import STAMP
 from redmine_sync.reports.doc import Bullets
 from redmine_sync.reports.doc import Chart
 from redmine_sync.reports.doc import Doc
@@ -158,11 +159,10 @@ class _Words:
 
     def period(self, period: Period) -> str:
         return self.t("sentences.period", period=period.label, start=self.day(period.first_day),
-                      end=self.day(period.last_day), timezone=self.inp.timezone,
-                      now=self.when(self.inp.now))
+                      end=self.day(period.last_day), timezone=self.inp.timezone, now=STAMP)
 
     def as_of(self) -> str:
-        return self.t("sentences.as_of", now=self.when(self.inp.now), timezone=self.inp.timezone)
+        return self.t("sentences.as_of", now=STAMP, timezone=self.inp.timezone)
 
     def benefit(self, issue: Issue) -> str:
         """What a finished issue does for the customer: its business value, else its subject."""
@@ -186,8 +186,8 @@ class _Words:
         return self.t("sentences.risk_overdue", issue=issue, due=self.day(risk.issue.due_date))
 
 
-def _doc(title: str, blocks: Sequence[object], notes: tuple[str, ...]) -> Doc:
-    return Doc(title, footnotes=notes).with_blocks(*blocks)
+def _doc(w: _Words, title: str, blocks: Sequence[object], notes: tuple[str, ...]) -> Doc:
+    return Doc(title, footnotes=notes, stamp=w.when(w.inp.now)).with_blocks(*blocks)
 
 
 # -- weekly ----------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def weekly(inp: ReportInput, texts: Texts, scope: str, customer: str | None = No
         Heading(texts("headings.next_week")), w.listing(_planned(w, issues, following)),
         Heading(texts("headings.kanban")), _kanban(w, issues),
     ]
-    return _doc(title, blocks, w.notes("completion_rate", "business_value", "risks"))
+    return _doc(w, title, blocks, w.notes("completion_rate", "business_value", "risks"))
 
 
 def _delivered(inp: ReportInput, issues: Iterable[Issue], period: Period) -> list[Issue]:
@@ -265,7 +265,7 @@ def kpi(inp: ReportInput, texts: Texts) -> Doc:
         Heading(texts("headings.backlog")), *_backlog(w, open_issues(inp, issues)),
         Heading(texts("headings.quality")), _quality_table(w, issues),
     ]
-    return _doc(texts("titles.kpi", date=w.day(inp.today)), blocks, w.notes(
+    return _doc(w, texts("titles.kpi", date=w.day(inp.today)), blocks, w.notes(
         "sla_attainment", "emergency_timeliness", "first_response_time", "resolution_time",
         "resolution_cycle", "backlog", "rejected_share", "requirement_deviation",
         "reopen_rate", "satisfaction"))
@@ -448,7 +448,7 @@ def customers(inp: ReportInput, texts: Texts) -> Doc:
         Heading(texts("headings.open_requests")), *_open_requests(w, groups),
         Heading(texts("headings.key_dates")), _key_dates(w),
     ]
-    return _doc(texts("titles.customers", date=w.day(inp.today)), blocks,
+    return _doc(w, texts("titles.customers", date=w.day(inp.today)), blocks,
                 w.notes("sla_standing", "request_volume", "satisfaction"))
 
 
@@ -575,6 +575,6 @@ def _review(w: _Words, period: Period, title: str) -> Doc:
         w.listing([t("sentences.new_request", issue=w.ref(i), customer=w.customer(i))
                    for i in new]),
     ]
-    return _doc(title, blocks, w.notes("closed_in_period", "business_value", "sla_in_period",
+    return _doc(w, title, blocks, w.notes("closed_in_period", "business_value", "sla_in_period",
                                        "open_at_end"))
 

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from dataclasses import field
 
 FORMATS = ("textile", "markdown", "common_mark")
+STAMP = "\x00as-of\x00"
+"""Where a builder puts the report's "as of" time (``Doc.stamp``): ``render`` writes it in,
+or leaves it out to compare two renderings whose figures are the same."""
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,11 @@ class Doc:
     blocks: tuple[object, ...] = ()
     footnotes: tuple[str, ...] = ()
     charts: tuple[Chart, ...] = field(default=())
+    stamp: str = ""                 # the "as of" time, written where the text has STAMP
 
     def with_blocks(self, *blocks: object) -> Doc:
         charts = self.charts + tuple(b for b in blocks if isinstance(b, Chart))
-        return Doc(self.title, self.blocks + blocks, self.footnotes, charts)
+        return Doc(self.title, self.blocks + blocks, self.footnotes, charts, self.stamp)
 
 
 def link(text: str, target: str, fmt: str) -> str:
@@ -128,9 +132,10 @@ def bar(fraction: float, width: int = 10) -> str:
     return "▓" * filled + "░" * (width - filled) + f" {fraction:.0%}"
 
 
-def render(doc: Doc, fmt: str, attached: Sequence[str] = (), notes_title: str | None = None
-           ) -> str:
-    """The page text; ``attached`` are the chart files attached to the page."""
+def render(doc: Doc, fmt: str, attached: Sequence[str] = (), notes_title: str | None = None,
+           *, stamped: bool = True) -> str:
+    """The page text; ``attached`` are the chart files attached to the page. Without
+    ``stamped`` the "as of" time is left out: the text then changes only with the figures."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown text format {fmt!r}; expected one of {', '.join(FORMATS)}")
     out = [_heading(Heading(doc.title, 1), fmt)]
@@ -141,7 +146,8 @@ def render(doc: Doc, fmt: str, attached: Sequence[str] = (), notes_title: str | 
         out.append(_heading(Heading(title, 3), fmt))
         out.append("\n".join(f"{i}. {n}" if fmt != "textile" else f"# {n}"
                              for i, n in enumerate(doc.footnotes, 1)))
-    return "\n\n".join(part for part in out if part) + "\n"
+    text = "\n\n".join(part for part in out if part) + "\n"
+    return text.replace(STAMP, doc.stamp if stamped else "")
 
 
 def _latin(text: str) -> bool:

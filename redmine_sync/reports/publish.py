@@ -3,7 +3,8 @@
 The state store remembers the version the tool wrote last. If the page's version moved
 since (a person edited it), or Redmine answers 409 while writing, the report goes to a
 sibling page (``<title>_2``, ``_3``...) and the result says so. Unchanged text writes
-nothing, so no new wiki version is created.
+nothing, so no new wiki version is created; nor do unchanged figures (``figures``: a digest
+of the text without its "as of" time) on a page still as the tool wrote it.
 """
 
 from __future__ import annotations
@@ -37,14 +38,17 @@ def same_text(a: str, b: str) -> bool:
 
 def publish(client: RedmineClient, store: StateStore, project: str, title: str, text: str, *,
             report: str, period: str, parent: str | None = None,
-            files: Sequence[tuple[str, bytes]] = (), comment: str = "") -> Published:
+            files: Sequence[tuple[str, bytes]] = (), comment: str = "",
+            figures: str | None = None) -> Published:
     title = wiki_title(title)
     for attempt in range(MAX_SIBLINGS):
         target = title if attempt == 0 else f"{title}_{attempt + 1}"
         current = client.get_wiki_page(project, target)
         ours = store.published_version(project, target)
-        if current is not None and same_text(current.text, text):
-            _record(store, project, current, report, period)
+        if current is not None and (same_text(current.text, text) or (
+                figures and ours == current.version
+                and store.published_figures(project, target) == figures)):
+            _record(store, project, current, report, period, figures)
             return Published(current.title, "unchanged", current.version, _diverted(attempt))
         if current is not None and ours != current.version and not _last_ours(client, current):
             continue  # a person wrote this page (or it is not ours): never overwrite it
@@ -54,7 +58,7 @@ def publish(client: RedmineClient, store: StateStore, project: str, title: str, 
                 comments=comment, parent=parent, files=_missing(files, current))
         except WikiConflict:
             continue  # edited between our read and our write
-        _record(store, project, written.page, report, period)
+        _record(store, project, written.page, report, period, figures)
         outcome = "diverted" if attempt else written.outcome
         return Published(written.page.title, outcome, written.page.version, _diverted(attempt))
     raise WikiConflict(f"{title} and its {MAX_SIBLINGS - 1} sibling pages were all edited by "
@@ -79,6 +83,7 @@ def _missing(files: Sequence[tuple[str, bytes]], page: WikiPage | None
     return [(name, data) for name, data in files if name not in have]
 
 
-def _record(store: StateStore, project: str, page: WikiPage, report: str, period: str) -> None:
+def _record(store: StateStore, project: str, page: WikiPage, report: str, period: str,
+            figures: str | None) -> None:
     with store.transaction():
-        store.record_published(project, page.title, page.version, report, period)
+        store.record_published(project, page.title, page.version, report, period, figures)

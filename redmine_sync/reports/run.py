@@ -46,6 +46,7 @@ class Page:
     text: str
     files: tuple[tuple[str, bytes], ...]
     warnings: tuple[str, ...] = ()      # e.g. why the charts were not drawn
+    figures: str = ""                   # a digest of the text without its "as of" time
 
 
 def period_of(report: str, now: datetime, timezone: str) -> str:
@@ -73,8 +74,10 @@ def make_page(report: str, inp: ReportInput, config: Config, fmt: str,
     period = period_of(report, inp.now, inp.timezone)
     suffix = f"_{_slug(customer)}" if customer else ""
     title = f"{TITLES[report]}{suffix}_{period}"
-    text = render(doc, fmt, tuple(n for n, _ in files), texts.get("headings.notes", "Notes"))
-    return Page(report, period, title, text, files, warnings)
+    names, notes = tuple(n for n, _ in files), texts.get("headings.notes", "Notes")
+    text = render(doc, fmt, names, notes)
+    figures = hashlib.sha256(render(doc, fmt, names, notes, stamped=False).encode()).hexdigest()
+    return Page(report, period, title, text, files, warnings, figures)
 
 
 def publish_page(client: RedmineClient, store: StateStore, config: Config, page: Page
@@ -88,7 +91,8 @@ def publish_page(client: RedmineClient, store: StateStore, config: Config, page:
                 comment="redmine-sync: report index")
     done = publish(client, store, project, page.title, page.text, report=page.report,
                    period=page.period, parent=config.reports.parent, files=page.files,
-                   comment=f"redmine-sync: {page.report} report {page.period}")
+                   comment=f"redmine-sync: {page.report} report {page.period}",
+                   figures=page.figures)
     with store.transaction():
         store.mark_period(page.report, page.period, done.title)
     index = publish(client, store, project, config.reports.parent,

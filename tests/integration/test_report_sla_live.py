@@ -81,3 +81,21 @@ def test_customer_report_counts_the_breach(week: dict[str, Any], admin: Admin,
     row = next(line for line in health.splitlines() if "Northwind Logistics" in line)
     cells = [c.strip() for c in row.strip().strip("|").split("|")]
     assert cells[1:3] == ["1", "1"]             # open, SLA breached
+
+
+def test_republishing_unchanged_figures_keeps_the_wiki_version(
+        week: dict[str, Any], admin: Admin, local_redmine: dict[str, str]) -> None:
+    def kpi(when: str) -> tuple[str, dict[str, Any]]:
+        done = run_cli(local_redmine, week["config"], "report", "kpi", "--at", when,
+                       "--publish")
+        assert done.returncode == 0, done.stdout + done.stderr
+        title = re.search(r"wiki/(\S+) ", done.stdout)
+        assert title, done.stdout
+        page = admin.get(f"/projects/{week['project']}/wiki/{title[1]}.json")["wiki_page"]
+        return done.stdout.split()[0], page
+
+    _, first = kpi("2026-11-20T17:05:00+08:00")
+    outcome, again = kpi("2026-11-20T17:20:00+08:00")   # a later "as of", the same figures
+    assert outcome == "unchanged"
+    assert again["version"] == first["version"] and again["text"] == first["text"]
+    assert "As of 2026-11-20 17:20" not in again["text"]
