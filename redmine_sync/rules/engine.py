@@ -122,6 +122,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
     for issue in issues:
         count += 1
         state, _ = evaluate_issue(ruleset, issue, world)
+        rule_notes = state.notes
         marks: tuple[str, ...] = ()
         if ruleset.sla is not None and issue.id in world.journals:
             state, sla = sla_stage(ruleset.sla, _with_journals(state, world), world)
@@ -129,7 +130,8 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
                 marks = tuple(f"{sla.policy.name}:{m}" for m in sla.marks)
                 wakes += [sla.next_wake] if sla.next_wake else []
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
-        notes = state.notes if changes else ()
+        # a rule's note explains its changes; an SLA threshold's note is the action itself
+        notes = (rule_notes if changes else ()) + state.notes[len(rule_notes):]
         if changes or notes or held or marks:
             item = IssuePlan(issue.id, issue.subject, issue.updated_on, changes, notes, held,
                              marks)

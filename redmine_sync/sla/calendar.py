@@ -100,6 +100,13 @@ _DAY_US = 86_400_000_000
 _MAX_CLOSED_DAYS = 3 * 366  # add() gives up after this many days without business time
 
 
+def _length(ranges: Ranges) -> int:
+    """Wall-clock seconds of a day's ranges (an end of 00:00 is 24:00)."""
+    def seconds(t: time, end: bool = False) -> int:
+        return 86400 if end and t == MIDNIGHT else t.hour * 3600 + t.minute * 60 + t.second
+    return sum(seconds(e, True) - seconds(s) for s, e in ranges)
+
+
 def _default_hours() -> Mapping[str, Ranges]:
     return DEFAULT_HOURS
 
@@ -249,6 +256,18 @@ class Calendar:
         """
         a, b = _micros(start, "start"), _micros(end, "end")  # checked now, not when iterated
         return self._intervals(a, b)
+
+    @cached_property
+    def day_seconds(self) -> float:
+        """Business seconds in a working day (what ``d`` means in SLA targets): the length
+        of the most common working weekday in ``hours`` (the longest on a tie), lunch breaks
+        left out; 24 h for ``always``. Holidays, days off and make-up days do not change
+        it. Without weekday hours, the longest ``working_days`` entry; else 24 h."""
+        if self.always:
+            return 86400.0
+        lengths = [_length(r) for r in self._week if _length(r)] or \
+            [max((_length(r) for r in self.working_days.values()), default=86400)]
+        return float(max(set(lengths), key=lambda n: (lengths.count(n), n)))
 
     def is_open(self, instant: datetime) -> bool:
         """Whether ``instant`` is business time (an interval's start is open, its end closed)."""

@@ -6,7 +6,7 @@
                holidays: {country: CN}}
       always: {always: true}
     staff: {roles: [Manager, Developer]}       # whose public notes are responses
-    auto_replies: [auto-reply, 自动回复]         # notes containing these never count
+    auto_replies: [自动回复, auto-reply, {regex: 'Ticket #[0-9]+ received'}]  # how they start
     write: {due: SLA due, state: SLA state}     # custom fields people sort and filter by
     policies:
       - name: customer-requests
@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -47,7 +48,12 @@ FILE_KEYS = ("kind", "description", "calendars", "staff", "auto_replies", "write
 POLICY_KEYS = ("name", "description", "when", "calendar", "calendars_by_tier", "pause_when",
                "targets", "emergency", "thresholds", "status_change_counts")
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+UNIT = {"s": 1, "m": 60, "h": 3600}   # d: a working day of the calendar, see Duration
+DEFAULT_AUTO_REPLIES = ("自动回复", "自動回覆", "自动答复", "系统自动回复", "auto-reply",
+                        "autoreply", "auto reply", "automatic reply", "auto-response",
+                        "automatic response", "out of office", "out-of-office",
+                        "this is an automatic", "this is an automated")
+_LEADING = re.compile(r"^[\s\[\]【】()（）<>《》「」『』\"'“”‘’*_#~=:：-]*")  # noqa: RUF001
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class Threshold:
 @dataclass(frozen=True)
 class Emergency:
     when: Condition
-    target: float
+    target: Duration
     calendar: str | None
 
 
@@ -74,22 +80,39 @@ class Policy:
     calendar: str
     calendars_by_tier: Mapping[str, str]
     pause: tuple[Condition, ...]
-    targets: Mapping[str, Mapping[str, Mapping[str, float]]]
+    targets: Mapping[str, Mapping[str, Mapping[str, Duration]]]
     thresholds: tuple[Threshold, ...]
     emergency: Emergency | None = None
     status_change_counts: bool = False
 
-    def target(self, metric: str, values: Mapping[str, object], urgency_field: str
-               ) -> float | None:
-        """Seconds for a metric given the values in force: by tier, then urgency or priority."""
+    def target(self, metric: str, values: Mapping[str, object], urgency_field: str,
+               day: float) -> float | None:
+        """Seconds for a metric given the values in force: by tier, then urgency or priority.
+        ``day``: business seconds in a working day of the clock's calendar (for ``d``)."""
         by_tier = self.targets.get(metric)
         if not by_tier:
             return None
         row = by_tier.get(str(values.get("tier") or "")) or by_tier.get("default") or {}
         for key in (values.get(f"cf.{urgency_field}"), values.get("priority"), "any"):
             if isinstance(key, str) and key in row:
-                return row[key]
+                return row[key].seconds(day)
         return None
+
+
+@dataclass(frozen=True)
+class AutoReplies:
+    """Automatic replies (out of office, acknowledgements) are recognised by how the note
+    starts: one of ``prefixes`` (case-insensitive, after leading spaces, brackets, quotes
+    and markup), or a ``patterns`` regex matching at its start. A note that only mentions
+    such words later ("Fixed: the 'out of office' status...") is a real answer."""
+
+    prefixes: tuple[str, ...] = DEFAULT_AUTO_REPLIES
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    def __call__(self, text: str) -> bool:
+        head = _LEADING.sub("", text).casefold()
+        return any(head.startswith(p.casefold()) for p in self.prefixes) or any(
+            p.match(text.strip()) or p.match(head) for p in self.patterns)
 
 
 @dataclass(frozen=True)
@@ -98,17 +121,29 @@ class SlaConfig:
     policies: tuple[Policy, ...] = ()
     staff_roles: tuple[str, ...] = ()
     staff_groups: tuple[str, ...] = ()
-    auto_replies: tuple[str, ...] = ()
+    auto_replies: AutoReplies = AutoReplies()
     write_due: str | None = None
     write_state: str | None = None
     write_timezone: str = "UTC"      # the due time is written in this zone, with its name
 
 
-def parse_duration(text: object) -> float:
+class Duration(NamedTuple):
+    """A target as written: ``amount`` of ``unit`` (s, m, h, or d: a working day)."""
+
+    amount: float
+    unit: str
+
+    def seconds(self, day: float) -> float:
+        """In seconds of business time; ``day``: the business seconds of a working day of
+        the calendar the clock runs in (``Calendar.day_seconds``)."""
+        return self.amount * (day if self.unit == "d" else UNIT[self.unit])
+
+
+def parse_duration(text: object) -> Duration:
     match = DURATION.match(str(text))
     if not match:
-        raise ValueError(f"invalid duration {text!r}; use e.g. 30m, 24h, 2d")
-    return float(match[1]) * UNIT[match[2]]
+        raise ValueError(f"invalid duration {text!r}; use e.g. 30m, 24h, 2d (working days)")
+    return Duration(float(match[1]), match[2])
 
 
 def parse_sla(data: Mapping[str, Any], where: Where) -> SlaConfig:
@@ -134,8 +169,29 @@ def parse_sla(data: Mapping[str, Any], where: Where) -> SlaConfig:
                      if (p := _policy(row, where.at("policies", i), calendars)) is not None)
     return SlaConfig(calendars, policies, tuple(staff.get("roles") or ()),
                      tuple(staff.get("groups") or ()),
-                     tuple(map(str, data.get("auto_replies") or ())),
+                     _auto_replies(data.get("auto_replies"), where.at("auto_replies")),
                      write.get("due"), write.get("state"), zone)
+
+
+def _auto_replies(data: Any, where: Where) -> AutoReplies:
+    """Texts a note starts with, or {regex: ...} matched at its start; absent: the defaults."""
+    if data is None:
+        return AutoReplies()
+    if not isinstance(data, list):
+        where.error("expected a list of texts a note starts with, or {regex: PATTERN}")
+        return AutoReplies()
+    prefixes, patterns = [], []
+    for i, item in enumerate(data):
+        if isinstance(item, dict) and set(item) == {"regex"}:
+            try:
+                patterns.append(re.compile(str(item["regex"]), re.IGNORECASE))
+            except re.error as exc:
+                where.at(i, "regex").error(f"invalid regular expression: {exc}")
+        elif isinstance(item, (str, int, float)) and str(item).strip():
+            prefixes.append(str(item).strip())
+        else:
+            where.at(i).error("expected a text a note starts with, or {regex: PATTERN}")
+    return AutoReplies(tuple(prefixes), tuple(patterns))
 
 
 def _calendars(data: Any, where: Where) -> dict[str, Calendar]:
@@ -174,8 +230,8 @@ def _policy(data: Any, where: Where, calendars: Mapping[str, Calendar]) -> Polic
                   bool(data.get("status_change_counts", False)))
 
 
-def _targets(data: Any, where: Where) -> dict[str, dict[str, dict[str, float]]]:
-    out: dict[str, dict[str, dict[str, float]]] = {}
+def _targets(data: Any, where: Where) -> dict[str, dict[str, dict[str, Duration]]]:
+    out: dict[str, dict[str, dict[str, Duration]]] = {}
     if not isinstance(data, dict):
         where.error("expected metric: {tier or default: {urgency or priority: duration}}")
         return out

@@ -60,7 +60,8 @@ def clocks_for(policy: Policy, config: SlaConfig, issue: Issue, world: World,
         calendars["default"] = config.calendars[policy.calendars_by_tier[tier]]
     if policy.emergency and policy.emergency.calendar:
         calendars["emergency"] = config.calendars[policy.emergency.calendar]
-    clocks = compute(issue, moments, _rules(policy, config, issue, world), calendars, world.now)
+    clocks = compute(issue, moments, _rules(policy, config, issue, world, calendars), calendars,
+                     world.now)
     return clocks, calendars
 
 
@@ -147,7 +148,8 @@ def _next_wake(clocks: tuple[MetricClock, ...], policy: Policy, world: World,
     return min(times, default=None)
 
 
-def _rules(policy: Policy, config: SlaConfig, issue: Issue, world: World) -> ClockRules:
+def _rules(policy: Policy, config: SlaConfig, issue: Issue, world: World,
+           calendars: Mapping[str, BusinessCalendar]) -> ClockRules:
     def state(values: Mapping[str, object]) -> IssueState:
         return IssueState(issue, values, None, Analysis())
 
@@ -161,17 +163,24 @@ def _rules(policy: Policy, config: SlaConfig, issue: Issue, world: World) -> Clo
     def staff(ref: Ref) -> bool:
         return ref.id in world.staff_ids if world.staff_ids else ref.id != issue.author.id
 
-    replies = tuple(a.casefold() for a in config.auto_replies)
     emergency = policy.emergency
+
+    def target(metric: str, values: Mapping[str, object]) -> float | None:
+        calendar = calendars.get("emergency" if metric == "emergency" else "default",
+                                 calendars["default"])
+        day = getattr(calendar, "day_seconds", 86400.0)
+        if metric == "emergency" and emergency:
+            return emergency.target.seconds(day)
+        return policy.target(metric, values, world.fields.urgency, day)
+
     return ClockRules(
         start=lambda values: True,
         pause=pause,
         closed=lambda values: values.get("status") in world.closed_statuses,
-        target=lambda metric, values: (emergency.target if metric == "emergency" and emergency
-                                       else policy.target(metric, values, world.fields.urgency)),
+        target=target,
         is_staff=staff,
         bot_id=world.bot_id,
-        auto_reply=lambda text: any(r in text.casefold() for r in replies),
+        auto_reply=config.auto_replies,
         status_change_counts=policy.status_change_counts,
         emergency=(lambda values: emergency.when.holds(state(values), world))
         if emergency else None,

@@ -473,3 +473,17 @@ def test_intervals_and_is_open_agree(name: str, x: datetime, y: datetime) -> Non
     assert cal.is_open(start) is (cal.business_seconds(start, start + tick) > 0)
     for s, e in spans:
         assert cal.is_open(s) and cal.is_open(e - tick)
+
+
+@pytest.mark.parametrize(("spec", "hours"), [
+    ({"always": True}, 24),
+    ({"timezone": "Asia/Shanghai", "hours": {"mon-fri": ["09:00-12:00", "13:00-18:00"]},
+      "holidays": {"country": "CN"}}, 8),                     # lunch left out, make-up days too
+    ({"hours": {"mon-thu": ["09:00-12:00", "13:00-17:30"], "fri": ["09:00-15:00"]}}, 7.5),
+    ({"hours": {"mon": ["09:00-17:00"], "tue": ["08:00-18:00"]}}, 10),   # a tie: the longest
+    ({"hours": {"mon-fri": ["18:00-24:00"]}}, 6),
+    ({"hours": {}, "working_days": {"2026-10-10": ["09:00-16:00"]}}, 7),
+])
+def test_a_working_day_is_the_length_of_the_usual_working_weekday(spec: dict[str, object],
+                                                                   hours: float) -> None:
+    assert parse_calendar("c", spec).day_seconds == hours * 3600

@@ -72,6 +72,48 @@ def test_thresholds_act_once_and_the_state_is_written(tmp_path: Path) -> None:
                                  (issue.id, "p", "first_response#1@100%")}
 
 
+def test_a_threshold_whose_only_action_is_a_note_posts_it_once(tmp_path: Path) -> None:
+    """The 75 % step of the shipped policy is a note only: it must reach an issue that
+    already carries the 50 % label (nothing else changes), and only once."""
+    fake, config, store = setup(tmp_path)
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA.replace(
+        "      - {at: 100%", '      - {at: 75%, then: [{note: "warning: {reason}"}]}\n'
+        "      - {at: 100%"))
+    issue = fake.add_issue("help", author=fake.users[5])
+    apply_run(fake, config, store, lambda: START + timedelta(hours=1, minutes=10))
+    assert fake.issues[issue.id].cf("Labels") == ("sla-warning",)
+    for minutes in (40, 50):                        # 83 %, then 92 %: one note
+        apply_run(fake, config, store, lambda m=minutes: START + timedelta(hours=1, minutes=m))
+        notes = [j.notes for j in fake.issues[issue.id].journals or ()
+                 if "warning: SLA p" in j.notes]
+        assert len(notes) == 1 and "first response at 83% of 2 h" in notes[0]
+
+
+def test_a_staff_answer_quoting_out_of_office_is_an_answer(tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    answered = fake.add_issue("status text", author=fake.users[5])
+    fake.human_edit(answered.id, fake.users[6],
+                    notes="Fixed: the 'out of office' status now shows correctly.")
+    away = fake.add_issue("help", author=fake.users[5])
+    fake.human_edit(away.id, fake.users[6], notes="Out of office until Monday.")
+    apply_run(fake, config, store, lambda: START + timedelta(hours=3))
+    assert fake.issues[answered.id].cf("Labels") == ()
+    assert "sla-breached" in (fake.issues[away.id].cf("Labels") or ())
+
+
+def test_days_in_targets_are_working_days_of_the_calendar(tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA.replace(
+        "calendars: {always: {always: true}}",
+        'calendars: {always: {hours: {mon-fri: ["09:00-12:00", "13:00-17:30"]}}}').replace(
+        "any: 2h", "any: 2d"))
+    fake.add_issue("help", author=fake.users[5])             # Monday 09:00:01 UTC
+    [(_, _, clocks)] = sla_clocks(fake, config, store, START + timedelta(hours=1))
+    first = next(c for c in clocks if c.metric == "first_response")
+    assert first.target == 15 * 3600                          # two 7.5 h days
+    assert first.due == START + timedelta(days=2, seconds=1)    # Wednesday 09:00:01
+
+
 def test_a_response_before_the_threshold_never_fires(tmp_path: Path) -> None:
     fake, config, store = setup(tmp_path)
     issue = fake.add_issue("help", author=fake.users[5])
