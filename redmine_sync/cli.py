@@ -10,8 +10,10 @@ import logging
 import sys
 from datetime import UTC
 from datetime import datetime
+from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -453,7 +455,8 @@ def sla(ctx: click.Context, issue_id: int | None, at_risk: bool, limit: int) -> 
 @cli.command()
 @click.argument("name", metavar="NAME")
 @click.option("--at", "at", metavar="DATE", help="Report as of this time (default: now), e.g. "
-              "2026-11-20T17:00:00+08:00; a date alone means that day's end.")
+              "2026-11-20T17:00 (in reports.timezone unless it has an offset such as "
+              "+08:00); a date alone means the end of that day in reports.timezone.")
 @click.option("--customer", metavar="NAME", help="weekly only: the report for one customer.")
 @click.option("--publish", "do_publish", is_flag=True,
               help="Write the page (and the index) to the wiki. Without it, print the page.")
@@ -472,7 +475,7 @@ def report(ctx: click.Context, name: str, at: str | None, customer: str | None,
     from redmine_sync.sync import report_input
 
     config = _config(ctx)
-    now = _parse_at(at)
+    now = _parse_at(at, config.reports.timezone)
     client = _live(config)
     store = _store(config)
     inp = report_input(client, config, store, now)
@@ -496,17 +499,19 @@ def _wiki_project(config: Any) -> str:
     return wiki_project(config)
 
 
-def _parse_at(value: str | None) -> datetime:
+def _parse_at(value: str | None, timezone: str) -> datetime:
+    """--at: a date alone is the end of that day, a time without offset is a local time;
+    both in ``timezone`` (reports.timezone), as the report's periods are."""
     if not value:
         return utc_now()
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date or time like 2026-11-20T17:00:00",
                                  param_hint="--at") from None
-    if len(value) == 10:
-        parsed = parsed.replace(hour=23, minute=59)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if len(value.strip()) == 10:
+        parsed = datetime.combine(parsed.date(), time.max)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
 
 
 @cli.command("rules")

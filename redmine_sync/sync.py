@@ -34,6 +34,7 @@ from redmine_sync.apply import recover_intents
 from redmine_sync.config import Config
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
+from redmine_sync.model import Journal
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.redmine import RedmineClient
@@ -111,6 +112,16 @@ def _with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
     """Journals (from the cache unless the issue changed), staff, the bot, what fired."""
     sla = ruleset.sla
     assert sla is not None
+    journals = _journals(client, issues, store)
+    staff = _remembered(store, "staff", world.now, partial(_staff, client, sla, projects))
+    bot = _remembered(store, "bot", world.now, lambda: client.current_user().id)
+    return replace(world, journals=journals, staff_ids=frozenset(staff), bot_id=int(bot),
+                   sla_fired=store.sla_fired() if store else frozenset())
+
+
+def _journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore | None
+              ) -> dict[int, tuple[Journal, ...]]:
+    """Each issue's journals: from the cache unless the issue changed since."""
     journals = {}
     for issue in issues:
         cached = store.journals(issue.id, issue.updated_on) if store else None
@@ -119,10 +130,7 @@ def _with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
             if store:
                 store.cache_journals(issue.id, issue.updated_on, cached)
         journals[issue.id] = cached
-    staff = _remembered(store, "staff", world.now, partial(_staff, client, sla, projects))
-    bot = _remembered(store, "bot", world.now, lambda: client.current_user().id)
-    return replace(world, journals=journals, staff_ids=frozenset(staff), bot_id=int(bot),
-                   sla_fired=store.sla_fired() if store else frozenset())
+    return journals
 
 
 def _remembered(store: StateStore | None, name: str, now: datetime, fetch: Callable[[], Any]
@@ -305,12 +313,14 @@ def sla_clocks(client: RedmineClient, config: Config, store: StateStore, now: da
 
 def report_input(client: RedmineClient, config: Config, store: StateStore, now: datetime
                  ) -> Any:
-    """Everything the reports read: every issue in scope with journals, SLA clocks, customers."""
+    """Everything the reports read, as of ``now``: every issue in scope that existed then,
+    in the state it had then (from its journals), with SLA clocks and customers."""
     from redmine_sync.reports.data import ReportInput
     from redmine_sync.rules.engine import customer_of
     from redmine_sync.rules.state import IssueState
     from redmine_sync.sla.stage import clocks_for
     from redmine_sync.sla.stage import policy_for
+    from redmine_sync.sla.timeline import as_of
     from redmine_sync.sla.timeline import replay
 
     ruleset = load_ruleset(config)
@@ -319,10 +329,14 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
     everything = store.cached_issues()
     world = _with_sla_facts(client, ruleset, snapshot.world, everything,
                             config.projects or (None,), store) \
-        if ruleset.sla is not None else snapshot.world
+        if ruleset.sla is not None else \
+        replace(snapshot.world, journals=_journals(client, everything, store))
     issues, clocks = [], {}
-    for issue in everything:
-        issue = replace(issue, journals=world.journals.get(issue.id))
+    for cached in everything:
+        issue = as_of(replace(cached, journals=world.journals.get(cached.id)), config.fields,
+                      now, world.closed_statuses)
+        if issue is None:
+            continue   # created after ``now``
         issues.append(issue)
         if ruleset.sla is None or issue.journals is None:
             continue

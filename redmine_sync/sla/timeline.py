@@ -8,7 +8,8 @@ journals forward from there gives the values in force at any instant. Pure: no I
 
 Value names are those rules use (see ``rules.state.initial_values``): ``status``,
 ``priority``, ``tracker``, ``assigned_to`` (a name), ``labels`` (a sorted tuple), ``tier``
-and ``cf.<Name>`` for every other custom field. A multi-value custom field (the labels
+and ``cf.<Name>`` for every other custom field; also ``done_ratio`` and ``due_date`` (as
+Redmine's journals write them: "40", "2026-12-10"), which ``as_of`` needs. A multi-value custom field (the labels
 field, or any field whose value is a tuple) changes by one journal detail per value:
 ``old`` is a value removed, ``new`` a value added. Details of other attributes (subject,
 description, dates...) are ignored.
@@ -19,17 +20,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
 from datetime import datetime
 from itertools import pairwise
 from types import MappingProxyType
 
 from redmine_sync.config import FieldMap
+from redmine_sync.model import CustomValue
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 
-ATTRIBUTES = ("status", "priority", "tracker", "assigned_to")
+ATTRIBUTES = ("status", "priority", "tracker", "assigned_to", "done_ratio", "due_date")
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,52 @@ def current_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
         "assigned_to": issue.assigned_to.name if issue.assigned_to else None,
         "labels": tuple(sorted(map(str, _as_tuple(issue.cf(fields.labels))))),
         "tier": issue.cf(fields.tier),
+        "done_ratio": str(issue.done_ratio),
+        "due_date": issue.due_date.isoformat() if issue.due_date else None,
     }
     for name, value in issue.custom_fields.items():
         if name not in (fields.labels, fields.tier):
             values[f"cf.{name}"] = tuple(sorted(value)) if isinstance(value, tuple) else value
     return values
+
+
+def as_of(issue: Issue, fields: FieldMap, instant: datetime, closed: frozenset[str]
+          ) -> Issue | None:
+    """The issue as it was at ``instant``, from its journals: None if created later; else
+    its status, priority, tracker, assignee, progress, due date and custom fields of then,
+    only the journals written by then, and ``closed_on`` the last closing by then (None if
+    open then). ``closed``: the closed statuses. Without journals, the issue as it is."""
+    if issue.created_on > instant:
+        return None
+    if issue.journals is None or all(j.created_on <= instant for j in issue.journals):
+        return issue
+    moments = [m for m in replay(issue, fields) if m.at <= instant]
+    values = moments[-1].values
+    closed_on = None
+    for before, moment in pairwise(moments):
+        if moment.values.get("status") in closed and before.values.get("status") not in closed:
+            closed_on = moment.at
+    status = str(values.get("status"))
+    owner = values.get("assigned_to")
+    current = issue.assigned_to
+    custom: dict[str, CustomValue] = {**issue.custom_fields}
+    for name, value in values.items():
+        key = {"labels": fields.labels, "tier": fields.tier}.get(name) or (
+            name[3:] if name.startswith("cf.") else None)
+        if key is not None:
+            custom[key] = tuple(map(str, value)) if isinstance(value, (tuple, list)) else \
+                None if value is None else str(value)
+    due = values.get("due_date")
+    return replace(
+        issue, status=status, priority=str(values.get("priority")),
+        tracker=str(values.get("tracker")), is_closed=status in closed,
+        assigned_to=None if not owner else current if current and current.name == owner
+        else Ref(0, str(owner)),
+        done_ratio=int(str(values.get("done_ratio") or 0)),
+        due_date=date.fromisoformat(str(due)) if due else None,
+        custom_fields=custom, updated_on=moments[-1].at,
+        closed_on=closed_on if status in closed else None,
+        journals=tuple(m.journal for m in moments if m.journal is not None))
 
 
 def sorted_journals(issue: Issue) -> tuple[Journal, ...]:

@@ -77,7 +77,7 @@ def test_weekly_risks_name_the_breached_request(week: dict[str, Any], admin: Adm
 def test_customer_report_counts_the_breach(week: dict[str, Any], admin: Admin,
                                            local_redmine: dict[str, str]) -> None:
     text = published(admin, local_redmine, week, "customers")
-    health = text.split("Service and health")[1]
+    health = text.split("| Customer | Open | SLA breached |")[1]
     row = next(line for line in health.splitlines() if "Northwind Logistics" in line)
     cells = [c.strip() for c in row.strip().strip("|").split("|")]
     assert cells[1:3] == ["1", "1"]             # open, SLA breached
@@ -99,3 +99,31 @@ def test_republishing_unchanged_figures_keeps_the_wiki_version(
     assert outcome == "unchanged"
     assert again["version"] == first["version"] and again["text"] == first["text"]
     assert "As of 2026-11-20 17:20" not in again["text"]
+
+
+def test_at_a_date_is_the_end_of_that_day_in_the_reports_time_zone(
+        week: dict[str, Any], admin: Admin, local_redmine: dict[str, str]) -> None:
+    """Sunday 2026-11-22 ends at 23:59 in Shanghai, still in week 47 (at 23:59 UTC it is
+    Monday morning there, in week 48)."""
+    done = run_cli(local_redmine, week["config"], "report", "weekly", "--at", "2026-11-22",
+                   "--publish")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "/wiki/Weekly_report_2026-W47 " in done.stdout
+    shown = run_cli(local_redmine, week["config"], "report", "weekly", "--at", "2026-11-22")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "2026-W47: 2026-11-16 to 2026-11-22 (Asia/Shanghai), as of 2026-11-22 23:59."         in shown.stdout
+
+
+def test_a_report_as_of_a_past_day_shows_that_day(week: dict[str, Any], admin: Admin,
+                                                  local_redmine: dict[str, str]) -> None:
+    """As of Tuesday's end the Northwind request did not exist yet and the 华信银行 one was
+    still open (it was closed on Wednesday)."""
+    shown = run_cli(local_redmine, week["config"], "report", "weekly", "--at",
+                    "2026-11-17T23:00:00+08:00")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    text = shown.stdout
+    assert not re.search(rf"#{week['late']}\b", text)
+    summary = text.split("Summary")[1].split("Finished")[0]
+    assert "0 finished, 2 new" in summary
+    kanban = text.split("Kanban")[1]
+    assert re.search(rf"Requirement confirmed \| #{week['answered']}\b", kanban)

@@ -67,3 +67,17 @@ def test_unreachable_redmine_is_exit_4_with_a_hint(tmp_path: Path, monkeypatch: 
 
 def test_version() -> None:
     assert CliRunner().invoke(cli, ["--version"]).output.startswith("redmine-sync, version ")
+
+
+def test_at_a_date_is_the_end_of_that_day_in_the_reports_time_zone() -> None:
+    from datetime import UTC
+    from datetime import datetime
+
+    from redmine_sync.cli import _parse_at
+
+    end = _parse_at("2026-11-22", "Asia/Shanghai")
+    assert end.astimezone(UTC) == datetime(2026, 11, 22, 15, 59, 59, 999999, tzinfo=UTC)
+    assert _parse_at("2026-11-20T17:00", "Asia/Shanghai").astimezone(UTC) == datetime(
+        2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert _parse_at("2026-11-20T17:00:00+00:00", "Asia/Shanghai") == datetime(
+        2026, 11, 20, 17, 0, tzinfo=UTC)

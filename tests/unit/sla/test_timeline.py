@@ -68,19 +68,20 @@ def test_creation_values_undo_every_journal_newest_first() -> None:
     assert dict(moments[0].values) == {
         "status": "New", "priority": "Normal", "tracker": "Feature", "assigned_to": None,
         "labels": ("triage",), "tier": "silver", "cf.Urgency": "low",
-        "cf.Components": ("api",),
+        "cf.Components": ("api",), "done_ratio": "0", "due_date": None,
     }
     assert dict(moments[1].values) == {
         "status": "In Progress", "priority": "Normal", "tracker": "Feature",
         "assigned_to": "Sam Staff", "labels": ("customer",), "tier": "silver",
-        "cf.Urgency": "low", "cf.Components": ("api",),
+        "cf.Urgency": "low", "cf.Components": ("api",), "done_ratio": "0", "due_date": None,
     }
     assert moments[2].values["priority"] == "High"
     assert moments[2].values["cf.Urgency"] == "high"
     assert dict(moments[3].values) == {
         "status": "In Progress", "priority": "High", "tracker": "Bug",
         "assigned_to": "Sam Staff", "labels": ("bug", "customer"), "tier": "gold",
-        "cf.Urgency": "high", "cf.Components": ("api", "ui"),
+        "cf.Urgency": "high", "cf.Components": ("api", "ui"), "done_ratio": "0",
+        "due_date": None,
     }
 
 
