@@ -85,7 +85,7 @@ def test_a_threshold_whose_only_action_is_a_note_posts_it_once(tmp_path: Path) -
     for minutes in (40, 50):                        # 83 %, then 92 %: one note
         apply_run(fake, config, store, lambda m=minutes: START + timedelta(hours=1, minutes=m))
         notes = [j.notes for j in fake.issues[issue.id].journals or ()
-                 if "warning: SLA p" in j.notes]
+                 if "(threshold 75%)" in j.notes]
         assert len(notes) == 1 and "first response at 83% of 2 h" in notes[0]
 
 
