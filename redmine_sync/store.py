@@ -34,7 +34,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 class LockHeld(UserError):
@@ -119,7 +119,18 @@ def _v6(db: sqlite3.Connection) -> None:
     _script(db, "ALTER TABLE published ADD COLUMN figures TEXT")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7(db: sqlite3.Connection) -> None:
+    """SLA: the verdict of each stopped clock as first seen (see sla/verdict.py)."""
+    _script(db, """
+        CREATE TABLE sla_verdicts (issue_id INTEGER NOT NULL, policy TEXT NOT NULL,
+                                   metric TEXT NOT NULL, cycle INTEGER NOT NULL,
+                                   stopped TEXT NOT NULL, target REAL, breached INTEGER NOT NULL,
+                                   breached_at TEXT, fingerprint TEXT NOT NULL,
+                                   PRIMARY KEY (issue_id, policy, metric, cycle))
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 
 
 @dataclass(frozen=True)
@@ -423,6 +434,26 @@ class StateStore:
         self.db.executemany("DELETE FROM issues WHERE id=?", [(i,) for i in ids])
 
     # -- SLA: journal cache and fired thresholds -------------------------------------
+
+    def sla_verdicts(self, policy: str) -> dict[int, list[tuple[Any, ...]]]:
+        """Recorded verdicts of stopped clocks under a policy, by issue: rows of (metric,
+        cycle, stopped, target, breached, breached_at, fingerprint), times as datetimes."""
+        out: dict[int, list[tuple[Any, ...]]] = {}
+        for row in self.db.execute("SELECT issue_id, metric, cycle, stopped, target, breached, "
+                                   "breached_at, fingerprint FROM sla_verdicts WHERE policy=?",
+                                   (policy,)):
+            out.setdefault(int(row[0]), []).append((
+                row[1], int(row[2]), datetime.fromisoformat(row[3]), row[4], bool(row[5]),
+                datetime.fromisoformat(row[6]) if row[6] else None, row[7]))
+        return out
+
+    def record_verdict(self, issue_id: int, policy: str, metric: str, cycle: int,
+                       stopped: datetime, target: float | None, breached: bool,
+                       breached_at: datetime | None, fingerprint: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sla_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (issue_id, policy, metric, cycle, stopped.isoformat(), target,
+                         int(breached), breached_at.isoformat() if breached_at else None,
+                         fingerprint))
 
     def journals(self, issue_id: int, updated_on: datetime) -> tuple[Journal, ...] | None:
         """Cached journals of an issue, if cached for exactly this ``updated_on``."""

@@ -332,6 +332,7 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
         if ruleset.sla is not None else \
         replace(snapshot.world, journals=_journals(client, everything, store))
     issues, clocks = [], {}
+    verdicts: dict[str, Any] = {}
     for cached in everything:
         issue = as_of(replace(cached, journals=world.journals.get(cached.id)), config.fields,
                       now, world.closed_statuses)
@@ -344,7 +345,8 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
         state = IssueState(issue, first, customer_of(issue, world), _no_analysis())
         policy = policy_for(ruleset.sla, state, world)
         if policy is not None:
-            clocks[issue.id] = clocks_for(policy, ruleset.sla, issue, world)[0]
+            computed = clocks_for(policy, ruleset.sla, issue, world)[0]
+            clocks[issue.id] = _settled(store, verdicts, policy, issue.id, computed)
     from redmine_sync.reports.data import KeyDate
 
     key_dates = tuple(KeyDate(c.name, day, what, note) for c in ruleset.customers.customers
@@ -355,6 +357,27 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
                        key_dates=key_dates, author_mails=world.author_mails,
                        satisfaction_field=config.fields.satisfaction,
                        people=_people(client, ruleset.customers))
+
+
+def _settled(store: StateStore, verdicts: dict[str, Any], policy: Any, issue_id: int,
+             clocks: Any) -> Any:
+    """Stopped clocks keep the verdict first recorded for them (sla/verdict.py); the ones
+    seen stopped for the first time are recorded now. ``verdicts``: loaded once per policy."""
+    from redmine_sync.sla.verdict import Verdict
+    from redmine_sync.sla.verdict import settle
+
+    if policy.name not in verdicts:
+        verdicts[policy.name] = store.sla_verdicts(policy.name)
+    rows = verdicts[policy.name].get(issue_id, [])
+    recorded = {(r[0], r[1]): Verdict(r[0], r[1], r[2], r[3], r[4], r[5], policy.name, r[6])
+                for r in rows}
+    settled, new = settle(clocks, recorded, policy)
+    if new:
+        with store.transaction():
+            for v in new:
+                store.record_verdict(issue_id, v.policy, v.metric, v.cycle, v.stopped,
+                                     v.target, v.breached, v.breached_at, v.fingerprint)
+    return settled
 
 
 def _people(client: RedmineClient, customers: Any) -> dict[str, str]:
