@@ -39,8 +39,6 @@ SEED = 11
 # write of this test, so a report "as of" that instant sees the tool's own changes too.
 AFTER = timedelta(minutes=15)
 REPORTS = ("weekly", "kpi", "customers")
-SLA_PENDING = pytest.mark.xfail(
-    strict=True, reason="issue 11 defect 1")
 # Runs the real CLI with its clock set to argv[1] (test-only): utc_now is replaced where the
 # CLI takes it from (redmine_sync.clock, or redmine_sync.store before it), before the CLI loads.
 AT_NOW = """
@@ -178,14 +176,12 @@ def test_kpi_figure_matches_the_oracle(run: dict[str, Any], figure: str) -> None
     assert "n/a" not in page[figure]
 
 
-@SLA_PENDING
 @pytest.mark.parametrize("figure", ["SLA attainment", "Emergencies answered in time",
                                     "First response time", "Resolution time"])
 def test_kpi_sla_figure_matches_the_oracle(run: dict[str, Any], figure: str) -> None:
     assert tables(run["pages"]["kpi"])["KPI|Result"][figure] == run["oracle"]["kpi"][figure]
 
 
-@SLA_PENDING
 def test_sla_attainment_by_tier_and_priority(run: dict[str, Any]) -> None:
     page, oracle = run["pages"]["kpi"], run["oracle"]
     assert shares(tables(page)["SLA attainment by tier|"]) == oracle["sla_by_tier"]
@@ -231,7 +227,6 @@ def test_weekly_kanban_with_owners_deadlines_and_progress(run: dict[str, Any]) -
     assert any(row[4] not in ("0%", "100%") for row in found)
 
 
-@SLA_PENDING
 def test_weekly_risks(run: dict[str, Any]) -> None:
     lines = section(run["pages"]["weekly"], "Risks")
     found = [re.sub(r"^(#\d+) .*?(: (?:first response|resolution|emergency response|overdue))",
@@ -256,7 +251,6 @@ def test_customer_health_volume_and_satisfaction(run: dict[str, Any]) -> None:
                 if k != "-"} == want["kinds"], name
 
 
-@SLA_PENDING
 def test_customer_sla_standing(run: dict[str, Any]) -> None:
     health = rows(run["pages"]["customers"], "Customer", "Open")
     oracle = run["oracle"]["customers"]
