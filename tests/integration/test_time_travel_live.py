@@ -576,14 +576,10 @@ def test_the_run_stays_within_its_budget(outcome: Outcome) -> None:
     assert all(status is not None for _, _, status, _ in outcome.tool_runs)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect 2: a breach whose only change left "
-                   "is its note (labels already there) is lost too")
 def test_breach_notes_once_per_clock_cycle_in_the_first_run_after(outcome: Outcome) -> None:
     _notes_once(outcome, 100)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect 2: a note-only threshold is lost "
-                   "when the issue already carries the 50 % label")
 def test_warning_notes_once_per_clock_cycle_in_the_first_run_after(outcome: Outcome) -> None:
     _notes_once(outcome, 75)
 
