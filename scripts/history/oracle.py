@@ -284,7 +284,9 @@ def run_thresholds(values: dict[str, Any], issue_clocks: list[Clock], policy: Po
     labels = set(values["labels"])
     for c in issue_clocks:
         for threshold in policy.thresholds:
-            if c.fraction < float(str(threshold["at"]).rstrip("%")) / 100:
+            at = float(str(threshold["at"]).rstrip("%")) / 100
+            # a clock stopped in time exactly at a threshold has not passed it
+            if c.fraction < at or (not c.open and not c.breached and c.fraction <= at):
                 continue
             for action in threshold["then"]:
                 labels |= set(action.get("add_labels", []))
