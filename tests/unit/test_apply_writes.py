@@ -204,8 +204,8 @@ def test_apply_exits_non_zero_when_scheduled_reports_are_not_published(
     fake, config, _ = env
     text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
     path = tmp_path / "config.yaml"
-    path.write_text(text.replace("~/.local/state/redmine-sync/state.db",
-                                 str(tmp_path / "cli.db")).replace(
+    path.write_text(text.replace("  # path: ~/.local/state/redmine-sync/state.db",
+                                 f"  path: {tmp_path / 'cli.db'}").replace(
         "rules_dir: rules", f"rules_dir: {config.rules_dir}"), encoding="utf-8")
     monkeypatch.setenv("REDMINE_API_KEY", "k" * 40)
     monkeypatch.setattr(live.LiveRedmine, "from_config", classmethod(lambda cls, c: fake))
