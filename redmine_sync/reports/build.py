@@ -316,7 +316,8 @@ def _sla_chart(w: _Words, issues: Sequence[Issue]) -> object:
         return Paragraph(f"{w.t('charts.sla_by_tier')}: {w.na()}")
     return simple_chart(SLA_CHART, w.t("charts.sla_by_tier"),
                         tuple(f"{label} ({r.num}/{r.den})" for label, r in rows),
-                        tuple(round((r.value or 0.0) * 100, 1) for _, r in rows), "%")
+                        tuple(round((r.value or 0.0) * 100, 1) for _, r in rows), "%",
+                        w.t("axes.attainment"))
 
 
 def _by_priority(w: _Words, issues: Sequence[Issue]) -> Table:
@@ -415,7 +416,7 @@ def _backlog(w: _Words, backlog: Sequence[Issue]) -> list[object]:
         chart = simple_chart(BACKLOG_CHART, w.t("charts.backlog_by_tier"),
                              tuple(f"{w.tier(name)} ({by_tier[name]})" for name in tiers),
                              tuple(round(by_tier[name] / len(backlog) * 100, 1)
-                                   for name in tiers), "%")
+                                   for name in tiers), "%", w.t("axes.share"))
     statuses = count(i.status for i in backlog)
     priorities = dict(count(i.priority for i in backlog))
     unlabelled = sum(1 for i in backlog if not w.inp.labels_of(i))

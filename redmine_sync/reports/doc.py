@@ -99,9 +99,10 @@ class Chart:
 
 
 def simple_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float],
-                 unit: str = "") -> Chart:
+                 unit: str = "", y_label: str = "") -> Chart:
     """A bar chart of one series."""
-    return Chart(name, title, tuple(labels), (Series(title, tuple(values)),), unit)
+    return Chart(name, title, tuple(labels), (Series(title, tuple(values)),), unit,
+                 y_label=y_label)
 
 
 @dataclass(frozen=True)
