@@ -180,8 +180,7 @@ def _hbar(ax: Any, chart: Chart, values: list[list[float]], positions: list[int]
                     textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(positions, [_wrap(label, 24) for label in chart.labels], fontsize=9)
     ax.invert_yaxis()
-    ax.set_xlabel(chart.y_label)
-    ax.set_ylabel(chart.x_label)
+    ax.set_xlabel(chart.y_label)   # the categories (customers) need no axis title
     ax.grid(axis="x", color=GRID_COLOR, linewidth=0.8)
     ax.set_axisbelow(True)
     ax.set_xlim(left=0, right=max([*left, 1.0]) * 1.12)
