@@ -95,6 +95,8 @@ class Limits:
     write_cap: int = 200
 
 
+DEFAULT_KANBAN = (("confirmed", ("New",)), ("development", ("In Progress",)),
+                  ("testing", ("Testing",)), ("acceptance", ("Awaiting acceptance",)))
 REPORT_NAMES = ("weekly", "kpi", "customers", "monthly", "quarterly")
 DEFAULT_SCHEDULES = {
     "weekly": "0 17 * * fri",          # Friday 17:00
@@ -115,6 +117,10 @@ class ReportsConfig:
     templates_dir: Path | None = None
     parent: str = "Reports"
     schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
+    # kanban stage -> this Redmine's statuses in it, in the board's order
+    kanban: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_KANBAN
+    key_dates_days: int = 30        # key dates (and renewals) shown this many days ahead
+    risk_label: str | None = "risk"  # open issues with this label are risks people added
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,9 @@ SCHEMA = s.Map({
         "project": s.STRING, "lang": s.OneOf(("en", "zh")), "timezone": s.STRING,
         "templates_dir": s.STRING, "parent": s.STRING,
         "schedules": s.Map(dict.fromkeys(REPORT_NAMES, s.STRING)),
+        "kanban": s.MapOf(s.ListOf(s.STRING)),
+        "key_dates_days": s.INTEGER,
+        "risk_label": s.STRING,
     }),
 })
 
@@ -279,7 +288,11 @@ def _reports(data: dict[str, Any], base: Path) -> ReportsConfig:
         project=data.get("project"), lang=data.get("lang", "en"),
         timezone=data.get("timezone", "UTC"),
         templates_dir=_path(templates, base, base) if templates else None,
-        parent=data.get("parent", "Reports"), schedules=schedules)
+        parent=data.get("parent", "Reports"), schedules=schedules,
+        kanban=tuple((str(k), tuple(map(str, v or ()))) for k, v in data["kanban"].items())
+        if data.get("kanban") else DEFAULT_KANBAN,
+        key_dates_days=int(data.get("key_dates_days", 30)),
+        risk_label=data.get("risk_label", "risk") or None)
 
 
 def _api_key(

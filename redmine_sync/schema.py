@@ -97,6 +97,20 @@ class Map(Node):
                 yield from self.keys[key].check(doc, value, (*path, key))
 
 
+@dataclass(frozen=True)
+class MapOf(Node):
+    """A mapping of any text keys (names the user chooses) to values matching ``value``."""
+
+    value: Node
+
+    def check(self, doc: Located, data: Any, path: PathKey) -> Iterator[Problem]:
+        if not isinstance(data, dict):
+            yield doc.problem(path, f"expected a mapping, got {_kind(data)}", value=True)
+            return
+        for key, value in data.items():
+            yield from self.value.check(doc, value, (*path, str(key)))
+
+
 def check(doc: Located, schema: Node) -> list[Problem]:
     """Every problem in ``doc`` against ``schema``, in document order."""
     problems = list(schema.check(doc, doc.data, ()))

@@ -356,7 +356,10 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
                        closed_statuses=world.closed_statuses, lang=config.reports.lang,
                        key_dates=key_dates, author_mails=world.author_mails,
                        satisfaction_field=config.fields.satisfaction,
-                       people=_people(client, ruleset.customers))
+                       people=_people(client, ruleset.customers),
+                       kanban=config.reports.kanban,
+                       key_date_days=config.reports.key_dates_days,
+                       risk_label=config.reports.risk_label)
 
 
 def _settled(store: StateStore, verdicts: dict[str, Any], policy: Any, issue_id: int,

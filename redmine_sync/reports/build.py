@@ -68,7 +68,6 @@ TREND_WEEKS = 8
 # first response times (business hours): bucket edges, the last one open-ended
 RESPONSE_EDGES = (0.0, 2.0, 4.0, 8.0, 24.0, 72.0)
 VOLUME_DAYS = 30
-KEY_DATE_DAYS = 30
 
 
 def percent(fraction: float) -> str:
@@ -183,6 +182,8 @@ class _Words:
                           used=percent(clock.fraction() or 0.0), due=self.when(clock.due))
         if risk.kind == "blocked" and risk.blocker is not None:
             return self.t("sentences.risk_blocked", issue=issue, blocker=self.ref(risk.blocker))
+        if risk.kind == "flagged":
+            return self.t("sentences.risk_flagged", issue=issue, label=self.inp.risk_label)
         return self.t("sentences.risk_overdue", issue=issue, due=self.day(risk.issue.due_date))
 
 
@@ -217,6 +218,7 @@ def weekly(inp: ReportInput, texts: Texts, scope: str, customer: str | None = No
         Paragraph(w.period(week)),
         Heading(texts("headings.summary")), Bullets(summary), _flow_chart(w, issues),
         Heading(texts("headings.finished")), w.listing([w.benefit(i) for i in finished]),
+        *_value_missing(w, finished),
         Heading(texts("headings.new_requests")),
         w.listing([texts("sentences.new_request", issue=w.ref(i), customer=w.customer(i))
                    for i in new]),
@@ -225,6 +227,15 @@ def weekly(inp: ReportInput, texts: Texts, scope: str, customer: str | None = No
         Heading(texts("headings.kanban")), _kanban(w, issues),
     ]
     return _doc(w, title, blocks, w.notes("completion_rate", "business_value", "risks"))
+
+
+def _value_missing(w: _Words, finished: Sequence[Issue]) -> list[object]:
+    """Says plainly which finished issues lack a Business value, so people fill it in."""
+    missing = [i for i in finished if not text_of(i.cf(w.inp.fields.business_value))]
+    if not missing:
+        return []
+    return [Paragraph(w.t("sentences.value_missing", count=len(missing), total=len(finished),
+                          issues=w.join(f"#{i.id}" for i in missing)))]
 
 
 def _delivered(inp: ReportInput, issues: Iterable[Issue], period: Period) -> list[Issue]:
@@ -447,7 +458,7 @@ def customers(inp: ReportInput, texts: Texts) -> Doc:
         Heading(texts("headings.tiers")), _tiers_table(w),
         Heading(texts("headings.health")), _customer_chart(w, groups), _health_table(w, groups),
         Heading(texts("headings.open_requests")), *_open_requests(w, groups),
-        Heading(texts("headings.key_dates")), _key_dates(w),
+        Heading(texts("headings.key_dates", days=inp.key_date_days)), _key_dates(w),
     ]
     return _doc(w, texts("titles.customers", date=w.day(inp.today)), blocks,
                 w.notes("sla_standing", "request_volume", "satisfaction"))
@@ -533,7 +544,7 @@ def _key_dates(w: _Words) -> object:
     today = w.inp.today
     upcoming = sorted(((day, k) for k in w.inp.key_dates
                        if (day := k.next_on_or_after(today)) is not None
-                       and day <= today + timedelta(days=KEY_DATE_DAYS)),
+                       and day <= today + timedelta(days=w.inp.key_date_days)),
                       key=lambda dk: (dk[0], dk[1].customer, dk[1].what, dk[1].note))
     rows = tuple((w.day(day), k.customer, w.t(f"key_dates.{k.what}"),
                   k.note or w.t("labels.none")) for day, k in upcoming)

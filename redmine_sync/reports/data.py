@@ -40,7 +40,7 @@ K = TypeVar("K")
 KANBAN = (("confirmed", ("New",)), ("development", ("In Progress",)),
           ("testing", ("Testing",)), ("acceptance", ("Awaiting acceptance",)))
 PRIORITIES = ("Immediate", "Urgent", "High", "Normal", "Low")   # Redmine's default order
-KEY_DATE_KINDS = ("launch", "anniversary", "birthday")
+KEY_DATE_KINDS = ("launch", "anniversary", "birthday", "renewal")
 AT_RISK = 0.75          # an open clock at or above this share of its target is at risk
 HOUR = 3600.0
 Day = date   # KeyDate has a field named "date"
@@ -49,8 +49,9 @@ DAY = 86400.0
 
 @dataclass(frozen=True)
 class KeyDate:
-    """A customer's key date. ``launch`` happens once on ``date``; ``anniversary`` and
-    ``birthday`` come back every year (``date`` is the original day, e.g. the founding)."""
+    """A customer's key date. ``launch`` and ``renewal`` (of the contract) happen once on
+    ``date``; ``anniversary`` and ``birthday`` come back every year (``date`` is the
+    original day, e.g. the founding)."""
 
     customer: str
     date: date
@@ -64,7 +65,7 @@ class KeyDate:
 
     def next_on_or_after(self, day: Day) -> Day | None:
         """The next occurrence on or after ``day`` (29 February falls on the 28th)."""
-        if self.what == "launch":
+        if self.what in ("launch", "renewal"):
             return self.date if self.date >= day else None
         for year in (day.year, day.year + 1):
             try:
@@ -96,6 +97,8 @@ class ReportInput:
     rejected_label: str | None = "rejected"
     priority_order: tuple[str, ...] = PRIORITIES
     people: Mapping[str, str] = field(default_factory=dict)   # login -> display name
+    key_date_days: int = 30                 # key dates shown this many days ahead
+    risk_label: str | None = "risk"         # open issues with it: risks people added
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -371,7 +374,7 @@ def cycle_days(inp: ReportInput, issues: Iterable[Issue]) -> list[float]:
 
 @dataclass(frozen=True)
 class Risk:
-    """``kind``: breached, at_risk (SLA clock), overdue, blocked."""
+    """``kind``: breached, at_risk (SLA clock), overdue, blocked, flagged (by people)."""
 
     issue: Issue
     kind: str
@@ -379,7 +382,7 @@ class Risk:
     blocker: Issue | None = None
 
 
-RISK_KINDS = ("breached", "at_risk", "overdue", "blocked")
+RISK_KINDS = ("breached", "at_risk", "overdue", "blocked", "flagged")
 
 
 def clock_risks(inp: ReportInput, issue: Issue) -> list[Risk]:
@@ -416,6 +419,8 @@ def risks(inp: ReportInput, issues: Iterable[Issue]) -> list[Risk]:
         if issue.due_date is not None and issue.due_date < inp.today:
             out.append(Risk(issue, "overdue"))
         out += [Risk(issue, "blocked", blocker=b) for b in blockers(inp, issue)]
+        if inp.risk_label and inp.risk_label in inp.labels_of(issue):
+            out.append(Risk(issue, "flagged"))   # a risk a person added by the label
     return out
 
 

@@ -381,7 +381,7 @@ def _tier(data: Any, where: Where) -> Tier | None:
 
 CUSTOMER_KEYS = ("name", "aliases", "domains", "projects", "industry", "value", "fit",
                  "account_manager", "escalation_contact", "key_dates", "lang")
-KEY_DATE_KINDS = ("launch", "anniversary", "birthday")
+KEY_DATE_KINDS = ("launch", "anniversary", "birthday", "renewal")
 
 
 def _customer(data: Any, where: Where) -> Customer | None:

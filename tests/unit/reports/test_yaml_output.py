@@ -1,0 +1,63 @@
+"""What the config's YAML says changes what the reports show: kanban stages, how far
+ahead key dates (and contract renewals) are shown, the label of risks people add."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from redmine_sync.config import load_config
+from redmine_sync.reports import build
+from redmine_sync.reports.data import KeyDate
+from redmine_sync.reports.data import ReportInput
+from redmine_sync.reports.doc import render
+from redmine_sync.reports.texts import load_texts
+from tests.unit.reports.test_build import FIELDS
+from tests.unit.reports.test_build import ISSUES
+from tests.unit.reports.test_build import make_input
+
+
+def with_config(tmp_path: Path, reports_yaml: str) -> ReportInput:
+    path = tmp_path / "config.yaml"
+    path.write_text("reports:\n  timezone: Asia/Shanghai\n" + reports_yaml, encoding="utf-8")
+    reports = load_config(str(path), env={}).reports
+    return replace(make_input("en"), kanban=reports.kanban,
+                   key_date_days=reports.key_dates_days, risk_label=reports.risk_label)
+
+
+def test_kanban_stages_come_from_the_config(tmp_path: Path) -> None:
+    shipped = render(build.weekly(with_config(tmp_path, ""), load_texts("en"), "Demo"),
+                     "markdown")
+    assert "| In development | #105 数据加密 |" in shipped
+    inp = with_config(tmp_path, "  kanban:\n    backlog: [New, In Progress]\n"
+                                "    review: [Testing, Awaiting acceptance]\n")
+    text = render(build.weekly(inp, load_texts("en"), "Demo"), "markdown")
+    assert "| backlog | #105 数据加密 |" in text and "In development" not in text
+    kpi = build.kpi(inp, load_texts("en"))
+    [stages] = [c for c in kpi.charts if c.name == "backlog-by-stage.png"]
+    assert stages.labels[:2] == ("backlog", "review")
+
+
+def test_key_dates_and_renewals_are_shown_as_far_ahead_as_configured(tmp_path: Path) -> None:
+    renewal = KeyDate("Northwind Logistics", date(2027, 1, 15), "renewal", "contract 2027")
+    short = replace(with_config(tmp_path, ""), key_dates=(renewal,))
+    long = replace(with_config(tmp_path, "  key_dates_days: 60\n"), key_dates=(renewal,))
+    texts = load_texts("en")
+    assert "contract renewal" not in render(build.customers(short, texts), "markdown")
+    text = render(build.customers(long, texts), "markdown")
+    assert "## Key dates in the next 60 days" in text
+    assert "| 2027-01-15 | Northwind Logistics | contract renewal | contract 2027 |" in text
+
+
+def test_risks_people_add_by_a_label_appear_in_the_weekly_report(tmp_path: Path) -> None:
+    base = with_config(tmp_path, "  risk_label: watch\n")
+    chosen = next(i for i in ISSUES if base.is_open(i))
+    flagged = replace(chosen, custom_fields={**chosen.custom_fields,
+                                             FIELDS.labels: ("feature", "watch")})
+    inp = replace(base, issues=tuple(flagged if i.id == chosen.id else i for i in ISSUES))
+    text = render(build.weekly(inp, load_texts("en"), "Demo"), "markdown")
+    assert f"#{flagged.id} {flagged.subject}: risk noted by the team (label watch)" in text
+    default = render(build.weekly(replace(inp, risk_label="risk"), load_texts("en"), "Demo"),
+                     "markdown")
+    assert "risk noted by the team" not in default
