@@ -121,6 +121,7 @@ class ReportsConfig:
     kanban: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_KANBAN
     key_dates_days: int = 30        # key dates (and renewals) shown this many days ahead
     risk_label: str | None = "risk"  # open issues with this label are risks people added
+    satisfaction_scale: str = "csat"  # csat: mean of the answers; nps: 0-10 answers
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ SCHEMA = s.Map({
         "kanban": s.MapOf(s.ListOf(s.STRING)),
         "key_dates_days": s.INTEGER,
         "risk_label": s.STRING,
+        "satisfaction_scale": s.OneOf(("csat", "nps")),
     }),
 })
 
@@ -292,7 +294,8 @@ def _reports(data: dict[str, Any], base: Path) -> ReportsConfig:
         kanban=tuple((str(k), tuple(map(str, v or ()))) for k, v in data["kanban"].items())
         if data.get("kanban") else DEFAULT_KANBAN,
         key_dates_days=int(data.get("key_dates_days", 30)),
-        risk_label=data.get("risk_label", "risk") or None)
+        risk_label=data.get("risk_label", "risk") or None,
+        satisfaction_scale=data.get("satisfaction_scale", "csat"))
 
 
 def _api_key(

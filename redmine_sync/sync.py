@@ -359,7 +359,8 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
                        people=_people(client, ruleset.customers),
                        kanban=config.reports.kanban,
                        key_date_days=config.reports.key_dates_days,
-                       risk_label=config.reports.risk_label)
+                       risk_label=config.reports.risk_label,
+                       satisfaction_scale=config.reports.satisfaction_scale)
 
 
 def _settled(store: StateStore, verdicts: dict[str, Any], policy: Any, issue_id: int,

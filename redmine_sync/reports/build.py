@@ -33,6 +33,7 @@ from redmine_sync.reports.data import cycle_days
 from redmine_sync.reports.data import deviation
 from redmine_sync.reports.data import median
 from redmine_sync.reports.data import month_of
+from redmine_sync.reports.data import nps
 from redmine_sync.reports.data import open_at
 from redmine_sync.reports.data import open_issues
 from redmine_sync.reports.data import percentile
@@ -108,8 +109,14 @@ class _Words:
                       p90=self.hours(percentile(hours, 90)))
 
     def score(self, answers: Sequence[float]) -> str:
+        """Satisfaction: the mean (CSAT), or the net promoter score (NPS scale)."""
         if not answers:
             return self.na()
+        if self.inp.satisfaction_scale == "nps":
+            found = nps(answers)
+            return self.t("sentences.nps", value=f"{found.score:+.0f}",
+                          promoters=found.promoters, detractors=found.detractors,
+                          answers=found.answers)
         return self.t("sentences.score", value=f"{sum(answers) / len(answers):.1f}",
                       answers=len(answers))
 
@@ -275,6 +282,7 @@ def kpi(inp: ReportInput, texts: Texts) -> Doc:
         Heading(texts("headings.sla_by_priority")), _by_priority(w, issues),
         Heading(texts("headings.backlog")), *_backlog(w, open_issues(inp, issues)),
         Heading(texts("headings.quality")), _quality_table(w, issues),
+        Heading(texts("headings.satisfaction_by_tier"), 3), _satisfaction_by_tier(w, issues),
     ]
     return _doc(w, texts("titles.kpi", date=w.day(inp.today)), blocks, w.notes(
         "sla_attainment", "emergency_timeliness", "first_response_time", "resolution_time",
@@ -306,6 +314,14 @@ def _quality_table(w: _Words, issues: Sequence[Issue]) -> Table:
         ("reopen_rate", w.ratio(reopen_rate(w.inp, issues))),
         ("satisfaction", w.score(scores(w.inp, issues))),
     ])
+
+
+def _satisfaction_by_tier(w: _Words, issues: Sequence[Issue]) -> Table:
+    """Satisfaction of each tier's issues (n/a only for a tier without answers)."""
+    tiers = sorted({w.inp.tier_of(i) for i in issues}, key=_tier_key(w.inp))
+    rows = tuple((w.tier(t), w.score(scores(w.inp, [i for i in issues if w.inp.tier_of(i) == t])))
+                 for t in tiers)
+    return Table((w.t("columns.tier"), w.t("columns.satisfaction")), rows, w.na())
 
 
 def _tier_key(inp: ReportInput) -> Callable[[str | None], tuple[int, str]]:

@@ -97,6 +97,7 @@ class ReportInput:
     rejected_label: str | None = "rejected"
     priority_order: tuple[str, ...] = PRIORITIES
     people: Mapping[str, str] = field(default_factory=dict)   # login -> display name
+    satisfaction_scale: str = "csat"        # csat (mean of 1-5) or nps (0-10 answers)
     key_date_days: int = 30                 # key dates shown this many days ahead
     risk_label: str | None = "risk"         # open issues with it: risks people added
 
@@ -503,6 +504,31 @@ def scores(inp: ReportInput, issues: Iterable[Issue]) -> list[float]:
         if math.isfinite(value):
             out.append(value)
     return out
+
+
+@dataclass(frozen=True)
+class Nps:
+    """Net promoter score: promoters (9-10) minus detractors (0-6), in % of the answers."""
+
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def answers(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    @property
+    def score(self) -> float | None:
+        if not self.answers:
+            return None
+        return (self.promoters - self.detractors) / self.answers * 100
+
+
+def nps(answers: Iterable[float]) -> Nps:
+    values = list(answers)
+    return Nps(sum(1 for v in values if v >= 9), sum(1 for v in values if 7 <= v < 9),
+               sum(1 for v in values if v < 7))
 
 
 def satisfaction(inp: ReportInput, issues: Iterable[Issue]) -> float | None:

@@ -7,10 +7,13 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from redmine_sync.config import load_config
 from redmine_sync.reports import build
 from redmine_sync.reports.data import KeyDate
 from redmine_sync.reports.data import ReportInput
+from redmine_sync.reports.data import nps
 from redmine_sync.reports.doc import render
 from redmine_sync.reports.texts import load_texts
 from tests.unit.reports.test_build import FIELDS
@@ -23,7 +26,8 @@ def with_config(tmp_path: Path, reports_yaml: str) -> ReportInput:
     path.write_text("reports:\n  timezone: Asia/Shanghai\n" + reports_yaml, encoding="utf-8")
     reports = load_config(str(path), env={}).reports
     return replace(make_input("en"), kanban=reports.kanban,
-                   key_date_days=reports.key_dates_days, risk_label=reports.risk_label)
+                   key_date_days=reports.key_dates_days, risk_label=reports.risk_label,
+                   satisfaction_scale=reports.satisfaction_scale)
 
 
 def test_kanban_stages_come_from_the_config(tmp_path: Path) -> None:
@@ -61,3 +65,17 @@ def test_risks_people_add_by_a_label_appear_in_the_weekly_report(tmp_path: Path)
     default = render(build.weekly(replace(inp, risk_label="risk"), load_texts("en"), "Demo"),
                      "markdown")
     assert "risk noted by the team" not in default
+
+
+def test_the_satisfaction_scale_decides_mean_or_nps(tmp_path: Path) -> None:
+    texts = load_texts("en")
+    csat = render(build.kpi(with_config(tmp_path, ""), texts), "markdown")
+    assert "| Satisfaction | 3.7 (n = 3) |" in csat       # answers 5, 4 and 2
+    inp = with_config(tmp_path, "  satisfaction_scale: nps\n")
+    answers = [9.0, 10.0, 7.0, 3.0, 6.0, 10.0]
+    assert (nps(answers).score or 0) == pytest.approx((3 - 2) / 6 * 100)
+    text = render(build.kpi(inp, texts), "markdown")
+    # 5, 4 and 2 on a 0-10 scale are all detractors
+    assert "| Satisfaction | NPS -100 (n = 3: 0 promoters, 3 detractors) |" in text
+    assert "### Satisfaction by tier" in text and "| strategic | NPS -100 (n = 1" in text
+    assert nps([]).score is None
