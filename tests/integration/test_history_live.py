@@ -188,8 +188,6 @@ def test_sla_attainment_by_tier_and_priority(run: dict[str, Any]) -> None:
     assert tables(page)["Priority|Attainment"] == oracle["sla_by_priority"]
 
 
-@pytest.mark.xfail(strict=True, reason="the oracle re-adds sla-warning where a person "
-                   "removed it; the tool now keeps a person's label removal (people win)")
 def test_backlog_matches_the_oracle(run: dict[str, Any]) -> None:
     found, oracle = tables(run["pages"]["kpi"]), run["oracle"]
     open_total = sum(oracle["backlog_by_status"].values())
