@@ -179,6 +179,9 @@ class CustomFieldDef:
     possible_values: tuple[str, ...] | None = None
     trackers: tuple[str, ...] | None = None
     is_filter: bool | None = None
+    choices: tuple[tuple[str, str], ...] = ()  # (key, label) of a key/value list
+    is_required: bool = False
+    is_for_all: bool | None = None
 
 
 @dataclass(frozen=True)

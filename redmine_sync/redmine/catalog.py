@@ -82,7 +82,7 @@ class Lookup:
 class Catalog:
     """The lookups of one Redmine, each loaded on first use."""
 
-    KINDS = ("statuses", "priorities", "trackers", "principals")
+    KINDS = ("statuses", "priorities", "trackers", "principals", "versions")
 
     def __init__(
         self,
@@ -93,6 +93,7 @@ class Catalog:
         self._load_custom_fields = custom_fields
         self._cache: dict[str, Lookup] = {}
         self._custom_fields: dict[str, CustomFieldDef] | None = None
+        self._by_id: dict[str, CustomFieldDef] | None = None
 
     def lookup(self, kind: str) -> Lookup:
         if kind not in self._cache:
@@ -115,6 +116,10 @@ class Catalog:
     def principals(self) -> Lookup:
         return self.lookup("principals")
 
+    @property
+    def versions(self) -> Lookup:
+        return self.lookup("versions")
+
     def custom_fields(self) -> dict[str, CustomFieldDef]:
         if self._custom_fields is None:
             self._custom_fields = {cf.name: cf for cf in self._load_custom_fields()}
@@ -133,8 +138,11 @@ class Catalog:
             "no custom fields are visible to this API key",
         )
 
+    def custom_field_by_id(self, field_id: int | str) -> CustomFieldDef | None:
+        if self._by_id is None:
+            self._by_id = {str(cf.id): cf for cf in self.custom_fields().values()}
+        return self._by_id.get(str(field_id))
+
     def custom_field_name(self, field_id: int | str) -> str:
-        for cf in self.custom_fields().values():
-            if str(cf.id) == str(field_id):
-                return cf.name
-        return f"cf#{field_id}"
+        found = self.custom_field_by_id(field_id)
+        return found.name if found else f"cf#{field_id}"

@@ -307,7 +307,8 @@ class FakeRedmine:
         ])
         return Catalog(
             {"statuses": lambda: statuses, "priorities": lambda: priorities,
-             "trackers": lambda: trackers, "principals": lambda: principals},
+             "trackers": lambda: trackers, "principals": lambda: principals,
+             "versions": lambda: Lookup("version", ())},
             lambda: tuple(self.fields.values()),
         )
 

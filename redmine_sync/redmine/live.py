@@ -60,6 +60,7 @@ from redmine_sync.errors import RedmineValidationError
 from redmine_sync.errors import UnusableAnswer
 from redmine_sync.errors import WikiConflict
 from redmine_sync.model import CustomFieldDef
+from redmine_sync.model import CustomValue
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
 from redmine_sync.model import Membership
@@ -71,6 +72,7 @@ from redmine_sync.model import User
 from redmine_sync.model import WikiPage
 from redmine_sync.model import WikiWrite
 from redmine_sync.redmine import answers
+from redmine_sync.redmine import fields
 from redmine_sync.redmine import mapping
 from redmine_sync.redmine.catalog import Catalog
 from redmine_sync.redmine.catalog import Lookup
@@ -272,7 +274,8 @@ class LiveRedmine:
         if self._catalog is None:
             self._catalog = Catalog(
                 {"statuses": self._statuses, "priorities": self._priorities,
-                 "trackers": self._trackers, "principals": self._principals},
+                 "trackers": self._trackers, "principals": self._principals,
+                 "versions": self._versions},
                 self._custom_fields,
             )
         return self._catalog
@@ -307,6 +310,34 @@ class LiveRedmine:
         return Lookup("user or group", items.values(),
                       hint="(assignees must be members of the project with an assignable role)",
                       more=partial(self._logins, users))
+
+    def _versions(self) -> Lookup:
+        items: dict[int, Named] = {}
+        for project in self._scope_projects():
+            path = f"/projects/{quote(project)}/versions.json"
+            try:
+                rows = self._get(path, "versions")["versions"]
+            except NotFound:
+                continue
+            items.update((int(r["id"]), Named(int(r["id"]), r["name"])) for r in rows)
+        return Lookup("version", items.values(),
+                      hint="(versions of the projects in scope and those shared with them)")
+
+    def _decoder(self) -> mapping.CustomDecoder:
+        """Custom field values as shown in the web UI: labels, user and version names.
+
+        The kinds come from ``/custom_fields.json`` (administrators only); for another key
+        they are unknown and values stay as Redmine stores them (doctor says so).
+        """
+        catalog = self.catalog()
+
+        def decode(item: dict[str, Any]) -> CustomValue:
+            definition = catalog.custom_field_by_id(item["id"])
+            if definition is None or definition.format in ("", "string", "text", "list"):
+                return mapping.custom_value(item)
+            return fields.decode(definition, item.get("value"), users=_names(catalog, "principals"),
+                                 versions=_names(catalog, "versions"))
+        return decode
 
     def _logins(self, users: list[Named]) -> Iterator[Named]:
         """Members' logins: memberships show display names only; one read per user."""
@@ -418,8 +449,10 @@ class LiveRedmine:
     def iter_issues(self, project: str | None = None,
                     updated_since: datetime | None = None) -> Iterator[Issue]:
         closed = frozenset(n.name for n in self.catalog().statuses.items if n.is_closed)
+        decode = self._decoder()
         for row in self._issue_rows(project, updated_since):
-            issue = _mapped("GET /issues.json", mapping.issue_from_json, row, closed, None)
+            issue = _mapped("GET /issues.json", mapping.issue_from_json, row, closed, None,
+                            decode)
             yield self._with_tags(issue, row)
 
     def _issue_rows(self, project: str | None,
@@ -470,7 +503,8 @@ class LiveRedmine:
         data = self._get(path, "issue", {"include": ",".join(includes)})["issue"]
         catalog = self.catalog()
         closed = frozenset(n.name for n in catalog.statuses.items if n.is_closed)
-        issue = _mapped(f"GET {path}", mapping.issue_from_json, data, closed, catalog)
+        issue = _mapped(f"GET {path}", mapping.issue_from_json, data, closed, catalog,
+                        self._decoder())
         return self._with_tags(issue, data)
 
     def _with_tags(self, issue: Issue, data: dict[str, Any]) -> Issue:
@@ -806,13 +840,26 @@ def _json_errors(response: requests.Response) -> list[str]:
 
 def _custom_field_def(row: dict[str, Any]) -> CustomFieldDef:
     values = row.get("possible_values")
+    choices = tuple((str(v["value"]), str(v.get("label", v["value"]))) for v in values or ())
+    kind = row.get("field_format", "")
+    shown = tuple(label if kind == "enumeration" else key for key, label in choices)
     return CustomFieldDef(
-        id=int(row["id"]), name=row["name"], format=row.get("field_format", ""),
+        id=int(row["id"]), name=row["name"], format=kind,
         multiple=bool(row.get("multiple", False)),
-        possible_values=tuple(v["value"] for v in values) if values is not None else None,
+        possible_values=shown if values is not None else None,
         trackers=tuple(t["name"] for t in row.get("trackers", [])),
         is_filter=bool(row.get("is_filter", False)),
+        choices=choices if kind == "enumeration" else (),
+        is_required=bool(row.get("is_required", False)),
     )
+
+
+def _names(catalog: Catalog, kind: str) -> Callable[[str], str | None]:
+    """id -> name through a catalog lookup, loaded only when a value needs it."""
+    def name(item_id: str) -> str | None:
+        found = catalog.lookup(kind).name(item_id)
+        return None if found is None or found.startswith("#") else found
+    return name
 
 
 def _same_relation(rel: Relation, issue_id: int, other_id: int, relation_type: str) -> bool:

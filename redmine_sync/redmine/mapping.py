@@ -6,6 +6,7 @@ key), scalars may be null, timestamps are UTC with a ``Z``; all handled here onc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -22,6 +23,7 @@ from redmine_sync.model import WikiPage
 from redmine_sync.redmine.catalog import Catalog
 
 Json = dict[str, Any]
+CustomDecoder = Callable[[Json], CustomValue]
 
 _ATTR_LOOKUPS = {
     "status_id": ("status", "statuses"),
@@ -54,14 +56,19 @@ def ref(data: Json | None) -> Ref | None:
 
 
 def custom_value(item: Json) -> CustomValue:
+    """The stored value, for a field whose kind is not known (see ``fields.decode``)."""
     value = item.get("value")
     if item.get("multiple") or isinstance(value, list):
         return tuple(str(v) for v in (value or []) if v not in (None, ""))
     return None if value in (None, "") else str(value)
 
 
-def issue_from_json(data: Json, closed_statuses: frozenset[str], catalog: Catalog | None) -> Issue:
-    """One issue; journals only when the payload has them (single-issue reads)."""
+def issue_from_json(data: Json, closed_statuses: frozenset[str], catalog: Catalog | None,
+                    decode_cf: CustomDecoder = custom_value) -> Issue:
+    """One issue; journals only when the payload has them (single-issue reads).
+
+    ``decode_cf`` turns one ``custom_fields`` item into the value a person sees.
+    """
     status = data["status"]["name"]
     journals = None
     if "journals" in data:
@@ -91,7 +98,7 @@ def issue_from_json(data: Json, closed_statuses: frozenset[str], catalog: Catalo
         created_on=_required_time(data, "created_on"),
         updated_on=_required_time(data, "updated_on"),
         closed_on=parse_time(data.get("closed_on")),
-        custom_fields=shared.fields((cf["name"], custom_value(cf))
+        custom_fields=shared.fields((cf["name"], decode_cf(cf))
                                     for cf in data.get("custom_fields", [])),
         attachments=len(data.get("attachments") or ()),
         relations=tuple(relation_from_json(r) for r in data.get("relations") or ()),

@@ -18,6 +18,7 @@ from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
 from redmine_sync.model import Journal
 from redmine_sync.model import WikiPage
+from redmine_sync.redmine import fields
 from redmine_sync.redmine.catalog import Catalog
 
 DROPPED_REASON = (
@@ -116,10 +117,8 @@ def encode_update(update: IssueUpdate, catalog: Catalog) -> dict[str, Any]:
     if update.due_date is not None:
         body["due_date"] = update.due_date.isoformat()
     if update.custom_fields:
-        body["custom_fields"] = [
-            {"id": catalog.custom_field(name).id, "value": _cf_value(value)}
-            for name, value in update.custom_fields.items()
-        ]
+        body["custom_fields"] = [_cf_item(catalog, name, value)
+                                 for name, value in update.custom_fields.items()]
     if update.notes:
         body["notes"] = update.notes
         body["private_notes"] = update.private_notes
@@ -166,10 +165,12 @@ def _norm_cf(value: object) -> object:
     return None if value in (None, "") else str(value)
 
 
-def _cf_value(value: CustomValue) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    return "" if value is None else value
+def _cf_item(catalog: Catalog, name: str, value: CustomValue) -> dict[str, Any]:
+    """One ``custom_fields`` item: keys for key/value lists, ids for users and versions."""
+    definition = catalog.custom_field(name)
+    return {"id": definition.id, "value": fields.encode(
+        definition, value, users=lambda n: catalog.principals.id(n),
+        versions=lambda n: catalog.versions.id(n))}
 
 
 def check_wiki_base(current: WikiPage | None, title: str, base_version: int | None) -> None:

@@ -122,3 +122,14 @@ def cli_env(env: dict[str, str]) -> dict[str, str]:
 def config_for(tmp_path: Path) -> Callable[[str], Path]:
     """A config file for one project, with its own state database."""
     return lambda project: write_config(tmp_path, project)
+
+
+def rails_runner(script: str, *args: str) -> str:
+    """Run ``tests/integration/ruby/SCRIPT`` in the local Redmine (what only an administrator
+    on the server can do: custom fields, settings); its standard output."""
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "redmine-local"), "runner",
+         str(ROOT / "tests" / "integration" / "ruby" / script), *args],
+        capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

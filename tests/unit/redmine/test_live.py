@@ -144,6 +144,7 @@ def test_http_errors_become_tool_errors(client: LiveRedmine, status: int, error:
 @responses.activate
 def test_keyset_paging_asks_for_all_statuses_and_never_repeats(client: LiveRedmine) -> None:
     responses.get(f"{URL}/issue_statuses.json", json=STATUSES)
+    responses.get(f"{URL}/custom_fields.json", json=FIELDS)
     page1 = [issue_json(i, f"2026-01-05T09:{i // 60:02d}:{i % 60:02d}Z") for i in range(1, 101)]
     last = page1[-1]["updated_on"]
     # the next page starts at the last timestamp again (inclusive): #100 comes back once more
@@ -164,6 +165,7 @@ def test_the_next_page_is_asked_for_while_the_caller_works_and_stopping_is_clean
     import threading
 
     responses.get(f"{URL}/issue_statuses.json", json=STATUSES)
+    responses.get(f"{URL}/custom_fields.json", json=FIELDS)
     asked = threading.Event()
     page2 = [issue_json(i, "2026-01-05T10:00:00Z") for i in range(101, 111)]
 
@@ -187,6 +189,7 @@ def test_more_than_a_page_in_one_second_falls_back_to_offsets(client: LiveRedmin
     from datetime import datetime
 
     responses.get(f"{URL}/issue_statuses.json", json=STATUSES)
+    responses.get(f"{URL}/custom_fields.json", json=FIELDS)
     same = "2026-01-05T09:00:00Z"
     responses.get(f"{URL}/issues.json", json={"issues": [issue_json(i, same)
                                                          for i in range(1, 101)]})
