@@ -33,6 +33,8 @@ from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineGone
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.errors import UserError
+from redmine_sync.markup import bullet
+from redmine_sync.markup import escape
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
 from redmine_sync.model import Ref
@@ -153,8 +155,10 @@ def check_breaker(plan: Plan, limits: Limits, *, in_scope: int, max_changes: int
 
 def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int, *,
                fields: FieldMap, write_cap: int, clock: Callable[[], datetime],
-               stop: Callable[[], bool]) -> ApplyResult:
-    """Write each changed issue; a failure on one issue never stops the others."""
+               stop: Callable[[], bool], markup: str = "textile") -> ApplyResult:
+    """Write each changed issue; a failure on one issue never stops the others.
+
+    ``markup`` is the instance's text format, which the notes are written in."""
     outcomes: list[Outcome] = []
     grants = Grants(client)
     for index, item in enumerate(plan.changed):
@@ -167,7 +171,7 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
                                  "next run") for i in plan.changed[index:]]
             break
         try:
-            outcome = _apply_issue(item, client, store, run_id, fields, clock, grants)
+            outcome = _apply_issue(item, client, store, run_id, fields, clock, grants, markup)
         except RedmineGone as exc:  # every further request would fail the same way
             started = item.issue_id in {i for i, *_ in store.intents()}
             outcomes.append(Outcome(item.issue_id, "deferred", (
@@ -199,7 +203,8 @@ class Grants:
 
 
 def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_id: int,
-                 fields: FieldMap, clock: Callable[[], datetime], grants: Grants) -> Outcome:
+                 fields: FieldMap, clock: Callable[[], datetime], grants: Grants,
+                 markup: str = "textile") -> Outcome:
     try:
         current = client.get_issue(item.issue_id, journals=True)  # the notes before ours
     except RedmineGone:
@@ -210,7 +215,7 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         return _record_all(store, run_id, clock(), item, "skipped",
                            "stale: changed since it was read; re-planned next run")
     changes = list(item.changes)
-    update, relations, unsupported = to_update(item.issue_id, changes, item, fields)
+    update, relations, unsupported = to_update(item.issue_id, changes, item, fields, markup)
     items = note_items(item, changes)
     if update.notes and items <= store.sent_items(item.issue_id):
         update = replace(update, notes=None)  # this decision's note went out already
@@ -339,7 +344,8 @@ def _note_rules(item: IssuePlan, changes: list[Change]) -> str:
     return ", ".join(dict.fromkeys(rules))
 
 
-def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: FieldMap
+def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: FieldMap,
+              markup: str = "textile"
               ) -> tuple[IssueUpdate, list[tuple[str, int]], dict[str, str]]:
     """The one PUT for an issue, its relations, and changes that cannot be written."""
     values: dict[str, Any] = {}
@@ -362,23 +368,29 @@ def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: Fie
             relations.append((m["type"], int(m["id"])))
         else:
             unsupported[change.field] = f"changing {change.field} is not supported yet"
-    text, public = compose_note(item, changes)
+    text, public = compose_note(item, changes, markup)
     update = IssueUpdate(issue_id, custom_fields=custom, notes=text, private_notes=not public,
                          **values)
     return update, relations, unsupported
 
 
-def compose_note(item: IssuePlan, changes: list[Change]) -> tuple[str | None, bool]:
-    """At most one note: the customer-facing text if a rule has one, else the rules and why."""
+def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile"
+                 ) -> tuple[str | None, bool]:
+    """At most one note: the customer-facing text if a rule has one, else the rules and why.
+
+    The change list is written for the instance's ``markup``: a list in every format (in
+    Textile a line starting with "-" would be struck through), values and reasons escaped.
+    The rules' own note texts are the rule author's markup and are kept as written.
+    """
     public = [n.text.strip() for n in item.notes if n.public]
     if public:
         return "\n\n".join(public), True
     if not changes and not item.notes:
         return None, False
-    lines = ["redmine-sync:"]
-    lines += [f"- {sentence(c)}" for c in changes]
-    lines += [n.text.strip() for n in item.notes]
-    return "\n".join(lines), False
+    lines = ["redmine-sync:", ""]
+    lines += [f"{bullet(markup)} {escape(sentence(c), markup)}" for c in changes]
+    notes = [n.text.strip() for n in item.notes]
+    return "\n".join(lines) + ("\n\n" + "\n\n".join(notes) if notes else ""), False
 
 
 def _owned_after(change: Change, before: object, written: Issue | None) -> object:

@@ -387,7 +387,7 @@ def undo(ctx: click.Context, run_id: int) -> None:
     store = _store(config)
     with store.writer_lock():
         result = undo_run(_live(config), store, run_id, config.fields,
-                          utc_now)
+                          utc_now, config.text_formatting)
     for line in result.reverted:
         click.echo(f"reverted {line}")
     for line in result.skipped:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from redmine_sync import markup
 from redmine_sync.config import Config
 from redmine_sync.errors import NotFound
 from redmine_sync.errors import RedmineAuthError
@@ -54,7 +55,8 @@ def run_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator
     if config.api_key is None:
         return
     steps: tuple[Callable[[Config, RedmineClient, datetime], Iterator[Check]], ...] = (
-        _connection_checks, _project_checks, _issue_checks, _field_checks, _permission_checks,
+        _connection_checks, _markup_check, _project_checks, _issue_checks, _field_checks,
+        _permission_checks,
         _clock_check,
     )
     for step in steps:
@@ -110,6 +112,21 @@ def _auth_failure(exc: RedmineAuthError) -> Check:
     return Check(FAIL, "API key", "refused by Redmine (401); an invalid key would otherwise "
                  "silently read public data as Anonymous",
                  "copy the key from the bot user's My account > API access key")
+
+
+def _markup_check(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    configured, actual = config.text_formatting, client.text_formatting()
+    if actual is None:
+        yield Check(WARN, "text format", f"not measured: Redmine's text preview needs a login "
+                    f"here; notes and pages are written in {configured}",
+                    "check Administration > Settings > General > Text formatting is "
+                    f"{markup.LABELS[configured]}, or set redmine.text_formatting to match")
+    elif actual != configured:
+        yield Check(FAIL, "text format", f"Redmine renders {actual}, the config writes "
+                    f"{configured}: pages would lose their headings, charts show as raw markup",
+                    f"set redmine.text_formatting: {actual} in the config")
+    else:
+        yield Check(OK, "text format", f"{actual} (as the config says)")
 
 
 def _project_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

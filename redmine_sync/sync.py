@@ -26,6 +26,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from redmine_sync import markup
 from redmine_sync.apply import ApplyResult
 from redmine_sync.apply import RunStopped
 from redmine_sync.apply import apply_plan
@@ -223,6 +224,7 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
     """One write run: recover, plan, breaker, apply, advance the cursor. Hold the lock.
     ``ruleset``: rules already loaded (the daemon keeps the last good ones)."""
     projects = scope_of(config, project)
+    markup.check(config.text_formatting, client.text_formatting())
     now = clock()
     run_id = store.start_run("apply", now)
     try:
@@ -234,7 +236,8 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
         check_breaker(plan, config.limits, in_scope=snapshot.in_scope,
                       max_changes=max_changes, yes=yes, held=store.held_failures())
         result = apply_plan(plan, client, store, run_id, fields=config.fields,
-                            write_cap=config.limits.write_cap, clock=clock, stop=stop)
+                            write_cap=config.limits.write_cap, clock=clock, stop=stop,
+                            markup=config.text_formatting)
     except RunStopped as exc:
         stopped = exc.result
         store.finish_run(run_id, clock(), "stopped", planned=len(plan.changed),

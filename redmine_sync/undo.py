@@ -34,7 +34,7 @@ class UndoResult:
 
 
 def undo_run(client: RedmineClient, store: StateStore, target: int, fields: FieldMap,
-             clock: Callable[[], datetime]) -> UndoResult:
+             clock: Callable[[], datetime], markup: str = "textile") -> UndoResult:
     if store.run(target) is None:
         raise UserError(f"there is no run {target}", hint="redmine-sync history lists the runs")
     written = [a for a in store.audit(target) if a.outcome == "written"]
@@ -63,7 +63,7 @@ def undo_run(client: RedmineClient, store: StateStore, target: int, fields: Fiel
         if not todo:
             continue
         item = IssuePlan(issue_id, issue.subject, issue.updated_on, tuple(todo))
-        update, _, _ = to_update(issue_id, todo, item, fields)
+        update, _, _ = to_update(issue_id, todo, item, fields, markup)
         try:
             result = client.update_issue(update)
         except (RedmineError, UserError) as exc:

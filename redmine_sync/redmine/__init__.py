@@ -80,6 +80,9 @@ class RedmineClient(Protocol):
         """Create (base_version None) or update a page, with a parent page and files to
         attach; raise WikiConflict, never overwrite."""
 
+    def text_formatting(self) -> str | None:
+        """The instance's markup (textile, markdown, common_mark); None if it cannot tell."""
+
     def server_time(self) -> datetime | None:
         """Redmine's clock from its answers' Date header; None when it sends none."""
 

@@ -108,6 +108,7 @@ class FakeRedmine:
         self.requests_made = 0
         self.granted = set(BOT_PERMISSIONS)
         self.granted_in: dict[str, set[str]] = {}  # a project where the bot's role differs
+        self.markup: str | None = None  # the instance's text format; None: cannot tell
         self._now = clock or (lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self._tick = 0
         self._journal_id = 0
@@ -150,6 +151,9 @@ class FakeRedmine:
     def current_user(self) -> User:
         self.requests_made += 1
         return self.me
+
+    def text_formatting(self) -> str | None:
+        return self.markup
 
     def server_time(self) -> datetime | None:
         return self._now() + timedelta(seconds=self._tick)

@@ -46,6 +46,7 @@ from redminelib import Redmine
 from redminelib import exceptions as rexc
 from redminelib.engines.sync import SyncEngine
 
+from redmine_sync import markup
 from redmine_sync.clock import utc_now
 from redmine_sync.config import Config
 from redmine_sync.config import RetryPolicy
@@ -173,6 +174,7 @@ class LiveRedmine:
                            raise_attr_exception=False)
         self._me: User | None = None
         self._catalog: Catalog | None = None
+        self._markup: str | None = None
 
     # -- transport ---------------------------------------------------------------------
 
@@ -269,6 +271,30 @@ class LiveRedmine:
         except (TypeError, ValueError):
             return None
         return parsed.astimezone(UTC)
+
+    def text_formatting(self) -> str | None:
+        """The instance's markup, from how Redmine's text preview renders a probe.
+
+        ``GET /preview/text`` renders with the configured formatter and needs no login
+        unless the instance requires one for everything; None when it cannot be told.
+        """
+        if self._markup is None:
+            self._markup = self._probe_markup() or ""
+        return self._markup or None
+
+    def _probe_markup(self) -> str | None:
+        self.requests_made += 1
+        try:
+            answer = self._rm.engine.session.get(
+                f"{self.url}/preview/text", params={"text": markup.PROBE},
+                timeout=self._engine_class.timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            log.warning("could not probe the text formatting: %s", _describe(exc))
+            return None
+        if answer.status_code != 200:
+            log.info("text preview answered HTTP %d (login required?)", answer.status_code)
+            return None
+        return markup.classify(answer.text)
 
     def catalog(self) -> Catalog:
         if self._catalog is None:

@@ -18,6 +18,7 @@ from datetime import datetime
 from datetime import timedelta
 from itertools import pairwise
 
+from redmine_sync.markup import escape
 from redmine_sync.model import Issue
 from redmine_sync.reports.data import Period
 from redmine_sync.reports.data import Ratio
@@ -128,15 +129,20 @@ class _Words:
     def day(self, day: date | None) -> str:
         return day.isoformat() if day is not None else self.t("labels.none")
 
+    def esc(self, text: str) -> str:
+        """User text (subjects, names, field values) shown as written, never as markup."""
+        return escape(text, self.inp.markup)
+
     def ref(self, issue: Issue) -> str:
-        """#12 Subject, which Redmine turns into a link in every text format."""
-        return link(issue.subject, f"#{issue.id}", "textile")
+        """#12 Subject: Redmine links the number; the subject is shown as written."""
+        return link(self.esc(issue.subject), f"#{issue.id}", self.inp.markup)
 
     def customer(self, issue: Issue) -> str:
-        return self.inp.customer_name(issue) or self.t("labels.no_customer")
+        name = self.inp.customer_name(issue)
+        return self.esc(name) if name else self.t("labels.no_customer")
 
     def tier(self, name: str | None) -> str:
-        return name if name is not None else self.t("labels.no_tier")
+        return self.esc(name) if name is not None else self.t("labels.no_tier")
 
     def person(self, login: str | None) -> str:
         """A user's display name ("Anna Smith") for a login of the customers file."""
@@ -145,7 +151,7 @@ class _Words:
         return self.inp.people.get(login, login)
 
     def owner(self, issue: Issue) -> str:
-        return issue.assigned_to.name if issue.assigned_to else self.t("labels.none")
+        return self.esc(issue.assigned_to.name) if issue.assigned_to else self.t("labels.none")
 
     def join(self, items: Iterable[str]) -> str:
         return self.t("labels.list_separator").join(items) or self.t("labels.none")
@@ -175,9 +181,9 @@ class _Words:
         value = issue.cf(self.inp.fields.business_value)
         if isinstance(value, str) and value.strip():
             return self.t("sentences.finished_value", customer=self.customer(issue),
-                          value=value.strip(), issue=f"#{issue.id}")
+                          value=self.esc(value.strip()), issue=f"#{issue.id}")
         return self.t("sentences.finished_plain", customer=self.customer(issue),
-                      subject=issue.subject, issue=f"#{issue.id}")
+                      subject=self.esc(issue.subject), issue=f"#{issue.id}")
 
     def risk(self, risk: Risk) -> str:
         issue, clock = self.ref(risk.issue), risk.clock
@@ -212,7 +218,7 @@ def weekly(inp: ReportInput, texts: Texts, scope: str, customer: str | None = No
     if customer:
         known = inp.customer_named(customer)
         title = texts("titles.weekly_customer", week=week.label, scope=scope,
-                      customer=known.name if known else customer.strip())
+                      customer=escape(known.name if known else customer.strip(), inp.markup))
     finished, new = _delivered(inp, issues, week), created_in(issues, week)
     found = risks(inp, issues)
     rate = completion(inp, issues, week)
@@ -499,8 +505,8 @@ def _tiers_table(w: _Words) -> Table:
     tier_key = _tier_key(w.inp)
     known = sorted(w.inp.customers.customers,
                    key=lambda c: (tier_key(w.inp.tier_of_customer(c)), c.name))
-    rows = tuple((c.name, w.tier(w.inp.tier_of_customer(c)), f"{c.value:g}", f"{c.fit:g}",
-                  w.person(c.account_manager)) for c in known)
+    rows = tuple((w.esc(c.name), w.tier(w.inp.tier_of_customer(c)), f"{c.value:g}",
+                  f"{c.fit:g}", w.esc(w.person(c.account_manager))) for c in known)
     header = tuple(w.t(f"columns.{k}") for k in
                    ("customer", "tier", "value_score", "fit_score", "account_manager"))
     return Table(header, rows, w.t("labels.nothing"))
@@ -514,10 +520,10 @@ def _health_table(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]) -
         recent = [i for i in issues if since <= i.created_on <= w.inp.now]
         kinds = count(text_of(i.cf(w.inp.fields.requirement_type))
                       or w.t("labels.unspecified") for i in recent)
-        rows.append((name or w.t("labels.no_customer"), str(len(standing)),
+        rows.append((w.esc(name) if name else w.t("labels.no_customer"), str(len(standing)),
                      str(sum(1 for s in standing if "breached" in s)),
                      str(sum(1 for s in standing if "at_risk" in s and "breached" not in s)),
-                     str(len(recent)), w.join(f"{k} {n}" for k, n in kinds),
+                     str(len(recent)), w.join(f"{w.esc(k)} {n}" for k, n in kinds),
                      w.score(scores(w.inp, issues))))
     header = tuple(w.t(f"columns.{k}") for k in
                    ("customer", "open", "breached", "at_risk", "volume", "kinds", "satisfaction"))
@@ -551,7 +557,8 @@ def _open_requests(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]
     for name, issues in groups:
         still = open_issues(w.inp, issues)
         if still:
-            out += [Heading(f"{name or w.t('labels.no_customer')} ({len(still)})", 3),
+            title = w.esc(name) if name else w.t("labels.no_customer")
+            out += [Heading(f"{title} ({len(still)})", 3),
                     Bullets(tuple(w.ref(i) for i in still))]
     return out or [Paragraph(w.t("labels.nothing"))]
 
@@ -562,8 +569,8 @@ def _key_dates(w: _Words) -> object:
                        if (day := k.next_on_or_after(today)) is not None
                        and day <= today + timedelta(days=w.inp.key_date_days)),
                       key=lambda dk: (dk[0], dk[1].customer, dk[1].what, dk[1].note))
-    rows = tuple((w.day(day), k.customer, w.t(f"key_dates.{k.what}"),
-                  k.note or w.t("labels.none")) for day, k in upcoming)
+    rows = tuple((w.day(day), w.esc(k.customer), w.t(f"key_dates.{k.what}"),
+                  w.esc(k.note) if k.note else w.t("labels.none")) for day, k in upcoming)
     header = tuple(w.t(f"columns.{c}") for c in ("date", "customer", "what", "note"))
     return Table(header, rows, w.t("labels.nothing"))
 

@@ -100,6 +100,7 @@ class ReportInput:
     satisfaction_scale: str = "csat"        # csat (mean of 1-5) or nps (0-10 answers)
     key_date_days: int = 30                 # key dates shown this many days ahead
     risk_label: str | None = "risk"         # open issues with it: risks people added
+    markup: str = "textile"  # the text format user text is escaped for (markup.escape)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

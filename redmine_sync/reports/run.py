@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from redmine_sync import markup
 from redmine_sync.config import Config
 from redmine_sync.errors import UserError
 from redmine_sync.redmine import RedmineClient
@@ -47,6 +48,7 @@ class Page:
     files: tuple[tuple[str, bytes], ...]
     warnings: tuple[str, ...] = ()      # e.g. why the charts were not drawn
     figures: str = ""                   # a digest of the text without its "as of" time
+    markup: str = "textile"
 
 
 def period_of(report: str, now: datetime, timezone: str) -> str:
@@ -65,6 +67,7 @@ def make_page(report: str, inp: ReportInput, config: Config, fmt: str,
     known = inp.customer_named(customer) if customer else None
     lang = known.lang if known is not None and known.lang else config.reports.lang
     texts = load_texts(lang, config.reports.templates_dir)   # a customer's page: its lang
+    inp = replace(inp, markup=fmt)
     builders: dict[str, Callable[..., Doc]] = {
         "weekly": lambda: build.weekly(inp, texts, _scope(config), customer),
         "kpi": lambda: build.kpi(inp, texts), "customers": lambda: build.customers(inp, texts),
@@ -77,12 +80,15 @@ def make_page(report: str, inp: ReportInput, config: Config, fmt: str,
     names, notes = tuple(n for n, _ in files), texts.get("headings.notes", "Notes")
     text = render(doc, fmt, names, notes)
     figures = hashlib.sha256(render(doc, fmt, names, notes, stamped=False).encode()).hexdigest()
-    return Page(report, period, title, text, files, warnings, figures)
+    return Page(report, period, title, text, files, warnings, figures, fmt)
 
 
 def publish_page(client: RedmineClient, store: StateStore, config: Config, page: Page
                  ) -> list[Published]:
-    """The report page, then the index page listing every published report."""
+    """The report page, then the index page listing every published report; refused when
+    the page's markup is not the instance's."""
+    markup.check(page.markup, client.text_formatting())
+    markup.check(config.text_formatting, client.text_formatting())
     project = wiki_project(config)
     planned = [*store.published_pages(project), (page.report, page.period, page.title)]
     if client.get_wiki_page(project, config.reports.parent) is None:  # the parent must exist

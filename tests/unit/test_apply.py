@@ -61,9 +61,10 @@ def test_apply_writes_once_then_nothing(env: tuple[FakeRedmine, Config, StateSto
     issue = fake.issues[first.id]
     assert issue.priority == "High" and issue.cf("Labels") == ("ui",)
     note = (issue.journals or ())[-1]
+    assert config.text_formatting == "textile"  # a list, never a strike-through
     assert note.private and note.notes == (
-        "redmine-sync:\n- Added label ui: subject matches 'todo' (mark)\n"
-        "- Set priority to High: subject matches 'todo' (mark)")
+        "redmine-sync:\n\n* Added label ui: subject matches 'todo' (mark)\n"
+        "* Set priority to High: subject matches 'todo' (mark)")
     stamp = issue.updated_on
     again = apply_run(fake, config, store, clock)
     assert again.applied is not None and again.applied.outcomes == ()
@@ -271,3 +272,18 @@ def test_an_assignee_named_by_login_is_not_taken_for_a_persons_change(
     assert [(c.field, c.new) for i in plan.issues for c in i.changes] == [
         ("assigned_to", "dev.wang")]
     assert [c for i in plan.issues for c in i.held] == []
+
+
+def test_apply_refuses_a_markup_the_instance_does_not_render(
+        env: tuple[FakeRedmine, Config, StateStore]) -> None:
+    from dataclasses import replace
+
+    from redmine_sync.markup import MarkupMismatch
+
+    fake, config, store = env
+    issue = fake.add_issue("todo one")
+    fake.markup = "common_mark"
+    with pytest.raises(MarkupMismatch) as caught:
+        apply_run(fake, replace(config, text_formatting="textile"), store, clock)
+    assert "redmine.text_formatting: common_mark" in caught.value.hint
+    assert fake.issues[issue.id].journals in (None, ())  # nothing written

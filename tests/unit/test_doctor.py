@@ -84,3 +84,21 @@ def test_clock_skew_is_reported() -> None:
     result = checks(config(), fake, now=NOW + timedelta(minutes=10))
     assert any(c.name == "clock" and c.status == WARN for c in result)
     assert any(c.name == "clock" and c.status == OK for c in checks(config(), fake, now=NOW))
+
+
+def test_markup_the_instance_does_not_render_fails_with_the_fix() -> None:
+    fake = FakeRedmine()
+    fake.markup = "textile"
+    result = checks(config(text_formatting="common_mark"), fake)
+    failed = [c for c in result if c.name == "text format"]
+    assert [c.status for c in failed] == [FAIL]
+    assert "redmine.text_formatting: textile" in failed[0].fix
+
+
+def test_markup_that_matches_is_ok_and_an_unmeasured_one_never_is() -> None:
+    fake = FakeRedmine()
+    fake.markup = "textile"
+    assert [c.status for c in checks(config(text_formatting="textile"), fake)
+            if c.name == "text format"] == [OK]
+    fake.markup = None
+    assert [c.status for c in checks(config(), fake) if c.name == "text format"] == [WARN]

@@ -258,7 +258,7 @@ CASES = [(report, lang, fmt) for report in BUILDERS for lang in ("en", "zh") for
 @pytest.mark.parametrize(("report", "lang", "fmt"), CASES,
                          ids=[".".join(case) for case in CASES])
 def test_golden(report: str, lang: str, fmt: str) -> None:
-    doc = BUILDERS[report](make_input(lang), load_texts(lang))
+    doc = BUILDERS[report](replace(make_input(lang), markup=fmt), load_texts(lang))
     text = render(doc, fmt, attached=tuple(c.name for c in doc.charts))
     path = GOLDEN / f"{report}.{lang}.{fmt}.txt"
     if UPDATE:
@@ -401,7 +401,7 @@ def test_kpi_document_has_both_charts_in_percent_and_every_definition() -> None:
 
 
 def test_weekly_shows_business_value_else_the_subject() -> None:
-    text = render(build.weekly(INP, load_texts("en"), "Demo"), "markdown")
+    text = render(build.weekly(replace(INP, markup="markdown"), load_texts("en"), "Demo"), "markdown")
     assert "- Northwind Logistics: Order module finished: ordering about 30 % faster (#102)" \
         in text
     assert "- Fabrikam Retail: Login page typo, finished (#103)" in text
@@ -418,7 +418,7 @@ def test_weekly_for_a_customer_by_alias_and_name() -> None:
 
 
 def test_customer_report_counts() -> None:
-    text = render(build.customers(INP, load_texts("en")), "markdown")
+    text = render(build.customers(replace(INP, markup="markdown"), load_texts("en")), "markdown")
     # open, breached, at risk, requests in 30 days, kinds, satisfaction
     assert "| 华信银行 | 3 | 0 | 1 | 3 | functional 2, service 1 | 5.0 (n = 1) |" in text
     assert "| 东方重工 | 2 | 1 | 1 | 3 | service 2, custom 1 | 2.0 (n = 1) |" in text

@@ -1,0 +1,111 @@
+"""Redmine's three text formats: how to tell which one an instance uses, and how to put
+user text (subjects, customer names, field values) into a note or page so that it shows
+as written, whatever it contains.
+
+Redmine renders in two layers. The formatter (Textile, Redcarpet "markdown", CommonMark)
+turns markup into HTML; then Redmine itself runs macros (``{{include(Page)}}``, caught
+from the raw text), wiki links (``[[Page]]``) and object links (``#12``, ``r12``,
+``user:admin``, bare URLs) over that HTML. Escaping has to defeat both:
+
+* Textile and Redcarpet keep numeric character references (``&#91;``) as they are, so
+  every markup character becomes one: the browser shows the character, neither layer
+  sees it.
+* CommonMark decodes them, so the second layer would see the characters again: there a
+  WORD JOINER (U+2060, invisible) goes after ``[``, ``{``, ``#`` and ``:``, which breaks
+  every Redmine link pattern without changing what a reader sees.
+
+``PROBE`` and ``classify`` tell the formats apart from the HTML Redmine renders for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from redmine_sync.errors import UserError
+
+FORMATS = ("textile", "markdown", "common_mark")
+LABELS = {"textile": "Textile", "markdown": "Markdown", "common_mark":
+          "CommonMark Markdown (GitHub Flavored)"}
+
+# "h3." is a heading only in Textile; "1)" starts an ordered list only in CommonMark.
+PROBE = "h3. redmine-sync probe\n\n1) probe"
+
+_SPECIAL = {  # characters that start markup (or a Redmine link) in each format
+    "textile": frozenset('!"#%&*+-:<=>?@[\\]^_{|}~'),
+    "markdown": frozenset('!"#&*+-:<>@[\\]^_`{|}~'),
+    "common_mark": frozenset('!"#&*+-:<>@[\\]_`{|}~'),
+}
+_JOINER = "\u2060"
+_BREAK_AFTER = frozenset("[{#:@")
+_REVISION = re.compile(r"(?<![0-9A-Za-z_])([rR])(?=\d)")
+_WWW = re.compile(r"(?i)(www)\.")
+_GLYPH = re.compile(r"(?i)\((?=(?:c|r|tm)\))")  # Textile's (c) (r) (tm) -> © ® ™
+_BLOCK = re.compile(  # Textile's block signatures at the start of a line: "h1. ", "p(x). "
+    r"^(\s*(?:h[1-6]|p|bq|bc|pre|fn\d+|notextile|table)\S*?)\.(?=\s|$)")
+
+
+def classify(html: str) -> str | None:
+    """The format that rendered ``PROBE`` into ``html``; None when it is not recognisable."""
+    if re.search(r"<h3[\s>]", html):
+        return "textile"
+    if "h3. redmine-sync probe" not in html:
+        return None
+    if re.search(r"<ol[\s>]", html):
+        return "common_mark"
+    if "1) probe" in html:
+        return "markdown"
+    return None
+
+
+def escape(text: str, fmt: str) -> str:
+    """``text`` as literal inline text in ``fmt``: no markup, macro, image or link.
+
+    Line breaks become spaces (the text goes into a line, a list item or a table cell).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown text format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+    flat = _REVISION.sub(lambda m: m.group(1) + _JOINER, flat)
+    special = _SPECIAL[fmt]
+    if fmt == "common_mark":
+        out = "".join(_cm_char(c, special) if _markup_at(flat, i) else c
+                      for i, c in enumerate(flat))
+        return _WWW.sub(lambda m: m.group(1) + _JOINER + ".", out)
+    out = "".join(f"&#{ord(c)};" if c in special and _markup_at(flat, i) else c
+                  for i, c in enumerate(flat))
+    out = _WWW.sub(lambda m: m.group(1) + "&#46;", out)
+    if fmt == "textile":
+        out = _GLYPH.sub("&#40;", out)
+    return _BLOCK.sub(lambda m: m.group(1) + "&#46;", out) if fmt == "textile" else out
+
+
+def _markup_at(text: str, index: int) -> bool:
+    """A ":" starts a link only before a non-space ("http://", "user:admin")."""
+    return text[index] != ":" or (index + 1 < len(text) and not text[index + 1].isspace())
+
+
+def _cm_char(char: str, special: frozenset[str]) -> str:
+    if char not in special:
+        return char
+    ref = f"&#{ord(char)};"
+    return ref + _JOINER if char in _BREAK_AFTER else ref
+
+
+def bullet(fmt: str) -> str:
+    """The list item marker: ``*`` in Textile (a ``-`` there starts a strike-through)."""
+    return "*" if fmt == "textile" else "-"
+
+
+class MarkupMismatch(UserError):
+    """The config's text format is not the one the Redmine renders with."""
+
+
+def check(configured: str, actual: str | None) -> None:
+    """Refuse to write notes or pages in a format the instance does not render."""
+    if actual is None or actual == configured:
+        return
+    raise MarkupMismatch(
+        f"this Redmine renders text as {LABELS[actual]} ({actual}), but the config writes "
+        f"{configured}: headings, lists and the charts would show as raw markup",
+        hint=f"set redmine.text_formatting: {actual} in the config (Administration > Settings "
+             "> General > Text formatting shows the instance's choice)")

@@ -1,0 +1,81 @@
+"""User text in notes and pages: shown as written in every Redmine text format."""
+
+from __future__ import annotations
+
+import pytest
+
+from redmine_sync import markup
+from redmine_sync.markup import MarkupMismatch
+
+NASTY = ["{{include(Reports)}}", "!http://evil.example/a.png!", "[[Reports]]", "#12", "r12",
+         "user:admin", "http://evil.example", "www.evil.example", "a@b.example",
+         "-struck-", "*bold*", "**bold**", "_em_", "`code`", "<script>x</script>",
+         "h1. heading", "# heading", "| cell |", "~~del~~", "(c) 2026"]
+JOINER = "\u2060"
+
+
+def visible(text: str) -> str:
+    """What a reader sees once the character references are decoded (browser view)."""
+    import html
+
+    return html.unescape(text).replace(JOINER, "")
+
+
+@pytest.mark.parametrize("fmt", markup.FORMATS)
+@pytest.mark.parametrize("text", NASTY)
+def test_escaped_text_reads_as_written(fmt: str, text: str) -> None:
+    assert visible(markup.escape(text, fmt)) == text
+
+
+@pytest.mark.parametrize("fmt", ["textile", "markdown"])
+@pytest.mark.parametrize("text", NASTY)
+def test_no_markup_character_survives_in_formats_that_keep_references(fmt: str,
+                                                                     text: str) -> None:
+    escaped = markup.escape(text, fmt)
+    for char in "{}[]!*_<>|~@" + ("`" if fmt == "markdown" else ""):
+        assert char not in escaped.replace("&#", "")
+
+
+@pytest.mark.parametrize("text", ["{{include(Reports)}}", "[[Reports]]", "#12", "r12",
+                                  "user:admin", "http://evil.example", "www.evil.example"])
+def test_common_mark_breaks_every_redmine_link_pattern(text: str) -> None:
+    shown = markup.escape(text, "common_mark").replace("&#", "\0")  # decoded by CommonMark
+    import html
+
+    decoded = html.unescape(markup.escape(text, "common_mark"))
+    assert shown != text and JOINER in decoded
+    for pattern in ("{{", "[[", "#1", "r1", "user:a", "://", "www."):
+        assert pattern not in decoded
+
+
+def test_line_breaks_become_spaces() -> None:
+    assert markup.escape("one\ntwo\r\nthree", "markdown") == "one two three"
+
+
+def test_plain_text_stays_readable() -> None:
+    assert markup.escape("Order module finished: ordering 30% faster", "common_mark") == \
+        "Order module finished: ordering 30% faster"
+    assert markup.escape("订单模块上线 😀 עברית", "textile") == "订单模块上线 😀 עברית"
+
+
+def test_textile_lists_use_stars() -> None:
+    assert markup.bullet("textile") == "*"
+    assert markup.bullet("common_mark") == markup.bullet("markdown") == "-"
+
+
+@pytest.mark.parametrize(("html", "fmt"), [
+    ('<a name="x"></a>\n<h3 >redmine-sync probe</h3>\n<p>1) probe</p>', "textile"),
+    ("<p>h3. redmine-sync probe</p>\n<p>1) probe</p>", "markdown"),
+    ("<p>h3. redmine-sync probe</p>\n<ol>\n<li>probe</li>\n</ol>", "common_mark"),
+    ("<html>login</html>", None),
+])
+def test_the_probe_tells_the_formats_apart(html: str, fmt: str | None) -> None:
+    assert markup.classify(html) == fmt
+
+
+def test_a_mismatch_is_refused_with_the_fix() -> None:
+    markup.check("textile", "textile")
+    markup.check("textile", None)  # not measurable: the config's word stands
+    with pytest.raises(MarkupMismatch) as caught:
+        markup.check("common_mark", "textile")
+    assert "redmine.text_formatting: textile" in caught.value.hint
