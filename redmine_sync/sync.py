@@ -161,8 +161,10 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
     mails = {}
     if ruleset.customers.identify == "email_domain":
         mails = {i.author.id: client.user(i.author.id).mail for i in issues}
-    world = build_world(ruleset, issues, now, fields=config.fields, teams=teams,
-                        closed_statuses=closed, priorities=priorities, author_mails=mails)
+    world = replace(build_world(ruleset, issues, now, fields=config.fields, teams=teams,
+                                closed_statuses=closed, priorities=priorities,
+                                author_mails=mails),
+                    markup=config.text_formatting)
     if store is None:
         return world
     return replace(world, owned=store.owned(),

@@ -142,7 +142,11 @@ class _Words:
         return self.esc(name) if name else self.t("labels.no_customer")
 
     def tier(self, name: str | None) -> str:
-        return self.esc(name) if name is not None else self.t("labels.no_tier")
+        return self.esc(self.tier_name(name))
+
+    def tier_name(self, name: str | None) -> str:
+        """Unescaped, for chart labels (``render`` escapes them for the table)."""
+        return name if name is not None else self.t("labels.no_tier")
 
     def person(self, login: str | None) -> str:
         """A user's display name ("Anna Smith") for a login of the customers file."""
@@ -343,8 +347,8 @@ def _tier_key(inp: ReportInput) -> Callable[[str | None], tuple[int, str]]:
 
 def _sla_chart(w: _Words, issues: Sequence[Issue]) -> object:
     by_tier = attainment_by(w.inp, issues, w.inp.tier_of)
-    rows = [(w.tier(name), by_tier[name]) for name in sorted(by_tier, key=_tier_key(w.inp))
-            if by_tier[name].den]
+    rows = [(w.tier_name(name), by_tier[name])
+            for name in sorted(by_tier, key=_tier_key(w.inp)) if by_tier[name].den]
     if not rows:
         return Paragraph(f"{w.t('charts.sla_by_tier')}: {w.na()}")
     return simple_chart(SLA_CHART, w.t("charts.sla_by_tier"),
@@ -384,7 +388,7 @@ def _sla_trend_chart(w: _Words, issues: Sequence[Issue]) -> object:
                    key=_tier_key(w.inp))
     if not tiers:
         return Paragraph(f"{w.t('charts.sla_trend')}: {w.na()}")
-    series = tuple(Series(w.tier(t), tuple(
+    series = tuple(Series(w.tier_name(t), tuple(
         round(r.value * 100, 1) if (r := found.get(t)) is not None and r.value is not None
         else None for found in by_week)) for t in tiers)
     return Chart(SLA_TREND_CHART, w.t("charts.sla_trend"), tuple(p.label for p in weeks),
@@ -429,7 +433,7 @@ def _stage_chart(w: _Words, backlog: Sequence[Issue]) -> object:
 
     tiers = sorted({w.inp.tier_of(i) for i in backlog}, key=_tier_key(w.inp))
     counts = Counter((stage_of(i), w.inp.tier_of(i)) for i in backlog)
-    series = tuple(Series(w.tier(t), tuple(float(counts[(k, t)]) for k in range(len(stages))))
+    series = tuple(Series(w.tier_name(t), tuple(float(counts[(k, t)]) for k in range(len(stages))))
                    for t in tiers)
     return Chart(STAGE_CHART, w.t("charts.backlog_by_stage"), tuple(n for n, _ in stages),
                  series, kind="stacked", x_label=w.t("axes.stage"),
@@ -447,7 +451,7 @@ def _backlog(w: _Words, backlog: Sequence[Issue]) -> list[object]:
     chart: object = Paragraph(w.t("labels.nothing"))
     if backlog:
         chart = simple_chart(BACKLOG_CHART, w.t("charts.backlog_by_tier"),
-                             tuple(f"{w.tier(name)} ({by_tier[name]})" for name in tiers),
+                             tuple(f"{w.tier_name(name)} ({by_tier[name]})" for name in tiers),
                              tuple(round(by_tier[name] / len(backlog) * 100, 1)
                                    for name in tiers), "%", w.t("axes.share"))
     statuses = count(i.status for i in backlog)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
+from redmine_sync.markup import escape
+
 FORMATS = ("textile", "markdown", "common_mark")
 STAMP = "\x00as-of\x00"
 """Where a builder puts the report's "as of" time (``Doc.stamp``): ``render`` writes it in,
@@ -58,7 +60,8 @@ class Chart:
     ``labels`` are the categories along the x axis (the bars, the weeks); each series has one
     value per label. ``kind``: ``bar`` (side by side), ``stacked``, ``hbar`` (horizontal,
     stacked) or ``line``. ``unit`` follows each value in the table (``%``, `` h``);
-    ``target`` draws a reference line at that value (a target, 100 %...)."""
+    ``target`` draws a reference line at that value (a target, 100 %...). Labels and
+    series names are plain text: drawn as they are, escaped for the table."""
 
     name: str                       # attachment file name, e.g. sla-trend.png
     title: str
@@ -169,9 +172,15 @@ def _block(block: object, fmt: str, attached: Sequence[str]) -> str:
         image = ""
         if block.name in attached:
             image = f"!{block.name}!" if fmt == "textile" else f"![{block.title}]({block.name})"
-        table = _table(block.table(), fmt)
+        table = _table(_escaped(block.table(), fmt), fmt)
         return f"{image}\n\n{table}" if image else table
     raise TypeError(f"unknown block {type(block).__name__}")
+
+
+def _escaped(table: Table, fmt: str) -> Table:
+    """A chart's table: its labels and series names are plain text."""
+    return Table(tuple(escape(h, fmt) for h in table.header),
+                 tuple((escape(row[0], fmt), *row[1:]) for row in table.rows), table.empty)
 
 
 def _heading(heading: Heading, fmt: str) -> str:

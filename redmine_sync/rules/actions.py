@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from redmine_sync.markup import bullet
+from redmine_sync.markup import escape
 from redmine_sync.plan import Change
 from redmine_sync.plan import Note
 from redmine_sync.rules.source import Where
@@ -166,7 +168,8 @@ def _build_note(params: Any, where: Where) -> ActionFn | None:
     def run(state: IssueState, world: World, fired: Fired) -> IssueState:
         lang = request_lang(state)
         text = texts.get(lang) or next(iter(texts.values()))
-        return state.add_note(Note(render(text, state, fired, lang), public, fired.rule))
+        return state.add_note(Note(render(text, state, fired, lang, world.markup), public,
+                                   fired.rule))
     return run
 
 
@@ -204,26 +207,34 @@ def _template_ok(text: str, where: Where) -> bool:
     return not unknown
 
 
-def render(text: str, state: IssueState, fired: Fired, lang: str = "en") -> str:
+def render(text: str, state: IssueState, fired: Fired, lang: str = "en",
+           markup: str | None = None) -> str:
     """Fill a note template; every placeholder was checked at load time.
 
     Only the placeholders the template uses are computed, so a note without {missing} or
     {candidates} does not run the vagueness rubric or the duplicate search. ``{missing}``
-    is written in ``lang``."""
-    return text.format_map(_Placeholders(state, fired, lang))
+    is written in ``lang``. With ``markup`` (a note), people's text (subject, names) is
+    escaped for that format and {missing} is a list in it; without (a rule's reason),
+    values go in as they are."""
+    return text.format_map(_Placeholders(state, fired, lang, markup))
 
 
 class _Placeholders(dict[str, object]):
     """The values of a template's placeholders, each computed when the template asks."""
 
-    def __init__(self, state: IssueState, fired: Fired, lang: str) -> None:
+    def __init__(self, state: IssueState, fired: Fired, lang: str,
+                 markup: str | None) -> None:
         super().__init__()
-        self.state, self.fired, self.lang = state, fired, lang
+        self.state, self.fired, self.lang, self.markup = state, fired, lang, markup
 
     def __missing__(self, key: str) -> object:
         if key == "missing":
-            return "\n".join(f"- {m}" for m in self.state.analysis.vague_missing_in(self.lang))
-        return PLACEHOLDERS[key](self.state, self.fired)
+            mark = bullet(self.markup) if self.markup else "-"  # the rubric's own words
+            return "\n".join(f"{mark} {m}" for m in self.state.analysis.vague_missing_in(self.lang))
+        value = PLACEHOLDERS[key](self.state, self.fired)
+        if self.markup is not None and key in PEOPLES_TEXT:
+            return escape(str(value), self.markup)
+        return value
 
 
 def _customer_name(state: IssueState) -> str:
@@ -273,6 +284,7 @@ PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
     "account_manager": lambda s, f: _account_manager(s),
 }
 TEMPLATE_KEYS = tuple(PLACEHOLDERS)
+PEOPLES_TEXT = frozenset({"subject", "author", "customer", "tier", "account_manager", "reason"})
 
 
 def _registry() -> dict[str, ActionSpec]:

@@ -119,6 +119,7 @@ class World:
     journals: Mapping[int, tuple[Journal, ...]] = field(default_factory=dict)
     author_mails: Mapping[int, str] = field(default_factory=dict)
     duplicates: DuplicateSource | None = None
+    markup: str = "textile"                        # the instance's text format (notes)
 
 
 @dataclass(frozen=True)

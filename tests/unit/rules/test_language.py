@@ -65,20 +65,20 @@ def note_of(subject: str, description: str, customer: str | None = None) -> str:
 
 def test_a_chinese_request_gets_a_chinese_note_with_a_chinese_checklist() -> None:
     text = note_of("请优化一下系统", "太慢了")
-    assert text.startswith("请补充以下信息：\n\n- ") and text.endswith("\n\n谢谢！")
-    assert "- 至少 30 个字的描述" in text and "- 期望达到的效果" in text
+    assert text.startswith("请补充以下信息：\n\n* ") and text.endswith("\n\n谢谢！")  # Textile list
+    assert "* 至少 30 个字的描述" in text and "* 期望达到的效果" in text
     assert not any(c.isascii() and c.isalpha() for c in text)   # not a word of English
 
 
 def test_an_english_request_gets_an_english_note() -> None:
     text = note_of("Please optimise the system", "It is slow")
-    assert text.startswith("Please add:\n\n- a description of at least 30 characters")
+    assert text.startswith("Please add:\n\n* a description of at least 30 characters")
     assert text.endswith("\n\nThank you!") and "请" not in text
 
 
 def test_the_customers_language_wins_over_the_text() -> None:
     text = note_of("请优化一下系统", "太慢了", customer="Acme")
-    assert text.startswith("Please add:") and "- the expected effect" in text
+    assert text.startswith("Please add:") and "* the expected effect" in text
 
 
 def test_an_unknown_language_is_a_rule_error() -> None:
