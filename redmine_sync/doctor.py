@@ -14,10 +14,12 @@ from datetime import datetime
 from redmine_sync import markup
 from redmine_sync.config import Config
 from redmine_sync.errors import NotFound
+from redmine_sync.errors import ProjectUnavailable
 from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineGone
 from redmine_sync.errors import RedmineUnavailable
+from redmine_sync.model import Project
 from redmine_sync.redmine import RedmineClient
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -137,11 +139,18 @@ def _project_checks(config: Config, client: RedmineClient, now: datetime) -> Ite
     for identifier in config.projects:
         try:
             project = client.project(identifier)
+        except ProjectUnavailable:
+            yield Check(FAIL, "projects", f"{identifier}: archived, or private and the bot is "
+                        "not a member (Redmine answers 403 to it; every command would stop)",
+                        "unarchive it (Administration > Projects), add the bot as a member, "
+                        "or remove it from projects:")
+            continue
         except (NotFound, RedmineAuthError):
             yield Check(FAIL, "projects", f"{identifier}: not found or not visible to this key",
                         "check the identifier (Settings > Identifier) and add the bot user as "
                         "a member of the project")
             continue
+        yield from _scope_checks(config, client, project)
         missing = [m for m in ("issue_tracking", "wiki") if m not in project.modules]
         if missing:
             yield Check(WARN, "projects", f"{identifier}: module(s) {', '.join(missing)} disabled",
@@ -156,12 +165,39 @@ def _issue_checks(config: Config, client: RedmineClient, now: datetime) -> Itera
         issues = client.iter_issues(project=identifier)
         try:
             first = next(iter(issues), None)
+        except ProjectUnavailable:
+            continue  # named by the projects check
         finally:
             close = getattr(issues, "close", None)
             if close:
                 close()
         where = identifier or "all projects"
         yield Check(OK, "issues", f"{where}: readable" + ("" if first else " (none yet)"))
+
+
+def _scope_checks(config: Config, client: RedmineClient, project: Project) -> Iterator[Check]:
+    """What a project in scope holds that the tool cannot manage, or would not see."""
+    name = project.identifier
+    if project.status == "closed":
+        yield Check(FAIL, "project scope", f"{name}: closed (read-only): no note, field or "
+                    "page can be written there", f"reopen it (Project {name} > Settings) or "
+                    "remove it from projects:")
+    unlisted = [p for p in project.subprojects if p not in config.projects]
+    if unlisted:
+        yield Check(WARN, "project scope", f"{name}: subproject(s) {', '.join(unlisted)} not "
+                    "listed: their issues are left alone (Redmine shows them under "
+                    f"{name}, the tool does not)",
+                    "list them under projects: to manage them too")
+    try:
+        visibility = client.issues_visibility(name)
+    except RedmineError:
+        return
+    if visibility not in (None, "all"):
+        seen = "public issues and its own" if visibility == "default" else "its own issues"
+        yield Check(FAIL, "project scope", f"{name}: the bot's role sees only {seen}: "
+                    "private issues would be skipped without a word",
+                    "Administration > Roles and permissions > the bot's role > Issues "
+                    "visibility: All issues")
 
 
 def _field_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

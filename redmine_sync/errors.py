@@ -112,6 +112,10 @@ class RedmineAuthError(RedmineError):
     """The API key was refused, missing, or the REST API is disabled."""
 
 
+class ProjectUnavailable(RedmineAuthError):
+    """A project in scope answers 403 while the key works: archived, or not visible."""
+
+
 class PermissionDenied(RedmineAuthError):
     """Redmine answered 403 to an operation: the bot's role lacks ``permission``."""
 

@@ -200,3 +200,6 @@ class Project:
     trackers: tuple[str, ...] = ()
     custom_fields: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
+    status: str = "active"                # active, closed (read-only) or archived
+    is_public: bool = True
+    subprojects: tuple[str, ...] = ()     # identifiers of every project below this one

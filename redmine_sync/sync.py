@@ -202,11 +202,26 @@ def plan_run(client: RedmineClient, config: Config, now: datetime, *,
                  each)[0]
 
 
+def check_rule_names(ruleset: RuleSet, client: RedmineClient, config: Config) -> None:
+    """Refuse rules that name a status, priority or tracker this Redmine does not have:
+    a plan would otherwise decide changes no write can make."""
+    from redmine_sync.rules.online import LOOKUPS
+    from redmine_sync.rules.online import check_names
+
+    problems = check_names(ruleset, client.catalog(), config.fields, kinds=tuple(LOOKUPS))
+    if problems:
+        raise UserError(f"the rules name {len(problems)} thing(s) {client.url} does not have",
+                        problems, hint="fix the rules, or create them in Redmine "
+                        "(Administration > Issue statuses / Enumerations / Trackers); "
+                        "redmine-sync validate --online lists every name")
+
+
 def _plan(client: RedmineClient, config: Config, now: datetime,
           projects: Sequence[str | None], issue_id: int | None, store: StateStore | None,
           full: bool, each: Callable[[IssuePlan], None] | None = None,
           ruleset: RuleSet | None = None) -> tuple[Plan, Snapshot]:
     ruleset = ruleset or load_ruleset(config)
+    check_rule_names(ruleset, client, config)
     snapshot = read_snapshot(client, config, ruleset, now, projects, store, full)
     issues = snapshot.issues
     if issue_id is not None:

@@ -51,6 +51,10 @@ class RedmineClient(Protocol):
         """The current user's permissions in a project (identifier or id); None for an
         administrator."""
 
+    def issues_visibility(self, project: str) -> str | None:
+        """Issues the bot's roles let it see: "all", "default" (no others' private ones)
+        or "own"; None for an administrator."""
+
     def iter_issues(
         self, project: str | None = None, updated_since: datetime | None = None
     ) -> Iterator[Issue]:

@@ -110,7 +110,8 @@ WIKI_PAGE = Rec({"title": STR}, {
     "attachments": ListOf(Rec({"filename": STR})), "parent": Rec({}, {"title": STR})})
 PROJECT = Rec({"id": INT, "identifier": STR, "name": STR}, {
     "trackers": ListOf(NAMED), "issue_custom_fields": ListOf(NAMED),
-    "enabled_modules": ListOf(Rec({"name": STR}))})
+    "enabled_modules": ListOf(Rec({"name": STR})), "status": INT, "is_public": BOOL,
+    "parent": REF})
 CUSTOM_FIELD_DEF = Rec({"id": INT, "name": STR}, {
     "customized_type": STR, "field_format": STR, "multiple": BOOL, "is_filter": BOOL,
     "possible_values": ListOf(Rec({"value": SCALAR})), "trackers": ListOf(NAMED)})

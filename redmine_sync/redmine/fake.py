@@ -109,6 +109,7 @@ class FakeRedmine:
         self.granted = set(BOT_PERMISSIONS)
         self.granted_in: dict[str, set[str]] = {}  # a project where the bot's role differs
         self.markup: str | None = None  # the instance's text format; None: cannot tell
+        self.visibility = "all"  # the bot role's "Issues visibility"
         self._now = clock or (lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self._tick = 0
         self._journal_id = 0
@@ -194,6 +195,10 @@ class FakeRedmine:
     def may(self, project: str, permission: str) -> bool:
         """Whether the bot holds ``permission`` in ``project`` (tests and the fake itself)."""
         return self.me.admin or permission in self.granted_in.get(project, self.granted)
+
+    def issues_visibility(self, project: str) -> str | None:
+        self.project(project)
+        return None if self.me.admin else self.visibility
 
     def iter_issues(self, project: str | None = None,
                     updated_since: datetime | None = None) -> Iterator[Issue]:

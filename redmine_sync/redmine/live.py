@@ -53,6 +53,7 @@ from redmine_sync.config import RetryPolicy
 from redmine_sync.config import Timeouts
 from redmine_sync.errors import NotFound
 from redmine_sync.errors import PermissionDenied
+from redmine_sync.errors import ProjectUnavailable
 from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineTLSError
@@ -88,6 +89,7 @@ T = TypeVar("T")
 PAGE = 100
 RETRYABLE = frozenset({429, 502, 503, 504})
 NOTE_MATCH_WINDOW = timedelta(minutes=10)
+PROJECT_STATUSES = {1: "active", 5: "closed", 9: "archived"}
 NON_MEMBER_ROLE = 1  # Redmine's built-in "Non member" role
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRIES = RetryPolicy()
@@ -175,6 +177,7 @@ class LiveRedmine:
         self._me: User | None = None
         self._catalog: Catalog | None = None
         self._markup: str | None = None
+        self._tree: list[tuple[int, str, int | None]] | None = None
 
     # -- transport ---------------------------------------------------------------------
 
@@ -411,8 +414,20 @@ class LiveRedmine:
     def _project_json(self, identifier: str) -> dict[str, Any]:
         path = f"/projects/{quote(identifier)}.json"
         params = {"include": "trackers,issue_custom_fields,enabled_modules"}
-        data: dict[str, Any] = self._get(path, "project", params)["project"]
+        try:
+            data: dict[str, Any] = self._get(path, "project", params)["project"]
+        except RedmineAuthError:
+            raise self._project_refused(identifier) from None
         return data
+
+    def _project_refused(self, identifier: str) -> RedmineAuthError:
+        """A 403 for one project while the key works elsewhere: archived, or not visible."""
+        self.current_user()  # raises the REST-API-disabled / key-refused error instead
+        return ProjectUnavailable(
+            f"project {identifier!r}: Redmine answered 403 although the API key works: the "
+            "project is archived, or private and the bot is not a member. Fix: unarchive it "
+            "(Administration > Projects), add the bot as a member, or remove it from "
+            "projects: in the config")
 
     def project(self, identifier: str) -> Project:
         data = self._project_json(identifier)
@@ -421,7 +436,24 @@ class LiveRedmine:
             trackers=tuple(t["name"] for t in data.get("trackers", [])),
             custom_fields=tuple(dict.fromkeys(n for _, n in self._project_field_refs(identifier))),
             modules=tuple(m["name"] for m in data.get("enabled_modules", [])),
+            status=PROJECT_STATUSES.get(int(data.get("status") or 1), "active"),
+            is_public=bool(data.get("is_public", True)),
+            subprojects=self._below(int(data["id"])),
         )
+
+    def _below(self, project_id: int) -> tuple[str, ...]:
+        """Identifiers of the projects under one (all levels), as this key sees them."""
+        if self._tree is None:
+            self._tree = [(int(p["id"]), p["identifier"], _parent_id(p))
+                          for p in self._paged("/projects.json", "projects")]
+        below, todo = [], [project_id]
+        while todo:
+            parent = todo.pop()
+            for pid, identifier, up in self._tree:
+                if up == parent:
+                    below.append(identifier)
+                    todo.append(pid)
+        return tuple(below)
 
     def memberships(self, project: str) -> tuple[Membership, ...]:
         rows = self._paged(f"/projects/{quote(project)}/memberships.json", "memberships")
@@ -456,6 +488,24 @@ class LiveRedmine:
         """
         if self.current_user().admin:
             return None
+        perms: set[str] = set()
+        for role in self._bot_roles(project):
+            perms.update(role.get("permissions", []))
+        return frozenset(perms)
+
+    def issues_visibility(self, project: str) -> str | None:
+        """Which issues the bot's roles show it: "all", "default" (public ones and its
+        own) or "own"; None for an administrator (all)."""
+        if self.current_user().admin:
+            return None
+        seen = {role.get("issues_visibility", "default") for role in self._bot_roles(project)}
+        for level in ("all", "default", "own"):
+            if level in seen:
+                return level
+        return "own"
+
+    def _bot_roles(self, project: str) -> list[dict[str, Any]]:
+        """The bot's roles in a project (member roles, else "Non member" in a public one)."""
         data = self._project_json(project)
         project_id = int(data["id"])
         me = self._get("/users/current.json", "user", {"include": "memberships"})["user"]
@@ -463,12 +513,11 @@ class LiveRedmine:
                     if m["project"]["id"] == project_id for r in m.get("roles") or ()}
         if not role_ids and data.get("is_public"):
             role_ids = {NON_MEMBER_ROLE}
-        perms: set[str] = set()
+        roles = []
         for role_id in sorted(role_ids):
             path = f"/roles/{role_id}.json"
-            role = self._get(path, "role")["role"]
-            perms.update(role.get("permissions") or ())
-        return frozenset(perms)
+            roles.append(self._get(path, "role")["role"])
+        return roles
 
     # -- issues ------------------------------------------------------------------------
 
@@ -491,14 +540,19 @@ class LiveRedmine:
         serves it while the caller works on this one.
         """
         base: dict[str, Any] = {"status_id": "*", "sort": "updated_on,id", "limit": PAGE}
-        if project:
-            base["project_id"] = project
+        if project:  # only this project: a subproject is in scope when it is listed
+            base.update(project_id=project, subproject_id="!*")
 
         def fetch(offset: int, cursor: str | None) -> list[dict[str, Any]]:
             params = dict(base, offset=offset)
             if cursor:
                 params["updated_on"] = f">={cursor}"
-            rows: list[dict[str, Any]] = self._get("/issues.json", "issues", params)["issues"]
+            try:
+                rows: list[dict[str, Any]] = self._get("/issues.json", "issues", params)["issues"]
+            except RedmineAuthError:
+                if not project:
+                    raise
+                raise self._project_refused(project) from None
             return rows
 
         cursor = mapping.format_time(updated_since) if updated_since else None
@@ -878,6 +932,11 @@ def _custom_field_def(row: dict[str, Any]) -> CustomFieldDef:
         choices=choices if kind == "enumeration" else (),
         is_required=bool(row.get("is_required", False)),
     )
+
+
+def _parent_id(project: dict[str, Any]) -> int | None:
+    parent = project.get("parent")
+    return int(parent["id"]) if parent else None
 
 
 def _names(catalog: Catalog, kind: str) -> Callable[[str], str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from redmine_sync.config import FieldMap
@@ -15,11 +16,15 @@ from redmine_sync.schema import did_you_mean
 LOOKUPS = {"status": "statuses", "priority": "priorities", "tracker": "trackers"}
 
 
-def check_names(ruleset: RuleSet, catalog: Catalog, fields: FieldMap) -> list[Problem]:
-    """Problems for names this Redmine does not know, each at the place it is written."""
+def check_names(ruleset: RuleSet, catalog: Catalog, fields: FieldMap,
+                kinds: Collection[str] | None = None) -> list[Problem]:
+    """Problems for names this Redmine does not know, each at the place it is written
+    (only names of ``kinds``, e.g. ``LOOKUPS``, when given)."""
     problems = []
     seen: set[tuple[str, str, str]] = set()
     for use in ruleset.names:
+        if kinds is not None and use.kind not in kinds:
+            continue
         key = (use.kind, use.name, use.where.file + str(use.where.line))
         if key in seen:
             continue

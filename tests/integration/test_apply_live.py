@@ -24,6 +24,13 @@ from tests.integration.conftest import write_config
 pytestmark = pytest.mark.integration
 
 
+def visible(note: str) -> str:
+    """A note's text as it reads in Redmine (user text is written escaped for the markup)."""
+    import html
+
+    return html.unescape(note).replace("\u2060", "")
+
+
 cli = run_cli
 _env = cli_env
 
@@ -91,7 +98,7 @@ def test_the_pack_leaves_the_playbook_decisions_in_redmine(applied: dict[str, An
     encryption = by_subject(issues, "增加数据加密")
     assert encryption["priority"]["name"] == "Urgent" and cf(encryption, "Tier") == "strategic"
     assert "long-term" in cf(encryption, "Labels")
-    reasons = [j["notes"] for j in encryption["journals"] if j.get("private_notes")]
+    reasons = [visible(j["notes"]) for j in encryption["journals"] if j.get("private_notes")]
     assert any("- Set priority to Urgent: high value, high cost = long-term (2), urgent +2, "
                "score 4 (" in n for n in reasons)
     assert by_subject(issues, "App 首页能不能")["assigned_to"]["name"] == "Liu Yang"

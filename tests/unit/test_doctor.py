@@ -102,3 +102,46 @@ def test_markup_that_matches_is_ok_and_an_unmeasured_one_never_is() -> None:
             if c.name == "text format"] == [OK]
     fake.markup = None
     assert [c.status for c in checks(config(), fake) if c.name == "text format"] == [WARN]
+
+
+def test_a_closed_project_in_scope_fails_with_the_fix() -> None:
+    from dataclasses import replace
+
+    fake = FakeRedmine()
+    fake.projects["demo"] = replace(fake.projects["demo"], status="closed")
+    scope = [c for c in checks(config(), fake) if c.name == "project scope"]
+    assert [c.status for c in scope] == [FAIL] and "read-only" in scope[0].detail
+    assert "reopen it" in scope[0].fix
+
+
+def test_an_archived_project_is_named_not_taken_for_a_disabled_api() -> None:
+    from redmine_sync.errors import ProjectUnavailable
+
+    fake = FakeRedmine()
+
+    def refused(identifier: str) -> object:
+        raise ProjectUnavailable(f"project {identifier!r}: 403")
+    fake.project = refused  # type: ignore[method-assign]
+    result = checks(config(), fake)
+    failed = [c for c in result if c.name == "projects"]
+    assert failed[0].status == FAIL and "archived" in failed[0].detail
+    assert not [c for c in result if c.name == "REST API" and c.status == FAIL]
+
+
+def test_unlisted_subprojects_are_named() -> None:
+    from dataclasses import replace
+
+    fake = FakeRedmine()
+    fake.projects["demo"] = replace(fake.projects["demo"], subprojects=("demo-app", "demo-x"))
+    scope = [c for c in checks(config(projects=("demo", "demo-x")), fake)
+             if c.name == "project scope" and "subproject" in c.detail]
+    assert [c.status for c in scope] == [WARN] and "demo-app" in scope[0].detail
+    assert "demo-x" not in scope[0].detail
+
+
+def test_private_issues_the_bots_role_cannot_see_fail() -> None:
+    fake = FakeRedmine()
+    fake.visibility = "default"
+    scope = [c for c in checks(config(), fake) if c.name == "project scope"]
+    assert [c.status for c in scope] == [FAIL] and "private issues" in scope[0].detail
+    assert "Issues visibility: All issues" in scope[0].fix

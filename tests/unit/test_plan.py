@@ -4,6 +4,8 @@ import json
 from datetime import UTC
 from datetime import datetime
 
+import pytest
+
 from redmine_sync.plan import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Note
@@ -32,3 +34,20 @@ def test_json_in_pieces_is_the_same_text_as_one_dump() -> None:
                   json_tail(plan, bool(plan.issues))]
         assert "".join(pieces) == whole
         assert json.loads(whole)["summary"]["issues_evaluated"] == plan.evaluated
+
+
+def test_a_status_the_rules_set_that_redmine_lacks_is_refused_before_planning() -> None:
+    from redmine_sync.config import Config
+    from redmine_sync.errors import UserError
+    from redmine_sync.redmine.fake import FakeRedmine
+    from redmine_sync.rules.ruleset import load_rules_text
+    from redmine_sync.sync import check_rule_names
+
+    ruleset = load_rules_text("kind: triage\nrules:\n  - name: park\n    when: {is_closed: false}"
+                              "\n    then:\n      - set: {status: Parked}\n")
+    with pytest.raises(UserError) as caught:
+        check_rule_names(ruleset, FakeRedmine(), Config())
+    assert "unknown status 'Parked'" in str(caught.value)
+    check_rule_names(load_rules_text(
+        "kind: triage\nrules:\n  - name: ask\n    when: {is_closed: false}\n    then:\n"
+        "      - set: {status: Feedback}\n"), FakeRedmine(), Config())
