@@ -52,6 +52,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 from fakeredmine import FakeRedmine
+from seed import SUBPROJECTS
 from seed import Admin
 from seed import SeedError
 from seed import run_ruby
@@ -249,7 +250,8 @@ def local_env() -> dict[str, str]:
 
 def write_config(path: Path, state: Path, project: str, write_cap: int | None = None) -> Path:
     config = yaml.safe_load((ROOT / "config.example.yaml").read_text(encoding="utf-8"))
-    config["projects"] = [project]
+    # the subprojects are listed: the tool manages only the projects it is given
+    config["projects"] = [project, *(f"{project}-{suffix}" for suffix, _, _ in SUBPROJECTS)]
     config["state"] = {"path": str(state)}
     config["rules_dir"] = str(ROOT / "rules")
     config.setdefault("reports", {})["project"] = project
