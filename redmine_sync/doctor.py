@@ -19,6 +19,7 @@ from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineGone
 from redmine_sync.errors import RedmineUnavailable
+from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import Project
 from redmine_sync.redmine import RedmineClient
 
@@ -33,6 +34,7 @@ REQUIRED_PERMISSIONS = {
     "edit_wiki_pages": "Edit wiki pages",
 }
 MAX_SKEW_SECONDS = 60.0
+MAX_LISTED = 5
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,7 @@ def run_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator
         return
     steps: tuple[Callable[[Config, RedmineClient, datetime], Iterator[Check]], ...] = (
         _connection_checks, _markup_check, _project_checks, _issue_checks, _field_checks,
-        _permission_checks,
-        _clock_check,
+        _rule_checks, _permission_checks, _clock_check,
     )
     for step in steps:
         try:
@@ -217,7 +218,15 @@ def _field_checks(config: Config, client: RedmineClient, now: datetime) -> Itera
             yield Check(FAIL, "custom field", f"{name!r} must be a list field with multiple "
                         f"values (it is {definition.format})", "change its format or the mapping")
             continue
+        if concept == "labels" and definition.seen_on_issue and not definition.multiple:
+            yield Check(FAIL, "custom field", f"{name!r} holds one value (its issues carry no "
+                        "'multiple'): the tool writes a set of labels",
+                        f"Administration > Custom fields > {name}: tick Multiple values, or "
+                        "map fields.labels to a multi-value list field")
+            continue
         yield from _field_in_projects(config, client, concept, name, status)
+        yield from _field_in_trackers(config, client, concept, definition, status)
+    yield from _required_fields(config, client, known)
 
 
 def _field_in_projects(config: Config, client: RedmineClient, concept: str, name: str,
@@ -231,6 +240,40 @@ def _field_in_projects(config: Config, client: RedmineClient, concept: str, name
         yield Check(OK, "custom field", f"{name!r} ({concept})")
 
 
+def _field_in_trackers(config: Config, client: RedmineClient, concept: str,
+                       definition: CustomFieldDef, status: str) -> Iterator[Check]:
+    """A field not enabled for a tracker is dropped from every write to its issues."""
+    if not definition.trackers and definition.format == "":
+        return  # a non-admin key does not see a field's trackers
+    for identifier in config.projects:
+        try:
+            trackers = client.project(identifier).trackers
+        except RedmineError:
+            continue
+        off = [t for t in trackers if t not in (definition.trackers or ())]
+        if off:
+            yield Check(status, "custom field", f"{definition.name!r} ({concept}) not enabled "
+                        f"for tracker(s) {', '.join(off)} of {identifier}: Redmine drops it "
+                        "from their issues", f"Administration > Custom fields > "
+                        f"{definition.name} > Trackers: tick {', '.join(off)}")
+
+
+def _required_fields(config: Config, client: RedmineClient,
+                     known: dict[str, CustomFieldDef]) -> Iterator[Check]:
+    """A required field the tool does not fill: an issue without it refuses every change."""
+    filled = set(config.fields.all().values())
+    for definition in known.values():
+        if not definition.is_required or definition.name in filled:
+            continue
+        used = [p for p in config.projects if definition.name in _project_fields(client, p, ())]
+        if used or not config.projects:
+            yield Check(WARN, "custom field", f"{definition.name!r} is required and the tool "
+                        "does not fill it: Redmine refuses every change to an issue without it "
+                        f"(422 \"{definition.name} cannot be blank\")",
+                        f"give it a default value, make it optional, or fill it on every issue "
+                        f"of {', '.join(used) or 'the projects'}")
+
+
 def _project_fields(client: RedmineClient, identifier: str,
                     default: tuple[str, ...]) -> tuple[str, ...]:
     """Fields enabled in a project; ``default`` for a project already reported as missing."""
@@ -238,6 +281,37 @@ def _project_fields(client: RedmineClient, identifier: str,
         return client.project(identifier).custom_fields
     except RedmineError:
         return default
+
+
+def _rule_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    """The names and values the rules use, against this Redmine (as validate --online)."""
+    from redmine_sync.errors import UserError
+    from redmine_sync.rules.online import check_names
+    from redmine_sync.sync import load_ruleset
+
+    try:
+        ruleset = load_ruleset(config)
+    except UserError as exc:
+        yield Check(FAIL, "rules", str(exc).splitlines()[0], "redmine-sync validate shows "
+                    "every problem with its file and line")
+        return
+    catalog = client.catalog()
+    problems = check_names(ruleset, catalog, config.fields)
+    for problem in problems[:MAX_LISTED]:
+        yield Check(FAIL, "rules", f"{problem.file}:{problem.line}: {problem.message}",
+                    problem.hint or "fix the rule or add it in Redmine")
+    if len(problems) > MAX_LISTED:
+        yield Check(FAIL, "rules", f"... and {len(problems) - MAX_LISTED} more",
+                    "redmine-sync validate --online lists them all")
+    labels = catalog.custom_fields().get(config.fields.labels)
+    used = sorted({u.name for u in ruleset.names if u.kind == "label"})
+    if labels is not None and labels.possible_values is None and used:
+        yield Check(WARN, "rules", f"{len(used)} label value(s) the rules set not checked: a "
+                    f"non-admin key cannot read the values {config.fields.labels!r} allows",
+                    f"make sure Administration > Custom fields > {config.fields.labels} lists: "
+                    + ", ".join(used))
+    elif not problems:
+        yield Check(OK, "rules", f"{len(ruleset.names)} name(s) and value(s) known to Redmine")
 
 
 def _permission_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

@@ -181,7 +181,7 @@ class CustomFieldDef:
     is_filter: bool | None = None
     choices: tuple[tuple[str, str], ...] = ()  # (key, label) of a key/value list
     is_required: bool = False
-    is_for_all: bool | None = None
+    seen_on_issue: bool = False  # a non-admin's view: ``multiple`` read off an issue
 
 
 @dataclass(frozen=True)

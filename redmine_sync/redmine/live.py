@@ -178,6 +178,7 @@ class LiveRedmine:
         self._catalog: Catalog | None = None
         self._markup: str | None = None
         self._tree: list[tuple[int, str, int | None]] | None = None
+        self._samples: dict[str, list[dict[str, Any]]] = {}
 
     # -- transport ---------------------------------------------------------------------
 
@@ -389,7 +390,11 @@ class LiveRedmine:
         found: dict[int, CustomFieldDef] = {}
         for identifier in self._scope_projects():
             for field_id, name in self._project_field_refs(identifier):
-                found[field_id] = CustomFieldDef(field_id, name)
+                found.setdefault(field_id, CustomFieldDef(field_id, name))
+            for item in self._sampled_fields(identifier):  # an issue says "multiple"
+                found[int(item["id"])] = CustomFieldDef(
+                    int(item["id"]), item["name"], multiple=bool(item.get("multiple")),
+                    seen_on_issue=True)
         return tuple(found.values())
 
     def _project_field_refs(self, identifier: str) -> list[tuple[int, str]]:
@@ -400,11 +405,15 @@ class LiveRedmine:
         """
         refs = [(cf["id"], cf["name"]) for cf in
                 self._project_json(identifier).get("issue_custom_fields", [])]
-        params = {"project_id": identifier, "status_id": "*", "limit": 1}
-        rows = self._get("/issues.json", "issues", params)["issues"]
-        for row in rows:
-            refs += [(cf["id"], cf["name"]) for cf in row.get("custom_fields", [])]
-        return refs
+        return refs + [(cf["id"], cf["name"]) for cf in self._sampled_fields(identifier)]
+
+    def _sampled_fields(self, identifier: str) -> list[dict[str, Any]]:
+        """The ``custom_fields`` of one issue of the project (none in an empty project)."""
+        if identifier not in self._samples:
+            params = {"project_id": identifier, "status_id": "*", "limit": 1}
+            rows = self._get("/issues.json", "issues", params)["issues"]
+            self._samples[identifier] = [cf for row in rows for cf in row.get("custom_fields", [])]
+        return self._samples[identifier]
 
     def _scope_projects(self) -> tuple[str, ...]:
         if self.projects:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from pathlib import Path
 
 from redmine_sync.config import Config
 from redmine_sync.config import FieldMap
@@ -15,12 +16,13 @@ from redmine_sync.doctor import run_checks
 from redmine_sync.model import User
 from redmine_sync.redmine.fake import FakeRedmine
 
+RULES = Path(__file__).parent / "doctor_rules"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def config(**overrides: object) -> Config:
     base = {"api_key": Secret("k"), "key_source": "test", "projects": ("demo",),
-            "fields": FieldMap(tier="Tier", urgency="Urgency")}
+            "fields": FieldMap(tier="Tier", urgency="Urgency"), "rules_dir": RULES}
     base.update(overrides)
     return Config(**base)  # type: ignore[arg-type]
 
@@ -145,3 +147,50 @@ def test_private_issues_the_bots_role_cannot_see_fail() -> None:
     scope = [c for c in checks(config(), fake) if c.name == "project scope"]
     assert [c.status for c in scope] == [FAIL] and "private issues" in scope[0].detail
     assert "Issues visibility: All issues" in scope[0].fix
+
+
+def test_a_label_the_field_does_not_allow_is_named_with_its_place(tmp_path: Path) -> None:
+    (tmp_path / "10.yaml").write_text((RULES / "10-triage.yaml").read_text().replace(
+        "[ui]", "[shiny]"))
+    failed = [c for c in checks(config(rules_dir=tmp_path), FakeRedmine())
+              if c.name == "rules" and c.status == FAIL]
+    assert len(failed) == 1 and "10.yaml:8" in failed[0].detail
+    assert "label 'shiny' is not an allowed value" in failed[0].detail
+
+
+def test_label_values_a_non_admin_cannot_read_are_never_ok() -> None:
+    from dataclasses import replace
+
+    fake = FakeRedmine()
+    fake.fields["Labels"] = replace(fake.fields["Labels"], possible_values=None)
+    rules = [c for c in checks(config(), fake) if c.name == "rules"]
+    assert [c.status for c in rules] == [WARN] and "ui" in rules[0].fix
+
+
+def test_single_value_labels_seen_on_an_issue_fail() -> None:
+    from redmine_sync.model import CustomFieldDef
+
+    fake = FakeRedmine(custom_fields=[CustomFieldDef(1, "Labels", seen_on_issue=True),
+                                      CustomFieldDef(2, "Customer")])
+    failed = [c for c in checks(config(), fake) if c.status == FAIL and "Labels" in c.detail]
+    assert failed and "holds one value" in failed[0].detail
+
+
+def test_labels_not_enabled_for_a_tracker_in_scope_fail() -> None:
+    from dataclasses import replace
+
+    fake = FakeRedmine()
+    fake.fields["Labels"] = replace(fake.fields["Labels"], trackers=("Bug",))
+    failed = [c for c in checks(config(), fake)
+              if c.status == FAIL and "not enabled for tracker" in c.detail]
+    assert failed and "Feature" in failed[0].detail and "Trackers: tick" in failed[0].fix
+
+
+def test_a_required_field_the_tool_does_not_fill_is_named() -> None:
+    from redmine_sync.model import CustomFieldDef
+    from redmine_sync.redmine.fake import default_custom_fields
+
+    fake = FakeRedmine(custom_fields=[*default_custom_fields(),
+                                      CustomFieldDef(9, "Contract", "string", is_required=True)])
+    named = [c for c in checks(config(), fake) if "'Contract' is required" in c.detail]
+    assert [c.status for c in named] == [WARN] and "cannot be blank" in named[0].detail
