@@ -125,11 +125,6 @@ def test_a_config_in_another_format_is_refused_before_writing(instance: dict[str
                              timeout=30).json()["wiki_pages"] == []
 
 
-def test_doctor_says_the_format_matches(instance: dict[str, Any]) -> None:
-    doctor = run_cli(instance["env"], instance["config"], "doctor")
-    assert re.search(rf"ok\s+text format\s+{instance['fmt']}", doctor.stdout), doctor.stdout
-
-
 def test_bot_notes_render_as_lists_never_struck_through(instance: dict[str, Any],
                                                        admin: Admin) -> None:
     apply = run_cli(instance["env"], instance["config"], "apply", "--yes")
