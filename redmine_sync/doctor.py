@@ -10,6 +10,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from redmine_sync import markup
 from redmine_sync.config import Config
@@ -22,6 +23,7 @@ from redmine_sync.errors import RedmineUnavailable
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import Project
 from redmine_sync.redmine import RedmineClient
+from redmine_sync.rules.customers import CustomerBook
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 REQUIRED_PERMISSIONS = {
@@ -35,6 +37,7 @@ REQUIRED_PERMISSIONS = {
 }
 MAX_SKEW_SECONDS = 60.0
 MAX_LISTED = 5
+SAMPLE = 100  # issues read per project to look at a field's values
 
 
 @dataclass(frozen=True)
@@ -303,6 +306,7 @@ def _rule_checks(config: Config, client: RedmineClient, now: datetime) -> Iterat
     if len(problems) > MAX_LISTED:
         yield Check(FAIL, "rules", f"... and {len(problems) - MAX_LISTED} more",
                     "redmine-sync validate --online lists them all")
+    yield from _customer_values(config, client, ruleset.customers)
     labels = catalog.custom_fields().get(config.fields.labels)
     used = sorted({u.name for u in ruleset.names if u.kind == "label"})
     if labels is not None and labels.possible_values is None and used:
@@ -312,6 +316,33 @@ def _rule_checks(config: Config, client: RedmineClient, now: datetime) -> Iterat
                     + ", ".join(used))
     elif not problems:
         yield Check(OK, "rules", f"{len(ruleset.names)} name(s) and value(s) known to Redmine")
+
+
+def _customer_values(config: Config, client: RedmineClient,
+                     customers: CustomerBook) -> Iterator[Check]:
+    """A Customer field whose kind the key cannot see (not an administrator) and whose
+    values are all numbers no customer is called: a key/value list or a user field,
+    which Redmine shows such a key as keys and ids only."""
+    name = config.fields.customer
+    definition = client.catalog().custom_fields().get(name)
+    if customers.identify != "field" or definition is None or definition.format:
+        return
+    values: set[str] = set()
+    for project in config.projects:
+        try:
+            for issue in islice(client.iter_issues(project), SAMPLE):
+                value = issue.cf(name)
+                values.update(value if isinstance(value, tuple) else [value] if value else [])
+        except RedmineError:
+            continue
+    known = [v for v in values if customers.find(field_value=v, project="", author_mail=None)]
+    if values and not known and all(v.isdigit() for v in values):
+        shown = ", ".join(sorted(values, key=int)[:5])
+        yield Check(FAIL, "custom field", f"{name!r} (customer) values look like ids ({shown}): "
+                    "a key/value list or user field, which Redmine shows a non-admin key as "
+                    "keys only; no issue would be tiered or routed by customer",
+                    "make it a list or text field, or add each key to its customer's aliases "
+                    "in customers.yaml (e.g. aliases: ['" + shown.split(", ")[0] + "'])")
 
 
 def _permission_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

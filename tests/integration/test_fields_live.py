@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from redmine_sync.model import IssueUpdate
 from redmine_sync.redmine.live import LiveRedmine
 from tests.integration.conftest import Admin
 from tests.integration.conftest import rails_runner
+from tests.integration.conftest import run_cli
+from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -67,3 +71,35 @@ def test_each_kind_is_written_as_redmine_expects(admin: Admin, kinds: dict[str, 
               admin.get(f"/issues/{kinds['issue']}.json")["issue"]["custom_fields"]}
     assert stored[kinds["ids"]["bool"]] == "0"
     assert stored[kinds["ids"]["enumeration"]] != ["Globex"]  # the key, not the label
+
+
+def test_a_key_value_customer_field_is_tiered_or_named(admin: Admin, tmp_path: Path,
+                                                       local_redmine: dict[str, str]) -> None:
+    """The shipped pack with Customer as a key/value list: with a key that may read the
+    field's labels the customer is found and tiered; a non-admin key, which Redmine shows
+    only the keys, gets doctor's named failure instead of silently tiering nothing."""
+    project = admin.new_demo_project("kvcust", seed=False)
+    ids = [admin.send("POST", "/issues.json", {"issue": {
+        "project_id": project, "subject": f"Route planning export fails {n}", "tracker_id": 1,
+        "description": "The route planning export stops with error 500 since Monday."}},
+        as_user="support.zhao")["issue"]["id"] for n in (1, 2)]
+    name = f"Customer KV {uuid.uuid4().hex[:5]}"
+    try:
+        key = rails_runner("customer_keyvalue.rb", project, name, ",".join(map(str, ids)),
+                           "Northwind Logistics", "Fabrikam Retail").strip().splitlines()[-1]
+        config = write_config(tmp_path, project)
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("  customer: Customer ", f"  customer: {name} "),
+                          encoding="utf-8")
+        doctor = run_cli(local_redmine, config, "doctor")
+        assert doctor.returncode != 0
+        assert re.search(rf"FAIL\s+custom field\s+'{name}' \(customer\) values look like ids "
+                         rf"\({key}\)", doctor.stdout), doctor.stdout
+        as_admin = {**local_redmine, "REDMINE_API_KEY": local_redmine["REDMINE_LOCAL_ADMIN_KEY"]}
+        plan = run_cli(as_admin, config, "plan", "--full")
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        for issue_id in ids:
+            block = plan.stdout.split(f"#{issue_id} ", 1)[1].split("\n#", 1)[0]
+            assert re.search(r"tier\s+\(none\) -> strategic", block), plan.stdout
+    finally:
+        rails_runner("drop_fields.rb", name)

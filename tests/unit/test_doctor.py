@@ -194,3 +194,19 @@ def test_a_required_field_the_tool_does_not_fill_is_named() -> None:
                                       CustomFieldDef(9, "Contract", "string", is_required=True)])
     named = [c for c in checks(config(), fake) if "'Contract' is required" in c.detail]
     assert [c.status for c in named] == [WARN] and "cannot be blank" in named[0].detail
+
+
+def test_customer_values_that_look_like_ids_fail_for_a_non_admin_key() -> None:
+    from redmine_sync.model import CustomFieldDef
+    from redmine_sync.redmine.fake import default_custom_fields
+
+    kinds_hidden = [CustomFieldDef(cf.id, cf.name, multiple=cf.multiple, seen_on_issue=True)
+                    if cf.name == "Customer" else cf for cf in default_custom_fields()]
+    fake = FakeRedmine(custom_fields=kinds_hidden)
+    fake.add_issue("one", custom_fields={"Customer": "6"})
+    fake.add_issue("two", custom_fields={"Customer": "29"})
+    failed = [c for c in checks(config(), fake) if "look like ids" in c.detail]
+    assert [c.status for c in failed] == [FAIL] and "(6, 29)" in failed[0].detail
+    assert "aliases: ['6']" in failed[0].fix
+    fake.add_issue("three", custom_fields={"Customer": "Acme Corp"})
+    assert not [c for c in checks(config(), fake) if "look like ids" in c.detail]
