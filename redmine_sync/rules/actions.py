@@ -284,7 +284,8 @@ PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
     "account_manager": lambda s, f: _account_manager(s),
 }
 TEMPLATE_KEYS = tuple(PLACEHOLDERS)
-PEOPLES_TEXT = frozenset({"subject", "author", "customer", "tier", "account_manager", "reason"})
+PEOPLES_TEXT = frozenset({"subject", "author", "customer", "tier", "account_manager", "reason",
+                          "matched"})
 
 
 def _registry() -> dict[str, ActionSpec]:

@@ -93,8 +93,10 @@ def test_candidates_explain_themselves() -> None:
     terms = dict(matched)
     assert {"face-recognition", "login", "password"} <= set(terms)
     assert list(terms.values()) == sorted(terms.values(), reverse=True)  # heaviest first
-    note = "\n".join(n.text for n in state.notes)
-    assert "face-recognition 4.21" in note and "Terms in common (weight): #15:" in note
+    import html
+
+    note = html.unescape("\n".join(n.text for n in state.notes)).replace("\u2060", "")
+    assert "face-recognition 4.21" in note  # as read: the terms are escaped for the markup and "Terms in common (weight): #15:" in note
 
 
 # ---------------------------------------------------------------- the score
