@@ -291,7 +291,8 @@ class LiveRedmine:
         try:
             answer = self._rm.engine.session.get(
                 f"{self.url}/preview/text", params={"text": markup.PROBE},
-                timeout=self._engine_class.timeout, allow_redirects=False)
+                timeout=self._engine_class.timeout, verify=self._engine_class.verify,
+                allow_redirects=False)
         except requests.RequestException as exc:
             log.warning("could not probe the text formatting: %s", _describe(exc))
             return None
