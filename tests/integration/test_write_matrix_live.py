@@ -233,6 +233,10 @@ def test_a_public_subproject_where_the_bot_is_no_member_gets_no_public_copies(
         "issue_custom_field_ids": [f["id"] for f in admin.get("/custom_fields.json")[
             "custom_fields"]]}})
     admin.created.insert(0, sub)  # deleted before its parent
+    text = variant.config.read_text(encoding="utf-8")  # a subproject is managed when listed
+    variant.config.write_text(text.replace(f"  - {variant.project}\n",
+                                           f"  - {variant.project}\n  - {sub}\n", 1),
+                              encoding="utf-8")
     variant.add_requests(project=sub)
     runs = variant.apply(3)
     assert runs[0].returncode == 2, runs[0].stdout + runs[0].stderr
