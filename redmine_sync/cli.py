@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import UTC
@@ -21,6 +22,9 @@ from redmine_sync import __version__
 from redmine_sync.clock import utc_now
 from redmine_sync.config import RetryPolicy
 from redmine_sync.config import load_config
+from redmine_sync.declarations import KINDS
+from redmine_sync.declarations import json_schema
+from redmine_sync.declarations import reference
 from redmine_sync.errors import ChecksFailed
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.errors import UserError
@@ -140,6 +144,24 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], online: bool) -> None:
             click.echo(f"  NOT CHECKED: {line}")
     else:
         click.echo(f"{summary}: OK (every name checked against Redmine)")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(KINDS), default="rules")
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json",
+              show_default=True, help="json: JSON Schema; markdown: the keys as a table.")
+def schema(kind: str, fmt: str) -> None:
+    """Print the JSON Schema of a file KIND (default: rules, any file of the rules
+    directory), generated from the same declarations validate and every command check.
+
+    Editors complete and check files as you type with it; e.g. for the YAML language
+    server: redmine-sync schema rules > rules.schema.json, then in the rule files the first
+    line "# yaml-language-server: $schema=rules.schema.json" (see docs/config.md).
+    """
+    if fmt == "markdown":
+        click.echo(reference(kind), nl=False)
+    else:
+        click.echo(json.dumps(json_schema(kind), indent=2, ensure_ascii=False))
 
 
 def _validate_online(config: Any, ruleset: Any) -> list[str]:

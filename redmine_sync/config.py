@@ -26,6 +26,7 @@ from urllib.parse import urlunsplit
 from redmine_sync import schema as s
 from redmine_sync.errors import ConfigError
 from redmine_sync.errors import Problem
+from redmine_sync.reports.schedule import parse_schedule
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import load_file
 
@@ -47,19 +48,24 @@ class Secret(str):
 class FieldMap:
     """Names of the Redmine custom fields that carry the tool's concepts."""
 
-    labels: str = "Labels"
-    customer: str = "Customer"
-    tier: str = "Tier"
-    channel: str = "Channel"
-    requirement_type: str = "Requirement type"
-    value: str = "Value"
-    cost: str = "Cost"
-    urgency: str = "Urgency"
-    business_value: str = "Business value"
-    acceptance_criteria: str = "Acceptance criteria"
-    sla_due: str = "SLA due"
-    sla_state: str = "SLA state"
-    satisfaction: str = "Satisfaction"
+    labels: str = s.key(s.STRING, "list custom field (multiple values) holding the labels; "
+                        "required", "Labels")
+    customer: str = s.key(s.STRING, "the customer an issue belongs to; required", "Customer")
+    tier: str = s.key(s.STRING, "the customer tier, written by the tiering rules", "Tier")
+    channel: str = s.key(s.STRING, "where the request came from (interview, survey, "
+                         "support ticket...)", "Channel")
+    requirement_type: str = s.key(s.STRING, "functional, service, sales or custom",
+                                  "Requirement type")
+    value: str = s.key(s.STRING, "business value (high / low) for the value x cost matrix",
+                       "Value")
+    cost: str = s.key(s.STRING, "cost to build (high / low) for the value x cost matrix", "Cost")
+    urgency: str = s.key(s.STRING, "urgent (24 h), normal (72 h) or deferrable", "Urgency")
+    business_value: str = s.key(s.STRING, "free text the weekly report quotes",
+                                "Business value")
+    acceptance_criteria: str = s.key(s.STRING, "what the customer accepts the work by",
+                                     "Acceptance criteria")
+    satisfaction: str = s.key(s.STRING, "the customer's score of a closed request (a number; "
+                              "scale: reports.satisfaction_scale)", "Satisfaction")
 
     def required(self) -> dict[str, str]:
         """Concept -> field name for the fields every run needs."""
@@ -71,18 +77,19 @@ class FieldMap:
 
 @dataclass(frozen=True)
 class Timeouts:
-    connect: float = 5.0
-    read: float = 30.0
+    connect: float = s.key(s.number(minimum=0.1), "seconds to wait for a connection", 5.0)
+    read: float = s.key(s.number(minimum=0.1), "seconds to wait for an answer", 30.0)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """Reads and refused-before-processing writes are retried within these bounds."""
 
-    attempts: int = 6
-    backoff: float = 0.5
-    max_backoff: float = 30.0
-    total_seconds: float = 120.0
+    attempts: int = s.key(s.integer(minimum=1), "tries per request", 6)
+    backoff: float = s.key(s.number(minimum=0), "first wait in seconds; doubles each time", 0.5)
+    max_backoff: float = s.key(s.number(minimum=0), "longest wait in seconds", 30.0)
+    total_seconds: float = s.key(s.number(minimum=0), "retrying stops after this many seconds "
+                                 "in a run (exit 4, saying what remains)", 120.0)
 
 
 @dataclass(frozen=True)
@@ -90,94 +97,146 @@ class Limits:
     """Safety: the circuit breaker refuses a run changing more than ``max_issues`` issues or
     ``max_percent`` % of those in scope; at most ``write_cap`` issues are written per run."""
 
-    max_issues: int = 20
-    max_percent: float = 10.0
-    write_cap: int = 200
+    max_issues: int = s.key(s.integer(minimum=0), "the circuit breaker refuses a run changing "
+                            "more issues than this", 20)
+    max_percent: float = s.key(s.number(minimum=0, maximum=100), "... or more than this % of "
+                               "the issues in scope", 10.0)
+    write_cap: int = s.key(s.integer(minimum=1), "at most this many issues are written per "
+                           "run; the rest follow in the next", 200)
 
 
 DEFAULT_KANBAN = (("confirmed", ("New",)), ("development", ("In Progress",)),
                   ("testing", ("Testing",)), ("acceptance", ("Awaiting acceptance",)))
 REPORT_NAMES = ("weekly", "kpi", "customers", "monthly", "quarterly")
-DEFAULT_SCHEDULES = {
-    "weekly": "0 17 * * fri",          # Friday 17:00
-    "kpi": "0 17 * * fri",
-    "customers": "0 9 * * mon",
-    "monthly": "0 17 LW * *",          # the last working day, 17:00
-    "quarterly": "0 9 5 1,4,7,10 *",   # the 5th day of the quarter's first month
-}
+_CRON: dict[str, Any] = {"words": "a cron expression", "example": '"0 17 * * fri"',
+                         "parse": parse_schedule}
+SCHEDULES = s.Map({
+    "weekly": s.text("the weekly business-value report: Friday 17:00", "0 17 * * fri", **_CRON),
+    "kpi": s.text("the KPI page: Friday 17:00", "0 17 * * fri", **_CRON),
+    "customers": s.text("the customer report: Monday 09:00", "0 9 * * mon", **_CRON),
+    "monthly": s.text("the monthly report: the last working day, 17:00", "0 17 LW * *",
+                      **_CRON),
+    "quarterly": s.text("the quarterly report: the 5th day of the quarter, 09:00",
+                        "0 9 5 1,4,7,10 *", **_CRON),
+}, words="a mapping of report: cron expression")
+DEFAULT_SCHEDULES = SCHEDULES.defaults()
 
 
 @dataclass(frozen=True)
 class ReportsConfig:
     """Where and how reports are published; schedules are cron expressions in ``timezone``."""
 
-    project: str | None = None
-    lang: str = "en"
-    timezone: str = "UTC"
-    templates_dir: Path | None = None
-    parent: str = "Reports"
-    schedules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
-    # kanban stage -> this Redmine's statuses in it, in the board's order
-    kanban: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_KANBAN
-    key_dates_days: int = 30        # key dates (and renewals) shown this many days ahead
-    risk_label: str | None = "risk"  # open issues with this label are risks people added
-    satisfaction_scale: str = "csat"  # csat: mean of the answers; nps: 0-10 answers
+    project: str | None = s.key(s.STRING, "the project whose wiki gets the pages (default: "
+                                "the first of projects)")
+    lang: str = s.key(s.one_of(("en", "zh")), "language of the pages: en or zh", "en")
+    timezone: str = s.key(s.time_zone(), "weeks, months and schedules are in this zone", "UTC")
+    templates_dir: Path | None = s.key(s.STRING, "your own en.yaml / zh.yaml overriding the "
+                                       "shipped report texts (relative to the config file)")
+    parent: str = s.key(s.STRING, "the index page; every report page is its child", "Reports")
+    schedules: Mapping[str, str] = s.key(SCHEDULES, "when each report is published (cron: "
+                                         "minute hour day month weekday; L, LW: last "
+                                         "(work)day)", DEFAULT_SCHEDULES)
+    kanban: tuple[tuple[str, tuple[str, ...]], ...] = s.key(
+        s.MapOf(s.ListOf(s.name())), "kanban stages in the board's order, each with this "
+        "Redmine's statuses in it (stage names: the kanban.<stage> report texts)",
+        DEFAULT_KANBAN)
+    key_dates_days: int = s.key(s.integer(minimum=0), "key dates and contract renewals are "
+                                "shown this many days ahead", 30)
+    risk_label: str | None = s.key(s.STRING, "open issues with this label are risks people "
+                                   "added (empty: none)", "risk")
+    satisfaction_scale: str = s.key(s.one_of(("csat", "nps")), "csat: the mean of 1-5 "
+                                    "answers; nps: 0-10 answers, net promoter score", "csat")
+
+
+def _positive(text: str) -> None:
+    if not float(re.sub(r"[smh\s]", "", text)) > 0:
+        raise ValueError(f"the interval {text!r} is not positive")
+
+
+_SECTIONS = {
+    "redmine": "the Redmine: where, how to log in, how to talk to it",
+    "state": "the state database: sync cursor, runs, audit ledger, what the tool set",
+    "labels": "where labels live",
+    "daemon": "redmine-sync daemon",
+}
+_RETIRED = {  # fields.<key> that were never read
+    "sla_due": "the SLA due field is named in the kind: sla rule file (write: {due: SLA due}); "
+               "remove this key",
+    "sla_state": "the SLA state field is named in the kind: sla rule file (write: {state: SLA "
+                 "state}); remove this key",
+}
+_URL = s.text(words="an http(s) URL", pattern=r"https?://\S+", example="https://redmine.example.com")
 
 
 @dataclass(frozen=True)
 class Config:
-    url: str = DEFAULT_URL
+    url: str = s.key(_URL, "base URL of the Redmine as opened in a browser (REDMINE_URL "
+                     "overrides it)", DEFAULT_URL, at=("redmine", "url"))
     api_key: Secret | None = field(default=None, repr=False)
     key_source: str = "none"
-    projects: tuple[str, ...] = ()
-    state_path: Path = DEFAULT_STATE
-    rules_dir: Path = Path("rules")
-    text_formatting: str = "textile"
-    labels_backend: str = "custom_field"
-    fields: FieldMap = FieldMap()
-    timeouts: Timeouts = Timeouts()
-    retries: RetryPolicy = RetryPolicy()
-    limits: Limits = Limits()
-    daemon_interval: str = "5m"
-    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    projects: tuple[str, ...] = s.key(s.ListOf(s.name()), "identifiers of the projects "
+                                      "managed; empty: every project the bot can see", ())
+    state_path: Path = s.key(s.STRING, "the state database (SQLite); default: one file per "
+                             "Redmine in ~/.local/state/redmine-sync/", DEFAULT_STATE,
+                             at=("state", "path"), shown=False)
+    rules_dir: Path = s.key(s.STRING, "directory of the YAML rule files (relative to the "
+                            "config file)", Path("rules"))
+    text_formatting: str = s.key(s.one_of(TEXT_FORMATS), "markup of the instance (Administration "
+                                 "> Settings > General): notes and wiki pages use it",
+                                 "textile", at=("redmine", "text_formatting"))
+    labels_backend: str = s.key(s.one_of(LABEL_BACKENDS), "where labels live: a list custom "
+                                "field or the additional_tags plugin", "custom_field",
+                                at=("labels", "backend"))
+    fields: FieldMap = s.key(s.section(FieldMap, _RETIRED), "names of this Redmine's custom fields for "
+                             "the tool's concepts", FieldMap())
+    timeouts: Timeouts = s.key(s.section(Timeouts), "timeouts applied to every request",
+                               Timeouts(), at=("redmine", "timeouts"))
+    retries: RetryPolicy = s.key(s.section(RetryPolicy), "timeouts, resets and busy answers are "
+                                 "retried with exponential backoff", RetryPolicy(),
+                                 at=("redmine", "retries"))
+    limits: Limits = s.key(s.section(Limits), "safety limits of a run", Limits())
+    daemon_interval: str = s.key(s.text(pattern=r"\s*\d+(\.\d+)?\s*[smh]?\s*",
+                                        example="5m", parse=_positive),
+                                 "the daemon runs plan + apply this often (s, m or h)", "5m",
+                                 at=("daemon", "interval"))
+    reports: ReportsConfig = s.key(s.section(ReportsConfig), "reports posted as wiki pages",
+                                   ReportsConfig())
     source: str | None = None
     warnings: tuple[str, ...] = ()
     tls_verify: bool | str = True   # True: the system trust store; a path: that CA bundle
 
 
-_FIELDS_SCHEMA = s.Map(dict.fromkeys(FieldMap().all(), s.STRING))
-SCHEMA = s.Map({
-    "redmine": s.Map({
-        "url": s.STRING,
-        "api_key": s.STRING,
-        "key_file": s.STRING,
-        "text_formatting": s.OneOf(TEXT_FORMATS),
-        "ca_bundle": s.STRING,
-        "verify_tls": s.BOOLEAN,
-        "timeouts": s.Map({"connect": s.NUMBER, "read": s.NUMBER}),
-        "retries": s.Map({
-            "attempts": s.INTEGER, "backoff": s.NUMBER,
-            "max_backoff": s.NUMBER, "total_seconds": s.NUMBER,
-        }),
-    }),
-    "projects": s.ListOf(s.STRING),
-    "state": s.Map({"path": s.STRING}),
-    "rules_dir": s.STRING,
-    "labels": s.Map({"backend": s.OneOf(LABEL_BACKENDS)}),
-    "fields": _FIELDS_SCHEMA,
-    "limits": s.Map({"max_issues": s.INTEGER, "max_percent": s.NUMBER, "write_cap": s.INTEGER}),
-    "daemon": s.Map({"interval": s.STRING}),
-    "reports": s.Map({
-        "project": s.STRING, "lang": s.OneOf(("en", "zh")), "timezone": s.STRING,
-        "templates_dir": s.STRING, "parent": s.STRING,
-        "schedules": s.Map(dict.fromkeys(REPORT_NAMES, s.STRING)),
-        "kanban": s.MapOf(s.ListOf(s.STRING)),
-        "key_dates_days": s.INTEGER,
-        "risk_label": s.STRING,
-        "satisfaction_scale": s.OneOf(("csat", "nps")),
-    }),
-})
+# Keys read into derived values (api_key, tls_verify) rather than a field of their own.
+_REDMINE_INPUTS = {
+    "api_key": s.text("the bot's API key; prefer REDMINE_API_KEY or key_file"),
+    "key_file": s.text("a file holding the bot's API key (chmod 600)"),
+    "ca_bundle": s.text("PEM file of the CA that signed Redmine's certificate"),
+    "verify_tls": s.boolean("false turns certificate checks off (warned on every run)", True),
+}
 
+
+def _schema() -> s.Map:
+    """The config file's declaration, assembled from ``Config``'s declared fields."""
+    tree: dict[str, Any] = {"redmine": {}}
+    for f in fields(Config):
+        if "node" not in f.metadata:
+            continue
+        *parents, last = f.metadata["at"] or (f.name,)
+        branch = tree
+        for part in parents:
+            branch = branch.setdefault(part, {})
+        branch[last] = f.metadata["node"]
+        if f.name == "url":
+            branch.update(_REDMINE_INPUTS)
+
+    def build(branch: dict[str, Any], doc: str = "") -> s.Map:
+        return s.Map({k: build(v, _SECTIONS.get(k, "")) if isinstance(v, dict) else v
+                      for k, v in branch.items()}, doc=doc)
+
+    return build(tree)
+
+
+SCHEMA = _schema()
 CONFIG_HINT = "see config.example.yaml for every key with comments"
 
 
@@ -213,10 +272,20 @@ def load_config(explicit: str | None = None, env: Mapping[str, str] | None = Non
 
 
 def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], base: Path) -> Config:
+    """The checked file's values over the declared defaults, then the environment."""
+    def get(*path: str) -> Any:
+        *parents, last = path
+        branch, node = data, SCHEMA
+        for part in parents:
+            section = node.keys[part]
+            assert isinstance(section, s.Map)
+            branch, node = branch.get(part) or {}, section
+        return node.get(branch, last)
+
     redmine = data.get("redmine") or {}
     warnings: list[str] = []
     api_key, key_source = _api_key(redmine, doc, env, base, warnings)
-    url = env.get("REDMINE_URL") or redmine.get("url") or DEFAULT_URL
+    url = env.get("REDMINE_URL") or get("redmine", "url")
     _check_url(url, doc)
     url, url_key = split_key(url)
     if url_key:
@@ -224,22 +293,21 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
                         "shown; move it to REDMINE_API_KEY or redmine.key_file")
         if api_key is None:
             api_key, key_source = Secret(url_key), "the URL (?key=)"
-    state = data.get("state") or {}
     return Config(
         url=url.rstrip("/"),
         api_key=api_key,
         key_source=key_source,
-        projects=tuple(data.get("projects") or ()),
-        state_path=_path(state.get("path"), base, default_state_path(url)),
+        projects=tuple(map(str, get("projects"))),
+        state_path=_path((data.get("state") or {}).get("path"), base, default_state_path(url)),
         tls_verify=_tls_verify(redmine, base, warnings),
-        rules_dir=_path(data.get("rules_dir"), base, base / "rules"),
-        text_formatting=redmine.get("text_formatting", "textile"),
-        labels_backend=(data.get("labels") or {}).get("backend", "custom_field"),
-        fields=FieldMap(**(data.get("fields") or {})),
-        timeouts=Timeouts(**(redmine.get("timeouts") or {})),
-        retries=RetryPolicy(**(redmine.get("retries") or {})),
-        limits=Limits(**(data.get("limits") or {})),
-        daemon_interval=str((data.get("daemon") or {}).get("interval", "5m")),
+        rules_dir=_path(data.get("rules_dir"), base, base / get("rules_dir")),
+        text_formatting=get("redmine", "text_formatting"),
+        labels_backend=get("labels", "backend"),
+        fields=FieldMap(**s.given(FieldMap, data.get("fields"))),
+        timeouts=Timeouts(**s.given(Timeouts, redmine.get("timeouts"))),
+        retries=RetryPolicy(**s.given(RetryPolicy, redmine.get("retries"))),
+        limits=Limits(**s.given(Limits, data.get("limits"))),
+        daemon_interval=get("daemon", "interval"),
         reports=_reports(data.get("reports") or {}, base),
         source=doc.file if doc else None,
         warnings=tuple(warnings),
@@ -284,18 +352,17 @@ def _tls_verify(redmine: dict[str, Any], base: Path, warnings: list[str]) -> boo
 
 
 def _reports(data: dict[str, Any], base: Path) -> ReportsConfig:
-    schedules = {**DEFAULT_SCHEDULES, **(data.get("schedules") or {})}
-    templates = data.get("templates_dir")
-    return ReportsConfig(
-        project=data.get("project"), lang=data.get("lang", "en"),
-        timezone=data.get("timezone", "UTC"),
-        templates_dir=_path(templates, base, base) if templates else None,
-        parent=data.get("parent", "Reports"), schedules=schedules,
-        kanban=tuple((str(k), tuple(map(str, v or ()))) for k, v in data["kanban"].items())
-        if data.get("kanban") else DEFAULT_KANBAN,
-        key_dates_days=int(data.get("key_dates_days", 30)),
-        risk_label=data.get("risk_label", "risk") or None,
-        satisfaction_scale=data.get("satisfaction_scale", "csat"))
+    values = s.given(ReportsConfig, data)
+    if "templates_dir" in values:
+        values["templates_dir"] = _path(values["templates_dir"], base, base)
+    if "schedules" in values:
+        values["schedules"] = {**DEFAULT_SCHEDULES, **values["schedules"]}
+    if "kanban" in values:
+        values["kanban"] = tuple((str(k), tuple(map(str, v or ())))
+                                 for k, v in values["kanban"].items()) or DEFAULT_KANBAN
+    if "risk_label" in data:
+        values["risk_label"] = data["risk_label"] or None
+    return ReportsConfig(**values)
 
 
 def _api_key(

@@ -60,8 +60,12 @@ def load_text(text: str, file: str) -> Located:
         raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
     except (yaml.YAMLError, ValueError) as exc:
         raise UserError(f"{file}: not valid YAML", [Problem(file, None, None, "", str(exc))]) from None
+    except RecursionError:
+        raise UserError(f"{file}: not valid YAML", [Problem(
+            file, None, None, "", "nested too deeply", "flatten the document")]) from None
     if root is None:
         return Located(file, None, {(): (1, 1)})
+    _check_aliases(root, file)
     marks: dict[PathKey, tuple[int, int]] = {}
     values: dict[PathKey, tuple[int, int]] = {}
     problems = list(_duplicate_keys(root, (), file, marks, values))
@@ -72,6 +76,47 @@ def load_text(text: str, file: str) -> Located:
     except (yaml.YAMLError, ValueError) as exc:
         raise UserError(f"{file}: not valid YAML", [Problem(file, None, None, "", str(exc))]) from None
     return Located(file, data, marks, values)
+
+
+MAX_VALUES = 100_000
+"""A document whose aliases expand to more values than this is refused (an alias bomb)."""
+
+
+def _check_aliases(root: yaml.Node, file: str) -> None:
+    """Refuse alias loops (``&a [*a]``) and documents whose aliases expand past
+    ``MAX_VALUES`` (billion laughs): walking them would never end."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_:
+            mark = node.start_mark
+            raise UserError(f"{file}: an alias loop", [Problem(
+                file, mark.line + 1, mark.column + 1, "", "this value contains itself "
+                "through an alias", "write the value out instead of the alias")])
+        open_.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        total = 1 + sum(size(child) for child in children)
+        open_.discard(id(node))
+        sizes[id(node)] = total
+        if total > MAX_VALUES:
+            raise UserError(f"{file}: too large once aliases are expanded", [Problem(
+                file, node.start_mark.line + 1, node.start_mark.column + 1, "",
+                f"aliases expand this to more than {MAX_VALUES} values",
+                "write the values out, without nested aliases")])
+        return total
+
+    try:
+        size(root)
+    except RecursionError:
+        raise UserError(f"{file}: not valid YAML", [Problem(
+            file, None, None, "", "nested too deeply", "flatten the document")]) from None
 
 
 def load_file(path: Path) -> Located:

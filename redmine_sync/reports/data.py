@@ -28,6 +28,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from redmine_sync.config import DEFAULT_KANBAN
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
@@ -37,8 +38,7 @@ from redmine_sync.sla.clock import MET
 from redmine_sync.sla.clock import MetricClock
 
 K = TypeVar("K")
-KANBAN = (("confirmed", ("New",)), ("development", ("In Progress",)),
-          ("testing", ("Testing",)), ("acceptance", ("Awaiting acceptance",)))
+KANBAN = DEFAULT_KANBAN
 PRIORITIES = ("Immediate", "Urgent", "High", "Normal", "Low")   # Redmine's default order
 KEY_DATE_KINDS = ("launch", "anniversary", "birthday", "renewal")
 AT_RISK = 0.75          # an open clock at or above this share of its target is at risk

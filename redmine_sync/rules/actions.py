@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from redmine_sync import schema as s
 from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
 from redmine_sync.plan import Change
@@ -326,6 +327,15 @@ def actions() -> dict[str, ActionSpec]:
     if not ACTIONS:
         ACTIONS.update(_registry())
     return ACTIONS
+
+
+def action_node() -> s.OneKey:
+    """The declaration of one action: a mapping with one key naming it (its parameters are
+    checked by the action's builder)."""
+    return s.OneKey({name: s.Anything(doc=f"{spec.doc}; e.g. {spec.example}",
+                                      words="the action's parameters")
+                     for name, spec in actions().items()}, words="an action",
+                    doc="one action, e.g. {add_labels: [ui]}")
 
 
 def compile_action(data: Any, where: Where) -> ActionFn | None:

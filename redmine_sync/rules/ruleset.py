@@ -14,6 +14,7 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -22,10 +23,12 @@ from typing import Any
 
 import yaml
 
+from redmine_sync import schema as s
 from redmine_sync.errors import Problem
 from redmine_sync.errors import UserError
 from redmine_sync.rules.actions import ActionFn
 from redmine_sync.rules.actions import _template_ok
+from redmine_sync.rules.actions import action_node
 from redmine_sync.rules.actions import compile_action
 from redmine_sync.rules.compile import compile_condition
 from redmine_sync.rules.conditions import ALWAYS
@@ -35,6 +38,7 @@ from redmine_sync.rules.customers import IDENTIFY_BY
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.customers import Tier
+from redmine_sync.rules.language import LANGS
 from redmine_sync.rules.source import Problems
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.text import Rubric
@@ -110,6 +114,108 @@ class RuleSet:
         return any(r.enforce for r in self.rules() if r.name in names)
 
 
+CUSTOMER_KEYS = ("name", "aliases", "domains", "projects", "industry", "value", "fit",
+                 "account_manager", "escalation_contact", "key_dates", "lang")
+KEY_DATE_KINDS = ("launch", "anniversary", "birthday", "renewal")
+CONDITION = s.Anything(words="a condition", doc="a condition (docs/rules.md, Conditions)")
+WORDS = s.ListOf(s.name())
+
+
+def _rule_file_node(stage: str) -> s.Map:
+    rule = s.Map({
+        "name": s.text("unique name: plans, the audit and notes refer to it"),
+        "description": s.text("for people"),
+        "when": replace(CONDITION, doc="the rule fires when this holds (default: always)"),
+        "then": s.ListOf(action_node(), doc="the actions, in order"),
+        "reason": s.text("why, in the plan and the private note; placeholders allowed"),
+        "enforce": s.boolean("true: the rule re-applies what people changed", False),
+    }, required=("name", "then"), words="a rule (a mapping with name, when and then)")
+    return s.Map({
+        "kind": s.one_of((stage,), f"{stage} rules"),
+        "match": s.one_of(("first", "all"), "first: only the first matching rule fires; all: "
+                          "every one", "first"),
+        "description": s.text("for people"),
+        "when": replace(CONDITION, doc="the file's rules only see issues where this holds"),
+        "rules": s.ListOf(rule, doc="the rules, in order"),
+    }, required=("rules",))
+
+
+def _customers_node() -> s.Map:
+    said = {"lt": "below", "le": "at most", "gt": "above", "ge": "at least"}
+    bounds = s.Map({op: s.number(f"the score is {said.get(op, op)} this") for op in COMPARATORS},
+                   words="bounds such as {ge: 60} or {lt: 60}")
+    tier = s.Map({
+        "name": s.name("the tier (set_tier writes it)"),
+        "label": s.text("label added with the tier"),
+        "value": replace(bounds, doc="bounds on the customer's value score"),
+        "fit": replace(bounds, doc="bounds on the customer's fit score"),
+    }, required=("name",), words="a tier such as {name: strategic, value: {ge: 60}}")
+    customer = s.Map({
+        "name": s.name("as written in the Customer field"),
+        "aliases": replace(WORDS, doc="other names it is written as"),
+        "domains": replace(WORDS, doc="e-mail domains of its people (identify: email_domain)"),
+        "projects": replace(WORDS, doc="its projects (identify: project)"),
+        "industry": s.name("for reports"),
+        "value": s.number("value score (0-100)"),
+        "fit": s.number("fit score (0-100)"),
+        "account_manager": s.name("login of the account manager (assign: account_manager)"),
+        "escalation_contact": s.name("who is told of escalations"),
+        "key_dates": s.ListOf(s.Map({
+            "date": s.a_date("the day"), "what": s.one_of(KEY_DATE_KINDS, "what happens"),
+            "note": s.name("for people")}, required=("date", "what"),
+            words="a key date such as {date: 2026-12-10, what: launch}"),
+            doc="launches, anniversaries, birthdays, renewals (shown in reports)"),
+        "lang": s.one_of(LANGS, "language of notes and reports for this customer"),
+    }, required=("name", "value", "fit"), words="a customer (name, value and fit)")
+    return s.Map({
+        "kind": s.one_of(("customers",), "what the file holds"),
+        "description": s.text("for people"),
+        "identify": s.one_of(IDENTIFY_BY, "how an issue's customer is found", "field"),
+        "tiers": s.ListOf(tier, doc="tiers, first match wins"),
+        "customers": s.ListOf(customer, doc="the customers"),
+        "customers_csv": s.text("a CSV file of more customers (name, value, fit, domains...)"),
+    })
+
+
+def _vocabulary_node() -> s.Map:
+    ask = s.MapOf(s.MapOf(s.name()), doc="lang: {gap: the question asked for it}")
+    return s.Map({
+        "kind": s.one_of(("vocabulary",), "what the file holds"),
+        "description": s.text("for people"),
+        "keywords": s.MapOf(WORDS, doc="keyword lists, used in conditions as @name"),
+        "concepts": s.MapOf(WORDS, doc="concept: its Chinese and English forms"),
+        "stopwords": replace(WORDS, doc="words the text analyses ignore"),
+        "opposites": s.ListOf(s.ListOf(s.name(), length=2),
+                              doc="pairs of opposite concepts, e.g. [export, import]"),
+        "glossary": s.boolean("use the shipped bilingual glossary too", True),
+        "vagueness": s.Map({
+            "min_length": s.integer("shorter descriptions are vague", 30, minimum=0),
+            "vague_phrases": replace(WORDS, doc="phrases that say nothing"),
+            "scenario_markers": replace(WORDS, doc="words that describe a scenario"),
+            "pain_markers": replace(WORDS, doc="words that describe a pain"),
+            "effect_markers": replace(WORDS, doc="words that describe the effect wanted"),
+            "threshold": s.integer("this many gaps make a request vague", 2, minimum=0),
+            "ask": ask,
+        }, doc="the vagueness rubric"),
+        "duplicates": s.Map({
+            "min_score": s.number("candidates scoring below this are not shown", 0.3,
+                                  minimum=0, maximum=1),
+            "same_customer": s.boolean("only compare requests of the same customer", True),
+        }, doc="duplicate search"),
+    })
+
+
+@cache
+def declaration() -> s.Tagged:
+    """What a file in the rules directory may hold, by its ``kind``."""
+    from redmine_sync.sla.policy import declaration as sla
+
+    return s.Tagged("kind", {**{stage: _rule_file_node(stage) for stage in STAGES},
+                             "customers": _customers_node(),
+                             "vocabulary": _vocabulary_node(), "sla": sla()},
+                    doc="a redmine-sync rule file")
+
+
 def rule_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named directly, and every *.yaml / *.yml directly inside named directories."""
     out: list[Path] = []
@@ -157,7 +263,15 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
     rule_files: list[RuleFile] = []
     parts: dict[str, Any] = {}
     for doc in docs:
-        where = Where(doc, (), problems)
+        shape = s.check_paths(doc, declaration())
+        problems.items.extend(p for _, p in shape)
+        bad = [path for path, _ in shape]
+        if any(path in ((), ("kind",)) for path in bad):
+            continue
+        # the builders collect the deeper problems (conditions, actions, names) from what
+        # is left once every value of a wrong shape is taken out, so none sees a wrong type
+        doc = replace(doc, data=s.without(doc.data, bad))
+        where = Where(doc, (), problems.except_below(bad))
         if not isinstance(doc.data, dict):
             where.error("a rule file is a mapping with a 'kind' key", value=False)
             continue
@@ -377,11 +491,6 @@ def _tier(data: Any, where: Where) -> Tier | None:
         bounds[axis] = {op: float(v) for op, v in spec.items()}
     where.unknown_keys(data, ("name", "label", "value", "fit"))
     return Tier(str(data["name"]), bounds, data.get("label"))
-
-
-CUSTOMER_KEYS = ("name", "aliases", "domains", "projects", "industry", "value", "fit",
-                 "account_manager", "escalation_contact", "key_dates", "lang")
-KEY_DATE_KINDS = ("launch", "anniversary", "birthday", "renewal")
 
 
 def _customer(data: Any, where: Where) -> Customer | None:

@@ -21,10 +21,19 @@ class Problems:
     keyword_refs: list[tuple[str, Located, PathKey]] = field(default_factory=list)
     teams: set[str] = field(default_factory=set)
     names: list[tuple[str, str, Located, PathKey]] = field(default_factory=list)
+    skip: tuple[tuple[str, ...], ...] = ()   # already reported here: problems below are not
 
     def add(self, doc: Located, path: PathKey, message: str, hint: str = "",
             value: bool = False) -> None:
-        self.items.append(doc.problem(path, message, hint, value=value))
+        where = tuple(map(str, path))
+        if not any(where[:len(done)] == done for done in self.skip):
+            self.items.append(doc.problem(path, message, hint, value=value))
+
+    def except_below(self, paths: list[PathKey]) -> Problems:
+        """The same collection, where problems at or below ``paths`` are left out (their
+        file's declaration already reported them)."""
+        return Problems(self.items, self.keyword_refs, self.teams, self.names,
+                        tuple(tuple(map(str, p)) for p in paths))
 
     def sorted(self) -> list[Problem]:
         return sorted(self.items, key=lambda p: (p.file, p.line or 0, p.column or 0))

@@ -28,18 +28,22 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from redmine_sync import schema as s
 from redmine_sync.rules.actions import ActionFn
+from redmine_sync.rules.actions import action_node
 from redmine_sync.rules.actions import compile_action
 from redmine_sync.rules.compile import compile_condition
 from redmine_sync.rules.conditions import ALWAYS
 from redmine_sync.rules.conditions import Condition
 from redmine_sync.rules.source import Where
 from redmine_sync.schema import did_you_mean
+from redmine_sync.sla.calendar import CALENDAR
 from redmine_sync.sla.calendar import Calendar
 from redmine_sync.sla.calendar import parse_calendar
 
@@ -144,6 +148,58 @@ def parse_duration(text: object) -> Duration:
     if not match:
         raise ValueError(f"invalid duration {text!r}; use e.g. 30m, 24h, 2d (working days)")
     return Duration(float(match[1]), match[2])
+
+
+DURATION_TEXT = s.Scalar((str, int, float), "a duration", pattern=DURATION.pattern[1:-1],
+                         example="24h (s, m, h, or d: working days)")
+CONDITION = s.Anything(words="a condition", doc="a condition, as in rules (docs/rules.md)")
+
+
+def declaration() -> s.Map:
+    """What a ``kind: sla`` file may hold."""
+    action = action_node()
+    targets = s.MapOf(s.MapOf(DURATION_TEXT, doc="urgency or priority (or any): duration"),
+                      doc="tier (or default): {urgency or priority: duration}")
+    policy = s.Map({
+        "name": s.text("the policy's name (in SLA marks and reports)"),
+        "description": s.text("for people"),
+        "when": replace(CONDITION, doc="the issues this policy covers (first match wins)"),
+        "calendar": s.text("the calendar the clocks run in (a name under calendars)"),
+        "calendars_by_tier": s.MapOf(s.text(), doc="tier: calendar, overriding calendar"),
+        "pause_when": s.ListOf(CONDITION, doc="the clocks stop while one of these holds"),
+        "targets": s.Map({m: replace(targets, doc=f"{m} targets") for m in METRICS},
+                         doc="metric -> tier (or default) -> urgency or priority: duration"),
+        "emergency": s.Map({"when": CONDITION,
+                            "target": replace(DURATION_TEXT, doc="the target while it holds"),
+                            "calendar": s.text("default: the policy's calendar")},
+                           required=("when", "target"),
+                           doc="a shorter target while a condition holds (the 2-hour notice)"),
+        "thresholds": s.ListOf(s.Map({
+            "at": s.Scalar((str,), "a percentage", pattern=r"\s*\d+(\.\d+)?\s*%\s*",
+                           example="75%", doc="fraction of the target"),
+            "then": s.ListOf(action, doc="the actions when a clock passes it")},
+            required=("at", "then")), doc="what happens at 50 %, 75 %, 100 % of a target"),
+        "status_change_counts": s.boolean("a status change by staff counts as a response",
+                                          False),
+    }, required=("name",), words="a policy (a mapping with name, calendar, targets...)")
+    return s.Map({
+        "kind": s.one_of(("sla",), "what the file holds"),
+        "description": s.text("for people"),
+        "calendars": s.MapOf(CALENDAR, doc="name: business calendar"),
+        "staff": s.Map({"roles": s.ListOf(s.name(), doc="roles whose public notes respond"),
+                        "groups": s.ListOf(s.name(), doc="groups whose public notes respond")},
+                       doc="whose public notes are responses"),
+        "auto_replies": s.ListOf(s.AnyOf((s.name(), s.Map({"regex": s.text()},
+                                                          required=("regex",))),
+                                         words="a text or {regex: PATTERN}"),
+                                 doc="how automatic replies start (they are no response)"),
+        "write": s.Map({"due": s.text("custom field that gets the due time"),
+                        "state": s.text("custom field that gets the SLA state"),
+                        "timezone": s.time_zone("the due time is written in this zone",
+                                                "UTC")},
+                       doc="custom fields people sort and filter by"),
+        "policies": s.ListOf(policy, doc="SLA policies, first match wins"),
+    })
 
 
 def parse_sla(data: Mapping[str, Any], where: Where) -> SlaConfig:

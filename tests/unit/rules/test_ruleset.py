@@ -46,7 +46,7 @@ def test_every_mistake_is_reported_with_its_line_and_column(tmp_path: Path) -> N
     lines = [str(p) for p in info.value.problems]
     f = str(path)
     assert lines == [
-        f"{f}:2:8: match: unknown value 'frist' (expected first or all)",
+        f"{f}:2:8: match: unknown value 'frist' (did you mean 'first'?)",
         (f"{f}:5:12: rules[0].when.priorty: unknown field 'priorty' (did you mean 'priority'? "
         "(or cf.<Custom field name>))"),
         (f"{f}:7:9: rules[0].then[0].add_label: unknown action 'add_label' "
