@@ -299,7 +299,7 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
         key_source=key_source,
         projects=tuple(map(str, get("projects"))),
         state_path=_path((data.get("state") or {}).get("path"), base, default_state_path(url)),
-        tls_verify=_tls_verify(redmine, base, warnings),
+        tls_verify=_tls_verify(redmine, doc, base, warnings),
         rules_dir=_path(data.get("rules_dir"), base, base / get("rules_dir")),
         text_formatting=get("redmine", "text_formatting"),
         labels_backend=get("labels", "backend"),
@@ -335,7 +335,8 @@ def default_state_path(url: str) -> Path:
     return STATE_DIR / f"{readable}-{digest}.db"
 
 
-def _tls_verify(redmine: dict[str, Any], base: Path, warnings: list[str]) -> bool | str:
+def _tls_verify(redmine: dict[str, Any], doc: Located | None, base: Path,
+                warnings: list[str]) -> bool | str:
     if redmine.get("verify_tls") is False:
         warnings.append("TLS certificates are NOT checked (redmine.verify_tls: false): anyone "
                         "between this machine and Redmine can read the API key; set "
@@ -344,7 +345,9 @@ def _tls_verify(redmine: dict[str, Any], base: Path, warnings: list[str]) -> boo
     if redmine.get("ca_bundle"):
         bundle = _path(redmine["ca_bundle"], base, base)
         if not bundle.is_file():
-            raise ConfigError(f"redmine.ca_bundle: {bundle} does not exist",
+            where = [doc.problem(("redmine", "ca_bundle"), f"{bundle} does not exist",
+                                 value=True)] if doc else []
+            raise ConfigError(f"redmine.ca_bundle: {bundle} does not exist", where,
                               hint="give the PEM file of the CA that signed Redmine's "
                               "certificate")
         return str(bundle)

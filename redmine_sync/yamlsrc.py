@@ -61,8 +61,7 @@ def load_text(text: str, file: str) -> Located:
     except (yaml.YAMLError, ValueError) as exc:
         raise UserError(f"{file}: not valid YAML", [Problem(file, None, None, "", str(exc))]) from None
     except RecursionError:
-        raise UserError(f"{file}: not valid YAML", [Problem(
-            file, None, None, "", "nested too deeply", "flatten the document")]) from None
+        raise UserError(f"{file}: not valid YAML", [_too_deep(text, file)]) from None
     if root is None:
         return Located(file, None, {(): (1, 1)})
     _check_aliases(root, file)
@@ -116,7 +115,29 @@ def _check_aliases(root: yaml.Node, file: str) -> None:
         size(root)
     except RecursionError:
         raise UserError(f"{file}: not valid YAML", [Problem(
-            file, None, None, "", "nested too deeply", "flatten the document")]) from None
+            file, root.start_mark.line + 1, root.start_mark.column + 1, "",
+            "nested too deeply", "flatten the document")]) from None
+
+
+MAX_DEPTH = 200
+
+
+def _too_deep(text: str, file: str) -> Problem:
+    """Where the nesting passes ``MAX_DEPTH`` levels (YAML's event parser does not recurse,
+    so it finds the place the composer could not reach)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                return Problem(file, mark.line + 1 if mark else None,
+                               mark.column + 1 if mark else None, "",
+                               f"nested more than {MAX_DEPTH} levels deep",
+                               "flatten the document")
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+    return Problem(file, None, None, "", "nested too deeply", "flatten the document")
 
 
 def load_file(path: Path) -> Located:
@@ -128,7 +149,9 @@ def load_file(path: Path) -> Located:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problem = Problem(str(path), None, None, "", f"not UTF-8 text (byte {exc.start})")
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - raw.rfind(b"\n", 0, exc.start)
+        problem = Problem(str(path), line, column, "", f"not UTF-8 text (byte {exc.start})")
         raise UserError(f"{path}: not a text file", [problem]) from None
     return load_text(text, str(path))
 

@@ -51,8 +51,6 @@ from redmine_sync.yamlsrc import load_text
 
 STAGES = ("triage", "tiering", "priority", "routing")
 KINDS = (*STAGES, "customers", "vocabulary", "sla")
-FILE_KEYS = ("kind", "match", "description", "when", "rules")
-RULE_KEYS = ("name", "description", "when", "then", "reason", "enforce")
 RULE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -79,8 +77,9 @@ class RuleFile:
 
 @dataclass(frozen=True)
 class DuplicateSearch:
-    min_score: float = 0.3
-    same_customer: bool = True
+    min_score: float = s.key(s.number(minimum=0, maximum=1), "candidates scoring below this "
+                             "are not shown", 0.3)
+    same_customer: bool = s.key(s.BOOLEAN, "only compare requests of the same customer", True)
 
 
 @dataclass(frozen=True)
@@ -189,19 +188,17 @@ def _vocabulary_node() -> s.Map:
                               doc="pairs of opposite concepts, e.g. [export, import]"),
         "glossary": s.boolean("use the shipped bilingual glossary too", True),
         "vagueness": s.Map({
-            "min_length": s.integer("shorter descriptions are vague", 30, minimum=0),
+            "min_length": s.integer("shorter descriptions are vague", Rubric.min_length,
+                                    minimum=0),
             "vague_phrases": replace(WORDS, doc="phrases that say nothing"),
             "scenario_markers": replace(WORDS, doc="words that describe a scenario"),
             "pain_markers": replace(WORDS, doc="words that describe a pain"),
             "effect_markers": replace(WORDS, doc="words that describe the effect wanted"),
-            "threshold": s.integer("this many gaps make a request vague", 2, minimum=0),
+            "threshold": s.integer("this many gaps make a request vague", Rubric.threshold,
+                                   minimum=0),
             "ask": ask,
         }, doc="the vagueness rubric"),
-        "duplicates": s.Map({
-            "min_score": s.number("candidates scoring below this are not shown", 0.3,
-                                  minimum=0, maximum=1),
-            "same_customer": s.boolean("only compare requests of the same customer", True),
-        }, doc="duplicate search"),
+        "duplicates": replace(s.section(DuplicateSearch), doc="duplicate search"),
     })
 
 
@@ -272,14 +269,8 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
         # is left once every value of a wrong shape is taken out, so none sees a wrong type
         doc = replace(doc, data=s.without(doc.data, bad))
         where = Where(doc, (), problems.except_below(bad))
-        if not isinstance(doc.data, dict):
-            where.error("a rule file is a mapping with a 'kind' key", value=False)
-            continue
-        kind = doc.data.get("kind")
-        if kind not in KINDS:
-            where.at("kind").error(f"unknown kind {kind!r}" if kind else "missing 'kind'",
-                                   did_you_mean(str(kind), KINDS), value=kind is not None)
-        elif kind == "customers":
+        kind = doc.data["kind"]
+        if kind == "customers":
             parts["customers"] = _customers(doc, where)
             parts["customers_file"] = doc.file
         elif kind == "vocabulary":
@@ -299,48 +290,35 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
                    **parts)
 
 
+# The builders below read files already checked against ``declaration()`` with every value
+# of a wrong shape taken out: what they find has its declared type, or is absent (then the
+# declared default applies) or None (a list item already reported).
+
 def _rule_file(doc: Located, stage: str, where: Where) -> RuleFile:
-    data = doc.data
-    where.unknown_keys(data, FILE_KEYS)
-    match = data.get("match", "first")
-    if match not in ("first", "all"):
-        where.at("match").error(f"unknown value {match!r}", "expected first or all")
+    data, node = doc.data, declaration().variants[stage]
     when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
-    rules_data = data.get("rules")
-    if not isinstance(rules_data, list):
-        where.at("rules").error("expected a list of rules", value="rules" in data)
-        rules_data = []
-    rules = tuple(r for i, item in enumerate(rules_data)
+    rules = tuple(r for i, item in enumerate(data.get("rules") or [])
                   if (r := _rule(item, stage, doc.file, where.at("rules", i))) is not None)
-    return RuleFile(doc.file, stage, str(match), when, rules)
+    return RuleFile(doc.file, stage, node.get(data, "match"), when, rules)
 
 
-def _rule(data: Any, stage: str, file: str, where: Where) -> Rule | None:
-    if not isinstance(data, dict):
-        where.error("a rule is a mapping with name, when and then")
+def _rule(data: dict[str, Any] | None, stage: str, file: str, where: Where) -> Rule | None:
+    if data is None or data.get("name") is None:
         return None
-    where.unknown_keys(data, RULE_KEYS)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        where.error("every rule needs a name", value=False)
-        name = f"rule-{where.path[-1]}"
+    name = str(data["name"])
+    if not name.strip():
+        where.at("name").error("every rule needs a name")
     when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
-    then = data.get("then")
-    if not isinstance(then, list) or not then:
+    then = data.get("then") or []
+    if not then:
         where.at("then").error("expected a list of actions", value="then" in data)
-        then = []
     actions = tuple(a for i, item in enumerate(then)
                     if (a := compile_action(item, where.at("then", i))) is not None)
     reason = data.get("reason")
-    if reason is not None and not (isinstance(reason, str) and _template_ok(reason,
-                                                                            where.at("reason"))):
+    if reason is not None and not _template_ok(reason, where.at("reason")):
         reason = None
-    enforce = data.get("enforce", False)
-    if not isinstance(enforce, bool):
-        where.at("enforce").error("expected true or false")
-        enforce = False
-    return Rule(name, stage, file, str(data.get("description", "")), when, actions, reason,
-                enforce)
+    return Rule(name, stage, file, data.get("description") or "", when, actions, reason,
+                bool(data.get("enforce")))
 
 
 def _unique_names(files: list[RuleFile], docs: list[Located], problems: Problems) -> None:
@@ -369,18 +347,11 @@ def _check_references(ruleset: RuleSet, problems: Problems) -> None:
 
 def _vocabulary(doc: Located, where: Where) -> dict[str, Any]:
     data = doc.data
-    allowed = ("kind", "description", "keywords", "concepts", "stopwords", "opposites",
-               "glossary", "vagueness", "duplicates")
-    where.unknown_keys(data, allowed)
-    keywords = _word_lists(data.get("keywords", {}), where.at("keywords"))
-    concepts = _word_lists(data.get("concepts", {}), where.at("concepts"))
-    stopwords = tuple(str(w) for w in data.get("stopwords", []) or [])
-    opposites = _pairs(data.get("opposites", []) or [], where.at("opposites"))
-    use_glossary = data.get("glossary", True)
-    if not isinstance(use_glossary, bool):
-        where.at("glossary").error("expected true (use the shipped glossary) or false")
-        use_glossary = True
-    if use_glossary:
+    keywords = _word_lists(data.get("keywords") or {})
+    concepts = _word_lists(data.get("concepts") or {})
+    stopwords = tuple(str(w) for w in data.get("stopwords") or [] if w is not None)
+    opposites = tuple((str(p[0]), str(p[1])) for p in data.get("opposites") or [] if p)
+    if declaration().variants["vocabulary"].get(data, "glossary"):
         shipped, shipped_opposites = glossary()
         concepts = {name: (*shipped.get(name, ()), *concepts.get(name, ()))
                     for name in {**shipped, **concepts}}
@@ -390,13 +361,13 @@ def _vocabulary(doc: Located, where: Where) -> dict[str, Any]:
         out["vocabulary"] = Vocabulary(concepts, stopwords, opposites)
     except ValueError as exc:
         where.at("concepts").error(str(exc))
-    if "vagueness" in data:
+    if data.get("vagueness") is not None:
         try:
-            out["rubric"] = _rubric(data["vagueness"], where.at("vagueness"))
-        except (ValueError, TypeError) as exc:
+            out["rubric"] = _rubric(data["vagueness"])
+        except ValueError as exc:
             where.at("vagueness").error(str(exc))
-    if "duplicates" in data:
-        out["duplicates"] = _duplicate_search(data["duplicates"], where.at("duplicates"))
+    if data.get("duplicates") is not None:
+        out["duplicates"] = DuplicateSearch(**s.given(DuplicateSearch, data["duplicates"]))
     return out
 
 
@@ -410,86 +381,39 @@ def glossary() -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, str], ...]]
     return concepts, tuple((str(a), str(b)) for a, b in data["opposites"])
 
 
-def _pairs(data: Any, where: Where) -> tuple[tuple[str, str], ...]:
-    if not isinstance(data, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(n, str) for n in p)
-            for p in data):
-        where.error("expected a list of pairs of concept names, e.g. [[export, import]]")
-        return ()
-    return tuple((a, b) for a, b in data)
+def _word_lists(data: dict[Any, Any]) -> dict[str, tuple[str, ...]]:
+    return {str(name): tuple(str(w) for w in words if w is not None)
+            for name, words in data.items() if words is not None}
 
 
-def _word_lists(data: Any, where: Where) -> dict[str, tuple[str, ...]]:
-    if not isinstance(data, dict):
-        where.error("expected a mapping of name: [words]")
-        return {}
-    out = {}
-    for name, words in data.items():
-        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
-            where.at(str(name)).error("expected a list of words")
-            continue
-        out[str(name)] = tuple(words)
-    return out
-
-
-def _rubric(data: Any, where: Where) -> Rubric:
-    keys = ("min_length", "vague_phrases", "scenario_markers", "pain_markers", "effect_markers",
-            "threshold", "ask")
-    if not isinstance(data, dict):
-        where.error("expected a mapping")
-        return Rubric()
-    where.unknown_keys(data, keys)
-    lists = {k: tuple(str(w) for w in data.get(k, []) or []) for k in keys[1:5]}
-    ask = data.get("ask", {}) or {}
-    if not isinstance(ask, dict) or not all(isinstance(v, dict) for v in ask.values()):
-        raise ValueError("ask: expected {zh: {scenario: ..., pain: ...}, en: {...}}")
-    return Rubric(min_length=int(data.get("min_length", 30)),
-                  threshold=int(data.get("threshold", 2)),
-                  ask={str(k): {str(a): str(b) for a, b in v.items()} for k, v in ask.items()},
-                  **lists)
-
-
-def _duplicate_search(data: Any, where: Where) -> DuplicateSearch:
-    if not isinstance(data, dict) or set(data) - {"min_score", "same_customer"}:
-        where.error("expected {min_score: 0.3, same_customer: true}")
-        return DuplicateSearch()
-    return DuplicateSearch(float(data.get("min_score", 0.3)),
-                           bool(data.get("same_customer", True)))
+def _rubric(data: dict[str, Any]) -> Rubric:
+    lists = ("vague_phrases", "scenario_markers", "pain_markers", "effect_markers")
+    given: dict[str, Any] = {k: tuple(str(w) for w in data[k] if w is not None)
+             for k in lists if data.get(k) is not None}
+    ask = {str(k): {str(a): str(b) for a, b in v.items() if b is not None}
+           for k, v in (data.get("ask") or {}).items() if v is not None}
+    numbers = {k: data[k] for k in ("min_length", "threshold") if data.get(k) is not None}
+    return Rubric(ask=ask, **numbers, **given)
 
 
 def _customers(doc: Located, where: Where) -> CustomerBook:
     data = doc.data
-    allowed = ("kind", "description", "identify", "tiers", "customers", "customers_csv")
-    where.unknown_keys(data, allowed)
-    identify = data.get("identify", "field")
-    if identify not in IDENTIFY_BY:
-        where.at("identify").error(f"unknown value {identify!r}",
-                                   did_you_mean(str(identify), IDENTIFY_BY))
-    tiers = [t for i, row in enumerate(data.get("tiers") or [])
-             if (t := _tier(row, where.at("tiers", i))) is not None]
+    tiers = [_tier(row) for row in data.get("tiers") or [] if row is not None]
     customers = [c for i, row in enumerate(data.get("customers") or [])
-                 if (c := _customer(row, where.at("customers", i))) is not None]
+                 if row is not None and (c := _customer(row, where.at("customers", i)))]
     if data.get("customers_csv"):
         customers += _customers_csv(Path(doc.file).parent / str(data["customers_csv"]),
                                     where.at("customers_csv"))
     where.at("tiers").names("label", *(t.label for t in tiers if t.label))
     where.at("customers").names("assigned_to", *(c.account_manager for c in customers
                                                  if c.account_manager))
-    return CustomerBook.build(customers, tiers, str(identify))
+    return CustomerBook.build(customers, tiers,
+                              declaration().variants["customers"].get(data, "identify"))
 
 
-def _tier(data: Any, where: Where) -> Tier | None:
-    if not isinstance(data, dict) or "name" not in data:
-        where.error("a tier needs a name and bounds, e.g. {name: strategic, value: {ge: 60}}")
-        return None
-    bounds = {}
-    for axis in ("value", "fit"):
-        spec = data.get(axis, {})
-        if not isinstance(spec, dict) or any(op not in COMPARATORS for op in spec):
-            where.at(axis).error("expected bounds like {ge: 60} or {lt: 60}")
-            return None
-        bounds[axis] = {op: float(v) for op, v in spec.items()}
-    where.unknown_keys(data, ("name", "label", "value", "fit"))
+def _tier(data: dict[str, Any]) -> Tier:
+    bounds = {axis: {op: float(v) for op, v in (data.get(axis) or {}).items() if v is not None}
+              for axis in ("value", "fit")}
     return Tier(str(data["name"]), bounds, data.get("label"))
 
 

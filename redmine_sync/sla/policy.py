@@ -31,8 +31,6 @@ from dataclasses import field
 from dataclasses import replace
 from typing import Any
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
-from zoneinfo import ZoneInfoNotFoundError
 
 from redmine_sync import schema as s
 from redmine_sync.rules.actions import ActionFn
@@ -48,9 +46,6 @@ from redmine_sync.sla.calendar import Calendar
 from redmine_sync.sla.calendar import parse_calendar
 
 METRICS = ("first_response", "next_response", "resolution")
-FILE_KEYS = ("kind", "description", "calendars", "staff", "auto_replies", "write", "policies")
-POLICY_KEYS = ("name", "description", "when", "calendar", "calendars_by_tier", "pause_when",
-               "targets", "emergency", "thresholds", "status_change_counts")
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 UNIT = {"s": 1, "m": 60, "h": 3600}   # d: a working day of the calendar, see Duration
 DEFAULT_AUTO_REPLIES = ("自动回复", "自動回覆", "自动答复", "系统自动回复", "auto-reply",
@@ -150,7 +145,7 @@ def parse_duration(text: object) -> Duration:
     return Duration(float(match[1]), match[2])
 
 
-DURATION_TEXT = s.Scalar((str, int, float), "a duration", pattern=DURATION.pattern[1:-1],
+DURATION_TEXT = s.Scalar((str,), "a duration", pattern=DURATION.pattern[1:-1],
                          example="24h (s, m, h, or d: working days)")
 CONDITION = s.Anything(words="a condition", doc="a condition, as in rules (docs/rules.md)")
 
@@ -203,73 +198,58 @@ def declaration() -> s.Map:
 
 
 def parse_sla(data: Mapping[str, Any], where: Where) -> SlaConfig:
-    where.unknown_keys({**data}, FILE_KEYS)
+    """A ``kind: sla`` file already checked against ``declaration()`` (values of a wrong
+    shape taken out): the calendars, staff, auto replies, write fields and policies."""
     calendars = _calendars(data.get("calendars") or {}, where.at("calendars"))
     staff = data.get("staff") or {}
-    if not isinstance(staff, dict) or set(staff) - {"roles", "groups"}:
-        where.at("staff").error("expected {roles: [...], groups: [...]}")
-        staff = {}
     write = data.get("write") or {}
-    if not isinstance(write, dict) or set(write) - {"due", "state", "timezone"}:
-        where.at("write").error("expected {due: <custom field>, state: <custom field>, "
-                                "timezone: <IANA name>}")
-        write = {}
-    zone = str(write.get("timezone") or "UTC")
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        where.at("write", "timezone").error(f"unknown time zone {zone!r}",
-                                            "use an IANA name such as Asia/Shanghai")
-        zone = "UTC"
     policies = tuple(p for i, row in enumerate(data.get("policies") or [])
-                     if (p := _policy(row, where.at("policies", i), calendars)) is not None)
-    return SlaConfig(calendars, policies, tuple(staff.get("roles") or ()),
-                     tuple(staff.get("groups") or ()),
+                     if row is not None and
+                     (p := _policy(row, where.at("policies", i), calendars)) is not None)
+    return SlaConfig(calendars, policies, _names(staff.get("roles")), _names(staff.get("groups")),
                      _auto_replies(data.get("auto_replies"), where.at("auto_replies")),
-                     write.get("due"), write.get("state"), zone)
+                     write.get("due"), write.get("state"), write.get("timezone") or "UTC")
 
 
-def _auto_replies(data: Any, where: Where) -> AutoReplies:
+def _names(values: list[Any] | None) -> tuple[str, ...]:
+    return tuple(str(v) for v in values or () if v is not None)
+
+
+def _auto_replies(data: list[Any] | None, where: Where) -> AutoReplies:
     """Texts a note starts with, or {regex: ...} matched at its start; absent: the defaults."""
     if data is None:
         return AutoReplies()
-    if not isinstance(data, list):
-        where.error("expected a list of texts a note starts with, or {regex: PATTERN}")
-        return AutoReplies()
     prefixes, patterns = [], []
     for i, item in enumerate(data):
-        if isinstance(item, dict) and set(item) == {"regex"}:
+        if isinstance(item, dict):
             try:
                 patterns.append(re.compile(str(item["regex"]), re.IGNORECASE))
             except re.error as exc:
                 where.at(i, "regex").error(f"invalid regular expression: {exc}")
-        elif isinstance(item, (str, int, float)) and str(item).strip():
+        elif item is not None and str(item).strip():
             prefixes.append(str(item).strip())
-        else:
+        elif item is not None:
             where.at(i).error("expected a text a note starts with, or {regex: PATTERN}")
     return AutoReplies(tuple(prefixes), tuple(patterns))
 
 
-def _calendars(data: Any, where: Where) -> dict[str, Calendar]:
-    if not isinstance(data, dict):
-        where.error("expected a mapping of calendar name: definition")
-        return {}
+def _calendars(data: dict[Any, Any], where: Where) -> dict[str, Calendar]:
     out = {}
     for name, spec in data.items():
         try:
-            out[str(name)] = parse_calendar(str(name), spec if isinstance(spec, dict) else {})
-        except ValueError as exc:
+            out[str(name)] = parse_calendar(str(name), spec or {})
+        except ValueError as exc:   # what a declaration cannot say: overlaps, unknown countries
             where.at(str(name)).error(str(exc))
     return out
 
 
-def _policy(data: Any, where: Where, calendars: Mapping[str, Calendar]) -> Policy | None:
-    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-        where.error("a policy needs a name")
+def _policy(data: dict[str, Any], where: Where, calendars: Mapping[str, Calendar]
+            ) -> Policy | None:
+    if data.get("name") is None:
         return None
-    where.unknown_keys(data, POLICY_KEYS)
-    calendar = str(data.get("calendar", ""))
-    by_tier = {str(k): str(v) for k, v in (data.get("calendars_by_tier") or {}).items()}
+    calendar = str(data.get("calendar") or "")
+    by_tier = {str(k): str(v) for k, v in (data.get("calendars_by_tier") or {}).items()
+               if v is not None}
     for key, name in [("calendar", calendar), *(("calendars_by_tier", n)
                                                  for n in by_tier.values())]:
         if name not in calendars:
@@ -279,65 +259,38 @@ def _policy(data: Any, where: Where, calendars: Mapping[str, Calendar]) -> Polic
     when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
     pause = tuple(compile_condition(c, where.at("pause_when", i))
                   for i, c in enumerate(data.get("pause_when") or []))
-    return Policy(data["name"], when, calendar, by_tier, pause,
-                  _targets(data.get("targets") or {}, where.at("targets")),
+    return Policy(str(data["name"]), when, calendar, by_tier, pause,
+                  _targets(data.get("targets") or {}),
                   _thresholds(data.get("thresholds") or [], where.at("thresholds")),
                   _emergency(data.get("emergency"), where.at("emergency"), calendars),
-                  bool(data.get("status_change_counts", False)))
+                  bool(data.get("status_change_counts")))
 
 
-def _targets(data: Any, where: Where) -> dict[str, dict[str, dict[str, Duration]]]:
-    out: dict[str, dict[str, dict[str, Duration]]] = {}
-    if not isinstance(data, dict):
-        where.error("expected metric: {tier or default: {urgency or priority: duration}}")
-        return out
-    for metric, by_tier in data.items():
-        if metric not in METRICS:
-            where.at(str(metric)).error(f"unknown metric {metric!r}",
-                                        did_you_mean(str(metric), METRICS), value=False)
-            continue
-        if not isinstance(by_tier, dict):
-            where.at(str(metric)).error("expected tier (or default): {urgency: duration}")
-            continue
-        out[metric] = {}
-        for tier, row in by_tier.items():
-            spot = where.at(str(metric), str(tier))
-            if not isinstance(row, dict):
-                spot.error("expected {urgency or priority (or any): duration, ...}")
-                continue
-            try:
-                out[metric][str(tier)] = {str(k): parse_duration(v) for k, v in row.items()}
-            except ValueError as exc:
-                spot.error(str(exc))
-    return out
+def _targets(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Duration]]]:
+    """metric -> tier (or default) -> urgency or priority (or any) -> duration."""
+    return {metric: {str(tier): {str(k): parse_duration(v) for k, v in row.items()
+                                 if v is not None}
+                     for tier, row in by_tier.items() if row is not None}
+            for metric, by_tier in data.items() if by_tier is not None}
 
 
-def _thresholds(data: Any, where: Where) -> tuple[Threshold, ...]:
+def _thresholds(data: list[Any], where: Where) -> tuple[Threshold, ...]:
     out = []
-    for i, row in enumerate(data if isinstance(data, list) else []):
-        spot = where.at(i)
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", str((row or {}).get("at", "")))
-        if not isinstance(row, dict) or not match or not isinstance(row.get("then"), list):
-            spot.error("a threshold is {at: 75%, then: [actions]}")
+    for i, row in enumerate(data):
+        if row is None:
             continue
-        actions = tuple(a for j, item in enumerate(row["then"])
-                        if (a := compile_action(item, spot.at("then", j))) is not None)
-        out.append(Threshold(float(match[1]) / 100, actions))
+        actions = tuple(a for j, item in enumerate(row["then"] or [])
+                        if (a := compile_action(item, where.at(i, "then", j))) is not None)
+        out.append(Threshold(float(str(row["at"]).strip().rstrip("%")) / 100, actions))
     return tuple(sorted(out, key=lambda t: t.at))
 
 
-def _emergency(data: Any, where: Where, calendars: Mapping[str, Calendar]) -> Emergency | None:
-    if data is None:
-        return None
-    if not isinstance(data, dict) or "when" not in data or "target" not in data:
-        where.error("expected {when: condition, target: 2h, calendar: name}")
-        return None
-    try:
-        target = parse_duration(data["target"])
-    except ValueError as exc:
-        where.at("target").error(str(exc))
+def _emergency(data: dict[str, Any] | None, where: Where, calendars: Mapping[str, Calendar]
+               ) -> Emergency | None:
+    if data is None or data.get("when") is None or data.get("target") is None:
         return None
     calendar = data.get("calendar")
     if calendar is not None and calendar not in calendars:
         where.at("calendar").error(f"unknown calendar {calendar!r}")
-    return Emergency(compile_condition(data["when"], where.at("when")), target, calendar)
+    return Emergency(compile_condition(data["when"], where.at("when")),
+                     parse_duration(data["target"]), calendar)
