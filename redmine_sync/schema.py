@@ -10,8 +10,9 @@ where absence means something, a ``default``. The same tree
 - turns into a JSON Schema (``json_schema``) for editors (the YAML language server) and into
   the reference tables of the docs (``reference``).
 
-Loaders check a document against its declaration first and build their values only from
-documents without problems, so no builder ever sees a wrong type.
+Loaders check a document against its declaration first (``check_paths``) and build their
+values from what is left once every value of a wrong shape is taken out (``without``), so
+no builder ever sees a wrong type and deeper problems are still found in the same run.
 """
 
 from __future__ import annotations
@@ -448,8 +449,10 @@ def _kind(value: Any) -> str:
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """A key written with no value (``state:`` followed by comments only) means its default."""
-    if not schema or "anyOf" in schema:
-        return {**schema, "anyOf": [*schema["anyOf"], {"type": "null"}]} if schema else schema
+    if not schema:               # anything: null included
+        return schema
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [*schema["anyOf"], {"type": "null"}]}
     if "enum" in schema:
         return {**schema, "enum": [*schema["enum"], None]}
     if "type" in schema:

@@ -545,7 +545,6 @@ def _show(start: time, end: time) -> str:
     return f"{start:%H:%M}-{'24:00' if end == MIDNIGHT else f'{end:%H:%M}'}"
 
 
-_KEYS = ("timezone", "hours", "holidays", "days_off", "working_days", "default_hours", "always")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
@@ -557,28 +556,32 @@ RANGES = schema.AnyOf((schema.text(words="a time range", pattern=_RANGE, example
                  words='a list of "HH:MM-HH:MM" ranges')
 CALENDAR = schema.Map({
     "timezone": schema.time_zone("business hours are wall-clock times in this zone", "UTC"),
-    "hours": schema.MapOf(RANGES, key=schema.text(words="a weekday or a range of weekdays",
-                                        pattern=rf"\s*(?i:{_DAY})(\s*-\s*(?i:{_DAY}))?\s*",
-                                        example="mon-fri"),
-                     doc="weekday (mon) or range (mon-fri): ranges; a day left out is closed; "
-                         "default: mon-fri 09:00-17:00"),
-    "holidays": schema.AnyOf((schema.text(words="a country code", example="CN"),
-                         schema.Map({"country": schema.text("ISO 3166-1 code such as CN, US, DE"),
-                                "subdivision": schema.name("state/province code such as NY, BY")},
-                               required=("country",))),
-                        words="a country code or {country: CC, subdivision: SS}",
-                        doc="public holidays of a country are days off (its make-up working "
-                            "days are working days)"),
+    "hours": schema.MapOf(
+        RANGES, key=schema.text(words="a weekday or a range of weekdays", example="mon-fri",
+                                pattern=rf"\s*(?i:{_DAY})(\s*-\s*(?i:{_DAY}))?\s*"),
+        doc="weekday (mon) or range (mon-fri): ranges; a day left out is closed; default: "
+            "mon-fri 09:00-17:00"),
+    "holidays": schema.AnyOf(
+        (schema.text(words="a country code", example="CN"),
+         schema.Map({"country": schema.text("ISO 3166-1 code such as CN, US, DE"),
+                     "subdivision": schema.name("state/province code such as NY, BY")},
+                    required=("country",))),
+        words="a country code or {country: CC, subdivision: SS}",
+        doc="public holidays of a country are days off (its make-up working days are "
+            "working days)"),
     "days_off": schema.ListOf(schema.a_date(), doc="extra days off"),
-    "working_days": schema.AnyOf((schema.ListOf(schema.a_date()), schema.MapOf(RANGES, key=schema.a_date())),
-                            words="a list of dates or a mapping of date: ranges",
-                            doc="extra working days, with their hours (else default_hours)"),
-    "default_hours": schema.AnyOf(RANGES.options, words=RANGES.words,
-                             doc="hours of working days listed without hours (else Monday's)"),
-    "always": schema.boolean("true: 24x7, every second counts (then only timezone may be given)",
-                        False),
+    "working_days": schema.AnyOf(
+        (schema.ListOf(schema.a_date()), schema.MapOf(RANGES, key=schema.a_date())),
+        words="a list of dates or a mapping of date: ranges",
+        doc="extra working days, with their hours (else default_hours)"),
+    "default_hours": schema.AnyOf(
+        RANGES.options, words=RANGES.words,
+        doc="hours of working days listed without hours (else Monday's)"),
+    "always": schema.boolean(
+        "true: 24x7, every second counts (then only timezone may be given)", False),
 }, words="a calendar (a mapping such as {timezone: UTC, hours: {mon-fri: [09:00-17:00]}})",
    doc="a business calendar: when SLA time counts")
+_KEYS = tuple(CALENDAR.keys)
 
 
 def parse_calendar(name: str, data: Mapping[str, Any]) -> Calendar:
