@@ -66,29 +66,25 @@ def escape(text: str, fmt: str) -> str:
         raise ValueError(f"unknown text format {fmt!r}; expected one of {', '.join(FORMATS)}")
     flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
     flat = _REVISION.sub(lambda m: m.group(1) + _JOINER, flat)
-    special = _SPECIAL[fmt]
     if fmt == "common_mark":
-        out = "".join(_cm_char(c, special) if _markup_at(flat, i) else c
-                      for i, c in enumerate(flat))
+        out = _COLON.sub("&#58;" + _JOINER, flat.translate(_REFS[fmt]))
         return _WWW.sub(lambda m: m.group(1) + _JOINER + ".", out)
-    out = "".join(f"&#{ord(c)};" if c in special and _markup_at(flat, i) else c
-                  for i, c in enumerate(flat))
+    out = flat.translate(_REFS[fmt])
+    if ":" in _SPECIAL[fmt]:
+        out = _COLON.sub("&#58;", out)
     out = _WWW.sub(lambda m: m.group(1) + "&#46;", out)
     if fmt == "textile":
         out = _GLYPH.sub("&#40;", out)
     return _BLOCK.sub(lambda m: m.group(1) + "&#46;", out) if fmt == "textile" else out
 
 
-def _markup_at(text: str, index: int) -> bool:
-    """A ":" starts a link only before a non-space ("http://", "user:admin")."""
-    return text[index] != ":" or (index + 1 < len(text) and not text[index + 1].isspace())
-
-
-def _cm_char(char: str, special: frozenset[str]) -> str:
-    if char not in special:
-        return char
-    ref = f"&#{ord(char)};"
-    return ref + _JOINER if char in _BREAK_AFTER else ref
+# Each markup character becomes its reference (in CommonMark a link-starting one is
+# followed by the joiner) in one pass; a ":" only before a non-space ("http://",
+# "user:admin"), which the references put in for other characters never change.
+_REFS = {fmt: {ord(c): f"&#{ord(c)};" + (_JOINER if fmt == "common_mark" and c in _BREAK_AFTER
+                                         else "") for c in special if c != ":"}
+         for fmt, special in _SPECIAL.items()}
+_COLON = re.compile(r":(?=\S)")  # \S: what str.isspace() is not
 
 
 def bullet(fmt: str) -> str:

@@ -237,9 +237,8 @@ class Leaf(Condition):
             words = tuple(self.keywords or world.keyword_lists.get(str(self.value).lstrip("@"),
                                                                    ()))
             text = str(self.getter(state, world) or "")
-            folded = text.casefold()
-            if not any(lead in folded for lead in keyword_leads(words)):
-                return False  # most texts mention none: no regex needed
+            if keyword_leads_pattern(words).search(text.casefold()) is None:
+                return False  # most texts mention none: no whole-word regex needed
             return keyword_pattern(words).search(text) is not None
         return self._check(self.getter(state, world), world)[0]
 
@@ -310,6 +309,14 @@ def keyword_leads(words: tuple[str, ...]) -> tuple[str, ...]:
     """Text every match of a keyword contains (its part before any "…"), case folded:
     a text containing none of them mentions no keyword."""
     return tuple(dict.fromkeys(_GAP.split(w.casefold())[0] or w.casefold() for w in words))
+
+
+@lru_cache(maxsize=256)
+def keyword_leads_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds any of keyword_leads(words) in case-folded text: a plain substring test
+    for each of them, in one pass."""
+    leads = keyword_leads(words)
+    return re.compile("|".join(map(re.escape, leads)) if leads else r"(?!)")
 
 
 @lru_cache(maxsize=256)

@@ -164,17 +164,24 @@ class DuplicateIndex:
         self._scripts = {t: _SCRIPTS.index(script(t)) for t in self._weights}
         df = Counter(chain.from_iterable(toks for _, toks, _ in self._docs.values()))
         self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it
+        self._masses: dict[int, tuple[_Mass, _Mass]] = {}  # of all its tokens, its subject's
         alike: dict[_Profile, list[int]] = {}
         for doc_id, (_, toks, subject) in self._docs.items():
             # a concept with opposites is never "own": the opposites test needs it
             own = frozenset(t for t in toks if df[t] == 1 and not self._vocabulary.opposed(t))
             for tok in own:
                 self._owner[tok] = doc_id
-            alike.setdefault(self._profile(toks, subject, own), []).append(doc_id)
+            profile = self._profile(toks, subject, own)
+            self._masses[doc_id] = (profile.mass, profile.subject_mass)
+            alike.setdefault(profile, []).append(doc_id)
         self._classes: list[_Class] = []
+        self._class_of: dict[int, int] = {}
+        self._scored: dict[tuple[int | None, float], tuple[tuple[float, int], ...]] = {}
+        self._said: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
         postings: dict[str, list[int]] = {}
         for cid, (profile, ids) in enumerate(alike.items()):
             ids.sort()
+            self._class_of.update(dict.fromkeys(ids, cid))
             by_group: dict[str, list[int]] = {}
             for doc_id in ids:
                 by_group.setdefault(self._docs[doc_id][0], []).append(doc_id)
@@ -183,6 +190,16 @@ class DuplicateIndex:
             for tok in profile.tokens:
                 postings.setdefault(tok, []).append(cid)
         self._postings = {t: tuple(c) for t, c in postings.items()}
+
+    def _doc_profile(self, doc_id: int, toks: frozenset[str], subject: frozenset[str]
+                     ) -> _Profile:
+        """The profile of toks and subject; an indexed issue's masses are known already."""
+        doc = self._docs.get(doc_id)
+        if doc is None or doc[1] is not toks or doc[2] is not subject:
+            return self._profile(toks, subject)
+        mass, subject_mass = self._masses[doc_id]
+        toks = toks | subject if subject - toks else toks
+        return _Profile(toks, mass, subject, subject_mass, toks & self._opposable)
 
     def score(self, a: tuple[frozenset[str], frozenset[str]],
               b: tuple[frozenset[str], frozenset[str]]) -> Candidate:
@@ -244,45 +261,79 @@ class DuplicateIndex:
         sharing fewer than min_terms tokens with toks are never candidates."""
         if limit <= 0 or (same_group and not group) or not toks:
             return ()
-        query = self._profile(toks, subject)
-        found: list[tuple[float, int, _Profile]] = []
-        # Issues sharing a token of their own with the query: scored one by one.
-        apart = {self._owner[t] for t in self._owner.keys() & toks}
+        query = self._doc_profile(issue_id, toks, subject)
+        mine = self._class_of.get(issue_id) if self._indexed(issue_id, toks, subject) else None
+        found: list[tuple[float, int, int]] = []  # -score, issue, class (-1: scored alone)
+        alone: dict[int, _Profile] = {}
+        # Issues sharing a token of their own with the query: scored one by one (an
+        # indexed issue's own tokens are its alone, so it shares none with another).
+        apart = set() if mine is not None else {self._owner[t] for t in self._owner.keys() & toks}
         apart.discard(issue_id)
         for doc_id in apart:
             doc_group, doc_toks, doc_subject = self._docs[doc_id]
             if same_group and doc_group != group:
                 continue
-            profile = self._profile(doc_toks, doc_subject)
+            profile = alone[doc_id] = self._doc_profile(doc_id, doc_toks, doc_subject)
             score = self._value(query, profile)
             if score >= min_score - _EPS and score > 0:
-                found.append((-score, doc_id, profile))
+                found.append((-score, doc_id, -1))
         apart.add(issue_id)
         # Everyone else: one score per class, its first members in id order.
-        for cid in self._reaching(query, min_score):
+        for score, cid in self._class_scores(query, min_score, mine):
             cls = self._classes[cid]
             members = cls.by_group.get(group, ()) if same_group else cls.members
-            if not members:
-                continue
-            score = self._value(query, cls.profile)
-            if score < min_score - _EPS or score <= 0:
-                continue
             taken = 0
             for doc_id in members:
                 if doc_id not in apart:
-                    found.append((-score, doc_id, cls.profile))
+                    found.append((-score, doc_id, cid))
                     taken += 1
                     if taken == limit:
                         break
         best = heapq.nsmallest(limit, found, key=lambda f: f[:2])
-        said: dict[int, tuple[tuple[str, float], ...]] = {}  # members of a class say the same
         out = []
-        for neg, doc_id, profile in best:
-            matched = said.get(id(profile))
-            if matched is None:
-                matched = said[id(profile)] = self._matched(query.tokens & profile.tokens)
+        for neg, doc_id, cid in best:
+            if cid < 0:
+                matched = self._matched(query.tokens & alone[doc_id].tokens)
+            else:
+                matched = self._class_matched(query, mine, cid)
             out.append(Candidate(doc_id, -neg, matched))
         return tuple(out)
+
+    def _indexed(self, issue_id: int, toks: frozenset[str], subject: frozenset[str]) -> bool:
+        """Whether the query is an indexed issue asking with the tokens indexed for it."""
+        doc = self._docs.get(issue_id)
+        return doc is not None and doc[1] is toks and doc[2] is subject
+
+    def _class_scores(self, query: _Profile, min_score: float, mine: int | None
+                      ) -> tuple[tuple[float, int], ...]:
+        """(score, class) of the classes scoring at least min_score against the query.
+
+        The members of one class (mine) differ only in tokens no other issue has, and
+        their masses are the same: every other class scores alike against each of them,
+        so it is computed for the first member that asks and kept for the others."""
+        key = (mine, min_score)
+        if mine is not None and key in self._scored:
+            return self._scored[key]
+        scored = []
+        for cid in self._reaching(query, min_score):
+            score = self._value(query, self._classes[cid].profile)
+            if score >= min_score - _EPS and score > 0:
+                scored.append((score, cid))
+        result = tuple(scored)
+        if mine is not None:
+            self._scored[key] = result
+        return result
+
+    def _class_matched(self, query: _Profile, mine: int | None, cid: int
+                       ) -> tuple[tuple[str, float], ...]:
+        """The terms a query shares with a class (the same for every member of mine)."""
+        if mine is None:
+            return self._matched(query.tokens & self._classes[cid].profile.tokens)
+        matched = self._said.get((mine, cid))
+        if matched is None:
+            matched = self._said[(mine, cid)] = self._matched(
+                query.tokens & self._classes[cid].profile.tokens)
+        return matched
 
     def _reaching(self, query: _Profile, min_score: float) -> set[int]:
         """A superset of the classes that can score min_score: those sharing one of the

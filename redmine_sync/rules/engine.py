@@ -91,8 +91,20 @@ class LazyIndex:
     @cached_property
     def index(self) -> DuplicateIndex:
         indexed = {i.id for i in self._issues}
-        own = [(i.id, _group(i, self._world), *_tokens(i, self._world)) for i in self._issues]
-        others = (_tokens(i, self._world)[0] for i in self._corpus if i.id not in indexed)
+        # Texts repeat (templates, forms, empty descriptions): each is split once per run.
+        known: dict[str, frozenset[str]] = {}
+        vocabulary = self._world.vocabulary
+
+        def split(text: str) -> frozenset[str]:
+            found = known.get(text)
+            if found is None:
+                found = known[text] = tokens(text, vocabulary)
+            return found
+
+        own = [(i.id, _group(i, self._world), *_tokens(i, self._world, split))
+               for i in self._issues]
+        others = (_tokens(i, self._world, split)[0] for i in self._corpus
+                  if i.id not in indexed)
         weights = idf_weights(chain((t for _, _, t, _ in own), others))
         return DuplicateIndex(own, weights, self._world.vocabulary)
 
@@ -280,7 +292,7 @@ def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
     for action in rule.actions:
         state = action(state, world, fired)
     if len(state.changes) == len(before.changes):
-        state = replace(state, notes=before.notes)  # nothing changed: nothing to tell
+        state = state.with_notes(before.notes)  # nothing changed: nothing to tell
     made = len(state.changes) + len(state.notes) - len(before.changes) - len(before.notes)
     return state, True, result.trace, made
 
@@ -307,7 +319,12 @@ def _group(issue: Issue, world: World) -> str:
     return value.strip().casefold() if isinstance(value, str) else ""
 
 
-def _tokens(issue: Issue, world: World) -> tuple[frozenset[str], frozenset[str]]:
-    """The tokens of an issue's subject and description, and those of its subject."""
-    subject = tokens(issue.subject, world.vocabulary)
-    return subject | tokens(issue.description, world.vocabulary), subject
+def _tokens(issue: Issue, world: World,
+            split: Callable[[str], frozenset[str]] | None = None
+            ) -> tuple[frozenset[str], frozenset[str]]:
+    """The tokens of an issue's subject and description, and those of its subject
+    (split: tokens() with the world's vocabulary, or a memo of it)."""
+    if split is None:
+        split = partial(tokens, vocab=world.vocabulary)
+    subject = split(issue.subject)
+    return subject | split(issue.description), subject

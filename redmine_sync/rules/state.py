@@ -11,7 +11,6 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Protocol
@@ -148,10 +147,18 @@ class IssueState:
             return self
         old = self.values.get(change.field)
         values = {**self.values, change.field: change.new}
-        return replace(self, values=values, changes=(*self.changes, replace(change, old=old)))
+        # built field by field: dataclasses.replace() costs more than the whole change
+        return IssueState(self.issue, values, self.customer, self.analysis,
+                          (*self.changes, Change(change.field, old, change.new, change.rule,
+                                                 change.reason)), self.notes, self.turns)
 
     def add_note(self, note: Note) -> IssueState:
-        return replace(self, notes=(*self.notes, note))
+        return IssueState(self.issue, self.values, self.customer, self.analysis, self.changes,
+                          (*self.notes, note), self.turns)
+
+    def with_notes(self, notes: tuple[Note, ...]) -> IssueState:
+        return IssueState(self.issue, self.values, self.customer, self.analysis, self.changes,
+                          notes, self.turns)
 
 
 def initial_values(issue: Issue, fields: FieldMap) -> dict[str, object]:

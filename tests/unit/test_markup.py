@@ -79,3 +79,39 @@ def test_a_mismatch_is_refused_with_the_fix() -> None:
     with pytest.raises(MarkupMismatch) as caught:
         markup.check("common_mark", "textile")
     assert "redmine.text_formatting: textile" in caught.value.hint
+
+
+def _escaped_char_by_char(text: str, fmt: str) -> str:
+    """The character-by-character escaping escape() replaced (kept here as the oracle)."""
+    import re
+
+    flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+    flat = re.sub(r"(?<![0-9A-Za-z_])([rR])(?=\d)", lambda m: m.group(1) + JOINER, flat)
+    special = markup._SPECIAL[fmt]
+
+    def at(i: int) -> bool:
+        return flat[i] != ":" or (i + 1 < len(flat) and not flat[i + 1].isspace())
+
+    if fmt == "common_mark":
+        out = "".join((f"&#{ord(c)};" + (JOINER if c in "[{#:@" else "")) if c in special
+                      and at(i) else c for i, c in enumerate(flat))
+        return re.sub(r"(?i)(www)\.", lambda m: m.group(1) + JOINER + ".", out)
+    out = "".join(f"&#{ord(c)};" if c in special and at(i) else c for i, c in enumerate(flat))
+    out = re.sub(r"(?i)(www)\.", lambda m: m.group(1) + "&#46;", out)
+    if fmt == "textile":
+        out = re.sub(r"(?i)\((?=(?:c|r|tm)\))", "&#40;", out)
+        out = markup._BLOCK.sub(lambda m: m.group(1) + "&#46;", out)
+    return out
+
+
+@pytest.mark.parametrize("fmt", markup.FORMATS)
+def test_escaping_is_the_same_as_character_by_character(fmt: str) -> None:
+    import random
+
+    rng = random.Random(fmt)
+    alphabet = '!"#%&*+-:<=>?@[\\]^_`{|}~ \t\n\u00a0\u3000rR1wW.()ctm中文abc'
+    texts = [*NASTY, "", ":", "a:", "a: b", "a:\u00a0b", "user:", "x:\u3000y"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+              for _ in range(3000)]
+    for text in texts:
+        assert markup.escape(text, fmt) == _escaped_char_by_char(text, fmt), text

@@ -87,3 +87,28 @@ def test_an_unknown_language_is_a_rule_error() -> None:
     with pytest.raises(UserError) as info:
         load_rules_text(RULES.replace("en: ", "fr: "))
     assert any("unknown language 'fr'" in str(p) for p in info.value.problems)
+
+
+def _detected_char_by_char(text: str) -> str:
+    """The letter-by-letter count detect() replaced (kept here as the oracle)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "en"
+    cjk = sum(1 for c in letters if 0x3400 <= ord(c) <= 0x9FFF or 0xF900 <= ord(c) <= 0xFAFF
+              or 0x20000 <= ord(c) <= 0x2FFFF)
+    return "zh" if cjk / len(letters) >= 0.2 else "en"
+
+
+def test_detection_is_the_same_as_letter_by_letter() -> None:
+    import random
+
+    rng = random.Random(16)
+    # letters and non-letters at the edges of the Chinese ranges, and every plane-0 block
+    edges = [0x33FF, 0x3400, 0x4DBF, 0x4DC0, 0x4DFF, 0x4E00, 0x9FFF, 0xA000, 0xF8FF, 0xF900,
+             0xFA6E, 0xFAFF, 0xFB00, 0x1FFFF, 0x20000, 0x2A6DF, 0x2FFFF, 0x30000]
+    alphabet = [chr(c) for c in edges] + list("ab1 ,。中文Zé")
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+             for _ in range(5000)]
+    texts += [chr(c) * 3 + "abcd" for c in range(0x2000, 0x30000, 7)]
+    for text in texts:
+        assert detect(text) == _detected_char_by_char(text), repr(text)
