@@ -306,12 +306,11 @@ def _with_assignment(world: World, issue: Issue, state: IssueState) -> World:
     pointers = dict(world.pointers)
     for team in state.turns:
         pointers[team] = pointers.get(team, 0) + 1
-    world = replace(world, pointers=pointers)
     load = dict(world.load)
     load[new] = load.get(new, 0) + 1
     if old:
         load[old] = max(0, load.get(old, 0) - 1)
-    return replace(world, load=load)
+    return replace(world, pointers=pointers, load=load)
 
 
 def _group(issue: Issue, world: World) -> str:
