@@ -122,11 +122,12 @@ class DuplicateIndex:
         self._opposable = vocabulary.opposable
         self._min_terms = min_terms
         self._beta = subject_share
-        self._docs: dict[int, tuple[str, frozenset[str], frozenset[str]]] = {}
+        # issue -> (group, tokens, subject tokens, its class in self._classes)
+        self._docs: dict[int, tuple[str, frozenset[str], frozenset[str], int]] = {}
         for issue_id, group, toks, subject in docs:
             if issue_id in self._docs:
                 raise ValueError(f"issue {issue_id} is indexed twice")
-            self._docs[issue_id] = (group, toks, subject)
+            self._docs[issue_id] = (group, toks, subject, -1)
         self._build()
 
     def __len__(self) -> int:
@@ -162,29 +163,26 @@ class DuplicateIndex:
 
     def _build(self) -> None:
         self._scripts = {t: _SCRIPTS.index(script(t)) for t in self._weights}
-        df = Counter(chain.from_iterable(toks for _, toks, _ in self._docs.values()))
+        df = Counter(chain.from_iterable(doc[1] for doc in self._docs.values()))
         self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it
-        self._masses: dict[int, tuple[_Mass, _Mass]] = {}  # of all its tokens, its subject's
         alike: dict[_Profile, list[int]] = {}
-        for doc_id, (_, toks, subject) in self._docs.items():
+        for doc_id, (_, toks, subject, _) in self._docs.items():
             # a concept with opposites is never "own": the opposites test needs it
             own = frozenset(t for t in toks if df[t] == 1 and not self._vocabulary.opposed(t))
             for tok in own:
                 self._owner[tok] = doc_id
-            profile = self._profile(toks, subject, own)
-            self._masses[doc_id] = (profile.mass, profile.subject_mass)
-            alike.setdefault(profile, []).append(doc_id)
+            alike.setdefault(self._profile(toks, subject, own), []).append(doc_id)
         self._classes: list[_Class] = []
-        self._class_of: dict[int, int] = {}
         self._scored: dict[tuple[int | None, float], tuple[tuple[float, int], ...]] = {}
         self._said: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
         postings: dict[str, list[int]] = {}
         for cid, (profile, ids) in enumerate(alike.items()):
             ids.sort()
-            self._class_of.update(dict.fromkeys(ids, cid))
             by_group: dict[str, list[int]] = {}
             for doc_id in ids:
-                by_group.setdefault(self._docs[doc_id][0], []).append(doc_id)
+                group, toks, subject, _ = self._docs[doc_id]
+                self._docs[doc_id] = (group, toks, subject, cid)
+                by_group.setdefault(group, []).append(doc_id)
             self._classes.append(_Class(profile, tuple(ids),
                                         {g: tuple(m) for g, m in by_group.items()}))
             for tok in profile.tokens:
@@ -193,13 +191,12 @@ class DuplicateIndex:
 
     def _doc_profile(self, doc_id: int, toks: frozenset[str], subject: frozenset[str]
                      ) -> _Profile:
-        """The profile of toks and subject; an indexed issue's masses are known already."""
-        doc = self._docs.get(doc_id)
-        if doc is None or doc[1] is not toks or doc[2] is not subject:
+        """The profile of toks and subject; an indexed issue's masses are its class's."""
+        if not self._indexed(doc_id, toks, subject):
             return self._profile(toks, subject)
-        mass, subject_mass = self._masses[doc_id]
+        known = self._classes[self._docs[doc_id][3]].profile
         toks = toks | subject if subject - toks else toks
-        return _Profile(toks, mass, subject, subject_mass, toks & self._opposable)
+        return _Profile(toks, known.mass, subject, known.subject_mass, toks & self._opposable)
 
     def score(self, a: tuple[frozenset[str], frozenset[str]],
               b: tuple[frozenset[str], frozenset[str]]) -> Candidate:
@@ -262,7 +259,7 @@ class DuplicateIndex:
         if limit <= 0 or (same_group and not group) or not toks:
             return ()
         query = self._doc_profile(issue_id, toks, subject)
-        mine = self._class_of.get(issue_id) if self._indexed(issue_id, toks, subject) else None
+        mine = self._docs[issue_id][3] if self._indexed(issue_id, toks, subject) else None
         found: list[tuple[float, int, int]] = []  # -score, issue, class (-1: scored alone)
         alone: dict[int, _Profile] = {}
         # Issues sharing a token of their own with the query: scored one by one (an
@@ -270,7 +267,7 @@ class DuplicateIndex:
         apart = set() if mine is not None else {self._owner[t] for t in self._owner.keys() & toks}
         apart.discard(issue_id)
         for doc_id in apart:
-            doc_group, doc_toks, doc_subject = self._docs[doc_id]
+            doc_group, doc_toks, doc_subject, _ = self._docs[doc_id]
             if same_group and doc_group != group:
                 continue
             profile = alone[doc_id] = self._doc_profile(doc_id, doc_toks, doc_subject)
