@@ -122,6 +122,32 @@ SCHEDULES = s.Map({
 DEFAULT_SCHEDULES = SCHEDULES.defaults()
 
 
+HEALTH_COMPONENTS = ("volume_trend", "kinds", "breaches", "satisfaction", "urgent_open")
+HEALTH_WEIGHTS = s.Map({
+    "volume_trend": s.number("request volume against the window before", 1.0, minimum=0),
+    "kinds": s.number("the share of requests not of a problem kind", 1.0, minimum=0),
+    "breaches": s.number("SLA attainment of the clocks met or breached", 2.0, minimum=0),
+    "satisfaction": s.number("satisfaction answers of the issues closed", 2.0, minimum=0),
+    "urgent_open": s.number("open issues of an urgent priority", 1.0, minimum=0),
+}, words="a mapping of component: weight (0 or more)")
+DEFAULT_HEALTH_WEIGHTS = HEALTH_WEIGHTS.defaults()
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """The customer health score (docs/reports.md): component weights, the window in days,
+    the Requirement type values that mean trouble and the priorities that count as urgent."""
+
+    weights: Mapping[str, float] = s.key(HEALTH_WEIGHTS, "each component's weight; 0 leaves "
+                                         "it out", DEFAULT_HEALTH_WEIGHTS)
+    days: int = s.key(s.integer(minimum=1), "the window in days; the change is against the "
+                      "window before", 30)
+    problem_kinds: tuple[str, ...] = s.key(s.ListOf(s.name()), "Requirement type values that "
+                                           "mean something is wrong", ("service",))
+    urgent_priorities: tuple[str, ...] = s.key(s.ListOf(s.name()), "priorities counted as "
+                                               "urgent", ("Immediate", "Urgent"))
+
+
 @dataclass(frozen=True)
 class ReportsConfig:
     """Where and how reports are published; schedules are cron expressions in ``timezone``."""
@@ -146,6 +172,10 @@ class ReportsConfig:
                                    "added (empty: none)", "risk")
     satisfaction_scale: str = s.key(s.one_of(("csat", "nps")), "csat: the mean of 1-5 "
                                     "answers; nps: 0-10 answers, net promoter score", "csat")
+    risk_tracker: str | None = s.key(s.name(), "open issues of this tracker are risks people "
+                                     "added too (e.g. Risk; default: none)")
+    health: HealthSettings = s.key(s.section(HealthSettings), "the customer health score of "
+                                   "the customer report (docs/reports.md)", HealthSettings())
 
 
 def _positive(text: str) -> None:
@@ -365,7 +395,26 @@ def _reports(data: dict[str, Any], base: Path) -> ReportsConfig:
                                  for k, v in values["kanban"].items()) or DEFAULT_KANBAN
     if "risk_label" in data:
         values["risk_label"] = data["risk_label"] or None
+    if "health" in values:
+        values["health"] = _health(values["health"])
     return ReportsConfig(**values)
+
+
+def _health(data: dict[str, Any]) -> HealthSettings:
+    """The checked ``reports.health`` over its defaults; weights must not all be 0."""
+    values = s.given(HealthSettings, data)
+    weights = {**DEFAULT_HEALTH_WEIGHTS, **{k: float(v) for k, v in
+                                            (values.get("weights") or {}).items()
+                                            if v is not None}}
+    if sum(weights.values()) <= 0:
+        raise ConfigError("reports.health.weights: every weight is 0, so there is no score",
+                          hint="give at least one component a weight above 0 (docs/reports.md, "
+                          "Customer health)")
+    values["weights"] = weights
+    for key in ("problem_kinds", "urgent_priorities"):
+        if key in values:
+            values[key] = tuple(map(str, values[key]))
+    return HealthSettings(**values)
 
 
 def _api_key(

@@ -380,6 +380,8 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
                        kanban=config.reports.kanban,
                        key_date_days=config.reports.key_dates_days,
                        risk_label=config.reports.risk_label,
+                       risk_tracker=config.reports.risk_tracker,
+                       health=config.reports.health,
                        satisfaction_scale=config.reports.satisfaction_scale)
 
 

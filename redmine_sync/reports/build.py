@@ -57,6 +57,7 @@ from redmine_sync.reports.doc import Table
 from redmine_sync.reports.doc import bar
 from redmine_sync.reports.doc import link
 from redmine_sync.reports.doc import simple_chart
+from redmine_sync.reports.health import movement
 from redmine_sync.reports.texts import Texts
 
 BACKLOG_CHART = "backlog-by-tier.png"
@@ -201,6 +202,9 @@ class _Words:
             return self.t("sentences.risk_blocked", issue=issue, blocker=self.ref(risk.blocker))
         if risk.kind == "flagged":
             return self.t("sentences.risk_flagged", issue=issue, label=self.inp.risk_label)
+        if risk.kind == "registered":
+            return self.t("sentences.risk_registered", issue=issue,
+                          tracker=self.esc(risk.issue.tracker))
         return self.t("sentences.risk_overdue", issue=issue, due=self.day(risk.issue.due_date))
 
 
@@ -483,11 +487,12 @@ def customers(inp: ReportInput, texts: Texts) -> Doc:
         Paragraph(w.as_of()),
         Heading(texts("headings.tiers")), _tiers_table(w),
         Heading(texts("headings.health")), _customer_chart(w, groups), _health_table(w, groups),
+        Heading(texts("headings.health_score")), _health_score_table(w, groups),
         Heading(texts("headings.open_requests")), *_open_requests(w, groups),
         Heading(texts("headings.key_dates", days=inp.key_date_days)), _key_dates(w),
     ]
     return _doc(w, texts("titles.customers", date=w.day(inp.today)), blocks,
-                w.notes("sla_standing", "request_volume", "satisfaction"))
+                w.notes("sla_standing", "request_volume", "satisfaction", "health_score"))
 
 
 def _groups(inp: ReportInput) -> list[tuple[str | None, list[Issue]]]:
@@ -531,6 +536,27 @@ def _health_table(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]) -
                      w.score(scores(w.inp, issues))))
     header = tuple(w.t(f"columns.{k}") for k in
                    ("customer", "open", "breached", "at_risk", "volume", "kinds", "satisfaction"))
+    return Table(header, tuple(rows), w.t("labels.nothing"))
+
+
+def _health_score_table(w: _Words, groups: Sequence[tuple[str | None, list[Issue]]]
+                        ) -> Table:
+    """Each customer's health score, the score one window before, and what moved it."""
+    rows = []
+    for name, issues in groups:
+        if name is None:
+            continue
+        if not issues:
+            rows.append((w.esc(name), w.na(), w.na(), w.na(), w.t("labels.none")))
+            continue
+        moved = movement(w.inp, issues)
+        why = [w.t("sentences.health_moved", component=w.t(f"health.{c}"),
+                   change=f"{delta:+.0f}") for c, delta in moved.why()]
+        rows.append((w.esc(name), f"{moved.now.score:.0f}", f"{moved.before.score:.0f}",
+                     f"{moved.change:+.0f}", w.join(why)))
+    header = (w.t("columns.customer"), w.t("columns.health"),
+              w.t("columns.health_before", days=w.inp.health.days),
+              w.t("columns.health_change"), w.t("columns.health_why"))
     return Table(header, tuple(rows), w.t("labels.nothing"))
 
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from redmine_sync.config import DEFAULT_KANBAN
 from redmine_sync.config import FieldMap
+from redmine_sync.config import HealthSettings
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.rules.customers import Customer
@@ -100,6 +101,8 @@ class ReportInput:
     satisfaction_scale: str = "csat"        # csat (mean of 1-5) or nps (0-10 answers)
     key_date_days: int = 30                 # key dates shown this many days ahead
     risk_label: str | None = "risk"         # open issues with it: risks people added
+    risk_tracker: str | None = None         # open issues of it: risks people added
+    health: HealthSettings = field(default_factory=HealthSettings)
     markup: str = "textile"  # the text format user text is escaped for (markup.escape)
 
     def __post_init__(self) -> None:
@@ -376,7 +379,8 @@ def cycle_days(inp: ReportInput, issues: Iterable[Issue]) -> list[float]:
 
 @dataclass(frozen=True)
 class Risk:
-    """``kind``: breached, at_risk (SLA clock), overdue, blocked, flagged (by people)."""
+    """``kind``: breached, at_risk (SLA clock), overdue, blocked; flagged (a person's label)
+    or registered (an issue of the risk tracker)."""
 
     issue: Issue
     kind: str
@@ -384,7 +388,7 @@ class Risk:
     blocker: Issue | None = None
 
 
-RISK_KINDS = ("breached", "at_risk", "overdue", "blocked", "flagged")
+RISK_KINDS = ("breached", "at_risk", "overdue", "blocked", "flagged", "registered")
 
 
 def clock_risks(inp: ReportInput, issue: Issue) -> list[Risk]:
@@ -421,7 +425,9 @@ def risks(inp: ReportInput, issues: Iterable[Issue]) -> list[Risk]:
         if issue.due_date is not None and issue.due_date < inp.today:
             out.append(Risk(issue, "overdue"))
         out += [Risk(issue, "blocked", blocker=b) for b in blockers(inp, issue)]
-        if inp.risk_label and inp.risk_label in inp.labels_of(issue):
+        if inp.risk_tracker and issue.tracker == inp.risk_tracker:
+            out.append(Risk(issue, "registered"))   # a risk a person filed as an issue
+        elif inp.risk_label and inp.risk_label in inp.labels_of(issue):
             out.append(Risk(issue, "flagged"))   # a risk a person added by the label
     return out
 

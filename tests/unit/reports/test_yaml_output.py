@@ -1,6 +1,8 @@
 """What the config's YAML says changes what the reports show: kanban stages, how far
 ahead key dates (and contract renewals) are shown, the label of risks people add."""
 
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -27,7 +29,7 @@ def with_config(tmp_path: Path, reports_yaml: str) -> ReportInput:
     reports = load_config(str(path), env={}).reports
     return replace(make_input("en"), kanban=reports.kanban,
                    key_date_days=reports.key_dates_days, risk_label=reports.risk_label,
-                   satisfaction_scale=reports.satisfaction_scale)
+                   risk_tracker=reports.risk_tracker, satisfaction_scale=reports.satisfaction_scale)
 
 
 def test_kanban_stages_come_from_the_config(tmp_path: Path) -> None:
@@ -65,6 +67,28 @@ def test_risks_people_add_by_a_label_appear_in_the_weekly_report(tmp_path: Path)
     default = render(build.weekly(replace(inp, risk_label="risk"), load_texts("en"), "Demo"),
                      "markdown")
     assert "risk noted by the team" not in default
+
+
+def test_risks_people_file_in_the_risk_tracker_appear_in_the_weekly_report(tmp_path: Path
+                                                                          ) -> None:
+    risk = replace(ISSUES[0], id=120, tracker="Risk", status="New", is_closed=False,
+                   closed_on=None, subject="Key contact leaves in December", journals=None)
+    closed = replace(risk, id=121, status="Closed", is_closed=True, subject="Old risk")
+    issues = (*ISSUES, risk, closed)
+    shipped = replace(with_config(tmp_path, ""), issues=issues)
+    assert "Key contact leaves" not in _risks(shipped)
+    inp = replace(with_config(tmp_path, "  risk_tracker: Risk\n"), issues=issues)
+    found = _risks(inp)
+    assert "- #120 Key contact leaves in December: risk recorded by the team (tracker Risk)" \
+        in found
+    assert "#121" not in found   # a closed risk is no longer one
+    zh = render(build.weekly(replace(inp, lang="zh"), load_texts("zh"), "Demo"), "markdown")
+    assert "#120 Key contact leaves in December：团队登记的风险（跟踪标签 Risk）" in zh
+
+
+def _risks(inp: ReportInput) -> str:
+    text = render(build.weekly(inp, load_texts("en"), "Demo"), "markdown")
+    return text.split("## Risks\n", 1)[1].split("\n## ", 1)[0]
 
 
 def test_the_satisfaction_scale_decides_mean_or_nps(tmp_path: Path) -> None:
