@@ -86,6 +86,11 @@ def test_every_page_renders_with_tables_links_and_charts(
             charts += 1
         if title.startswith("Weekly"):
             assert re.search(r'<a [^>]*href="/issues/\d+"', body), title
+        if title.startswith("Customer"):   # the health table: a score per customer
+            health = body.split("Customer health" if lang == "en" else "客户健康度", 1)
+            assert len(health) == 2, title
+            scores = re.findall(r"<td>(\d{1,3})</td>", health[1].split("</table>", 1)[0])
+            assert scores and all(0 <= int(s) <= 100 for s in scores), title
     assert charts >= 5    # flow x2, backlog by tier, by stage and tier, customers
     index = session.get(f"{url}/projects/{project}/wiki/Reports", timeout=30).text
     content = index.split('<div class="wiki wiki-page">', 1)[1].split('<div id="sidebar"')[0]
