@@ -150,10 +150,11 @@ class _Words:
         return name if name is not None else self.t("labels.no_tier")
 
     def person(self, login: str | None) -> str:
-        """A user's display name ("Anna Smith") for a login of the customers file."""
+        """A user's display name ("Anna Smith") for a login of the customers file, escaped;
+        the "none" label when there is no login."""
         if not login:
             return self.t("labels.none")
-        return self.inp.people.get(login, login)
+        return self.esc(self.inp.people.get(login, login))
 
     def owner(self, issue: Issue) -> str:
         return self.esc(issue.assigned_to.name) if issue.assigned_to else self.t("labels.none")
@@ -515,7 +516,7 @@ def _tiers_table(w: _Words) -> Table:
     known = sorted(w.inp.customers.customers,
                    key=lambda c: (tier_key(w.inp.tier_of_customer(c)), c.name))
     rows = tuple((w.esc(c.name), w.tier(w.inp.tier_of_customer(c)), f"{c.value:g}",
-                  f"{c.fit:g}", w.esc(w.person(c.account_manager))) for c in known)
+                  f"{c.fit:g}", w.person(c.account_manager)) for c in known)
     header = tuple(w.t(f"columns.{k}") for k in
                    ("customer", "tier", "value_score", "fit_score", "account_manager"))
     return Table(header, rows, w.t("labels.nothing"))
