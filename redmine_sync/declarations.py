@@ -70,6 +70,8 @@ def _shown(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, tuple) and all(isinstance(v, tuple) for v in value):
         return ", ".join(f"{k}: [{', '.join(v)}]" for k, v in value)
+    if isinstance(value, tuple):
+        return f"[{', '.join(map(str, value))}]"
     return str(value)
 
 
