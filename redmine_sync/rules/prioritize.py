@@ -119,5 +119,8 @@ def _priorities(data: Any, where: Where) -> tuple[tuple[float, str], ...] | None
         if not isinstance(row, dict) or set(row) != {"min", "priority"}:
             where.at(i).error("each entry needs exactly min and priority")
             return None
+        if not isinstance(row["min"], int | float) or isinstance(row["min"], bool):
+            where.at(i).at("min").error(f"expected a number, got {row['min']!r}")
+            return None
         out.append((float(row["min"]), str(row["priority"])))
     return tuple(sorted(out, key=lambda r: -r[0]))
