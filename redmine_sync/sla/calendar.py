@@ -549,7 +549,8 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 _RANGE = r"\s*\d{1,2}:\d{2}(:\d{2})?\s*-\s*\d{1,2}:\d{2}(:\d{2})?\s*"
-_DAY = "|".join((*WEEKDAYS, *_FULL_NAMES))
+_DAY = "|".join("".join(f"[{c}{c.upper()}]" for c in day) for day in (*_FULL_NAMES, *WEEKDAYS))
+"""Weekday names in any case, as a pattern editors understand too (no inline flags)."""
 RANGES = schema.AnyOf((schema.text(words="a time range", pattern=_RANGE, example='"09:00-18:00"'),
                   schema.ListOf(schema.text(words="a time range", pattern=_RANGE,
                                   example='"09:00-18:00"'))),
@@ -558,7 +559,7 @@ CALENDAR = schema.Map({
     "timezone": schema.time_zone("business hours are wall-clock times in this zone", "UTC"),
     "hours": schema.MapOf(
         RANGES, key=schema.text(words="a weekday or a range of weekdays", example="mon-fri",
-                                pattern=rf"\s*(?i:{_DAY})(\s*-\s*(?i:{_DAY}))?\s*"),
+                                pattern=rf"\s*({_DAY})(\s*-\s*({_DAY}))?\s*"),
         doc="weekday (mon) or range (mon-fri): ranges; a day left out is closed; default: "
             "mon-fri 09:00-17:00"),
     "holidays": schema.AnyOf(

@@ -4,6 +4,7 @@ from them (checked with the jsonschema package, as an editor would use it)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,29 @@ def test_the_declared_defaults_are_the_values_in_force(tmp_path: Path) -> None:
     for name in Config.__dataclass_fields__:
         if name not in fixed:
             assert getattr(loaded, name) == getattr(Config(), name), name
+
+
+def patterns(schema: Any) -> list[str]:
+    if isinstance(schema, dict):
+        own = [schema["pattern"]] if isinstance(schema.get("pattern"), str) else []
+        return own + [p for value in schema.values() for p in patterns(value)]
+    if isinstance(schema, list):
+        return [p for value in schema for p in patterns(value)]
+    return []
+
+
+@pytest.mark.parametrize("kind", ["config", "rules"])
+def test_patterns_are_ones_an_editor_can_run(kind: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The YAML language server runs patterns as JavaScript regular expressions: no inline
+    flags, named groups or Python-only escapes."""
+    found = patterns(printed_schema(kind, capsys))
+    assert found
+    for pattern in found:
+        assert not re.search(r"\(\?[aiLmsux]|\(\?P<|\\[AZ]", pattern), pattern
+
+
+def test_weekdays_in_any_case_are_valid_calendar_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    schema = printed_schema("calendar", capsys)
+    assert errors(schema, "hours: {Mon-FRI: ['09:00-17:00'], sunday: []}\n") == []
+    assert errors(schema, "hours: {mon-fry: ['09:00-17:00']}\n")
