@@ -245,7 +245,13 @@ class Map(Node):
             elif key not in self.keys:
                 hint = did_you_mean(str(key), tuple(self.keys))
                 yield doc.problem((*path, str(key)), "unknown key", hint)
-            elif value is not None or key in self.required:
+            elif key in self.required:
+                for problem in self.keys[key].check(doc, value, (*path, key)):
+                    # a required value that is wrong as a whole: the mapping is no use
+                    if isinstance(doc, _Tracking) and doc.paths[id(problem)] == (*path, key):
+                        doc.paths[id(problem)] = path
+                    yield problem
+            elif value is not None:
                 yield from self.keys[key].check(doc, value, (*path, key))
 
     def get(self, data: Mapping[str, Any] | None, key: str) -> Any:

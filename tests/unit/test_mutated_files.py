@@ -78,8 +78,8 @@ def mutate(data: Any, rng: random.Random) -> tuple[str, Any]:
 
 
 def cases() -> Iterator[Any]:
-    rng = random.Random(20261130)
-    for source in SOURCES:
+    for source in SOURCES:   # one stream per file: editing one file changes only its cases
+        rng = random.Random(f"20261130:{source.name}")
         original = source.read_text(encoding="utf-8")
         for number in range(CASES_PER_FILE):
             what, data = mutate(yaml.safe_load(original), rng)

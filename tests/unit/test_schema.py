@@ -88,6 +88,8 @@ def test_a_broken_file_is_rejected(kind: str, text: str, expected: str,
      "sla.yaml:3:15: calendars.c.hours.mon-fry: key 'mon-fry': expected a weekday"),
     ("sla.yaml", "kind: sla\nwrite: {timezone: Mars/Base}\n",
      "sla.yaml:2:19: write.timezone: unknown time zone 'Mars/Base'"),
+    ("cust.yaml", "kind: customers\ntiers:\n  - {name: [big], value: {ge: 1}}\n",
+     "cust.yaml:3:12: tiers[0].name: expected a name, got a list"),
 ])
 def test_holes_are_located_problems_exit_1(tmp_path: Path, name: str, text: str, message: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
