@@ -19,6 +19,9 @@ from redmine_sync.errors import UserError
 
 PathKey = tuple[str | int, ...]
 
+# libyaml when PyYAML was built with it (the wheels are); the pure-Python loader otherwise.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Located:
@@ -53,28 +56,48 @@ def dotted(path: PathKey) -> str:
 
 
 def load_text(text: str, file: str) -> Located:
-    """Parse one YAML document; raise ``UserError`` listing every structural problem."""
+    """Parse one YAML document; raise ``UserError`` listing every structural problem.
+
+    One pass with libyaml's loader when PyYAML has it (about ten times faster than the
+    pure-Python one, with the same marks): the node tree gives the marks and the duplicate
+    keys, and the data is constructed from that same tree.
+    """
+    loader = _LOADER(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
-    except (yaml.YAMLError, ValueError) as exc:
-        raise UserError(f"{file}: not valid YAML", [Problem(file, None, None, "", str(exc))]) from None
-    except RecursionError:
-        raise UserError(f"{file}: not valid YAML", [_too_deep(text, file)]) from None
-    if root is None:
-        return Located(file, None, {(): (1, 1)})
-    _check_aliases(root, file)
-    marks: dict[PathKey, tuple[int, int]] = {}
-    values: dict[PathKey, tuple[int, int]] = {}
-    problems = list(_duplicate_keys(root, (), file, marks, values))
-    if problems:
-        raise UserError(f"{file}: duplicate keys", problems)
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError) as exc:
-        raise UserError(f"{file}: not valid YAML", [Problem(file, None, None, "", str(exc))]) from None
-    return Located(file, data, marks, values)
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
+        except (yaml.YAMLError, ValueError) as exc:
+            raise UserError(f"{file}: not valid YAML",
+                            [Problem(file, None, None, "", str(exc))]) from None
+        except RecursionError:
+            raise UserError(f"{file}: not valid YAML", [_too_deep(text, file)]) from None
+        if root is None:
+            return Located(file, None, {(): (1, 1)})
+        _check_aliases(root, file)
+        marks: dict[PathKey, tuple[int, int]] = {}
+        values: dict[PathKey, tuple[int, int]] = {}
+        problems = list(_duplicate_keys(root, (), file, marks, values))
+        if problems:
+            raise UserError(f"{file}: duplicate keys", problems)
+        try:
+            data = loader.construct_document(root)
+        except yaml.MarkedYAMLError as exc:
+            raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
+        except (yaml.YAMLError, ValueError) as exc:
+            raise UserError(f"{file}: not valid YAML",
+                            [Problem(file, None, None, "", str(exc))]) from None
+        except RecursionError:
+            raise UserError(f"{file}: not valid YAML", [_too_deep(text, file)]) from None
+        return Located(file, data, marks, values)
+    finally:
+        loader.dispose()
+
+
+def parse(text: str) -> Any:
+    """Plain data of a YAML text the package ships (no marks needed): libyaml when there."""
+    return yaml.load(text, Loader=_LOADER)  # a safe loader, C or Python
 
 
 MAX_VALUES = 100_000

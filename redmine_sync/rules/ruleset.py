@@ -21,8 +21,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from redmine_sync import schema as s
 from redmine_sync.errors import Problem
 from redmine_sync.errors import UserError
@@ -48,6 +46,7 @@ from redmine_sync.sla.policy import SlaConfig
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import load_file
 from redmine_sync.yamlsrc import load_text
+from redmine_sync.yamlsrc import parse as parse_yaml
 
 STAGES = ("triage", "tiering", "priority", "routing")
 KINDS = (*STAGES, "customers", "vocabulary", "sla")
@@ -376,7 +375,7 @@ def glossary() -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, str], ...]]
     """The shipped bilingual glossary: concepts (name -> Chinese and English forms) and
     pairs of opposite concepts. Extended by the concepts of a vocabulary file."""
     text = resources.files("redmine_sync.rules").joinpath("glossary.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = parse_yaml(text)
     concepts = {str(k): tuple(str(f) for f in v) for k, v in data["concepts"].items()}
     return concepts, tuple((str(a), str(b)) for a, b in data["opposites"])
 
