@@ -37,11 +37,13 @@ def test_the_three_units_exist() -> None:
     (APPLY, "User", "redmine-sync"),
     (APPLY, "Group", "redmine-sync"),
     (APPLY, "StateDirectory", "redmine-sync"),
+    (APPLY, "CacheDirectory", "redmine-sync"),   # writable under ProtectSystem=strict
     (DAEMON, "Type", "simple"),
     (DAEMON, "ExecStart", f"{EXECUTABLE} {CONFIG} daemon --interval 5m"),
     (DAEMON, "User", "redmine-sync"),
     (DAEMON, "Group", "redmine-sync"),
     (DAEMON, "StateDirectory", "redmine-sync"),
+    (DAEMON, "CacheDirectory", "redmine-sync"),
     (DAEMON, "Restart", "on-failure"),
     (DAEMON, "RestartSec", "30"),
     (DAEMON, "KillSignal", "SIGTERM"),
