@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from redmine_sync.errors import UserError
 from redmine_sync.errors import WritesFailed
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules import RuleSet
+from redmine_sync.rules.ruleset import rule_paths
 from redmine_sync.store import LockHeld
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
@@ -48,7 +50,7 @@ def run_daemon(client_factory: Callable[[], RedmineClient], config: Config, stor
                max_runs: int | None = None) -> int:
     """Loop until ``stop`` is set (or ``max_runs`` runs, for tests). Returns the runs made."""
     delay, runs = interval, 0
-    rules = Rules(load_ruleset(config))  # broken at start: stop with the problems (exit 1)
+    rules = Rules(load_ruleset(config), config)  # broken at start: stop with the problems (exit 1)
     problems: list[str] = []  # what the last run left failed
     log.info("daemon started: every %gs, projects %s", interval,
              ", ".join(config.projects) or "all")
@@ -66,18 +68,42 @@ def run_daemon(client_factory: Callable[[], RedmineClient], config: Config, stor
 
 
 class Rules:
-    """The rules in force: reloaded every run, the last good ones kept when a file breaks."""
+    """The rules in force: reloaded when a file they come from changed (checked every run),
+    the last good ones kept when a file breaks."""
 
-    def __init__(self, good: RuleSet) -> None:
+    def __init__(self, good: RuleSet, config: Config) -> None:
         self.good = good
+        self.stamp = sources_stamp(config, good)
 
     def reload(self, config: Config) -> RuleSet:
+        stamp = sources_stamp(config, self.good)
+        if stamp == self.stamp:
+            return self.good
         try:
             self.good = load_ruleset(config)
-        except UserError as exc:
+            self.stamp = sources_stamp(config, self.good)
+        except UserError as exc:   # said again every run until fixed
             log.error("rules NOT reloaded, the last good rules stay in force until this is "
                       "fixed: %s", str(exc).replace("\n", "; "))
         return self.good
+
+
+Stamp = tuple[tuple[str, int, int, int], ...]
+
+
+def sources_stamp(config: Config, ruleset: RuleSet) -> Stamp:
+    """Path, inode, size and modification time of each file the rules came from and of
+    each rule file there is now (a file added or removed counts): cheap enough for every
+    run, unlike parsing the files and building the vocabulary again."""
+    paths = sorted({*ruleset.sources, *map(str, rule_paths([config.rules_dir]))})
+    out = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            out.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((path, -1, -1, -1))
+    return tuple(out)
 
 
 def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store: StateStore,

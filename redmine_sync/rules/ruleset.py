@@ -102,6 +102,7 @@ class RuleSet:
     names: tuple[NameUse, ...] = ()
     sla: SlaConfig | None = None
     customers_file: str | None = None  # None: no kind: customers file was given
+    sources: tuple[str, ...] = ()      # every file the rules were read from (CSV included)
 
     def rules(self) -> tuple[Rule, ...]:
         return tuple(r for f in self.files for r in f.rules)
@@ -242,7 +243,8 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     if problems.items:
         found = problems.sorted()
         raise UserError(f"{len(found)} problem(s) in the rules", found)
-    return ruleset
+    csv_files = [str(p) for doc in docs if (p := _csv_path(doc)) is not None]
+    return replace(ruleset, sources=(*map(str, files), *csv_files))
 
 
 def load_rules_text(text: str, name: str = "rules.yaml") -> RuleSet:
@@ -400,9 +402,9 @@ def _customers(doc: Located, where: Where) -> CustomerBook:
     tiers = [_tier(row) for row in data.get("tiers") or [] if row is not None]
     customers = [c for i, row in enumerate(data.get("customers") or [])
                  if row is not None and (c := _customer(row, where.at("customers", i)))]
-    if data.get("customers_csv"):
-        customers += _customers_csv(Path(doc.file).parent / str(data["customers_csv"]),
-                                    where.at("customers_csv"))
+    csv_path = _csv_path(doc)
+    if csv_path is not None:
+        customers += _customers_csv(csv_path, where.at("customers_csv"))
     where.at("tiers").names("label", *(t.label for t in tiers if t.label))
     where.at("customers").names("assigned_to", *(c.account_manager for c in customers
                                                  if c.account_manager))
@@ -462,6 +464,15 @@ def _key_dates(data: Any, where: Where) -> tuple[tuple[date, str, str], ...]:
             continue
         out.append((row["date"], str(row["what"]), str(row.get("note", ""))))
     return tuple(out)
+
+
+def _csv_path(doc: Located) -> Path | None:
+    """The customers CSV a kind: customers file names (relative to that file), if any."""
+    data = doc.data
+    if not isinstance(data, dict) or data.get("kind") != "customers" or \
+            not data.get("customers_csv"):
+        return None
+    return Path(doc.file).parent / str(data["customers_csv"])
 
 
 def _customers_csv(path: Path, where: Where) -> list[Customer]:

@@ -231,7 +231,7 @@ def test_the_daemon_keeps_the_last_good_rules(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     write_config(tmp_path)
     config = Config(rules_dir=tmp_path / "rules")
-    rules = Rules(load_ruleset(config))
+    rules = Rules(load_ruleset(config), config)
     good = rules.good
     (tmp_path / "rules" / "r.yaml").write_text("kind: triage\nrules: [{name: x, then: 5}]\n")
     with caplog.at_level(logging.ERROR):
