@@ -74,7 +74,7 @@ integration: install redmine  ## tests against the real local Redmine only
 	$(BIN)/pytest -m integration
 
 test: install redmine lint  ## everything: lint, unit and integration tests (never skipped)
-	$(BIN)/pytest
+	BIN=$(BIN) scripts/run-tests --durations=10
 
 bench-engine: install  ## rule engine throughput on the shipped pack (appends to bench/RESULTS.md)
 	$(BIN)/python bench/engine.py

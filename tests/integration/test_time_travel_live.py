@@ -42,7 +42,8 @@ from tests.integration.conftest import write_config
 from tests.integration.simulated import Daemon
 from tests.integration.simulated import SimulatedRedmine
 
-pytestmark = pytest.mark.integration
+# On a clocked Redmine of its own: `make test` runs it beside the other integration tests.
+pytestmark = [pytest.mark.integration, pytest.mark.own_redmine]
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
