@@ -7,6 +7,7 @@ Used by the config loader and the rule loader so that errors can say
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -64,15 +65,8 @@ def load_text(text: str, file: str) -> Located:
     """
     loader = _LOADER(text)
     try:
-        try:
+        with _invalid_yaml(text, file):
             root = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
-        except (yaml.YAMLError, ValueError) as exc:
-            raise UserError(f"{file}: not valid YAML",
-                            [Problem(file, None, None, "", str(exc))]) from None
-        except RecursionError:
-            raise UserError(f"{file}: not valid YAML", [_too_deep(text, file)]) from None
         if root is None:
             return Located(file, None, {(): (1, 1)})
         _check_aliases(root, file)
@@ -81,18 +75,25 @@ def load_text(text: str, file: str) -> Located:
         problems = list(_duplicate_keys(root, (), file, marks, values))
         if problems:
             raise UserError(f"{file}: duplicate keys", problems)
-        try:
+        with _invalid_yaml(text, file):
             data = loader.construct_document(root)
-        except yaml.MarkedYAMLError as exc:
-            raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
-        except (yaml.YAMLError, ValueError) as exc:
-            raise UserError(f"{file}: not valid YAML",
-                            [Problem(file, None, None, "", str(exc))]) from None
-        except RecursionError:
-            raise UserError(f"{file}: not valid YAML", [_too_deep(text, file)]) from None
         return Located(file, data, marks, values)
     finally:
         loader.dispose()
+
+
+@contextmanager
+def _invalid_yaml(text: str, file: str) -> Iterator[None]:
+    """Turn what the parser or the constructor raises into a located ``UserError``."""
+    try:
+        yield
+    except yaml.MarkedYAMLError as exc:
+        raise UserError(f"{file}: not valid YAML", [_yaml_problem(file, exc)]) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise UserError(f"{file}: not valid YAML",
+                        [Problem(file, None, None, "", str(exc))]) from None
+    except RecursionError:
+        raise UserError(f"{file}: not valid YAML", [_too_deep(text, file)]) from None
 
 
 def parse(text: str) -> Any:
