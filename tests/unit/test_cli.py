@@ -73,11 +73,11 @@ def test_at_a_date_is_the_end_of_that_day_in_the_reports_time_zone() -> None:
     from datetime import UTC
     from datetime import datetime
 
-    from redmine_sync.cli import _parse_at
+    from redmine_sync.cli.report import parse_at
 
-    end = _parse_at("2026-11-22", "Asia/Shanghai")
+    end = parse_at("2026-11-22", "Asia/Shanghai")
     assert end.astimezone(UTC) == datetime(2026, 11, 22, 15, 59, 59, 999999, tzinfo=UTC)
-    assert _parse_at("2026-11-20T17:00", "Asia/Shanghai").astimezone(UTC) == datetime(
+    assert parse_at("2026-11-20T17:00", "Asia/Shanghai").astimezone(UTC) == datetime(
         2026, 11, 20, 9, 0, tzinfo=UTC)
-    assert _parse_at("2026-11-20T17:00:00+00:00", "Asia/Shanghai") == datetime(
+    assert parse_at("2026-11-20T17:00:00+00:00", "Asia/Shanghai") == datetime(
         2026, 11, 20, 17, 0, tzinfo=UTC)

@@ -16,6 +16,7 @@ import responses
 
 from redmine_sync.apply import RunStopped
 from redmine_sync.cli import main
+from redmine_sync.cli.context import AppContext
 from redmine_sync.config import Config
 from redmine_sync.config import Limits
 from redmine_sync.config import default_state_path
@@ -251,8 +252,8 @@ def test_apply_json_when_the_breaker_trips(tmp_path: Path, keyed: None,
     fake.url = URL
     for n in range(6):
         fake.add_issue(f"todo {n}")
-    monkeypatch.setattr("redmine_sync.cli._live", lambda config: fake)
-    assert main(["--config", str(config), "apply", "--format", "json"]) == 3
+    app = AppContext(connect=lambda config, retries: fake)
+    assert main(["--config", str(config), "apply", "--format", "json"], app) == 3
     out = json.loads(capsys.readouterr().out)
     assert "6 issues would change" in out["breaker"] and out["written"] == []
 
@@ -305,8 +306,8 @@ def test_apply_json_when_redmine_is_gone(tmp_path: Path, keyed: None,
     fake.url = URL
     for n in range(3):
         fake.add_issue(f"todo {n}")
-    monkeypatch.setattr("redmine_sync.cli._live", lambda config: fake)
-    assert main(["--config", str(config), "apply", "--format", "json"]) == 4
+    app = AppContext(connect=lambda config, retries: fake)
+    assert main(["--config", str(config), "apply", "--format", "json"], app) == 4
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert out["written"] == [1] and "did not answer" in out["stopped"]

@@ -1,0 +1,118 @@
+"""The command line: thin click commands (parse -> call -> print), one module per command.
+
+Commands get what they work with from one ``AppContext`` (``cli/context.py``) and raise;
+they never exit. ``Group.main`` is the only place that maps exceptions to messages and
+exit codes (``errors.EXIT_TABLE``), so ``redmine-sync``, ``main()`` and click's
+``CliRunner`` all see the same codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from redmine_sync import __version__
+from redmine_sync.cli import apply as apply_cmd
+from redmine_sync.cli import config as config_cmd
+from redmine_sync.cli import daemon as daemon_cmd
+from redmine_sync.cli import doctor as doctor_cmd
+from redmine_sync.cli import explain as explain_cmd
+from redmine_sync.cli import history as history_cmd
+from redmine_sync.cli import issues as issues_cmd
+from redmine_sync.cli import plan as plan_cmd
+from redmine_sync.cli import report as report_cmd
+from redmine_sync.cli import rule_fixtures as rule_fixtures_cmd
+from redmine_sync.cli import rules as rules_cmd
+from redmine_sync.cli import schema as schema_cmd
+from redmine_sync.cli import sla as sla_cmd
+from redmine_sync.cli import undo as undo_cmd
+from redmine_sync.cli import validate as validate_cmd
+from redmine_sync.cli.context import AppContext
+from redmine_sync.errors import RedmineSyncError
+from redmine_sync.logs import setup_logging
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+log = logging.getLogger("redmine_sync")
+
+
+class Group(click.Group):
+    """Lists commands in the order they were added (the order of the workflow) and turns
+    every error into a message and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        code = _exit_code(lambda: super(Group, self).main(
+            args=args, prog_name=prog_name or "redmine-sync", complete_var=complete_var,
+            standalone_mode=False, **extra))
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _exit_code(run: Any) -> int:
+    try:
+        run()
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 1 if exc.exit_code == 2 else exc.exit_code
+    except RedmineSyncError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so briefly, show the trace only when asked
+        log.debug("internal error", exc_info=True)
+        click.echo(f"internal error: {type(exc).__name__}: {exc} "
+                   "(run with -vv for the traceback; please report it)", err=True)
+        return 70
+    return 0
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="redmine-sync")
+@click.option("--config", "config_path", metavar="PATH", envvar="REDMINE_SYNC_CONFIG",
+              help="Config file (default: $REDMINE_SYNC_CONFIG, ./redmine-sync.yaml, "
+                   "~/.config/redmine-sync/config.yaml). REDMINE_URL and REDMINE_API_KEY "
+                   "override it.")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines on stderr: text (journald-friendly) or json.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: str) -> None:
+    """Triage, tier, prioritise, route and watch SLAs of Redmine issues with YAML rules.
+
+    Start with `redmine-sync doctor` to check the connection, then `plan` to see what
+    the rules would change. Nothing is written to Redmine without `apply`.
+    """
+    setup_logging(log_format, verbose)
+    app = ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()
+    app.config_path, app.log_format, app.verbose = config_path, log_format, verbose
+    ctx.obj = app
+
+
+for _module in (doctor_cmd, config_cmd, validate_cmd, schema_cmd, plan_cmd, explain_cmd,
+                apply_cmd, history_cmd, undo_cmd, daemon_cmd, sla_cmd, report_cmd, rules_cmd,
+                rule_fixtures_cmd, issues_cmd):
+    cli.add_command(_module.command)
+
+
+def main(argv: list[str] | None = None, context: AppContext | None = None) -> int:
+    """Entry point: run the CLI, map every error to a message and an exit code."""
+    code: int = cli.main(args=argv, standalone_mode=False, obj=context)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

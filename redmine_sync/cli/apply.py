@@ -1,0 +1,134 @@
+"""``redmine-sync apply``: write the plan to Redmine, then the reports whose time came."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import click
+
+from redmine_sync.apply import ApplyResult
+from redmine_sync.apply import BreakerTripped
+from redmine_sync.apply import RunStopped
+from redmine_sync.cli.context import AppContext
+from redmine_sync.cli.context import pass_app
+from redmine_sync.config import Config
+from redmine_sync.errors import RedmineError
+from redmine_sync.errors import UserError
+from redmine_sync.errors import WritesFailed
+from redmine_sync.plan import Plan
+from redmine_sync.plan import render_text
+from redmine_sync.redmine import RedmineClient
+from redmine_sync.reports.run import publish_due
+from redmine_sync.store import StateStore
+from redmine_sync.sync import RunResult
+from redmine_sync.sync import apply_run
+
+log = logging.getLogger("redmine_sync")
+
+
+@click.command("apply")
+@click.option("-p", "--project", metavar="ID", help="Only this project.")
+@click.option("--full", is_flag=True, help="Read every issue in scope and notice deleted ones.")
+@click.option("--yes", is_flag=True, help="Override the circuit breaker (after checking the "
+              "plan).")
+@click.option("--max-changes", type=click.IntRange(min=0), metavar="N",
+              help="Allow up to N changed issues in this run (instead of limits.max_issues).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: a summary of written, skipped and failed issues.")
+@pass_app
+def command(app: AppContext, project: str | None, full: bool, yes: bool,
+            max_changes: int | None, fmt: str) -> None:
+    """Write the planned changes to Redmine, safely.
+
+    One PUT per issue with all its changes and at most one note, each re-read to catch
+    changes Redmine silently dropped. Issues changed since they were read are skipped and
+    re-planned next run; fields a person changed after the tool set them are left alone.
+    A circuit breaker refuses over-broad runs (exit 3); some failed writes give exit 2.
+    """
+    config = app.config()
+    store = app.store()
+
+    def show_plan(plan: Plan) -> None:
+        if fmt == "text" and plan.changed:
+            click.echo(render_text(plan).replace("would change", "to change")
+                       .replace(" Nothing was written.", ""))
+
+    client = app.client()
+    with store.writer_lock():
+        try:
+            result = apply_run(client, config, store, app.now, project=project, full=full,
+                               yes=yes, max_changes=max_changes, on_plan=show_plan)
+        except RunStopped as exc:  # say what was written and what remains, then exit 4
+            if fmt == "json":
+                click.echo(json.dumps({**exc.result.to_json(), "stopped": str(exc.cause),
+                                       "reports": [], "reports_failed": []},
+                                      ensure_ascii=False, indent=2))
+            else:
+                _print_outcomes(exc.result)
+            raise
+        except BreakerTripped as exc:
+            if fmt == "json":
+                click.echo(json.dumps(_breaker_json(exc, store), ensure_ascii=False, indent=2))
+            raise
+        published, unpublished = _reports_due(app, client, config, store, project)
+    applied = result.applied
+    assert applied is not None
+    if fmt == "json":
+        click.echo(json.dumps({**applied.to_json(), "reports": published,
+                               "reports_failed": [unpublished] if unpublished else []},
+                              ensure_ascii=False, indent=2))
+    else:
+        _print_apply(applied, result)
+        for line in published:
+            click.echo(line)
+    failures = []
+    if applied.failed:
+        failures.append(f"{applied.failed} issue(s) not fully written; see above and "
+                        f"redmine-sync history --run {applied.run_id}")
+    if unpublished:
+        failures.append(f"scheduled reports not published: {unpublished}")
+    if failures:
+        raise WritesFailed("; ".join(failures))
+
+
+def _reports_due(app: AppContext, client: RedmineClient, config: Config, store: StateStore,
+                 project: str | None) -> tuple[list[str], str]:
+    """The timer's apply also publishes the reports whose schedule came (once per period).
+    Returns what was published and why the rest was not ("" when nothing failed)."""
+    if project:  # a run limited to one project does not publish the scope's reports
+        return [], ""
+    try:
+        return publish_due(client, config, store, app.now()), ""
+    except (RedmineError, UserError) as exc:
+        reason = str(exc).splitlines()[0]
+        log.error("reports not published: %s", reason)
+        return [], reason
+
+
+def _breaker_json(exc: BreakerTripped, store: StateStore) -> dict[str, Any]:
+    """What ``apply --format json`` promises, for a run the breaker refused."""
+    run = store.runs(1)[0] if store.runs(1) else None
+    return {"run": run.id if run else None, "breaker": str(exc), "written": [],
+            "skipped": [], "failed": [], "recovered": [], "reports": [], "reports_failed": [],
+            "summary": {"written": 0, "partial": 0, "skipped": 0, "deferred": 0, "failed": 0}}
+
+
+def _print_apply(applied: ApplyResult, result: RunResult) -> None:
+    for note in result.notes:
+        click.echo(f"recovered: {note}")
+    for issue_id in result.deleted:
+        click.echo(f"deleted in Redmine: #{issue_id} (forgotten)")
+    _print_outcomes(applied)
+
+
+def _print_outcomes(applied: ApplyResult) -> None:
+    for outcome in applied.outcomes:
+        if outcome.status != "written":
+            click.echo(f"#{outcome.issue_id}: {outcome.status}: {outcome.reason}")
+    click.echo(f"run {applied.run_id}: {applied.count('written')} written, "
+               f"{applied.count('partial')} partly written, "
+               f"{applied.count('skipped', 'deferred')} skipped, "
+               f"{applied.count('failed')} failed, "
+               f"{applied.count('pending')} pending on a failure reported before")

@@ -1,0 +1,26 @@
+"""``redmine-sync config``: the effective configuration, never the key."""
+
+from __future__ import annotations
+
+import click
+
+from redmine_sync.cli.context import AppContext
+from redmine_sync.cli.context import pass_app
+
+
+@click.command("config")
+@pass_app
+def command(app: AppContext) -> None:
+    """Show the effective configuration (file + environment); the key is never shown."""
+    config = app.config()
+    click.echo(f"file:            {config.source or '(none: defaults + environment)'}")
+    click.echo(f"redmine url:     {config.url}")
+    click.echo(f"api key:         {'set' if config.api_key else 'MISSING'} "
+               f"(from {config.key_source})")
+    click.echo(f"projects:        {', '.join(config.projects) or '(all visible)'}")
+    click.echo(f"state database:  {config.state_path}")
+    click.echo(f"rules directory: {config.rules_dir}")
+    click.echo(f"text formatting: {config.text_formatting}")
+    click.echo(f"labels backend:  {config.labels_backend}")
+    for concept, name in config.fields.all().items():
+        click.echo(f"field {concept + ':':<21} {name}")

@@ -1,0 +1,34 @@
+"""``redmine-sync doctor``: is Redmine reachable and set up for the tool?"""
+
+from __future__ import annotations
+
+import click
+
+from redmine_sync.cli.context import AppContext
+from redmine_sync.cli.context import pass_app
+from redmine_sync.config import RetryPolicy
+from redmine_sync.doctor import FAIL
+from redmine_sync.doctor import run_checks
+from redmine_sync.errors import ChecksFailed
+
+QUICK = RetryPolicy(attempts=2, backoff=0.5, total_seconds=10)
+
+
+@click.command("doctor")
+@pass_app
+def command(app: AppContext) -> None:
+    """Check that Redmine is reachable and set up for the tool.
+
+    Checks the config and key, that the REST API is enabled and the key really accepted
+    (an invalid key on a public project would silently read as Anonymous), the projects,
+    the custom fields, the bot's permissions and the server's clock. One line per check
+    with how to fix it; exit 1 when a check fails.
+    """
+    config = app.config()
+    failed = 0
+    for check in run_checks(config, app.redmine(retries=QUICK), app.now()):
+        click.echo(check.render())
+        failed += check.status == FAIL
+    if failed:
+        raise ChecksFailed(f"{failed} check(s) failed")
+    click.echo("all checks passed")

@@ -1,0 +1,32 @@
+"""``redmine-sync sla``: SLA clocks rebuilt from the journals; never writes."""
+
+from __future__ import annotations
+
+import click
+
+from redmine_sync.cli.context import AppContext
+from redmine_sync.cli.context import pass_app
+from redmine_sync.errors import UserError
+from redmine_sync.sla.view import render_at_risk
+from redmine_sync.sla.view import render_timeline
+from redmine_sync.sync import sla_clocks
+
+
+@click.command("sla")
+@click.argument("issue_id", type=int, metavar="ISSUE", required=False)
+@click.option("--at-risk", is_flag=True, help="List the open issues nearest to breach.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many issues --at-risk lists.")
+@pass_app
+def command(app: AppContext, issue_id: int | None, at_risk: bool, limit: int) -> None:
+    """Show SLA clocks: one issue's timeline, or (--at-risk) the open issues nearest to breach.
+
+    Clocks are rebuilt from the journals in business time: running and paused intervals
+    with their reasons, target, elapsed and remaining time, due times. Never writes.
+    """
+    if (issue_id is None) == (not at_risk):
+        raise UserError("give an issue number, or --at-risk", hint="redmine-sync sla --help")
+    rows = sla_clocks(app.client(), app.config(), app.store(), app.now(), issue_id)
+    lines = render_at_risk(rows, limit) if at_risk else render_timeline(*rows[0])
+    for line in lines:
+        click.echo(line)

@@ -1,0 +1,62 @@
+"""``redmine-sync validate``: check rule files, offline or against Redmine's names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from redmine_sync.cli.context import AppContext
+from redmine_sync.cli.context import pass_app
+from redmine_sync.errors import UserError
+from redmine_sync.rules import RuleSet
+from redmine_sync.rules import load_rules
+from redmine_sync.rules.online import check_names
+from redmine_sync.rules.online import unchecked
+from redmine_sync.rules.ruleset import rule_paths
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--online", is_flag=True, help="Also check every status, priority, tracker, "
+              "custom field, allowed value, user and group name against Redmine.")
+@pass_app
+def command(app: AppContext, paths: tuple[Path, ...], online: bool) -> None:
+    """Check rule files (default: the rules directory of the config).
+
+    Reports every problem at once as file:line:col: path: message, with "did you mean"
+    hints; exit 1 when there is any, when a path does not exist, or when a rules directory
+    has no customers file (tier and account-manager rules would do nothing). Without
+    --online nothing is sent to Redmine; with it, what this key cannot check is listed.
+    """
+    config = app.config()
+    targets = list(paths) or [config.rules_dir]
+    ruleset = load_rules(targets)
+    not_checked = _validate_online(app, ruleset) if online else []
+    if ruleset.customers_file is None and any(t.is_dir() for t in targets):
+        raise UserError(
+            "no customers file (kind: customers) among the rule files: tier rules, "
+            "account-manager routing and customer reports would silently do nothing",
+            hint="add one (see rules/customers.yaml); with no customers to manage, say so "
+            "with a file holding `kind: customers` and `customers: []`")
+    files = len(rule_paths(targets))
+    summary = (f"{files} file(s), {len(ruleset.rules())} rule(s), "
+               f"{len(ruleset.customers.customers)} customer(s)")
+    if not online:
+        click.echo(f"{summary}: OK (offline: Redmine names not checked; --online checks them)")
+    elif not_checked:
+        click.echo(f"{summary}: names checked against Redmine, except:")
+        for line in not_checked:
+            click.echo(f"  NOT CHECKED: {line}")
+    else:
+        click.echo(f"{summary}: OK (every name checked against Redmine)")
+
+
+def _validate_online(app: AppContext, ruleset: RuleSet) -> list[str]:
+    """Check names against Redmine; return what could not be checked, and why."""
+    config = app.config()
+    catalog = app.client().catalog()
+    problems = check_names(ruleset, catalog, config.fields)
+    if problems:
+        raise UserError(f"{len(problems)} name(s) unknown to {config.url}", problems)
+    return unchecked(ruleset, catalog, config.fields)
