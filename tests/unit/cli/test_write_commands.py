@@ -1,0 +1,168 @@
+"""The commands that write: apply, undo, report --publish, daemon; and doctor."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from redmine_sync.cli.doctor import QUICK
+from redmine_sync.model import IssueUpdate
+from redmine_sync.model import UpdateResult
+from redmine_sync.redmine.fake import FakeRedmine
+from tests.unit.cli.conftest import Cli
+from tests.unit.cli.conftest import requests
+
+
+def test_apply_writes_prints_and_publishes_the_due_reports(run: Cli) -> None:
+    requests(run.fake)
+    result = run("apply")
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 issue(s) to change" in result.output
+    assert "would change" not in result.output and "Nothing was written" not in result.output
+    assert "run 1: 3 written, 0 partly written, 0 skipped, 0 failed" in result.output
+    assert "report weekly 2026-W01: created Weekly_report_2026-W01" in result.output
+    assert run.fake.issues[3].custom_fields["Tier"] == "ordinary"
+    again = run("apply")
+    assert again.exit_code == 0 and "run 2: 0 written" in again.output
+
+
+def test_apply_json_summarises_the_run(run: Cli) -> None:
+    requests(run.fake)
+    result = run("apply", "--format", "json", "--project", "demo")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["written"] == [1, 2, 3] and data["reports"] == []  # one project: no reports
+
+
+def test_apply_a_failed_write_is_exit_2_and_named(run: Cli) -> None:
+    requests(run.fake)
+    del run.fake.fields["Tier"]
+    result = run("apply")
+    assert result.exit_code == 2
+    assert "#3: failed: unknown custom field 'Tier'" in result.output
+    assert "1 issue(s) not fully written" in result.output
+    history = run("history", "--run", "1")
+    assert "[failed]" in history.output and "[written]" in history.output
+
+
+def test_apply_breaker_is_exit_3_and_max_changes_lets_it_through(run: Cli) -> None:
+    requests(run.fake)
+    run.config.write_text(run.config.read_text().replace("max_issues: 50", "max_issues: 2"))
+    refused = run("apply", "--format", "json")
+    assert refused.exit_code == 3
+    assert json.loads(refused.stdout.split("\nerror")[0])["written"] == []
+    assert run("apply", "--max-changes", "3").exit_code == 0
+
+
+def test_apply_reports_that_could_not_be_published_are_exit_2(run: Cli) -> None:
+    requests(run.fake)
+    run.fake.granted.discard("edit_wiki_pages")
+    result = run("apply", "--format", "json")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["written"] == [1, 2, 3] and "403" in data["reports_failed"][0]
+    assert "scheduled reports not published" in result.stderr
+
+
+def test_undo_reverts_a_run_and_says_what_it_did(run: Cli) -> None:
+    requests(run.fake)
+    assert run("apply").exit_code == 0
+    result = run("undo", "1")
+    assert result.exit_code == 0, result.output
+    assert "reverted #3 tier: back to None" in result.output
+    assert run.fake.issues[3].custom_fields["Tier"] is None
+    assert run("undo", "9").exit_code == 1
+
+
+def test_undo_that_cannot_write_is_exit_2(run: Cli) -> None:
+    requests(run.fake)
+    assert run("apply").exit_code == 0
+    run.fake.forbidden_statuses.add("New")  # the workflow refuses the way back
+    result = run("undo", "1")
+    assert result.exit_code == 2
+    assert "FAILED   #2 status: Redmine dropped it" in result.output
+    assert "reverted #3 tier: back to None" in result.output
+    assert "field(s) could not be reverted" in result.output
+
+
+def test_report_prints_then_publishes(run: Cli) -> None:
+    requests(run.fake)
+    printed = run("report", "weekly", "--at", "2026-01-07", "--format", "textile")
+    assert printed.exit_code == 0, printed.output
+    assert "h1. " in printed.stdout and not run.fake.wiki
+    published = run("report", "kpi", "--publish")
+    assert published.exit_code == 0, published.output
+    assert "created   http://redmine.test/projects/demo/wiki/KPI_report_2026-W02 (version 1)" \
+        in published.output
+    again = run("report", "kpi", "--publish")
+    assert "unchanged" in again.output
+
+
+def test_report_at_must_be_a_time_and_the_name_known(run: Cli) -> None:
+    bad = run("report", "weekly", "--at", "next friday")
+    assert bad.exit_code == 1 and "is not a date or time" in bad.output
+    unknown = run("report", "yearly")
+    assert unknown.exit_code == 1 and "yearly" in unknown.output
+
+
+def test_doctor_fails_on_the_shipped_pack_against_a_bare_redmine(run: Cli) -> None:
+    result = run("doctor")
+    assert result.exit_code == 1
+    assert "FAIL  rules" in result.output and "check(s) failed" in result.output
+    assert run.retries == [QUICK]  # doctor does not wait out a dead Redmine
+
+
+def test_doctor_passes_on_rules_the_redmine_knows(run: Cli, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yaml").write_text("kind: triage\nrules:\n  - name: ui\n    when: {subject: "
+                                  "{regex: ui}}\n    then: [{add_labels: [ui]}]\n")
+    (rules / "customers.yaml").write_text("kind: customers\ncustomers: []\n")
+    run.config.write_text(run.config.read_text().replace(f"rules_dir: {run.config.parent.parent}",
+                                                         "rules_dir: x"))
+    text = run.config.read_text()
+    run.config.write_text("\n".join(f"rules_dir: {rules}" if line.startswith("rules_dir")
+                                    else line for line in text.splitlines()) + "\n")
+    run.fake._now = lambda: run.now
+    result = run("doctor")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("all checks passed")
+
+
+class Stopping(FakeRedmine):
+    """Asked to stop (SIGTERM, as systemd does) during its first write."""
+
+    def update_issue(self, update: IssueUpdate) -> UpdateResult:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return super().update_issue(update)
+
+
+@pytest.fixture
+def signals() -> Iterator[None]:
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_daemon_runs_until_sigterm_then_stops_cleanly(run: Cli, signals: None) -> None:
+    fake = Stopping(groups=run.fake.groups, group_members=run.fake.members,
+                    custom_fields=run.fake.fields.values())
+    fake.url, fake.markup = run.fake.url, run.fake.markup
+    requests(fake)
+    run.fake = fake
+    result = run("daemon", "--interval", "1h")
+    assert result.exit_code == 0, result.output
+    assert fake.issues[1].custom_fields["Labels"] == ("ui",)  # the write under way ends,
+    assert fake.issues[3].custom_fields["Tier"] is None  # the rest waits for the next start
+    assert "written 1, skipped 2" in run("history").output
+
+
+def test_daemon_interval_must_be_a_duration(run: Cli, signals: None) -> None:
+    result = run("daemon", "--interval", "soon")
+    assert result.exit_code == 1 and "invalid interval 'soon'" in result.output
