@@ -25,6 +25,7 @@ from redmine_sync.errors import RedmineError
 from redmine_sync.errors import UserError
 from redmine_sync.errors import WritesFailed
 from redmine_sync.redmine import RedmineClient
+from redmine_sync.reports.run import publish_due_or_reason
 from redmine_sync.rules import RuleSet
 from redmine_sync.rules.ruleset import rule_paths
 from redmine_sync.store import LockHeld
@@ -115,9 +116,10 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
     problems.clear()
     try:
         client = client_factory()
-        with store.writer_lock():
+        with store.writer_lock():  # the reports too: they write the wiki and the state
             result = apply_run(client, config, store, clock, stop=stop.is_set,
                                ruleset=ruleset)
+            published, unpublished = publish_due_or_reason(client, config, store, clock())
     except RedmineError as exc:
         wait = min(max(delay * 2, interval), MAX_BACKOFF) if delay >= interval else interval
         log.warning("Redmine unavailable: %s; next try in %.0fs", str(exc).splitlines()[0], wait)
@@ -128,7 +130,8 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
     except LockHeld as exc:
         log.warning("%s", str(exc).splitlines()[0])
         return interval
-    unpublished = _publish_due(client, config, store, clock)
+    for line in published:
+        log.info("%s", line)
     if unpublished:
         problems.append(f"scheduled reports not published: {unpublished}")
     applied = result.applied
@@ -140,21 +143,6 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
             problems.append(f"{applied.failed} issue(s) not fully written; see "
                             f"redmine-sync history --run {applied.run_id}")
     return wake_in(result.plan.next_wake, clock(), interval)
-
-
-def _publish_due(client: RedmineClient, config: Config, store: StateStore,
-                 clock: Callable[[], datetime]) -> str:
-    """Publish the reports that are due; why they were not ("" when they were)."""
-    from redmine_sync.reports.run import publish_due
-
-    try:
-        for line in publish_due(client, config, store, clock()):
-            log.info("%s", line)
-    except (RedmineError, UserError) as exc:
-        reason = str(exc).splitlines()[0]
-        log.error("reports not published: %s", reason)
-        return reason
-    return ""
 
 
 def wake_in(next_wake: datetime | None, now: datetime, interval: float) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import click
@@ -13,19 +12,13 @@ from redmine_sync.apply import BreakerTripped
 from redmine_sync.apply import RunStopped
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
-from redmine_sync.config import Config
-from redmine_sync.errors import RedmineError
-from redmine_sync.errors import UserError
 from redmine_sync.errors import WritesFailed
 from redmine_sync.plan import Plan
 from redmine_sync.plan import render_text
-from redmine_sync.redmine import RedmineClient
-from redmine_sync.reports.run import publish_due
+from redmine_sync.reports.run import publish_due_or_reason
 from redmine_sync.store import StateStore
 from redmine_sync.sync import RunResult
 from redmine_sync.sync import apply_run
-
-log = logging.getLogger("redmine_sync")
 
 
 @click.command("apply")
@@ -72,7 +65,8 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
             if fmt == "json":
                 click.echo(json.dumps(_breaker_json(exc, store), ensure_ascii=False, indent=2))
             raise
-        published, unpublished = _reports_due(app, client, config, store, project)
+        published, unpublished = ([], "") if project else publish_due_or_reason(
+            client, config, store, app.now())  # one project's run: not the scope's reports
     applied = result.applied
     assert applied is not None
     if fmt == "json":
@@ -91,20 +85,6 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
         failures.append(f"scheduled reports not published: {unpublished}")
     if failures:
         raise WritesFailed("; ".join(failures))
-
-
-def _reports_due(app: AppContext, client: RedmineClient, config: Config, store: StateStore,
-                 project: str | None) -> tuple[list[str], str]:
-    """The timer's apply also publishes the reports whose schedule came (once per period).
-    Returns what was published and why the rest was not ("" when nothing failed)."""
-    if project:  # a run limited to one project does not publish the scope's reports
-        return [], ""
-    try:
-        return publish_due(client, config, store, app.now()), ""
-    except (RedmineError, UserError) as exc:
-        reason = str(exc).splitlines()[0]
-        log.error("reports not published: %s", reason)
-        return [], reason
 
 
 def _breaker_json(exc: BreakerTripped, store: StateStore) -> dict[str, Any]:

@@ -7,6 +7,7 @@ A report page is named for its period (``Weekly_report_2026-W47``) under the ind
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace
@@ -15,6 +16,7 @@ from typing import Any
 
 from redmine_sync import markup
 from redmine_sync.config import Config
+from redmine_sync.errors import RedmineError
 from redmine_sync.errors import UserError
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.reports import build
@@ -35,6 +37,7 @@ from redmine_sync.reports.texts import load_texts
 from redmine_sync.schema import did_you_mean
 from redmine_sync.store import StateStore
 
+log = logging.getLogger(__name__)
 TITLES = {"weekly": "Weekly_report", "kpi": "KPI_report", "customers": "Customer_report",
           "monthly": "Monthly_summary", "quarterly": "Quarterly_summary"}
 
@@ -152,6 +155,18 @@ def due_reports(config: Config, store: StateStore, now: datetime
         if not store.period_done(report, period_of(report, last, config.reports.timezone)):
             due.append((report, last))
     return due
+
+
+def publish_due_or_reason(client: RedmineClient, config: Config, store: StateStore,
+                          now: datetime) -> tuple[list[str], str]:
+    """``publish_due`` for a run that goes on when reports fail (the timer's ``apply``, the
+    daemon): what was published, and why the rest was not ("" when nothing failed)."""
+    try:
+        return publish_due(client, config, store, now), ""
+    except (RedmineError, UserError) as exc:
+        reason = str(exc).splitlines()[0]
+        log.error("reports not published: %s", reason)
+        return [], reason
 
 
 def publish_due(client: RedmineClient, config: Config, store: StateStore, now: datetime

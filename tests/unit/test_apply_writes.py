@@ -199,6 +199,7 @@ def test_apply_exits_non_zero_when_scheduled_reports_are_not_published(
     from redmine_sync.cli import main
     from redmine_sync.errors import PermissionDenied
     from redmine_sync.redmine import live
+    from redmine_sync.reports import run
 
     fake, config, _ = env
     text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
@@ -214,7 +215,7 @@ def test_apply_exits_non_zero_when_scheduled_reports_are_not_published(
                                'Weekly.json: the bot\'s role lacks "Edit wiki pages" '
                                "(edit_wiki_pages)", "edit_wiki_pages")
 
-    monkeypatch.setattr("redmine_sync.cli.apply.publish_due", refused)
+    monkeypatch.setattr(run, "publish_due", refused)
     assert main(["--config", str(path), "apply"]) == 2
     err = capsys.readouterr().err
     assert "scheduled reports not published" in err and "(edit_wiki_pages)" in err

@@ -1,15 +1,25 @@
-"""The daemon's rules: read again only when a file they come from changed."""
+"""The daemon: its rules are read again only when a file they come from changed, and it
+writes what ``apply`` writes, under the same writer lock."""
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from redmine_sync import daemon
 from redmine_sync.config import Config
 from redmine_sync.daemon import Rules
+from redmine_sync.daemon import run_daemon
+from redmine_sync.model import User
+from redmine_sync.model import WikiPage
+from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.rules.ruleset import RuleSet
+from redmine_sync.store import StateStore
 from redmine_sync.sync import load_ruleset
 
 TRIAGE = "kind: triage\nrules:\n  - {name: x, when: {subject: {contains: x}}, then: [{add_labels: [x]}]}\n"
@@ -68,3 +78,35 @@ def test_any_change_to_a_source_reads_the_rules_again(config: Config, change: st
     assert rules.reload(config) is fresh      # and not again while nothing else changes
     if change == "edit the csv":
         assert [c.name for c in fresh.customers.customers] == ["Acme", "Globex"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+TEAMS = {50: "Support", 51: "Product & R&D", 52: "Sales", 53: "Delivery"}
+
+
+class Watched(FakeRedmine):
+    """Records, at every wiki write, whether a redmine-sync writer holds the lock."""
+
+    def __init__(self, store: StateStore) -> None:
+        super().__init__(users=[User(7, "support.zhao", "Zhao Min")], groups=TEAMS,
+                         group_members={"Support": ("Zhao Min",), "Product & R&D": ("Li Na",),
+                                        "Sales": ("Zhou Yan",), "Delivery": ("Wu Fang",)})
+        self.store = store
+        self.locked: list[bool] = []
+
+    def put_wiki_page(self, *args: Any, **kwargs: Any) -> WikiPage:
+        self.locked.append(self.store.writer_active())
+        return super().put_wiki_page(*args, **kwargs)
+
+
+def test_the_daemon_publishes_reports_while_holding_the_writer_lock(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.db")
+    fake = Watched(store)
+    fake.add_issue("Please add an export to Excel", description="nice to have")
+    config = Config(rules_dir=ROOT / "rules", projects=("demo",))
+    assert run_daemon(lambda: fake, config, store, lambda: NOW, 60.0, threading.Event(),
+                      max_runs=1) == 1
+    assert fake.wiki, "no report was due: the test would prove nothing"
+    assert fake.locked and all(fake.locked)
+    assert not store.writer_active()  # and lets it go after the run
