@@ -90,10 +90,12 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     everything = fresh
     if store is not None:
         known = store.issue_stamps()
-        store.cache_issues(fresh.values(), known)
         if since is None:  # a full pass read every issue: the cache adds only what it knows
             deleted = tuple(sorted(set(known) - todo))
+        with store.transaction():  # the cache is refreshed whole or not at all
+            store.cache_issues(fresh.values(), known)
             store.forget_issues(deleted)
+        if since is None:
             everything = {i.id: i for i in store.with_activity(fresh.values())}
         else:
             fresh.clear()  # one copy of the issues in memory, not two
@@ -124,13 +126,17 @@ def _journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore 
               ) -> dict[int, tuple[Journal, ...]]:
     """Each issue's journals: from the cache unless the issue changed since."""
     journals = {}
+    fetched = []
     for issue in issues:
         cached = store.journals(issue.id, issue.updated_on) if store else None
         if cached is None:
             cached = client.get_issue(issue.id, journals=True).journals or ()
-            if store:
-                store.cache_journals(issue.id, issue.updated_on, cached)
+            fetched.append((issue, cached))
         journals[issue.id] = cached
+    if store and fetched:  # one transaction, after the reads: none held across requests
+        with store.transaction():
+            for issue, cached in fetched:
+                store.cache_journals(issue.id, issue.updated_on, cached)
     return journals
 
 
@@ -268,7 +274,8 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
         raise
     deferred = result.count("deferred", "skipped", "pending")
     done = {o.issue_id for o in result.outcomes if o.status in ("written", "partial")}
-    with store.transaction():
+    pending = result.count("pending")
+    with store.transaction():  # the run's end: pointers, fired marks, cursor, its record
         for team, turn in plan.pointers.items():
             store.set_pointer(team, turn)
         for item in plan.issues:
@@ -276,16 +283,15 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                 for mark in item.sla_marks:
                     policy, _, rest = mark.partition(":")
                     store.fire(item.issue_id, policy, rest, run_id)
-    if not result.failed and not deferred:
-        newest = max((i.updated_on for i in snapshot.issues), default=None)
-        if newest is not None:
-            store.set_cursor(_scope_key(projects), newest)
-    pending = result.count("pending")
-    store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
-                     planned=len(plan.changed), written=result.count("written", "partial"),
-                     skipped=deferred, failed=result.failed,
-                     message=f"{pending} pending on a failure reported before" if pending
-                     else "")
+        if not result.failed and not deferred:
+            newest = max((i.updated_on for i in snapshot.issues), default=None)
+            if newest is not None:
+                store.set_cursor(_scope_key(projects), newest)
+        store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
+                         planned=len(plan.changed), written=result.count("written", "partial"),
+                         skipped=deferred, failed=result.failed,
+                         message=f"{pending} pending on a failure reported before" if pending
+                         else "")
     return RunResult(plan, result, snapshot.deleted, recovered)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -8,12 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from redmine_sync.config import Config
 from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
+from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.rules import load_rules_text
 from redmine_sync.store import SCHEMA_VERSION
 from redmine_sync.store import LockHeld
 from redmine_sync.store import StateStore
+from redmine_sync.sync import read_snapshot
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 T1 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -49,6 +54,58 @@ def test_transactions_are_atomic(tmp_path: Path) -> None:
         store.record(run, T0, 7, "priority", "Normal", "High", "r", "written")
         raise RuntimeError("boom")
     assert store.audit(run) == []
+
+
+def test_caching_issues_is_one_unit_a_failure_midway_leaves_none(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+
+    def read() -> Iterator[Issue]:  # Redmine's paging breaks after three issues
+        for n in range(1, 4):
+            yield replace(issue(), id=n)
+        raise RuntimeError("connection reset")
+
+    with pytest.raises(RuntimeError):
+        store.cache_issues(read())
+    assert store.issue_stamps() == {}
+    store.cache_issues(replace(issue(), id=n) for n in range(1, 4))
+    assert sorted(store.issue_stamps()) == [1, 2, 3]
+
+
+def test_a_unit_inside_a_unit_is_a_savepoint(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    with store.transaction():
+        store.set_cursor("demo", T0)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_cursor("other", T0)
+            raise RuntimeError("inner unit fails")
+        store.set_pointer("Support", 2)
+    assert (store.cursor("demo"), store.cursor("other"), store.pointer("Support")) == (
+        T0, None, 2)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_cursor("demo", T1)
+        with store.transaction():
+            store.cache_issues([issue()])
+        raise RuntimeError("the outer unit fails after the inner one succeeded")
+    assert store.cursor("demo") == T0 and store.issue_stamps() == {}
+    assert not store.db.in_transaction
+
+
+def test_a_failed_read_snapshot_leaves_the_cache_as_it_was(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    store.cache_issues([replace(issue(), id=n) for n in (1, 2)])
+    before = store.issue_stamps()
+    boom = RuntimeError("disk full")
+
+    def failing_forget(ids: object) -> None:
+        raise boom
+
+    store.forget_issues = failing_forget  # type: ignore[method-assign]
+    fake = FakeRedmine()
+    fake.add_issue("one")  # a full pass: #1 refreshed, #2 gone from Redmine
+    with pytest.raises(RuntimeError):
+        read_snapshot(fake, Config(rules_dir=tmp_path, projects=("demo",)),
+                      load_rules_text("kind: triage\nrules: []\n"), T1, ("demo",), store)
+    assert store.issue_stamps() == before
 
 
 def test_cursor_owned_intents_and_pointers(tmp_path: Path) -> None:

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""State store: time to cache N issues, one commit per issue against one transaction.
+
+Before the store ran each unit of work in a transaction, every statement committed on
+its own (SQLite autocommit: one fsync of the WAL per issue). ``cache_issues`` now writes
+the whole batch in one transaction; caching them one call at a time reproduces the old
+behaviour. Wall time (the cost is the disk's, not the CPU's), median of several runs,
+each into a fresh state file; adds dated rows to the store's table in bench/RESULTS.md.
+
+    .venv/bin/python bench/store.py [--issues 5000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
+from redmine_sync.store import StateStore
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+HEADER = "| date | commit | machine | what | data | time |"
+SECTION = "## State store (`bench/store.py`)"
+
+
+def issues(n: int) -> list[Issue]:
+    base = Issue(id=1, project=Ref(1, "demo"), tracker="Bug", status="New", priority="Normal",
+                 subject="登录页面报错 the login page crashes", author=Ref(2, "Li Na"),
+                 created_on=T0, updated_on=T0, description="Error 500 when logging in. " * 8,
+                 custom_fields={"Labels": ("ui", "urgent-bug"), "Customer": "Tailspin Travel",
+                                "Tier": "stable"}, assigned_to=Ref(3, "Zhao Min"))
+    return [replace(base, id=i, updated_on=T0 + timedelta(minutes=i)) for i in range(1, n + 1)]
+
+
+def timed(batch: list[Issue], write: Callable[[StateStore, list[Issue]], None]) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        store = StateStore(Path(folder) / "state.db")
+        start = time.perf_counter()
+        write(store, batch)
+        seconds = time.perf_counter() - start
+        assert len(store.issue_stamps()) == len(batch)
+        store.close()
+    return seconds
+
+
+def one_commit_each(store: StateStore, batch: list[Issue]) -> None:
+    for issue in batch:
+        store.cache_issues([issue])
+
+
+def one_transaction(store: StateStore, batch: list[Issue]) -> None:
+    store.cache_issues(batch)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    args = parser.parse_args()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True, check=False).stdout.strip()
+    batch = issues(args.issues)
+    lines = []
+    for what, write in (("cache_issues, one commit per issue (before)", one_commit_each),
+                        ("cache_issues, one transaction (now)", one_transaction)):
+        seconds = statistics.median(timed(batch, write) for _ in range(args.repeat))
+        lines.append(f"| {datetime.now(UTC):%Y-%m-%d} | {commit or '?'} | {platform.machine()} "
+                     f"py{platform.python_version()} | {what} | {args.issues} issues | "
+                     f"{seconds:.2f} s wall (median of {args.repeat}) |")
+    print("\n".join(lines))
+    if not args.no_record:
+        record(ROOT / "bench" / "RESULTS.md", lines)
+    return 0
+
+
+def record(results: Path, lines: list[str]) -> None:
+    """Add the rows at the end of the store's table (created with its section if new)."""
+    rows = results.read_text(encoding="utf-8").splitlines()
+    if SECTION not in rows:
+        intro = ("Caching issues in the state file, one commit per issue (the store before "
+                 "every unit of work ran in a transaction) against one transaction.")
+        rows += ["", SECTION, "", intro, "", HEADER, "|---|---|---|---|---|---|"]
+    end = rows.index(HEADER, rows.index(SECTION)) + 2
+    while end < len(rows) and rows[end].startswith("| "):
+        end += 1
+    rows[end:end] = lines
+    results.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
