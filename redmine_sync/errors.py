@@ -1,7 +1,7 @@
 """Every error the tool reports on purpose, and the one table mapping them to exit codes.
 
-Commands raise these; ``cli.main`` turns them into a message on stderr and an exit
-code (see ``EXIT_CODES`` and docs/cli.md). Nothing else in the package calls ``sys.exit``.
+Commands raise these; the CLI (``cli.Group.main``) turns them into a message on stderr
+and an exit code (``EXIT_TABLE``, shown in docs/cli.md). Nothing else in the package calls ``sys.exit``.
 """
 
 from __future__ import annotations
@@ -33,24 +33,31 @@ class Problem:
 
 @dataclass(frozen=True)
 class ExitCode:
-    """One exit code: its number, a short name, and when the tool exits with it."""
+    """One exit code: its number, a short name, when the tool exits with it, what to do."""
 
     code: int
     name: str
     meaning: str
+    todo: str = ""
 
 
 OK = ExitCode(0, "ok", "everything asked was done (or there was nothing to do)")
 USER = ExitCode(1, "user error", "wrong arguments, config, rule files or input; a failed "
-                "check (doctor, validate, test-rules); an issue, project or page not found")
-WRITES = ExitCode(2, "writes failed", "some writes failed or were dropped by Redmine; the "
-                  "others were made (history --run N lists them)")
-BREAKER = ExitCode(3, "breaker", "the circuit breaker refused the run; nothing was written")
-REDMINE = ExitCode(4, "redmine", "Redmine unreachable (past the run's retry budget), its "
-                   "certificate refused, the key refused or missing, or an answer unusable; "
-                   "nothing was written after it")
-INTERNAL = ExitCode(70, "internal error", "a bug in redmine-sync (run with -vv for the "
-                    "traceback and report it)")
+                "check (doctor, validate, test-rules); an issue, project or page not found; "
+                "another writer holds the lock", "read the message; `redmine-sync doctor`")
+WRITES = ExitCode(2, "writes failed", "some writes failed or were silently dropped by "
+                  "Redmine, or the scheduled reports could not be published; the others "
+                  "were made", "`redmine-sync history --run ID` (the ID is in the message)")
+BREAKER = ExitCode(3, "breaker", "the circuit breaker refused the run: it printed what it "
+                   "would have done and wrote nothing", "check the plan; `apply --yes` or "
+                   "`apply --max-changes N`, or fix the rules (`explain ISSUE`)")
+REDMINE = ExitCode(4, "redmine", "Redmine unreachable past the run's retry budget "
+                   "(`redmine.retries.total_seconds`: the run says which issues it wrote and "
+                   "which remain), its TLS certificate refused (`redmine.ca_bundle`), the key "
+                   "refused or missing, or an answer unusable; nothing was written after it",
+                   "`redmine-sync doctor`; the next run retries and finishes the rest")
+INTERNAL = ExitCode(70, "internal error", "a bug in redmine-sync", "run it by hand with -vv "
+                    "for the traceback and report it")
 INTERRUPTED = ExitCode(130, "interrupted", "stopped by Ctrl-C or SIGINT")
 EXIT_TABLE: tuple[ExitCode, ...] = (OK, USER, WRITES, BREAKER, REDMINE, INTERNAL, INTERRUPTED)
 """Every exit code of every command, in one place (docs/cli.md is generated from it)."""

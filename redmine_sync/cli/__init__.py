@@ -32,6 +32,10 @@ from redmine_sync.cli import sla as sla_cmd
 from redmine_sync.cli import undo as undo_cmd
 from redmine_sync.cli import validate as validate_cmd
 from redmine_sync.cli.context import AppContext
+from redmine_sync.errors import INTERNAL
+from redmine_sync.errors import INTERRUPTED
+from redmine_sync.errors import OK
+from redmine_sync.errors import USER
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.logs import setup_logging
 
@@ -62,22 +66,22 @@ def _exit_code(run: Any) -> int:
         run()
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        return 130
-    except click.ClickException as exc:
+        return INTERRUPTED.code
+    except click.ClickException as exc:  # click's usage errors (its 2) are user errors
         exc.show()
-        return 1 if exc.exit_code == 2 else exc.exit_code
+        return USER.code if exc.exit_code == 2 else exc.exit_code
     except RedmineSyncError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        return 130
+        return INTERRUPTED.code
     except Exception as exc:  # a bug: say so briefly, show the trace only when asked
         log.debug("internal error", exc_info=True)
         click.echo(f"internal error: {type(exc).__name__}: {exc} "
                    "(run with -vv for the traceback; please report it)", err=True)
-        return 70
-    return 0
+        return INTERNAL.code
+    return OK.code
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
