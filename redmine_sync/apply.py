@@ -48,6 +48,7 @@ from redmine_sync.redmine.verify import needed_permissions
 from redmine_sync.redmine.verify import note_problem
 from redmine_sync.redmine.verify import permission_label
 from redmine_sync.redmine.verify import sent_notes
+from redmine_sync.rules.state import initial_values
 from redmine_sync.store import StateStore
 from redmine_sync.summary import sentence
 
@@ -436,8 +437,6 @@ def _record_all(store: StateStore, run_id: int, now: datetime, item: IssuePlan, 
 def recover_intents(store: StateStore, issues: dict[int, Issue], run_id: int, now: datetime,
                     fields: FieldMap) -> tuple[str, ...]:
     """Writes a killed run may or may not have made: see what Redmine shows, record it."""
-    from redmine_sync.rules.state import initial_values
-
     messages = []
     with store.transaction():
         for issue_id, old_run, changes, _note in store.intents():

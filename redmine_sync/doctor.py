@@ -20,10 +20,13 @@ from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineGone
 from redmine_sync.errors import RedmineUnavailable
+from redmine_sync.errors import UserError
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import Project
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules.customers import CustomerBook
+from redmine_sync.rules.online import check_names
+from redmine_sync.sync import load_ruleset
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 REQUIRED_PERMISSIONS = {
@@ -288,10 +291,6 @@ def _project_fields(client: RedmineClient, identifier: str,
 
 def _rule_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
     """The names and values the rules use, against this Redmine (as validate --online)."""
-    from redmine_sync.errors import UserError
-    from redmine_sync.rules.online import check_names
-    from redmine_sync.sync import load_ruleset
-
     try:
         ruleset = load_ruleset(config)
     except UserError as exc:

@@ -10,10 +10,10 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.reports.inputs import report_input
 from redmine_sync.reports.run import make_page
 from redmine_sync.reports.run import publish_page
 from redmine_sync.reports.run import wiki_project
-from redmine_sync.sync import report_input
 
 
 @click.command("report")

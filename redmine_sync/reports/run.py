@@ -26,10 +26,14 @@ from redmine_sync.reports.data import ReportInput
 from redmine_sync.reports.data import month_of
 from redmine_sync.reports.data import quarter_of
 from redmine_sync.reports.data import week_of
+from redmine_sync.reports.doc import Bullets
 from redmine_sync.reports.doc import Chart
 from redmine_sync.reports.doc import Doc
+from redmine_sync.reports.doc import Heading
 from redmine_sync.reports.doc import Paragraph
+from redmine_sync.reports.doc import link
 from redmine_sync.reports.doc import render
+from redmine_sync.reports.inputs import report_input
 from redmine_sync.reports.publish import Published
 from redmine_sync.reports.publish import publish
 from redmine_sync.reports.schedule import parse_schedule
@@ -114,10 +118,6 @@ def index_text(pages: list[tuple[str, str, str]], config: Config) -> str:
     """The index page: a section per report, newest period first, each page linked with a
     readable label (its period, and its customer for a customer's weekly report). Sibling
     pages written when a person had edited a report (``..._2``) are not listed."""
-    from redmine_sync.reports.doc import Bullets
-    from redmine_sync.reports.doc import Heading
-    from redmine_sync.reports.doc import link
-
     texts = load_texts(config.reports.lang, config.reports.templates_dir)
     titles = {t for _, _, t in pages}
     blocks: list[object] = [Paragraph(texts("sentences.index"))]
@@ -173,8 +173,6 @@ def publish_due(client: RedmineClient, config: Config, store: StateStore, now: d
                 ) -> list[str]:
     """Publish each report whose scheduled time has passed, once per period (the daemon and
     the timer's ``apply`` call this). Hold the writer lock. Returns what was done."""
-    from redmine_sync.sync import report_input
-
     due = due_reports(config, store, now)
     done = []
     inputs: dict[datetime, ReportInput] = {}

@@ -16,6 +16,10 @@ from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
 from redmine_sync.plan import Change
 from redmine_sync.plan import Note
+from redmine_sync.rules.assign import build_assign
+from redmine_sync.rules.language import LANGS
+from redmine_sync.rules.language import request_language
+from redmine_sync.rules.prioritize import build_prioritize
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
@@ -142,8 +146,6 @@ def _build_note(params: Any, where: Where) -> ActionFn | None:
     """``note: text``, or ``{text: ..., public: true}``; ``text`` may be a mapping of
     language -> text ({en: ..., zh: ...}): the note is written in the request's language
     (the customer's ``lang``, else the language of the issue's text), else the first."""
-    from redmine_sync.rules.language import LANGS
-
     if isinstance(params, (str, dict)) and not (isinstance(params, dict) and "text" in params):
         params = {"text": params}
     texts = params.get("text") if isinstance(params, dict) else None
@@ -176,8 +178,6 @@ def _build_note(params: Any, where: Where) -> ActionFn | None:
 
 def request_lang(state: IssueState) -> str:
     """The language of the request: the customer's ``lang``, else its text's language."""
-    from redmine_sync.rules.language import request_language
-
     issue = state.issue
     return request_language(state.customer.lang if state.customer else None, issue.subject,
                             issue.description or "")
@@ -290,9 +290,6 @@ PEOPLES_TEXT = frozenset({"subject", "author", "customer", "tier", "account_mana
 
 
 def _registry() -> dict[str, ActionSpec]:
-    from redmine_sync.rules.assign import build_assign
-    from redmine_sync.rules.prioritize import build_prioritize
-
     return {
         "add_labels": ActionSpec(_build_add_labels, "add labels (the whole set is written)",
                                  "add_labels: [needs-info]"),

@@ -43,6 +43,7 @@ from redmine_sync.rules.text import Rubric
 from redmine_sync.rules.text import Vocabulary
 from redmine_sync.schema import did_you_mean
 from redmine_sync.sla.policy import SlaConfig
+from redmine_sync.sla.policy import parse_sla
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import load_file
 from redmine_sync.yamlsrc import load_text
@@ -277,8 +278,6 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
         elif kind == "vocabulary":
             parts.update(_vocabulary(doc, where))
         elif kind == "sla":
-            from redmine_sync.sla.policy import parse_sla
-
             parts["sla"] = parse_sla(doc.data, where)
         else:
             rule_files.append(_rule_file(doc, kind, where))
@@ -442,8 +441,6 @@ def _customer(data: Any, where: Where) -> Customer | None:
 
 
 def _lang(value: Any, where: Where) -> str | None:
-    from redmine_sync.rules.language import LANGS
-
     if value is None:
         return None
     if value not in LANGS:

@@ -1,4 +1,4 @@
-"""sync.report_input on FakeRedmine: SLA clocks of the reports, as the rules define them."""
+"""reports.inputs.report_input on FakeRedmine: SLA clocks of the reports, as the rules define them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from redmine_sync.config import Config
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.reports.data import attainment
 from redmine_sync.reports.data import risks
+from redmine_sync.reports.inputs import report_input
 from redmine_sync.store import StateStore
-from redmine_sync.sync import report_input
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 7, 9, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from redmine_sync.config import Config
 from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.reports.inputs import report_input
 from redmine_sync.reports.run import make_page
 from redmine_sync.reports.run import publish_page
 from redmine_sync.store import StateStore
-from redmine_sync.sync import report_input
 
 ROOT = Path(__file__).resolve().parents[3]
 TEAMS = {50: "Support", 51: "Product & R&D", 52: "Sales", 53: "Delivery"}

@@ -11,8 +11,8 @@ from redmine_sync.config import Config
 from redmine_sync.model import User
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.reports.data import attainment
+from redmine_sync.reports.inputs import report_input
 from redmine_sync.store import StateStore
-from redmine_sync.sync import report_input
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SLA = """\
