@@ -17,12 +17,12 @@ from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules import RuleSet
+from redmine_sync.rules.sla_policy import Policy
+from redmine_sync.rules.sla_policy import SlaConfig
 from redmine_sync.rules.state import World
 from redmine_sync.sla.clock import MetricClock
-from redmine_sync.sla.policy import Policy
-from redmine_sync.sla.policy import SlaConfig
-from redmine_sync.sla.verdict import Verdict
-from redmine_sync.sla.verdict import settle
+from redmine_sync.sla_verdict import Verdict
+from redmine_sync.sla_verdict import settle
 from redmine_sync.store import StateStore
 
 
@@ -70,7 +70,7 @@ def staff_ids(client: RedmineClient, sla: SlaConfig, projects: Sequence[str | No
 
 def settled(store: StateStore, verdicts: dict[str, Any], policy: Policy, issue_id: int,
             clocks: tuple[MetricClock, ...]) -> tuple[MetricClock, ...]:
-    """Stopped clocks keep the verdict first recorded for them (sla/verdict.py); the ones
+    """Stopped clocks keep the verdict first recorded for them (sla_verdict.py); the ones
     seen stopped for the first time are recorded now. ``verdicts``: loaded once per policy."""
     if policy.name not in verdicts:
         verdicts[policy.name] = store.sla_verdicts(policy.name)

@@ -120,7 +120,7 @@ def _v6(db: sqlite3.Connection) -> None:
 
 
 def _v7(db: sqlite3.Connection) -> None:
-    """SLA: the verdict of each stopped clock as first seen (see sla/verdict.py)."""
+    """SLA: the verdict of each stopped clock as first seen (see sla_verdict.py)."""
     _script(db, """
         CREATE TABLE sla_verdicts (issue_id INTEGER NOT NULL, policy TEXT NOT NULL,
                                    metric TEXT NOT NULL, cycle INTEGER NOT NULL,

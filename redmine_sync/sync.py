@@ -48,11 +48,11 @@ from redmine_sync.rules import load_rules
 from redmine_sync.rules.engine import start_state
 from redmine_sync.rules.online import LOOKUPS
 from redmine_sync.rules.online import check_names
+from redmine_sync.rules.sla_policy import Policy
+from redmine_sync.rules.sla_stage import clocks_for
+from redmine_sync.rules.sla_stage import policy_for
 from redmine_sync.rules.state import World
 from redmine_sync.sla.clock import MetricClock
-from redmine_sync.sla.policy import Policy
-from redmine_sync.sla.stage import clocks_for
-from redmine_sync.sla.stage import policy_for
 from redmine_sync.sla_facts import with_sla_facts
 from redmine_sync.store import StateStore
 

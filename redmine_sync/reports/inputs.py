@@ -14,10 +14,10 @@ from redmine_sync.reports.data import KeyDate
 from redmine_sync.reports.data import ReportInput
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.engine import customer_of
+from redmine_sync.rules.sla_stage import clocks_for
+from redmine_sync.rules.sla_stage import policy_for
 from redmine_sync.rules.state import Analysis
 from redmine_sync.rules.state import IssueState
-from redmine_sync.sla.stage import clocks_for
-from redmine_sync.sla.stage import policy_for
 from redmine_sync.sla.timeline import as_of
 from redmine_sync.sla.timeline import replay
 from redmine_sync.sla_facts import journals

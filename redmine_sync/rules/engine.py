@@ -34,6 +34,7 @@ from redmine_sync.rules.duplicates import DuplicateIndex
 from redmine_sync.rules.duplicates import idf_weights
 from redmine_sync.rules.ruleset import Rule
 from redmine_sync.rules.ruleset import RuleSet
+from redmine_sync.rules.sla_stage import sla_stage
 from redmine_sync.rules.state import Analysis
 from redmine_sync.rules.state import Duplicates
 from redmine_sync.rules.state import IssueState
@@ -41,7 +42,6 @@ from redmine_sync.rules.state import World
 from redmine_sync.rules.state import initial_values
 from redmine_sync.rules.text import tokens
 from redmine_sync.rules.text import vagueness
-from redmine_sync.sla.stage import sla_stage
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,13 @@ from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.customers import Tier
 from redmine_sync.rules.language import LANGS
+from redmine_sync.rules.sla_policy import SlaConfig
+from redmine_sync.rules.sla_policy import parse_sla
 from redmine_sync.rules.source import Problems
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.text import Rubric
 from redmine_sync.rules.text import Vocabulary
 from redmine_sync.schema import did_you_mean
-from redmine_sync.sla.policy import SlaConfig
-from redmine_sync.sla.policy import parse_sla
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import load_file
 from redmine_sync.yamlsrc import load_text

@@ -17,6 +17,8 @@ from redmine_sync.model import Issue
 from redmine_sync.model import Ref
 from redmine_sync.plan import Change
 from redmine_sync.rules.actions import Fired
+from redmine_sync.rules.sla_policy import Policy
+from redmine_sync.rules.sla_policy import SlaConfig
 from redmine_sync.rules.state import Analysis
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
@@ -24,8 +26,6 @@ from redmine_sync.sla.clock import BusinessCalendar
 from redmine_sync.sla.clock import ClockRules
 from redmine_sync.sla.clock import MetricClock
 from redmine_sync.sla.clock import compute
-from redmine_sync.sla.policy import Policy
-from redmine_sync.sla.policy import SlaConfig
 from redmine_sync.sla.timeline import replay
 
 

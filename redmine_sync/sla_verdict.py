@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
 
+from redmine_sync.rules.sla_policy import Policy
 from redmine_sync.sla.clock import MetricClock
-from redmine_sync.sla.policy import Policy
 
 
 @dataclass(frozen=True)

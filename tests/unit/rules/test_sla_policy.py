@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from redmine_sync.rules import load_rules
-from redmine_sync.sla.policy import AutoReplies
+from redmine_sync.rules.sla_policy import AutoReplies
 
 ROOT = Path(__file__).resolve().parents[3]
 SLA = """\
