@@ -93,3 +93,13 @@ def requests(fake: FakeRedmine) -> None:
                    description="urgent: error 500 when logging in")
     fake.add_issue("Please add an export to Excel", description="nice to have")
     fake.add_issue("Please optimise the system", custom_fields={"Customer": "Tailspin Travel"})
+
+
+def known_rules(folder: Path) -> Path:
+    """A rules directory naming only what the fake Redmine has."""
+    rules = folder / "known-rules"
+    rules.mkdir()
+    (rules / "r.yaml").write_text("kind: triage\nrules:\n  - name: ui\n    when: {subject: "
+                                  "{regex: ui}}\n    then: [{add_labels: [ui]}]\n")
+    (rules / "customers.yaml").write_text("kind: customers\ncustomers: []\n")
+    return rules

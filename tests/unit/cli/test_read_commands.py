@@ -11,6 +11,7 @@ import pytest
 from redmine_sync.cli.context import AppContext
 from tests.unit.cli.conftest import ROOT
 from tests.unit.cli.conftest import Cli
+from tests.unit.cli.conftest import known_rules
 from tests.unit.cli.conftest import requests
 
 
@@ -38,12 +39,7 @@ def test_validate_online_names_what_redmine_does_not_know(run: Cli) -> None:
 
 
 def test_validate_online_ok_when_every_name_is_known(run: Cli, tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "r.yaml").write_text("kind: triage\nrules:\n  - name: ui\n    when: {subject: "
-                                  "{regex: ui}}\n    then: [{add_labels: [ui]}]\n")
-    (rules / "customers.yaml").write_text("kind: customers\ncustomers: []\n")
-    result = run("validate", "--online", str(rules))
+    result = run("validate", "--online", str(known_rules(tmp_path)))
     assert result.exit_code == 0, result.output
     assert "1 rule(s), 0 customer(s): " in result.output
     assert "NOT CHECKED" in result.output or "every name checked" in result.output

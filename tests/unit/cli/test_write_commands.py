@@ -15,7 +15,9 @@ from redmine_sync.model import IssueUpdate
 from redmine_sync.model import UpdateResult
 from redmine_sync.redmine.fake import FakeRedmine
 from tests.unit.cli.conftest import Cli
+from tests.unit.cli.conftest import known_rules
 from tests.unit.cli.conftest import requests
+from tests.unit.cli.conftest import write_config
 
 
 def test_apply_writes_prints_and_publishes_the_due_reports(run: Cli) -> None:
@@ -118,16 +120,7 @@ def test_doctor_fails_on_the_shipped_pack_against_a_bare_redmine(run: Cli) -> No
 
 
 def test_doctor_passes_on_rules_the_redmine_knows(run: Cli, tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "r.yaml").write_text("kind: triage\nrules:\n  - name: ui\n    when: {subject: "
-                                  "{regex: ui}}\n    then: [{add_labels: [ui]}]\n")
-    (rules / "customers.yaml").write_text("kind: customers\ncustomers: []\n")
-    run.config.write_text(run.config.read_text().replace(f"rules_dir: {run.config.parent.parent}",
-                                                         "rules_dir: x"))
-    text = run.config.read_text()
-    run.config.write_text("\n".join(f"rules_dir: {rules}" if line.startswith("rules_dir")
-                                    else line for line in text.splitlines()) + "\n")
+    write_config(tmp_path, rules_dir=known_rules(tmp_path))
     run.fake._now = lambda: run.now
     result = run("doctor")
     assert result.exit_code == 0, result.output
