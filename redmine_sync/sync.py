@@ -126,7 +126,7 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
     priorities = remembered(store, "priorities", now, lambda: [  # lowest first, as listed
         n.name for n in client.catalog().priorities.items])
     teams = {team: tuple(remembered(store, f"team:{team}", now,
-                                     partial(_members, client, team, projects)))
+                                    partial(_members, client, team, projects)))
              for team in ruleset.teams}
     mails = {}
     if ruleset.customers.identify == "email_domain":
