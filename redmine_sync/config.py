@@ -26,7 +26,7 @@ from urllib.parse import urlunsplit
 from redmine_sync import schema as s
 from redmine_sync.errors import ConfigError
 from redmine_sync.errors import Problem
-from redmine_sync.reports.schedule import parse_schedule
+from redmine_sync.schedule import parse_schedule
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import load_file
 

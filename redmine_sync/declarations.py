@@ -2,7 +2,7 @@
 Schema for editors) and the generated reference of the docs.
 
 The declarations themselves live beside the code that reads them: ``config.SCHEMA``,
-``rules.ruleset.declaration()`` (one per ``kind``), ``sla.policy.declaration()`` and
+``rules.ruleset.declaration()`` (one per ``kind``), ``rules.sla_policy.declaration()`` and
 ``sla.calendar.CALENDAR``.
 """
 

@@ -36,8 +36,8 @@ from redmine_sync.reports.doc import render
 from redmine_sync.reports.inputs import report_input
 from redmine_sync.reports.publish import Published
 from redmine_sync.reports.publish import publish
-from redmine_sync.reports.schedule import parse_schedule
 from redmine_sync.reports.texts import load_texts
+from redmine_sync.schedule import parse_schedule
 from redmine_sync.schema import did_you_mean
 from redmine_sync.store import StateStore
 

@@ -38,6 +38,7 @@ from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.customers import Tier
 from redmine_sync.rules.language import LANGS
 from redmine_sync.rules.sla_policy import SlaConfig
+from redmine_sync.rules.sla_policy import declaration as sla_declaration
 from redmine_sync.rules.sla_policy import parse_sla
 from redmine_sync.rules.source import Problems
 from redmine_sync.rules.source import Where
@@ -206,11 +207,9 @@ def _vocabulary_node() -> s.Map:
 @cache
 def declaration() -> s.Tagged:
     """What a file in the rules directory may hold, by its ``kind``."""
-    from redmine_sync.sla.policy import declaration as sla
-
     return s.Tagged("kind", {**{stage: _rule_file_node(stage) for stage in STAGES},
                              "customers": _customers_node(),
-                             "vocabulary": _vocabulary_node(), "sla": sla()},
+                             "vocabulary": _vocabulary_node(), "sla": sla_declaration()},
                     doc="a redmine-sync rule file")
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from redmine_sync.reports.schedule import parse_schedule
+from redmine_sync.schedule import parse_schedule
 
 SH = "Asia/Shanghai"
 
