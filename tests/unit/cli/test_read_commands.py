@@ -21,7 +21,7 @@ def test_config_shows_the_file_the_key_source_and_the_fields(run: Cli) -> None:
     assert f"file:            {run.config}" in result.output
     assert "api key:         set (from environment (REDMINE_API_KEY))" in result.output
     assert "a" * 40 not in result.output
-    assert "field sla_state:" in result.output
+    assert "field satisfaction:" in result.output
 
 
 def test_validate_offline_says_names_were_not_checked(run: Cli) -> None:

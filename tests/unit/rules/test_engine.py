@@ -128,7 +128,7 @@ def test_engine_modules_do_no_io_and_read_no_clock() -> None:
     pure = [f"rules/{m}" for m in ("engine", "conditions", "actions", "assign", "prioritize",
                                    "state", "text", "duplicates", "customers", "sla_stage")]
     pure += [f"sla/{m}" for m in ("calendar", "clock", "timeline", "view")]
-    pure += [f"reports/{m}" for m in ("data", "build", "doc", "schedule")]
+    pure += [f"reports/{m}" for m in ("data", "build", "doc")] + ["schedule"]
     for module in pure:
         source = (ROOT / "redmine_sync" / f"{module}.py").read_text(encoding="utf-8")
         assert not banned.search(source), module
