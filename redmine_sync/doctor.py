@@ -332,8 +332,12 @@ def _customer_values(config: Config, client: RedmineClient,
             for issue in islice(client.iter_issues(project), SAMPLE):
                 value = issue.cf(name)
                 values.update(value if isinstance(value, tuple) else [value] if value else [])
-        except RedmineError:
-            continue
+        except RedmineError as exc:
+            yield Check(FAIL, "custom field", f"{name!r} (customer) values of {project} cannot "
+                        f"be read as shown: {str(exc).splitlines()[0]}",
+                        "the bot's key reads labels and names through the issue export "
+                        "(/issues.csv); allow it, or make the field a list or text field")
+            return
     known = [v for v in values if customers.find(field_value=v, project="", author_mail=None)]
     if values and not known and all(v.isdigit() for v in values):
         shown = ", ".join(sorted(values, key=int)[:5])

@@ -76,6 +76,7 @@ from redmine_sync.model import WikiWrite
 from redmine_sync.redmine import answers
 from redmine_sync.redmine import fields
 from redmine_sync.redmine import mapping
+from redmine_sync.redmine import shown as shown_values
 from redmine_sync.redmine.catalog import Catalog
 from redmine_sync.redmine.catalog import Lookup
 from redmine_sync.redmine.catalog import Named
@@ -179,6 +180,7 @@ class LiveRedmine:
         self._markup: str | None = None
         self._tree: list[tuple[int, str, int | None]] | None = None
         self._samples: dict[str, list[dict[str, Any]]] = {}
+        self._shown = shown_values.ShownValues()
 
     # -- transport ---------------------------------------------------------------------
 
@@ -358,17 +360,71 @@ class LiveRedmine:
         """Custom field values as shown in the web UI: labels, user and version names.
 
         The kinds come from ``/custom_fields.json`` (administrators only); for another key
-        they are unknown and values stay as Redmine stores them (doctor says so).
+        the values learned from the issue export are shown (``_learn_shown``), others stay
+        as Redmine stores them (doctor says so).
         """
         catalog = self.catalog()
 
         def decode(item: dict[str, Any]) -> CustomValue:
             definition = catalog.custom_field_by_id(item["id"])
-            if definition is None or definition.format in ("", "string", "text", "list"):
+            if definition is None:
+                return mapping.custom_value(item)
+            if definition.format == "":
+                return self._shown.decode(item)
+            if definition.format in ("string", "text", "list"):
                 return mapping.custom_value(item)
             return fields.decode(definition, item.get("value"), users=_names(catalog, "principals"),
                                  versions=_names(catalog, "versions"))
         return decode
+
+    def _learn_shown(self, rows: list[dict[str, Any]]) -> None:
+        """For a key that cannot read field kinds: what the digits these issues hold in
+        fields of unknown kind show as, from one CSV export of those issues and fields
+        (the export accepts the API key and shows values as the web UI does)."""
+        catalog = self.catalog()
+
+        def unknown(field_id: int) -> bool:
+            definition = catalog.custom_field_by_id(field_id)
+            return definition is not None and definition.format == ""
+
+        wanted = self._shown.wanted(rows, unknown)
+        if not wanted:
+            return
+        field_ids = sorted({f for fs in wanted.values() for f in fs})
+        params: list[tuple[str, str]] = [
+            ("set_filter", "1"), ("f[]", "status_id"), ("op[status_id]", "*"),
+            ("f[]", "issue_id"), ("op[issue_id]", "="),
+            ("v[issue_id][]", ",".join(map(str, sorted(wanted)))), ("encoding", "UTF-8"),
+            *(("c[]", f"cf_{f}") for f in field_ids)]
+        table = shown_values.parse_csv("GET /issues.csv", self._csv("/issues.csv", params))
+        names = {f: catalog.custom_field_name(f) for f in field_ids}
+        self._shown.learn([r for r in rows if int(r["id"]) in wanted], table, names)
+
+    def _csv(self, path: str, params: list[tuple[str, str]]) -> str:
+        """One GET of a CSV view with the API key, retried within the budget."""
+        what = f"GET {path}"
+
+        def call() -> str:
+            self.requests_made += 1
+            answer = self._rm.engine.session.get(
+                f"{self.url}{path}", params=params, timeout=self._engine_class.timeout,
+                verify=self._engine_class.verify, allow_redirects=False)
+            if answer.status_code in RETRYABLE:
+                raise _Busy(answer.status_code, _retry_after(answer.headers.get("Retry-After")))
+            if answer.status_code in (301, 302, 401, 403):
+                raise RedmineAuthError(
+                    f"Redmine refused the issue export {what} to the API key (HTTP "
+                    f"{answer.status_code}): custom field values of unknown kind (key/value "
+                    "lists, users) cannot be shown as labels and names; give the bot "
+                    "administrator rights, or make the fields list or text fields")
+            kind = answer.headers.get("Content-Type", "").split(";")[0].strip()
+            if answer.status_code != 200 or kind != "text/csv":
+                raise UnusableAnswer(f"Redmine answered unusably at {what}: expected a CSV "
+                                     f"export, got HTTP {answer.status_code} "
+                                     f"{kind or 'without a content type'}")
+            return answer.content.decode("utf-8-sig", errors="replace")
+
+        return self._read(what, call)
 
     def _logins(self, users: list[Named]) -> Iterator[Named]:
         """Members' logins: memberships show display names only; one read per user."""
@@ -535,13 +591,15 @@ class LiveRedmine:
                     updated_since: datetime | None = None) -> Iterator[Issue]:
         closed = frozenset(n.name for n in self.catalog().statuses.items if n.is_closed)
         decode = self._decoder()
-        for row in self._issue_rows(project, updated_since):
-            issue = _mapped("GET /issues.json", mapping.issue_from_json, row, closed, None,
-                            decode)
-            yield self._with_tags(issue, row)
+        for rows in self._issue_pages(project, updated_since):
+            self._learn_shown(rows)
+            for row in rows:
+                issue = _mapped("GET /issues.json", mapping.issue_from_json, row, closed,
+                                None, decode)
+                yield self._with_tags(issue, row)
 
-    def _issue_rows(self, project: str | None,
-                    updated_since: datetime | None) -> Iterator[dict[str, Any]]:
+    def _issue_pages(self, project: str | None,
+                     updated_since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """Keyset paging on (updated_on, id): no skips when issues change mid-scan.
 
         Each page restarts at the last timestamp seen (offset 0), so it repeats that page's
@@ -577,10 +635,9 @@ class LiveRedmine:
                         offset, cursor = ((offset + len(rows), cursor) if last == cursor
                                           else (0, last))
                         pending = pool.submit(fetch, offset, cursor)
-                    for row in rows:
-                        if seen.get(row["id"]) != row["updated_on"]:
-                            seen[row["id"]] = row["updated_on"]
-                            yield row
+                    fresh = [row for row in rows if seen.get(row["id"]) != row["updated_on"]]
+                    seen.update((row["id"], row["updated_on"]) for row in fresh)
+                    yield fresh
             finally:
                 if pending is not None:
                     pending.cancel()
@@ -593,6 +650,7 @@ class LiveRedmine:
         data = self._get(path, "issue", {"include": ",".join(includes)})["issue"]
         catalog = self.catalog()
         closed = frozenset(n.name for n in catalog.statuses.items if n.is_closed)
+        self._learn_shown([data])
         issue = _mapped(f"GET {path}", mapping.issue_from_json, data, closed, catalog,
                         self._decoder())
         return self._with_tags(issue, data)

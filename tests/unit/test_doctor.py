@@ -5,6 +5,8 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from redmine_sync.config import Config
 from redmine_sync.config import FieldMap
 from redmine_sync.config import Secret
@@ -210,3 +212,20 @@ def test_customer_values_that_look_like_ids_fail_for_a_non_admin_key() -> None:
     assert "aliases: ['6']" in failed[0].fix
     fake.add_issue("three", custom_fields={"Customer": "Acme Corp"})
     assert not [c for c in checks(config(), fake) if "look like ids" in c.detail]
+
+
+def test_customer_values_that_cannot_be_read_as_shown_fail_by_name(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from redmine_sync.errors import RedmineAuthError
+    from redmine_sync.model import CustomFieldDef
+    from redmine_sync.redmine.fake import default_custom_fields
+
+    kinds_hidden = [CustomFieldDef(cf.id, cf.name, multiple=cf.multiple, seen_on_issue=True)
+                    if cf.name == "Customer" else cf for cf in default_custom_fields()]
+    fake = FakeRedmine(custom_fields=kinds_hidden)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RedmineAuthError("Redmine refused the issue export GET /issues.csv (HTTP 403)")
+    monkeypatch.setattr(fake, "iter_issues", refused)
+    failed = [c for c in checks(config(), fake) if "cannot be read as shown" in c.detail]
+    assert [c.status for c in failed] == [FAIL] and "HTTP 403" in failed[0].detail
