@@ -229,6 +229,11 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         return _record_all(store, run_id, clock(), item, "failed", str(exc).splitlines()[0])
     if refusal:
         return _hold(store, run_id, clock(), item, current.updated_on, refusal)
+    held = store.held_failures().get(item.issue_id)
+    if held is not None and held[0] == current.updated_on and not relations and \
+            held[1] == drop_reason([c.field for c in changes]):
+        return _record_all(store, run_id, clock(), item, "pending",
+                           f"{held[1]} (reported in run {held[2]})")
     try:
         with store.transaction():
             store.release_failure(item.issue_id)
@@ -250,6 +255,7 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     posted = sent_notes(update, current, result.issue, client.current_user().id) \
         if result else ()
     note_failure = note_problem(update, posted)
+    lost = [c.field for c in changes if _update_key(c.field, fields) in dropped]
     with store.transaction():
         now = clock()
         for change in changes:
@@ -278,16 +284,26 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             if result.issue.journals is not None:  # read anyway: the next run needs none
                 store.cache_journals(item.issue_id, result.issue.updated_on,
                                      result.issue.journals)
-        problems = list(unsupported) + \
-            [c.field for c in changes if _update_key(c.field, fields) in dropped]
+        problems = list(unsupported) + lost
         if not problems and not note_failure:
             store.clear_sent(item.issue_id)
+        if lost and result and not unsupported and not note_failure:
+            store.hold_failure(item.issue_id, result.issue.updated_on, drop_reason(lost),
+                               run_id)
     written = tuple(c.field for c in changes)
     if note_failure:
         return Outcome(item.issue_id, "failed", note_failure, written)
     if problems:
         return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems), written)
     return Outcome(item.issue_id, "written", "", written)
+
+
+def drop_reason(lost: list[str]) -> str:
+    """Why changes Redmine dropped are pending: the same text for the same fields."""
+    return (f"Redmine dropped {', '.join(sorted(set(lost)))} without an error (read-only by "
+            "the workflow for the bot's role, or not enabled for the tracker or project); "
+            "not sent again until the issue changes (fix it in Administration > Workflow > "
+            "Fields permissions or the field's trackers)")
 
 
 def preflight(update: IssueUpdate, relations: bool, current: Issue,

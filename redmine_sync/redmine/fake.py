@@ -11,7 +11,8 @@ Redmine's effects: without "Edit issues" every field of a PUT is dropped silentl
 "Add notes" the note is, without "Set notes as private" a private note is posted public;
 neither of the first two, or a relation without "Manage issue relations", or a wiki
 write without "Edit wiki pages" is a 403. Others' private notes are hidden without
-"View private notes" (the bot always sees its own).
+"View private notes" (the bot always sees its own). Fields in ``read_only`` (the
+workflow's "read-only" for the bot's role) are dropped silently.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from redmine_sync.errors import NotFound
 from redmine_sync.errors import PermissionDenied
@@ -110,6 +112,7 @@ class FakeRedmine:
         self.granted_in: dict[str, set[str]] = {}  # a project where the bot's role differs
         self.markup: str | None = None  # the instance's text format; None: cannot tell
         self.visibility = "all"  # the bot role's "Issues visibility"
+        self.read_only: set[str] = set()  # fields the workflow makes read-only ("cf.Tier")
         self._now = clock or (lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self._tick = 0
         self._journal_id = 0
@@ -237,6 +240,11 @@ class FakeRedmine:
         if not self.may(project, "edit_issues"):  # like Redmine: only the note is safe
             kept = IssueUpdate(update.issue_id, notes=update.notes,
                                private_notes=update.private_notes)
+        if self.read_only:  # like Redmine: read-only fields are dropped without an error
+            dropped: dict[str, Any] = {f: None for f in self.read_only if "." not in f}
+            kept = replace(kept, **dropped,
+                           custom_fields={k: v for k, v in kept.custom_fields.items()
+                                          if f"cf.{k}" not in self.read_only})
         if not self.may(project, "add_issue_notes"):
             kept = replace(kept, notes=None)
         if not self.may(project, "set_notes_private"):

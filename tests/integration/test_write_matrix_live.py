@@ -189,19 +189,24 @@ def test_the_bots_role_minus_one_permission(variant: Variant, roles: dict[str, i
     check_invariants(variant)
 
 
-def test_a_field_redmine_drops_is_retried_alone_and_the_note_is_not_repeated(
+def test_a_field_redmine_drops_is_reported_once_then_pending(
         variant: Variant, roles: dict[str, int]) -> None:
     variant.bot_role(roles["Sync bot, Tier read-only when New"])  # 204, Tier unchanged
     variant.add_requests()
-    first, second = variant.apply(2)
-    for run in (first, second):
-        assert run.returncode == 2, run.stdout + run.stderr
-        for key in ("feature", "original", "duplicate"):
-            assert f"#{variant.ids[key]}: partial: not applied: tier" in run.stdout
+    first, second, third = variant.apply(3)
+    assert first.returncode == 2, first.stdout + first.stderr
+    for later in (second, third):  # no loop: pending, not sent again, exit 0
+        assert later.returncode == 0, later.stdout + later.stderr
     for key in ("feature", "original", "duplicate"):
+        assert f"#{variant.ids[key]}: partial: not applied: tier" in first.stdout
+        for later in (second, third):
+            assert f"#{variant.ids[key]}: pending: Redmine dropped tier without an error" \
+                in later.stdout, later.stdout
         [(text, private)] = variant.notes(key)  # sent with the first write only
         assert private and text.startswith("redmine-sync:")
         assert "strategic" in variant.labels(key)  # the rest of the decision landed
+        assert next(f.get("value") for f in variant.issue(key)["custom_fields"]
+                    if f["name"] == "Tier") in (None, "")
     check_invariants(variant)
 
 
