@@ -249,8 +249,13 @@ def _field_in_projects(config: Config, client: RedmineClient, concept: str, name
 def _field_in_trackers(config: Config, client: RedmineClient, concept: str,
                        definition: CustomFieldDef, status: str) -> Iterator[Check]:
     """A field not enabled for a tracker is dropped from every write to its issues."""
-    if not definition.trackers and definition.format == "":
-        return  # a non-admin key does not see a field's trackers
+    if not definition.trackers and definition.format == "":  # a non-admin key's view
+        if concept == "labels":  # the field every write sets: say it was not checked
+            yield Check(WARN, "custom field", f"{definition.name!r} ({concept}): trackers not "
+                        "checked: a non-admin key cannot read a field's trackers",
+                        f"make sure Administration > Custom fields > {definition.name} > "
+                        "Trackers ticks every tracker of the projects in scope")
+        return
     for identifier in config.projects:
         try:
             trackers = client.project(identifier).trackers
