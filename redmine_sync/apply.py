@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from redmine_sync.changes import Change
+from redmine_sync.changes import Draft
+from redmine_sync.changes import draft_of
+from redmine_sync.changes import target
 from redmine_sync.config import FieldMap
 from redmine_sync.config import Limits
 from redmine_sync.errors import BREAKER
@@ -38,7 +41,6 @@ from redmine_sync.markup import escape
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
 from redmine_sync.model import Ref
-from redmine_sync.plan import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.plan import show
@@ -48,12 +50,10 @@ from redmine_sync.redmine.verify import needed_permissions
 from redmine_sync.redmine.verify import note_problem
 from redmine_sync.redmine.verify import permission_label
 from redmine_sync.redmine.verify import sent_notes
-from redmine_sync.rules.state import initial_values
 from redmine_sync.store import StateStore
 from redmine_sync.summary import sentence
 
 log = logging.getLogger(__name__)
-RELATION = re.compile(r"^(?P<type>\w+) #(?P<id>\d+)$")
 
 
 class BreakerTripped(RedmineSyncError):
@@ -216,12 +216,12 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         return _record_all(store, run_id, clock(), item, "skipped",
                            "stale: changed since it was read; re-planned next run")
     changes = list(item.changes)
-    update, relations, unsupported = to_update(item.issue_id, changes, item, fields, markup)
+    update, draft = to_update(item.issue_id, changes, item, fields, markup)
     items = note_items(item, changes)
     if update.notes and items <= store.sent_items(item.issue_id):
         update = replace(update, notes=None)  # this decision's note went out already
     try:
-        refusal = preflight(update, bool(relations), current,
+        refusal = preflight(update, bool(draft.links or draft.unlinks), current,
                             grants.of(current.project))
     except RedmineGone:
         raise
@@ -230,17 +230,20 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     if refusal:
         return _hold(store, run_id, clock(), item, current.updated_on, refusal)
     held = store.held_failures().get(item.issue_id)
-    if held is not None and held[0] == current.updated_on and not relations and \
+    if held is not None and held[0] == current.updated_on and \
+            not (draft.links or draft.unlinks) and \
             held[1] == drop_reason([c.field for c in changes]):
         return _record_all(store, run_id, clock(), item, "pending",
                            f"{held[1]} (reported in run {held[2]})")
     try:
         with store.transaction():
             store.release_failure(item.issue_id)
-            store.add_intent(run_id, item.issue_id, {c.field: c.new for c in changes},
-                             update.notes)
-        for kind, other in relations:
-            client.add_relation(item.issue_id, other, kind)
+            store.add_intent(run_id, item.issue_id,
+                             {c.field: c.target.stored(c.new) for c in changes}, update.notes)
+        for link in draft.links:
+            client.add_relation(item.issue_id, link.issue_id, link.kind)
+        for link in draft.unlinks:
+            client.remove_relation(item.issue_id, link.issue_id, link.kind)
         result = client.update_issue(update) if _has_content(update) else None
     except RedmineGone:
         raise  # the intent stays: the next run looks whether the write landed
@@ -255,23 +258,22 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     posted = sent_notes(update, current, result.issue, client.current_user().id) \
         if result else ()
     note_failure = note_problem(update, posted)
-    lost = [c.field for c in changes if _update_key(c.field, fields) in dropped]
+    lost = [c.field for c in changes if c.target.reported_as(fields) in dropped]
     with store.transaction():
         now = clock()
+        problems = []
         for change in changes:
-            key = _update_key(change.field, fields)
-            if change.field in unsupported:
-                store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
-                             change.rule, "failed", unsupported[change.field])
-            elif key in dropped:
-                store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
-                             change.rule, "failed", f"Redmine dropped it: {dropped[key].reason}")
-            else:
-                store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
-                             change.rule, "written")
-                store.set_owned(item.issue_id, change.field, _owned_after(
-                    change, store.owned_value(item.issue_id, change.field),
-                    result.issue if result else None), run_id)
+            key = change.target.reported_as(fields)
+            if key in dropped:
+                problems.append(change.field)
+                _record(store, run_id, now, item.issue_id, change, "failed",
+                        f"Redmine dropped it: {dropped[key].reason}")
+                continue
+            _record(store, run_id, now, item.issue_id, change, "written")
+            owned = change.old if item.undo_of is not None else _owned_after(
+                change, store.owned_value(item.issue_id, change.field),
+                result.issue if result else None)
+            store.set_owned(item.issue_id, change.field, change.target.stored(owned), run_id)
         if note_failure:
             store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
                          _note_rules(item, changes), "failed", note_failure)
@@ -284,10 +286,9 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             if result.issue.journals is not None:  # read anyway: the next run needs none
                 store.cache_journals(item.issue_id, result.issue.updated_on,
                                      result.issue.journals)
-        problems = list(unsupported) + lost
         if not problems and not note_failure:
             store.clear_sent(item.issue_id)
-        if lost and result and not unsupported and not note_failure:
+        if lost and result and not note_failure:
             store.hold_failure(item.issue_id, result.issue.updated_on, drop_reason(lost),
                                run_id)
     written = tuple(c.field for c in changes)
@@ -362,33 +363,13 @@ def _note_rules(item: IssuePlan, changes: list[Change]) -> str:
 
 
 def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: FieldMap,
-              markup: str = "textile"
-              ) -> tuple[IssueUpdate, list[tuple[str, int]], dict[str, str]]:
-    """The one PUT for an issue, its relations, and changes that cannot be written."""
-    values: dict[str, Any] = {}
-    custom: dict[str, Any] = {}
-    relations: list[tuple[str, int]] = []
-    unsupported: dict[str, str] = {}
-    for change in changes:
-        if change.field in ("status", "priority", "tracker"):
-            values[change.field] = change.new
-        elif change.field == "assigned_to":
-            values["assigned_to"] = change.new or ""
-        elif change.field == "labels":
-            labels = change.new if isinstance(change.new, (tuple, list)) else ()
-            custom[fields.labels] = tuple(map(str, labels))
-        elif change.field == "tier":
-            custom[fields.tier] = change.new
-        elif change.field.startswith("cf."):
-            custom[change.field[3:]] = change.new
-        elif change.field == "relation" and (m := RELATION.match(str(change.new))):
-            relations.append((m["type"], int(m["id"])))
-        else:
-            unsupported[change.field] = f"changing {change.field} is not supported yet"
+              markup: str = "textile") -> tuple[IssueUpdate, Draft]:
+    """The one PUT for an issue (each change's target puts its value), and its relations."""
+    draft = draft_of(changes, fields)
     text, public = compose_note(item, changes, markup)
-    update = IssueUpdate(issue_id, custom_fields=custom, notes=text, private_notes=not public,
-                         **values)
-    return update, relations, unsupported
+    update = IssueUpdate(issue_id, custom_fields=draft.custom, notes=text,
+                         private_notes=not public, **draft.values)
+    return update, draft
 
 
 def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile"
@@ -428,21 +409,18 @@ def _has_content(update: IssueUpdate) -> bool:
     return bool(update.changed_fields() or update.notes)
 
 
-def _update_key(field_name: str, fields: FieldMap) -> str:
-    """The field name the adapter reports a dropped change under."""
-    if field_name == "labels":
-        return f"cf.{fields.labels}"
-    if field_name == "tier":
-        return f"cf.{fields.tier}"
-    return field_name
+def _record(store: StateStore, run_id: int, now: datetime, issue_id: int, change: Change,
+            outcome: str, reason: str = "") -> None:
+    """One ledger row: the change's key, its values as its target keeps them."""
+    store.record(run_id, now, issue_id, change.field, change.target.stored(change.old),
+                 change.target.stored(change.new), change.rule, outcome, reason)
 
 
 def _record_all(store: StateStore, run_id: int, now: datetime, item: IssuePlan, outcome: str,
                 reason: str) -> Outcome:
     with store.transaction():
         for change in item.changes:
-            store.record(run_id, now, item.issue_id, change.field, change.old, change.new,
-                         change.rule, outcome, reason)
+            _record(store, run_id, now, item.issue_id, change, outcome, reason)
         if not item.changes:
             store.record(run_id, now, item.issue_id, "note", None,
                          _first_line(item.notes[0].text) if item.notes else "",
@@ -452,30 +430,27 @@ def _record_all(store: StateStore, run_id: int, now: datetime, item: IssuePlan, 
 
 def recover_intents(store: StateStore, issues: dict[int, Issue], run_id: int, now: datetime,
                     fields: FieldMap) -> tuple[str, ...]:
-    """Writes a killed run may or may not have made: see what Redmine shows, record it."""
+    """Writes a killed run may or may not have made: see what Redmine shows, record it.
+    (A relation cannot be told from the issues as listed: it counts as landed.)"""
     messages = []
     with store.transaction():
-        for issue_id, old_run, changes, _note in store.intents():
+        for issue_id, old_run, stored, _note in store.intents():
             issue = issues.get(issue_id)
             store.clear_intent(issue_id)
             if issue is None:
                 continue
-            current = initial_values(issue, fields)
-            landed = all(_same(current.get(k), v) for k, v in changes.items()
-                         if k != "relation")
+            wanted = [(target(key), raw) for key, raw in stored.items()]
+            landed = all(t.holds(issue, t.decoded(raw), fields) is not False
+                         for t, raw in wanted)
             outcome = "written" if landed else "not written"
-            for key, value in changes.items():
-                store.record(run_id, now, issue_id, key, None, value, f"run {old_run}",
+            for key, raw in stored.items():
+                store.record(run_id, now, issue_id, key, None, raw, f"run {old_run}",
                              outcome, "recovered after an interrupted run")
                 if landed:
-                    store.set_owned(issue_id, key, value, old_run)
+                    store.set_owned(issue_id, key, raw, old_run)
             verb = "had" if landed else "had not"
             messages.append(f"#{issue_id}: the interrupted run {old_run} {verb} written its "
                             "changes")
     return tuple(messages)
 
 
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return sorted(map(str, a)) == sorted(map(str, b))
-    return a == b or (a in (None, "", ()) and b in (None, "", ()))

@@ -101,7 +101,8 @@ class Issue:
 class IssueUpdate:
     """One write: fields by name, at most one note. Empty fields are left alone.
 
-    ``assigned_to`` takes a login, a user's or group's display name, or "" to unassign.
+    ``assigned_to`` takes a login, a user's or group's display name, or "" to unassign;
+    ``category`` a category name of the issue's project, or "" to clear it.
     ``custom_fields`` maps field names to a string, a tuple (multi-value) or None.
     """
 
@@ -110,6 +111,7 @@ class IssueUpdate:
     priority: str | None = None
     tracker: str | None = None
     assigned_to: str | None = None
+    category: str | None = None
     due_date: date | None = None
     custom_fields: Mapping[str, CustomValue] = field(default_factory=dict)
     notes: str | None = None
@@ -118,7 +120,7 @@ class IssueUpdate:
     def changed_fields(self) -> dict[str, object]:
         """Model field name -> wanted value, for every field this update sets."""
         out: dict[str, object] = {}
-        for name in ("status", "priority", "tracker", "assigned_to", "due_date"):
+        for name in ("status", "priority", "tracker", "assigned_to", "category", "due_date"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value

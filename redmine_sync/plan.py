@@ -14,19 +14,12 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
+from redmine_sync.changes import Change
+from redmine_sync.changes import Link
+from redmine_sync.changes import SlaMark
+
+__all__ = ["Change", "IssuePlan", "Note", "Plan", "Tally"]
 PLAN_FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Change:
-    """One field change. ``field`` is status, priority, tracker, assigned_to, labels, tier,
-    cf.<Custom field>, or relation (``new`` like "duplicates #12")."""
-
-    field: str
-    old: object
-    new: object
-    rule: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,8 @@ class IssuePlan:
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
     held: tuple[Change, ...] = ()   # wanted by a rule, kept as a person set it
-    sla_marks: tuple[str, ...] = ()  # SLA thresholds reached now: "policy:metric#cycle@50%"
+    sla_marks: tuple[SlaMark, ...] = ()  # SLA thresholds reached now
+    undo_of: int | None = None  # the run this plan puts back (``redmine-sync undo``)
 
     @property
     def empty(self) -> bool:
@@ -130,25 +124,28 @@ def _issue_json(p: IssuePlan) -> dict[str, Any]:
     return {
         "id": p.issue_id, "subject": p.subject, "updated_on": p.updated_on.isoformat(),
         "changes": [{"field": c.field, "old": _json(c.old), "new": _json(c.new),
-                     "rule": c.rule, "reason": c.reason} for c in p.changes],
+                     "rule": c.rule, "reason": c.reason, "why": _why_json(c)}
+                    for c in p.changes],
         "notes": [{"text": n.text, "public": n.public, "rule": n.rule} for n in p.notes],
         "kept_for_people": [{"field": c.field, "current": _json(c.old),
                              "wanted": _json(c.new), "rule": c.rule,
-                             "reason": c.reason} for c in p.held],
+                             "reason": c.reason, "why": _why_json(c)} for c in p.held],
     }
 
 
-def render_text(plan: Plan) -> str:
-    """Human form: per issue each change ``old -> new`` with rule and reason, then totals."""
-    return "\n".join([*(line for i in plan.issues for line in text_issue(i)), text_tail(plan)])
+def render_text(plan: Plan, *, applying: bool = False) -> str:
+    """Human form: per issue each change ``old -> new`` with rule and reason, then totals
+    (``applying``: the plan is about to be written, rather than a dry run)."""
+    return "\n".join([*(line for i in plan.issues for line in text_issue(i)),
+                      text_tail(plan, applying=applying)])
 
 
 def text_issue(issue: IssuePlan) -> list[str]:
     lines = [f"#{issue.issue_id} {issue.subject}"]
     for change in issue.changes:
         lines.append(f"  {change.field:<14} {_diff(change)}")
-        for rule, reason in _why(change):
-            lines.append(f"  {'':<14} {rule}: {reason}")
+        for why in change.why:
+            lines.append(f"  {'':<14} {why.rule}: {why.reason}")
     for change in issue.held:
         lines.append(f"  {change.field:<14} kept {show(change.old)} (wanted "
                      f"{show(change.new)}): {change.reason}")
@@ -159,11 +156,11 @@ def text_issue(issue: IssuePlan) -> list[str]:
     return lines
 
 
-def text_tail(plan: Plan) -> str:
+def text_tail(plan: Plan, *, applying: bool = False) -> str:
     summary = plan.summary()
-    return (f"{summary['issues_changed']} of {summary['issues_evaluated']} issue(s) would "
-            f"change: {summary['changes']} field change(s), {summary['notes']} note(s). "
-            "Nothing was written.")
+    verb, after = ("to change", "") if applying else ("would change", " Nothing was written.")
+    return (f"{summary['issues_changed']} of {summary['issues_evaluated']} issue(s) {verb}: "
+            f"{summary['changes']} field change(s), {summary['notes']} note(s).{after}")
 
 
 def _diff(change: Change) -> str:
@@ -177,12 +174,8 @@ def _diff(change: Change) -> str:
     return text
 
 
-def _why(change: Change) -> list[tuple[str, str]]:
-    rules = change.rule.split(", ")
-    reasons = change.reason.split(" | ")
-    if len(rules) == len(reasons):
-        return list(zip(rules, reasons, strict=True))
-    return [(change.rule, change.reason)]
+def _why_json(change: Change) -> list[dict[str, str]]:
+    return [{"rule": w.rule, "reason": w.reason} for w in change.why]
 
 
 def show(value: object) -> str:
@@ -194,6 +187,8 @@ def show(value: object) -> str:
 
 
 def _json(value: object) -> object:
+    if isinstance(value, Link):
+        return value.to_json()
     if isinstance(value, tuple):
         return list(value)
     return value

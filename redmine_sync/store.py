@@ -34,7 +34,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class LockHeld(UserError):
@@ -130,7 +130,32 @@ def _v7(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+def _v8(db: sqlite3.Connection) -> None:
+    """Changes: a relation in the ledger, the write intents and what the tool set is kept as
+    {"relation": type, "issue": id} (``changes.Link``), no longer as "duplicates #12"."""
+    for table, column in (("audit", "old"), ("audit", "new"), ("owned", "value")):
+        rows = db.execute(f"SELECT rowid, {column} FROM {table} WHERE field = 'relation'")
+        for rowid, text in rows.fetchall():
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+                       (json.dumps(_link(_load(text))), rowid))
+    for issue_id, text in db.execute("SELECT issue_id, changes FROM intents").fetchall():
+        changes = json.loads(text)
+        if "relation" in changes:
+            changes["relation"] = _link(changes["relation"])
+            db.execute("UPDATE intents SET changes = ? WHERE issue_id = ?",
+                       (json.dumps(changes, ensure_ascii=False), issue_id))
+
+
+def _link(value: object) -> object:
+    """A relation as schema 7 kept it ("duplicates #12") as schema 8 keeps it."""
+    kind, _, other = str(value).partition(" #") if isinstance(value, str) else ("", "", "")
+    if kind and other.isdigit():
+        return {"relation": kind, "issue": int(other)}
+    return value
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
 
 
 @dataclass(frozen=True)
@@ -557,6 +582,8 @@ class StateStore:
 def _default(value: object) -> object:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if hasattr(value, "to_json"):  # a typed value of a change (changes.Link)
+        return value.to_json()
     if isinstance(value, (tuple, set, frozenset)):
         return list(value)
     raise TypeError(f"cannot store {type(value).__name__}")

@@ -232,8 +232,7 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
         for item in plan.issues:
             if item.sla_marks and (item.empty or item.issue_id in done):
                 for mark in item.sla_marks:
-                    policy, _, rest = mark.partition(":")
-                    store.fire(item.issue_id, policy, rest, run_id)
+                    store.fire(item.issue_id, mark.policy, mark.key, run_id)
         if not result.failed and not deferred:
             newest = max((i.updated_on for i in snapshot.issues), default=None)
             if newest is not None:

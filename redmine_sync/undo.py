@@ -1,8 +1,16 @@
-"""``redmine-sync undo RUN``: put back the values a run changed, unless people changed them since.
+"""``redmine-sync undo RUN``: put back what a run changed, through apply's write path.
 
-Reads the run's audit rows, re-reads each issue, and for every field still holding the
-value the run wrote, writes the old value back (one PUT per issue, with a private note).
-Fields changed since by someone else are skipped and reported. Relations are not removed.
+``plan_undo`` reads the run's ledger and the issues as they are now, and plans for each
+issue the inverse of every change the run wrote whose value the issue still shows
+(anything a person changed since is left alone and reported). Relations the run added are
+removed. The plan is shown first; ``write_undo`` writes it with ``apply_plan``, like
+``apply``: the circuit breaker, a stale check, pre-flight permissions, write intents, one
+PUT per issue with a private note, verification and the ledger.
+
+Undo is a person's decision: it records the value the undone run wrote as the tool's own,
+so the next ``apply`` sees the value undo put back as changed by a person and keeps it
+(people win; a rule with ``enforce: true`` still sets it). A rule's note goes out only
+with its changes, so the undone decision's note, public or private, is not sent again.
 """
 
 from __future__ import annotations
@@ -11,77 +19,105 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from redmine_sync.apply import _same
-from redmine_sync.apply import _update_key
-from redmine_sync.apply import to_update
+from redmine_sync.apply import ApplyResult
+from redmine_sync.apply import RunStopped
+from redmine_sync.apply import apply_plan
+from redmine_sync.apply import check_breaker
+from redmine_sync.changes import Change
+from redmine_sync.changes import Why
+from redmine_sync.changes import target
 from redmine_sync.config import FieldMap
-from redmine_sync.errors import RedmineError
+from redmine_sync.config import Limits
+from redmine_sync.errors import NotFound
 from redmine_sync.errors import UserError
-from redmine_sync.plan import Change
+from redmine_sync.markup import check as check_markup
 from redmine_sync.plan import IssuePlan
+from redmine_sync.plan import Plan
+from redmine_sync.plan import show
 from redmine_sync.redmine import RedmineClient
-from redmine_sync.rules.state import initial_values
 from redmine_sync.store import StateStore
 
 
 @dataclass(frozen=True)
-class UndoResult:
-    run_id: int
-    reverted: tuple[str, ...]
+class UndoPlan:
+    """What undoing run ``target`` would write, and what it leaves alone and why."""
+
+    target: int
+    plan: Plan
     skipped: tuple[str, ...]
-    failed: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"undo": self.target, **self.plan.to_json(), "skipped": list(self.skipped)}
 
 
-def undo_run(client: RedmineClient, store: StateStore, target: int, fields: FieldMap,
-             clock: Callable[[], datetime], markup: str = "textile") -> UndoResult:
-    if store.run(target) is None:
-        raise UserError(f"there is no run {target}", hint="redmine-sync history lists the runs")
-    written = [a for a in store.audit(target) if a.outcome == "written"]
+def plan_undo(client: RedmineClient, store: StateStore, run: int, fields: FieldMap,
+              now: datetime) -> UndoPlan:
+    """The inverse of every change run ``run`` wrote that the issues still show."""
+    if store.run(run) is None:
+        raise UserError(f"there is no run {run}", hint="redmine-sync history lists the runs")
+    why = Why(f"undo {run}", f"undo of run {run}")
     by_issue: dict[int, list[Change]] = defaultdict(list)
-    for row in written:
-        by_issue[row.issue_id].append(Change(row.field, row.new, row.old, f"undo-{target}",
-                                             f"undo of run {target}"))
-    run_id = store.start_run(f"undo {target}", clock())
-    reverted, skipped, failed = [], [], []
+    skipped: list[str] = []
+    for row in store.audit(run):
+        if row.outcome != "written":
+            continue
+        try:
+            what = target(row.field)
+        except KeyError:
+            skipped.append(f"#{row.issue_id} {row.field}: not a change undo can put back")
+            continue
+        wrote, before = what.decoded(row.new), what.decoded(row.old)
+        by_issue[row.issue_id].append(Change(what, wrote, before, (why,)))
+    items = []
     for issue_id, changes in sorted(by_issue.items()):
         try:
             issue = client.get_issue(issue_id, journals=False)
-        except RedmineError as exc:
-            failed.append(f"#{issue_id}: {exc}")
+        except NotFound:
+            skipped.append(f"#{issue_id}: no longer found in Redmine")
             continue
-        current = initial_values(issue, fields)
         todo = []
         for change in changes:
-            if change.field == "relation":
-                skipped.append(f"#{issue_id} relation {change.old}: relations are not removed")
-            elif _same(current.get(change.field), change.old):
-                todo.append(change)
-            else:
+            if change.target.holds(issue, change.old, fields) is False:
+                now_shows = show(change.target.read(issue, fields))
                 skipped.append(f"#{issue_id} {change.field}: changed since by someone else "
-                               f"(now {current.get(change.field)!r})")
-        if not todo:
-            continue
-        item = IssuePlan(issue_id, issue.subject, issue.updated_on, tuple(todo))
-        update, _, _ = to_update(issue_id, todo, item, fields, markup)
-        try:
-            result = client.update_issue(update)
-        except (RedmineError, UserError) as exc:
-            failed.append(f"#{issue_id}: {str(exc).splitlines()[0]}")
-            continue
-        dropped = {d.field for d in result.dropped}
-        with store.transaction():
-            now = clock()
-            for change in todo:
-                ok = _update_key(change.field, fields) not in dropped
-                store.record(run_id, now, issue_id, change.field, change.old, change.new,
-                             change.rule, "written" if ok else "failed")
-                if ok:
-                    store.set_owned(issue_id, change.field, change.new, run_id)
-                    reverted.append(f"#{issue_id} {change.field}: back to {change.new!r}")
-                else:
-                    failed.append(f"#{issue_id} {change.field}: Redmine dropped it")
-            store.mark_tool_write(issue_id, result.issue.updated_on)
-    store.finish_run(run_id, clock(), "failed" if failed else "ok", written=len(reverted),
-                     skipped=len(skipped), failed=len(failed))
-    return UndoResult(run_id, tuple(reverted), tuple(skipped), tuple(failed))
+                               f"(now {now_shows})")
+            else:
+                todo.append(change)
+        if todo:
+            items.append(IssuePlan(issue_id, issue.subject, issue.updated_on, tuple(todo),
+                                   undo_of=run))
+    return UndoPlan(run, Plan(now, len(by_issue), tuple(items)), tuple(skipped))
+
+
+def write_undo(undo: UndoPlan, client: RedmineClient, store: StateStore, *,
+               fields: FieldMap, limits: Limits, clock: Callable[[], datetime],
+               yes: bool, max_changes: int | None = None, markup: str = "textile"
+               ) -> ApplyResult:
+    """Write an undo plan the way ``apply`` writes a plan, as a run of its own."""
+    plan = undo.plan
+    check_markup(markup, client.text_formatting())
+    run_id = store.start_run(f"undo {undo.target}", clock())
+    try:
+        check_breaker(plan, limits, in_scope=max(plan.evaluated, 1), max_changes=max_changes,
+                      yes=yes)
+        result = apply_plan(plan, client, store, run_id, fields=fields,
+                            write_cap=len(plan.changed), clock=clock, stop=lambda: False,
+                            markup=markup)
+    except RunStopped as exc:
+        stopped = exc.result
+        store.finish_run(run_id, clock(), "stopped", planned=len(plan.changed),
+                         written=stopped.count("written", "partial"),
+                         skipped=stopped.count("deferred", "skipped"), failed=stopped.failed,
+                         message=str(exc.cause).splitlines()[0])
+        raise
+    except BaseException as exc:
+        store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
+                         if str(exc) else type(exc).__name__)
+        raise
+    store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
+                     planned=len(plan.changed), written=result.count("written", "partial"),
+                     skipped=result.count("deferred", "skipped", "pending") + len(undo.skipped),
+                     failed=result.failed)
+    return result

@@ -45,8 +45,7 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
 
     def show_plan(plan: Plan) -> None:
         if fmt == "text" and plan.changed:
-            click.echo(render_text(plan).replace("would change", "to change")
-                       .replace(" Nothing was written.", ""))
+            click.echo(render_text(plan, applying=True))
 
     client = app.client()
     with store.writer_lock():

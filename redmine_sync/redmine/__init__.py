@@ -73,6 +73,10 @@ class RedmineClient(Protocol):
     def add_relation(self, issue_id: int, other_id: int, relation_type: str) -> Relation:
         """Create a relation; an existing identical relation is returned, not duplicated."""
 
+    def remove_relation(self, issue_id: int, other_id: int, relation_type: str) -> bool:
+        """Delete the relation between the two issues (either direction); False when there
+        is none."""
+
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         """The page, or None when it does not exist."""
 

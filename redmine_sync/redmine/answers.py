@@ -139,6 +139,7 @@ SHAPES: dict[str, Any] = {
     "memberships": Rec({"memberships": ListOf(MEMBERSHIP)}, {"total_count": INT}),
     "role": Rec({"role": Rec({"permissions": ListOf(STR)})}),
     "versions": Rec({"versions": ListOf(NAMED)}),
+    "issue_categories": Rec({"issue_categories": ListOf(NAMED)}, {"total_count": INT}),
 }
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from redmine_sync.errors import NotFound
 from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineValidationError
+from redmine_sync.errors import UserError
 from redmine_sync.errors import WikiConflict
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import CustomValue
@@ -107,6 +108,7 @@ class FakeRedmine:
         self.issues: dict[int, Issue] = {}
         self.wiki: dict[tuple[str, str], list[WikiPage]] = {}
         self.relations_: dict[int, Relation] = {}
+        self.categories: dict[str, tuple[str, ...]] = {}  # project name -> issue categories
         self.requests_made = 0
         self.granted = set(BOT_PERMISSIONS)
         self.granted_in: dict[str, set[str]] = {}  # a project where the bot's role differs
@@ -280,6 +282,21 @@ class FakeRedmine:
             self._store(self.issues[side], [self._journal(self.me, "", False, (detail,))])
         return rel
 
+    def remove_relation(self, issue_id: int, other_id: int, relation_type: str) -> bool:
+        if not self.may(self.issues[issue_id].project.name, "manage_issue_relations"):
+            raise PermissionDenied(f"Redmine answered 403 Forbidden to DELETE /relations/"
+                                   f"(#{issue_id})", "manage_issue_relations")
+        if relation_type in REVERSE:
+            issue_id, other_id, relation_type = other_id, issue_id, REVERSE[relation_type]
+        found = [r for r in self.relations_.values()
+                 if (r.issue_id, r.issue_to_id, r.type) == (issue_id, other_id, relation_type)]
+        for rel in found:
+            del self.relations_[rel.id]
+            for side in (issue_id, other_id):
+                detail = JournalDetail("relation", relation_type, str(other_id), None)
+                self._store(self.issues[side], [self._journal(self.me, "", False, (detail,))])
+        return bool(found)
+
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         self.project(project)
         versions = self.wiki.get((project, wiki_title(title).casefold()))
@@ -341,9 +358,11 @@ class FakeRedmine:
             changes["tracker"] = self._catalog.trackers.get(update.tracker).name
         if update.assigned_to is not None:
             changes["assigned_to"] = self._principal(update.assigned_to)
+        if update.category is not None:
+            changes["category"] = self._category(issue, update.category)
         if update.due_date is not None:
             changes["due_date"] = update.due_date
-        for name in ("status", "priority", "tracker"):
+        for name in ("status", "priority", "tracker", "category"):
             if name in changes and changes[name] != getattr(issue, name):
                 details.append(JournalDetail("attr", name, getattr(issue, name), str(changes[name])))
         custom = dict(issue.custom_fields)
@@ -362,6 +381,19 @@ class FakeRedmine:
                 details.append(JournalDetail("cf", f"cf.{cf.name}", _str(before), _str(value)))
             custom[cf.name] = value
         return replace(issue, custom_fields=custom, **changes), details  # type: ignore[arg-type]
+
+    def _category(self, issue: Issue, name: str) -> str | None:
+        """Like Redmine: a category of the issue's project, by name ("" clears it)."""
+        if not name:
+            return None
+        known = self.categories.get(issue.project.name, ())
+        found = next((c for c in known if c.casefold() == name.casefold()), None)
+        if found is None:
+            raise UserError(f"project {issue.project.name} has no issue category {name!r} "
+                            f"(it has: {', '.join(known) or 'none'})",
+                            hint="add the category in the project's Settings > Issue "
+                                 "categories, or change the rule that sets it")
+        return found
 
     def _allowed_statuses(self, issue: Issue) -> tuple[str, ...]:
         """Like Redmine: the workflow's statuses, minus closed ones while an open issue blocks."""

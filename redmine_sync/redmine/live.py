@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -60,6 +61,7 @@ from redmine_sync.errors import RedmineTLSError
 from redmine_sync.errors import RedmineUnavailable
 from redmine_sync.errors import RedmineValidationError
 from redmine_sync.errors import UnusableAnswer
+from redmine_sync.errors import UserError
 from redmine_sync.errors import WikiConflict
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import CustomValue
@@ -668,6 +670,8 @@ class LiveRedmine:
             tags = custom.pop(self.tags_field)
             update = replace(update, custom_fields=custom)
         body = {"issue": encode_update(update, self.catalog())}
+        if update.category is not None:
+            body["issue"]["category_id"] = self._category_id(update.issue_id, update.category)
         if tags is not None:
             body["issue"]["tag_list"] = list(tags or ())
         path = f"/issues/{update.issue_id}.json"
@@ -734,6 +738,36 @@ class LiveRedmine:
 
         with _forbidden(f"POST {path}", "manage_issue_relations"):
             return self._retrying(f"POST {path}", send)
+
+    def remove_relation(self, issue_id: int, other_id: int, relation_type: str) -> bool:
+        found = [r for r in self.relations(issue_id)
+                 if _same_relation(r, issue_id, other_id, relation_type)]
+        for relation in found:
+            path = f"/relations/{int(relation.id)}.json"
+
+            def send(path: str = path) -> None:
+                with suppress(rexc.ResourceNotFoundError):  # an earlier answer was lost
+                    self._request("delete", path)
+
+            with _forbidden(f"DELETE {path}", "manage_issue_relations"):
+                self._retrying(f"DELETE {path}", send)
+        return bool(found)
+
+    def _category_id(self, issue_id: int, name: str) -> int | str:
+        """The id of an issue category of the issue's project ("" clears it)."""
+        if not name:
+            return ""
+        project = self.get_issue(issue_id, journals=False).project
+        path = f"/projects/{int(project.id)}/issue_categories.json"
+        rows = self._get(path, "issue_categories")["issue_categories"]
+        ids = {str(r["name"]).casefold(): int(r["id"]) for r in rows}
+        if name.casefold() not in ids:
+            known = ", ".join(str(r["name"]) for r in rows) or "none"
+            raise UserError(f"project {project.name} has no issue category {name!r} "
+                            f"(it has: {known})",
+                            hint="add the category in the project's Settings > Issue "
+                                 "categories, or change the rule that sets it")
+        return ids[name.casefold()]
 
     # -- wiki --------------------------------------------------------------------------
 

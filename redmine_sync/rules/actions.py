@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from redmine_sync import schema as s
+from redmine_sync.changes import SETTABLE
+from redmine_sync.changes import Change
+from redmine_sync.changes import Link
 from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
-from redmine_sync.plan import Change
 from redmine_sync.plan import Note
 from redmine_sync.rules.assign import build_assign
 from redmine_sync.rules.language import LANGS
@@ -35,7 +37,6 @@ class Fired:
 
 
 ActionFn = Callable[[IssueState, World, Fired], IssueState]
-SETTABLE = ("status", "priority", "tracker", "category", "tier", "assigned_to")
 RELATION_TYPES = ("duplicates", "relates")
 
 
@@ -47,7 +48,7 @@ class ActionSpec:
 
 
 def _change(state: IssueState, field: str, new: object, fired: Fired) -> IssueState:
-    return state.apply(Change(field, None, new, fired.rule, fired.reason))
+    return state.apply(Change.of(field, new, fired.rule, fired.reason))
 
 
 def _str_list(params: Any, where: Where) -> tuple[str, ...] | None:
@@ -192,7 +193,7 @@ def _build_link_duplicate(params: Any, where: Where) -> ActionFn | None:
 
     def run(state: IssueState, world: World, fired: Fired) -> IssueState:
         target = state.analysis.duplicate_of
-        return state if target is None else _change(state, "relation", f"{kind} #{target}", fired)
+        return state if target is None else _change(state, "relation", Link(kind, target), fired)
     return run
 
 

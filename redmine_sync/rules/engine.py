@@ -19,9 +19,11 @@ from functools import cached_property
 from functools import partial
 from itertools import chain
 
+from redmine_sync.changes import Change
+from redmine_sync.changes import SlaMark
+from redmine_sync.changes import Why
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
-from redmine_sync.plan import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.plan import Tally
@@ -135,11 +137,11 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
         count += 1
         state, _ = evaluate_issue(ruleset, issue, world)
         rule_notes = state.notes
-        marks: tuple[str, ...] = ()
+        marks: tuple[SlaMark, ...] = ()
         if ruleset.sla is not None and issue.id in world.journals:
             state, sla = sla_stage(ruleset.sla, _with_journals(state, world), world)
             if sla is not None:
-                marks = tuple(f"{sla.policy.name}:{m}" for m in sla.marks)
+                marks = sla.marks
                 wakes += [sla.next_wake] if sla.next_wake else []
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
         # a rule's note explains its changes; an SLA threshold's note is the action itself
@@ -188,7 +190,7 @@ def hold_for_people(issue_id: int, changes: Sequence[Change], world: World, rule
     kept, held = [], []
     for change in changes:
         owned = world.owned.get((issue_id, change.field), _NOT_OWNED)
-        if owned is _NOT_OWNED or ruleset.enforced(change.rule):
+        if owned is _NOT_OWNED or any(ruleset.enforced(rule) for rule in change.rules):
             kept.append(change)
         elif change.field == "labels":
             keep, hold = _labels_for_people(change, owned)
@@ -197,8 +199,8 @@ def hold_for_people(issue_id: int, changes: Sequence[Change], world: World, rule
         elif _unchanged(change.old, owned):
             kept.append(change)
         else:
-            held.append(replace(change, reason=f"kept: a person changed it after the tool set "
-                                f"{show(owned)}; {change.reason}"))
+            held.append(_kept(change, f"kept: a person changed it after the tool set "
+                              f"{show(owned)}"))
     return tuple(kept), tuple(held)
 
 
@@ -214,10 +216,16 @@ def _labels_for_people(change: Change, owned: object) -> tuple[Change | None, Ch
         return change, None
     new = tuple(sorted(wanted - removed_by_people))
     keep = None if _unchanged(change.old, new) else replace(change, new=new)
-    hold = replace(change, new=tuple(sorted(removed_by_people)),
-                   reason=f"kept: a person removed {', '.join(sorted(removed_by_people))} "
-                          f"after the tool added it; {change.reason}")
+    hold = _kept(replace(change, new=tuple(sorted(removed_by_people))),
+                 f"kept: a person removed {', '.join(sorted(removed_by_people))} after the "
+                 "tool added it")
     return keep, hold
+
+
+def _kept(change: Change, because: str) -> Change:
+    """A change kept back for people: each rule's reason says so first."""
+    return replace(change, why=tuple(Why(w.rule, f"{because}; {w.reason}")
+                                     for w in change.why))
 
 
 def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
@@ -228,11 +236,8 @@ def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
         if first is None:
             merged[change.field] = change
             continue
-        rules = first.rule if change.rule in first.rule.split(", ") else \
-            f"{first.rule}, {change.rule}"
-        reason = first.reason if change.reason in first.reason.split(" | ") else \
-            f"{first.reason} | {change.reason}"
-        merged[change.field] = Change(change.field, first.old, change.new, rules, reason)
+        why = first.why + tuple(w for w in change.why if w not in first.why)
+        merged[change.field] = replace(first, new=change.new, why=why)
     return tuple(c for c in merged.values() if not _unchanged(c.old, c.new))
 
 

@@ -13,9 +13,10 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from redmine_sync.changes import Change
+from redmine_sync.changes import SlaMark
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
-from redmine_sync.plan import Change
 from redmine_sync.rules.actions import Fired
 from redmine_sync.rules.sla_policy import Policy
 from redmine_sync.rules.sla_policy import SlaConfig
@@ -33,7 +34,7 @@ from redmine_sync.sla.timeline import replay
 class SlaResult:
     policy: Policy
     clocks: tuple[MetricClock, ...]
-    marks: tuple[str, ...]          # thresholds fired now: "metric#cycle@50%"
+    marks: tuple[SlaMark, ...]      # thresholds fired now
     next_wake: datetime | None      # the next threshold instant of a running clock
 
 
@@ -72,14 +73,14 @@ def sla_stage(config: SlaConfig, state: IssueState, world: World) -> tuple[Issue
     if policy is None or state.issue.journals is None:
         return state, None
     clocks, calendars = clocks_for(policy, config, state.issue, world, state.values)
-    marks: list[str] = []
+    marks: list[SlaMark] = []
     for clock in clocks:
         fraction = clock.fraction()
         if fraction is None:
             continue
         for threshold in policy.thresholds:
-            mark = f"{clock.metric}#{clock.cycle}@{threshold.label}"
-            fired = (state.issue.id, policy.name, mark) in world.sla_fired
+            mark = SlaMark(policy.name, clock.metric, clock.cycle, threshold.label)
+            fired = (state.issue.id, policy.name, mark.key) in world.sla_fired
             if fraction >= threshold.at and not fired and not _met_before(clock, threshold):
                 reason = (f"SLA {policy.name}: {clock.metric.replace('_', ' ')} at "
                           f"{fraction:.0%} of {_hours(clock.target)} (threshold "
@@ -106,11 +107,11 @@ def _write_fields(config: SlaConfig, state: IssueState, clocks: tuple[MetricCloc
     fired = Fired(f"sla:{policy.name}", "SLA due time and state")
     if config.write_due:
         text = _local(due, config.write_timezone) if due else ""
-        state = state.apply(Change(f"cf.{config.write_due}", None, text, fired.rule,
-                                   fired.reason))
+        state = state.apply(Change.of(f"cf.{config.write_due}", text, fired.rule,
+                                      fired.reason))
     if config.write_state:
-        state = state.apply(Change(f"cf.{config.write_state}", None, _state_name(clocks),
-                                   fired.rule, fired.reason))
+        state = state.apply(Change.of(f"cf.{config.write_state}", _state_name(clocks),
+                                      fired.rule, fired.reason))
     return state
 
 

@@ -15,10 +15,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import Protocol
 
+from redmine_sync.changes import ISSUE_FIELDS
+from redmine_sync.changes import Change
+from redmine_sync.changes import same as _same
+from redmine_sync.changes import target
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
-from redmine_sync.plan import Change
 from redmine_sync.plan import Note
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
@@ -162,24 +165,10 @@ class IssueState:
 
 
 def initial_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
-    """The changeable fields of an issue as they are in Redmine."""
-    values: dict[str, object] = {
-        "status": issue.status, "priority": issue.priority, "tracker": issue.tracker,
-        "category": issue.category,
-        "assigned_to": issue.assigned_to.name if issue.assigned_to else None,
-        "labels": tuple(sorted(issue.cf(fields.labels) or ())),
-        "tier": issue.cf(fields.tier),
-        "relation": None,
-    }
+    """The changeable fields of an issue as they are in Redmine, by rule-vocabulary key."""
+    keys = (*ISSUE_FIELDS, "assigned_to", "labels", "tier", "relation")
+    values = {key: target(key).read(issue, fields) for key in keys}
     for name, value in issue.custom_fields.items():
         if name not in (fields.labels, fields.tier):
             values[f"cf.{name}"] = value
     return values
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, str) and isinstance(b, str):
-        return a == b
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return sorted(map(str, a)) == sorted(map(str, b))
-    return a == b or (a in (None, "", ()) and b in (None, "", ()))

@@ -137,13 +137,30 @@ def test_people_win_and_undo_restores_the_rest(admin: Admin, applied: dict[str, 
     history = cli(local_redmine, config, "history")
     first_run = min(int(line.split()[0]) for line in history.stdout.splitlines()
                     if " apply " in line and "written 40," in line)
-    undone = cli(local_redmine, config, "undo", str(first_run))
+    before = admin.issues(project)
+    shown = cli(local_redmine, config, "undo", str(first_run))
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "nothing was written (add --yes to write it)" in shown.stdout
+    assert f"left alone: #{encryption['id']} priority: changed since by someone else" \
+        in shown.stdout
+    assert stamps(admin.issues(project)) == stamps(before)   # without --yes: no write
+
+    undone = cli(local_redmine, config, "undo", str(first_run), "--yes")
     assert undone.returncode == 0, undone.stdout + undone.stderr
-    assert f"#{encryption['id']} priority: changed since by someone else" in undone.stdout
+    assert "issue(s) put back" in undone.stdout and " 0 failed" in undone.stdout
     issues = admin.issues(project)
     conflict = by_subject(issues, "提供全部源代码")
     assert conflict["status"]["name"] == "New" and cf(conflict, "Labels") == []
     assert by_subject(issues, "增加数据加密")["priority"]["name"] == "Low"
+    public = {i["id"]: [j for j in i.get("journals", []) if j.get("notes")
+                        and not j.get("private_notes")] for i in issues}
+
+    again = cli(local_redmine, config, "apply", "--yes", "--format", "json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert '"written": []' in again.stdout   # what undo put back stays
+    after = admin.issues(project)
+    assert {i["id"]: [j for j in i.get("journals", []) if j.get("notes")
+                      and not j.get("private_notes")] for i in after} == public
 
 
 def test_a_run_killed_mid_apply_ends_like_an_uninterrupted_one(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from redmine_sync.plan import Change
+from redmine_sync.changes import Change
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Note
 from redmine_sync.plan import Plan
@@ -20,10 +20,11 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 def issue_plan(issue_id: int) -> IssuePlan:
     return IssuePlan(
         issue_id, f"数据加密 {issue_id}\nsecond line", NOW,
-        changes=(Change("labels", ("a",), ("a", "quick-win"), "r", "value low x cost low"),
-                 Change("priority", "Normal", "Urgent", "r2", "score 4 -> Urgent")),
+        changes=(Change.of("labels", ("a", "quick-win"), "r", "value low x cost low",
+                           old=("a",)),
+                 Change.of("priority", "Urgent", "r2", "score 4 -> Urgent", old="Normal")),
         notes=(Note("Triage: 优先级 Urgent", False, "r2"),),
-        held=(Change("status", "New", "Rejected", "r3", "kept: a person changed it"),))
+        held=(Change.of("status", "Rejected", "r3", "kept: a person changed it", old="New"),))
 
 
 def test_json_in_pieces_is_the_same_text_as_one_dump() -> None:

@@ -178,3 +178,33 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store.cursor("demo") == T0            # data kept
     assert store.sla_fired() == frozenset()      # new tables there
+
+
+def test_a_version_7_ledger_keeps_its_relations_as_links(tmp_path: Path) -> None:
+    from redmine_sync.changes import Link
+    from redmine_sync.changes import target
+    from redmine_sync.store import MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    db.execute("BEGIN")
+    for migration in MIGRATIONS[:7]:
+        migration(db)
+    db.execute("PRAGMA user_version=7")
+    db.execute("INSERT INTO runs (id, mode, started) VALUES (3, 'apply', '2026-01-05')")
+    db.execute("INSERT INTO audit (run_id, ts, issue_id, field, old, new, rule, outcome) "
+               "VALUES (3, '2026-01-05', 7, 'relation', NULL, '\"duplicates #12\"', 'dup', "
+               "'written'), (3, '2026-01-05', 7, 'priority', '\"Normal\"', '\"High\"', 'p', "
+               "'written')")
+    db.execute("INSERT INTO owned VALUES (7, 'relation', '\"relates #3\"', 3)")
+    db.execute("INSERT INTO intents VALUES (8, 3, '{\"relation\": \"duplicates #2\", "
+               "\"status\": \"Feedback\"}', NULL)")
+    db.execute("COMMIT")
+    db.close()
+    store = StateStore(tmp_path / "s.db")
+    relation, priority = store.audit(3)
+    assert target(relation.field).decoded(relation.new) == Link("duplicates", 12)
+    assert (priority.old, priority.new) == ("Normal", "High")      # other rows as they were
+    assert target("relation").decoded(store.owned()[(7, "relation")]) == Link("relates", 3)
+    [(issue_id, run, changes, _)] = store.intents()
+    assert target("relation").decoded(changes["relation"]) == Link("duplicates", 2)
+    assert changes["status"] == "Feedback"

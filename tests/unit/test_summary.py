@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import pytest
 
-from redmine_sync.plan import Change
+from redmine_sync.changes import Change
+from redmine_sync.changes import Link
+from redmine_sync.changes import Why
+from redmine_sync.changes import target
 from redmine_sync.summary import sentence
 
 
+def change(key: str, old: object, new: object, rule: str, reason: str) -> Change:
+    return Change.of(key, new, rule, reason, old=old)
+
+
 @pytest.mark.parametrize(("change", "expected"), [
-    (Change("priority", "Normal", "Urgent", "priority-matrix",
+    (change("priority", "Normal", "Urgent", "priority-matrix",
             "high value, low cost = do-first (3), urgent +2, score 5"),
      ("Set priority to Urgent: high value, low cost = do-first (3), urgent +2, score 5 "
      "(priority-matrix)")),
-    (Change("labels", (), ("duplicate", "feature"), "duplicate-confirmed, kind-feature",
-            "duplicate_score ge 0.8 | text mentions feature"),
+    (Change(target("labels"), (), ("duplicate", "feature"),
+            (Why("duplicate-confirmed", "duplicate_score ge 0.8"),
+             Why("kind-feature", "text mentions feature"))),
      ("Added labels duplicate, feature: duplicate_score ge 0.8; text mentions feature "
      "(duplicate-confirmed, kind-feature)")),
-    (Change("labels", ("duplicate-candidate", "ui"), ("ui", "duplicate"), "r", "why"),
+    (change("labels", ("duplicate-candidate", "ui"), ("ui", "duplicate"), "r", "why"),
      "Added label duplicate and removed label duplicate-candidate: why (r)"),
-    (Change("assigned_to", None, "Anna Smith", "route", "account manager of Northwind"),
+    (change("assigned_to", None, "Anna Smith", "route", "account manager of Northwind"),
      "Assigned to Anna Smith: account manager of Northwind (route)"),
-    (Change("relation", None, "duplicates #12", "dup", ""), "Linked to #12 as duplicates (dup)"),
-    (Change("cf.SLA due", "x", "", "sla:p", "SLA due time and state"),
+    (Change.of("relation", Link("duplicates", 12), "dup", ""), "Linked to #12 as duplicates (dup)"),
+    (change("cf.SLA due", "x", "", "sla:p", "SLA due time and state"),
      "Cleared SLA due: SLA due time and state (sla:p)"),
-    (Change("status", "New", "Feedback", "needs-info", "is_vague eq True"),
+    (change("status", "New", "Feedback", "needs-info", "is_vague eq True"),
      "Set status to Feedback: is_vague eq True (needs-info)"),
 ])
 def test_a_change_reads_as_a_sentence(change: Change, expected: str) -> None:

@@ -71,12 +71,18 @@ def test_apply_reports_that_could_not_be_published_are_exit_2(run: Cli) -> None:
     assert "scheduled reports not published" in result.stderr
 
 
-def test_undo_reverts_a_run_and_says_what_it_did(run: Cli) -> None:
+def test_undo_shows_first_then_writes_with_yes(run: Cli) -> None:
     requests(run.fake)
     assert run("apply").exit_code == 0
-    result = run("undo", "1")
+    before = dict(run.fake.issues)
+    shown = run("undo", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "nothing was written (add --yes to write it)" in shown.output
+    assert "ordinary -> (none)" in shown.output
+    assert run.fake.issues == before                       # without --yes: no write
+    result = run("undo", "1", "--yes")
     assert result.exit_code == 0, result.output
-    assert "reverted #3 tier: back to None" in result.output
+    assert "#3: written" in result.output and " 0 failed" in result.output
     assert run.fake.issues[3].custom_fields["Tier"] is None
     assert run("undo", "9").exit_code == 1
 
@@ -85,11 +91,11 @@ def test_undo_that_cannot_write_is_exit_2(run: Cli) -> None:
     requests(run.fake)
     assert run("apply").exit_code == 0
     run.fake.forbidden_statuses.add("New")  # the workflow refuses the way back
-    result = run("undo", "1")
+    result = run("undo", "1", "--yes")
     assert result.exit_code == 2
-    assert "FAILED   #2 status: Redmine dropped it" in result.output
-    assert "reverted #3 tier: back to None" in result.output
-    assert "field(s) could not be reverted" in result.output
+    assert "#2: failed: the workflow does not allow" in result.output
+    assert "#3: written" in result.output
+    assert "issue(s) could not be put back" in result.output
 
 
 def test_report_prints_then_publishes(run: Cli) -> None:

@@ -162,14 +162,14 @@ def test_screening_reads_no_file_once_the_rules_are_loaded(
 
 
 def test_merged_changes_name_each_reason_once() -> None:
-    from redmine_sync.plan import Change
+    from redmine_sync.changes import Change
     from redmine_sync.rules.engine import merge_changes
 
     a, b = "SLA p: first response at 150% (threshold 50%)", "SLA p: at 150% (threshold 100%)"
-    [merged] = merge_changes([Change("labels", (), ("x",), "sla:p", a),
-                              Change("labels", (), ("x", "y"), "sla:p", b),
-                              Change("labels", (), ("x", "y", "z"), "sla:p", b),
-                              Change("labels", (), ("x", "y", "z"), "sla:p", a)])
+    [merged] = merge_changes([Change.of("labels", ("x",), "sla:p", a),
+                              Change.of("labels", ("x", "y"), "sla:p", b),
+                              Change.of("labels", ("x", "y", "z"), "sla:p", b),
+                              Change.of("labels", ("x", "y", "z"), "sla:p", a)])
     assert merged.reason == f"{a} | {b}" and merged.rule == "sla:p"
     assert merged.new == ("x", "y", "z")
 

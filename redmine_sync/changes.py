@@ -1,0 +1,312 @@
+"""Typed changes: one model of what the tool changes, from plan to apply, undo and audit.
+
+A ``Target`` is one thing a rule can change on an issue: a Redmine field (status,
+priority, tracker, category, the assignee), the labels or the tier, any other custom
+field, or a relation to another issue. Each target knows how to
+
+- read its value off an issue (what ``plan`` compares, what apply verifies, what undo and
+  intent recovery check before touching it),
+- put a value into the one write of an issue (``Draft``: the PUT's fields, relations to
+  add or remove),
+- keep a value in the ledger and read it back (``stored`` / ``decoded``).
+
+``target(key)`` turns the rule vocabulary's key (``status``, ``labels``, ``cf.Severity``,
+``relation``...) into its target; it is the one place where such a key gets a meaning.
+A ``Change`` carries its target, old and new value, and every rule that wanted it with
+its reason (``Why``), as separate items: nothing is joined into text and split again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from redmine_sync.config import FieldMap
+from redmine_sync.model import Issue
+
+
+@dataclass(frozen=True)
+class Why:
+    """One rule that wanted a change, and why."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, order=True)
+class Link:
+    """A relation from the changed issue to another one: ``duplicates #12``."""
+
+    kind: str
+    issue_id: int
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.issue_id}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"relation": self.kind, "issue": self.issue_id}
+
+
+@dataclass(frozen=True)
+class SlaMark:
+    """An SLA threshold reached on one clock: fired once per metric and cycle."""
+
+    policy: str
+    metric: str
+    cycle: int
+    threshold: str   # its label, "50%"
+
+    @property
+    def key(self) -> str:
+        """Its identity within the policy in the state store (compared, never parsed)."""
+        return f"{self.metric}#{self.cycle}@{self.threshold}"
+
+
+@dataclass
+class Draft:
+    """One issue's write being assembled: the PUT's fields, relations to add or remove."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+    unlinks: list[Link] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something a change sets; ``key`` is its name in rules, plans and the ledger."""
+
+    key: str
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        raise NotImplementedError
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        raise NotImplementedError
+
+    def reported_as(self, fields: FieldMap) -> str:
+        """The name under which the adapter reports a change Redmine dropped."""
+        return self.key
+
+    def describe(self, old: object, new: object) -> str:
+        """The change as a colleague would say it: "Set priority to Urgent"."""
+        name = self.key.replace("_", " ")
+        return f"Set {name} to {new}" if _present(new) else f"Cleared {name}"
+
+    def stored(self, value: object) -> object:
+        return value
+
+    def decoded(self, raw: object) -> object:
+        """A value as the ledger or an intent kept it."""
+        return tuple(raw) if isinstance(raw, list) else raw
+
+    def holds(self, issue: Issue, value: object, fields: FieldMap) -> bool | None:
+        """Whether the issue shows ``value`` (None: the issue as read cannot tell)."""
+        return same(self.read(issue, fields), value)
+
+
+@dataclass(frozen=True)
+class IssueField(Target):
+    """status, priority, tracker or category: a name Redmine resolves to an id."""
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return getattr(issue, self.key)
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        draft.values[self.key] = "" if value in (None, "") else str(value)
+
+
+@dataclass(frozen=True)
+class Assignee(Target):
+    """The assignee: a login, a user's or group's name; "" or None unassigns."""
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return issue.assigned_to.name if issue.assigned_to else None
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        draft.values["assigned_to"] = "" if value in (None, "") else str(value)
+
+    def describe(self, old: object, new: object) -> str:
+        return f"Assigned to {new}" if _present(new) else "Unassigned"
+
+
+@dataclass(frozen=True)
+class Labels(Target):
+    """The labels custom field (``fields.labels``), written as the whole set."""
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return tuple(sorted(issue.cf(fields.labels) or ()))
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        labels = value if isinstance(value, (tuple, list)) else ()
+        draft.custom[fields.labels] = tuple(map(str, labels))
+
+    def reported_as(self, fields: FieldMap) -> str:
+        return f"cf.{fields.labels}"
+
+    def describe(self, old: object, new: object) -> str:
+        before, after = _items(old), _items(new)
+        added = [x for x in after if x not in before]
+        removed = [x for x in before if x not in after]
+        parts = []
+        if added:
+            parts.append(f"Added label{'s' if len(added) > 1 else ''} {', '.join(added)}")
+        if removed:
+            verb = "removed" if parts else "Removed"
+            parts.append(f"{verb} label{'s' if len(removed) > 1 else ''} {', '.join(removed)}")
+        return " and ".join(parts) or "Labels unchanged"
+
+
+@dataclass(frozen=True)
+class Tier(Target):
+    """The tier custom field (``fields.tier``)."""
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return issue.cf(fields.tier)
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        draft.custom[fields.tier] = value
+
+    def reported_as(self, fields: FieldMap) -> str:
+        return f"cf.{fields.tier}"
+
+
+@dataclass(frozen=True)
+class CustomField(Target):
+    """Any other custom field, by its name in Redmine."""
+
+    name: str = ""
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return issue.cf(self.name)
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        draft.custom[self.name] = value
+
+    def describe(self, old: object, new: object) -> str:
+        return f"Set {self.name} to {new}" if _present(new) else f"Cleared {self.name}"
+
+
+@dataclass(frozen=True)
+class RelationTo(Target):
+    """A relation to another issue: a ``Link`` is added; undoing it removes it."""
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return None   # a relation is not a field: nothing to compare a plan against
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        if isinstance(value, Link):
+            draft.links.append(value)
+
+    def unput(self, draft: Draft, value: object) -> None:
+        if isinstance(value, Link):
+            draft.unlinks.append(value)
+
+    def describe(self, old: object, new: object) -> str:
+        if isinstance(new, Link):
+            return f"Linked to #{new.issue_id} as {new.kind.replace('_', ' ')}"
+        if isinstance(old, Link):
+            return f"Removed the link to #{old.issue_id} ({old.kind.replace('_', ' ')})"
+        return "Relations unchanged"
+
+    def stored(self, value: object) -> object:
+        return value.to_json() if isinstance(value, Link) else value
+
+    def decoded(self, raw: object) -> object:
+        if isinstance(raw, dict) and "relation" in raw and "issue" in raw:
+            return Link(str(raw["relation"]), int(raw["issue"]))
+        return raw
+
+    def holds(self, issue: Issue, value: object, fields: FieldMap) -> bool | None:
+        if not isinstance(value, Link):
+            return value is None
+        return any({r.issue_id, r.issue_to_id} == {issue.id, value.issue_id}
+                   for r in issue.relations) or None
+
+
+ISSUE_FIELDS = ("status", "priority", "tracker", "category")
+SETTABLE = (*ISSUE_FIELDS, "tier", "assigned_to")   # with ``set:``, besides cf.<name>
+
+
+def target(key: str) -> Target:
+    """The target a rule-vocabulary key names (a KeyError for a key that names none)."""
+    if key in ISSUE_FIELDS:
+        return IssueField(key)
+    if key == "assigned_to":
+        return Assignee(key)
+    if key == "labels":
+        return Labels(key)
+    if key == "tier":
+        return Tier(key)
+    if key == "relation":
+        return RelationTo(key)
+    if key.startswith("cf.") and len(key) > 3:
+        return CustomField(key, key[3:])
+    raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of one target: old and new value, and every rule that wanted it."""
+
+    target: Target
+    old: object
+    new: object
+    why: tuple[Why, ...]
+
+    @classmethod
+    def of(cls, key: str, new: object, rule: str, reason: str, old: object = None) -> Change:
+        return cls(target(key), old, new, (Why(rule, reason),))
+
+    @property
+    def field(self) -> str:
+        return self.target.key
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w.rule for w in self.why))
+
+    @property
+    def rule(self) -> str:
+        """The rules, for people to read (never split again)."""
+        return ", ".join(self.rules)
+
+    @property
+    def reason(self) -> str:
+        """The reasons, for people to read (never split again)."""
+        return " | ".join(dict.fromkeys(w.reason for w in self.why))
+
+    def inverse(self, why: Why) -> Change:
+        """The change that puts back what this one replaced."""
+        return Change(self.target, self.new, self.old, (why,))
+
+
+def same(a: object, b: object) -> bool:
+    """Equal as the tool compares field values: lists as sets of names, empty as empty."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return a == b or (a in (None, "", ()) and b in (None, "", ()))
+
+
+def draft_of(changes: list[Change], fields: FieldMap) -> Draft:
+    """The write that makes every change: each target puts its new value."""
+    draft = Draft()
+    for change in changes:
+        if isinstance(change.target, RelationTo) and change.new is None:
+            change.target.unput(draft, change.old)
+        else:
+            change.target.put(draft, change.new, fields)
+    return draft
+
+
+def _items(value: object) -> tuple[str, ...]:
+    if isinstance(value, (tuple, list)):
+        return tuple(str(v) for v in value)
+    return (str(value),) if _present(value) else ()
+
+
+def _present(value: object) -> bool:
+    return value not in (None, "", ())
