@@ -269,11 +269,16 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
                 _record(store, run_id, now, item.issue_id, change, "failed",
                         f"Redmine dropped it: {dropped[key].reason}")
                 continue
-            _record(store, run_id, now, item.issue_id, change, "written")
-            owned = change.old if item.undo_of is not None else _owned_after(
-                change, store.owned_value(item.issue_id, change.field),
-                result.issue if result else None)
+            shown = replace(change, new=change.target.as_written(
+                change.new, result.issue if result else None, fields))
+            _record(store, run_id, now, item.issue_id, shown, "written")
+            owned = _owned_after(shown, store.owned_value(item.issue_id, change.field))
             store.set_owned(item.issue_id, change.field, change.target.stored(owned), run_id)
+            if item.undo_of is not None:   # the next runs keep what undo put back
+                store.add_undone(item.issue_id, change.field,
+                                 change.target.stored(shown.new), run_id)
+            else:
+                store.clear_undone(item.issue_id, change.field)
         if note_failure:
             store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
                          _note_rules(item, changes), "failed", note_failure)
@@ -391,14 +396,11 @@ def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile"
     return "\n".join(lines) + ("\n\n" + "\n\n".join(notes) if notes else ""), False
 
 
-def _owned_after(change: Change, before: object, written: Issue | None) -> object:
+def _owned_after(change: Change, before: object) -> object:
     """What the tool remembers having set, as the next run will read it back: the value
-    written; an assignee by the name Redmine shows (a rule may name a login, such as a
-    customer's account manager, and people win only if a person changed it since); for
+    written (as Redmine shows it: people win only if a person changed it since); for
     labels also those the tool set before and a person removed since, so that they stay
     removed when the tool writes other labels (people win, one label at a time)."""
-    if change.field == "assigned_to" and written is not None and written.assigned_to:
-        return written.assigned_to.name
     if change.field != "labels" or not isinstance(before, list | tuple):
         return change.new
     removed = set(map(str, before)) - set(map(str, change.old or ()))  # type: ignore[call-overload]

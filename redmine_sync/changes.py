@@ -94,6 +94,10 @@ class Target:
         name = self.key.replace("_", " ")
         return f"Set {name} to {new}" if _present(new) else f"Cleared {name}"
 
+    def as_written(self, value: object, written: Issue | None, fields: FieldMap) -> object:
+        """``value`` as Redmine shows it once written (``written``: the issue re-read)."""
+        return value
+
     def stored(self, value: object) -> object:
         return value
 
@@ -129,6 +133,12 @@ class Assignee(Target):
 
     def describe(self, old: object, new: object) -> str:
         return f"Assigned to {new}" if _present(new) else "Unassigned"
+
+    def as_written(self, value: object, written: Issue | None, fields: FieldMap) -> object:
+        """A rule may name a login (a customer's account manager): Redmine shows the name."""
+        if _present(value) and written is not None and written.assigned_to:
+            return written.assigned_to.name
+        return value
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from redmine_sync.changes import Link
 from redmine_sync.changes import SlaMark
 
 __all__ = ["Change", "IssuePlan", "Note", "Plan", "Tally"]
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2   # 2: relations as objects, every rule's reason in "why"
 
 
 @dataclass(frozen=True)

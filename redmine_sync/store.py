@@ -132,7 +132,10 @@ def _v7(db: sqlite3.Connection) -> None:
 
 def _v8(db: sqlite3.Connection) -> None:
     """Changes: a relation in the ledger, the write intents and what the tool set is kept as
-    {"relation": type, "issue": id} (``changes.Link``), no longer as "duplicates #12"."""
+    {"relation": type, "issue": id} (``changes.Link``), no longer as "duplicates #12"; and
+    what ``undo`` put back, which later runs keep (``undone``)."""
+    _script(db, "CREATE TABLE undone (issue_id INTEGER NOT NULL, field TEXT NOT NULL, "
+                "value TEXT, run_id INTEGER NOT NULL, PRIMARY KEY (issue_id, field))")
     for table, column in (("audit", "old"), ("audit", "new"), ("owned", "value")):
         rows = db.execute(f"SELECT rowid, {column} FROM {table} WHERE field = 'relation'")
         for rowid, text in rows.fetchall():
@@ -389,6 +392,20 @@ class StateStore:
         self.db.execute("INSERT INTO owned VALUES (?, ?, ?, ?) ON CONFLICT(issue_id, field) "
                         "DO UPDATE SET value=excluded.value, run_id=excluded.run_id",
                         (issue_id, field, _dump(value), run_id))
+
+    # -- what undo put back (later runs keep it) ------------------------------------------
+
+    def undone(self) -> dict[tuple[int, str], tuple[object, int]]:
+        """(issue, field) -> (the value an undo put back, that undo's run)."""
+        rows = self.db.execute("SELECT issue_id, field, value, run_id FROM undone").fetchall()
+        return {(r[0], r[1]): (_load(r[2]), r[3]) for r in rows}
+
+    def add_undone(self, issue_id: int, field: str, value: object, run_id: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO undone VALUES (?, ?, ?, ?)",
+                        (issue_id, field, _dump(value), run_id))
+
+    def clear_undone(self, issue_id: int, field: str) -> None:
+        self.db.execute("DELETE FROM undone WHERE issue_id=? AND field=?", (issue_id, field))
 
     # -- write intents (crash recovery) --------------------------------------------------
 

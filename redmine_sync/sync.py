@@ -137,7 +137,7 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
                     markup=config.text_formatting)
     if store is None:
         return world
-    return replace(world, owned=store.owned(),
+    return replace(world, owned=store.owned(), undone=store.undone(),
                    pointers={t: store.pointer(t) for t in ruleset.teams})
 
 

@@ -111,7 +111,7 @@ WIKI_PAGE = Rec({"title": STR}, {
 PROJECT = Rec({"id": INT, "identifier": STR, "name": STR}, {
     "trackers": ListOf(NAMED), "issue_custom_fields": ListOf(NAMED),
     "enabled_modules": ListOf(Rec({"name": STR})), "status": INT, "is_public": BOOL,
-    "parent": REF})
+    "parent": REF, "issue_categories": ListOf(NAMED)})
 CUSTOM_FIELD_DEF = Rec({"id": INT, "name": STR}, {
     "customized_type": STR, "field_format": STR, "multiple": BOOL, "is_filter": BOOL,
     "possible_values": ListOf(Rec({"value": SCALAR})), "trackers": ListOf(NAMED)})
@@ -139,7 +139,6 @@ SHAPES: dict[str, Any] = {
     "memberships": Rec({"memberships": ListOf(MEMBERSHIP)}, {"total_count": INT}),
     "role": Rec({"role": Rec({"permissions": ListOf(STR)})}),
     "versions": Rec({"versions": ListOf(NAMED)}),
-    "issue_categories": Rec({"issue_categories": ListOf(NAMED)}, {"total_count": INT}),
 }
 
 

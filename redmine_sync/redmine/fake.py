@@ -60,7 +60,7 @@ STATUSES = (("New", False), ("In Progress", False), ("Resolved", False), ("Feedb
             ("Awaiting acceptance", False))
 PRIORITIES = ("Low", "Normal", "High", "Urgent", "Immediate")
 TRACKERS = ("Bug", "Feature", "Support")
-BOT_PERMISSIONS = ("view_issues", "edit_issues", "add_issue_notes", "set_notes_private",
+BOT_PERMISSIONS = ("view_issues", "add_issues", "edit_issues", "add_issue_notes", "set_notes_private",
                    "view_private_notes", "manage_issue_relations", "view_wiki_pages",
                    "edit_wiki_pages")
 NON_MEMBER_PERMISSIONS = ("view_issues", "add_issues", "add_issue_notes", "view_wiki_pages")
@@ -227,7 +227,9 @@ class FakeRedmine:
         visible = issue.journals
         if visible is not None and not self.may(issue.project.name, "view_private_notes"):
             visible = tuple(j for j in visible if not j.private or j.user.id == self.me.id)
-        return replace(issue, journals=visible if journals else None,
+        relations = tuple(r for r in self.relations_.values()
+                          if issue_id in (r.issue_id, r.issue_to_id))
+        return replace(issue, journals=visible if journals else None, relations=relations,
                        allowed_statuses=self._allowed_statuses(issue))
 
     def update_issue(self, update: IssueUpdate) -> UpdateResult:
@@ -249,6 +251,8 @@ class FakeRedmine:
                                           if f"cf.{k}" not in self.read_only})
         if not self.may(project, "add_issue_notes"):
             kept = replace(kept, notes=None)
+        if not self.may(project, "add_issues"):  # like Redmine: no tracker it may not add to
+            kept = replace(kept, tracker=None)
         if not self.may(project, "set_notes_private"):
             kept = replace(kept, private_notes=False)
         after, details = self._apply_fields(before, kept)

@@ -758,8 +758,9 @@ class LiveRedmine:
         if not name:
             return ""
         project = self.get_issue(issue_id, journals=False).project
-        path = f"/projects/{int(project.id)}/issue_categories.json"
-        rows = self._get(path, "issue_categories")["issue_categories"]
+        path = f"/projects/{int(project.id)}.json"   # the categories' own list needs a manager
+        data = self._get(path, "project", {"include": "issue_categories"})["project"]
+        rows = data.get("issue_categories", [])
         ids = {str(r["name"]).casefold(): int(r["id"]) for r in rows}
         if name.casefold() not in ids:
             known = ", ".join(str(r["name"]) for r in rows) or "none"

@@ -29,6 +29,7 @@ DROPPED_REASON = (
 
 PERMISSION_NAMES = {  # Redmine's permission -> its label in Administration > Roles
     "view_issues": "View Issues",
+    "add_issues": "Add issues",
     "edit_issues": "Edit issues",
     "add_issue_notes": "Add notes",
     "set_notes_private": "Set notes as private",
@@ -49,6 +50,8 @@ def needed_permissions(update: IssueUpdate, relations: bool = False) -> tuple[st
     needed = []
     if update.changed_fields():
         needed.append("edit_issues")
+    if update.tracker is not None:  # Redmine moves an issue only to a tracker the role may
+        needed.append("add_issues")  # add issues to, and drops the change silently otherwise
     if update.notes:
         needed.append("add_issue_notes")
         if update.private_notes:
@@ -154,6 +157,8 @@ def _same(field: str, wanted: object, actual: object, catalog: Catalog) -> bool:
         return actual is not None and catalog.principals.id(str(wanted)) == getattr(actual, "id", 0)
     if field.startswith("cf."):
         return _norm_cf(wanted) == _norm_cf(actual)
+    if wanted == "":   # cleared (a category)
+        return actual in (None, "")
     if isinstance(wanted, str) and isinstance(actual, str):
         return wanted.casefold() == actual.casefold()
     return wanted == actual

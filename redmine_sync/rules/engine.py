@@ -186,11 +186,17 @@ def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool 
 def hold_for_people(issue_id: int, changes: Sequence[Change], world: World, ruleset: RuleSet
                     ) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
     """People win: a field the tool set and a person changed since is not set back
-    (unless a rule says ``enforce: true``). Labels are judged one by one."""
+    (unless a rule says ``enforce: true``). Labels are judged one by one. What ``undo`` put
+    back is kept the same way while the field still shows it."""
     kept, held = [], []
     for change in changes:
         owned = world.owned.get((issue_id, change.field), _NOT_OWNED)
-        if owned is _NOT_OWNED or any(ruleset.enforced(rule) for rule in change.rules):
+        undone = world.undone.get((issue_id, change.field))
+        enforced = any(ruleset.enforced(rule) for rule in change.rules)
+        if undone is not None and not enforced and \
+                _unchanged(change.old, change.target.decoded(undone[0])):
+            held.append(_kept(change, f"kept: put back by undo (run {undone[1]})"))
+        elif owned is _NOT_OWNED or enforced:
             kept.append(change)
         elif change.field == "labels":
             keep, hold = _labels_for_people(change, owned)

@@ -114,6 +114,7 @@ class World:
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     load: Mapping[str, int] = field(default_factory=dict)
     owned: Mapping[tuple[int, str], object] = field(default_factory=dict)
+    undone: Mapping[tuple[int, str], tuple[object, int]] = field(default_factory=dict)
     pointers: Mapping[str, int] = field(default_factory=dict)   # round-robin turns taken
     staff_ids: frozenset[int] = frozenset()        # whose public notes are SLA responses
     bot_id: int | None = None                      # the tool's own user: never a response

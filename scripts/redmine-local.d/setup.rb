@@ -120,7 +120,7 @@ ActiveRecord::Base.transaction do
   developer = Role.find_by!(name: 'Developer')
 
   permissions = %i[
-    view_issues edit_issues add_issue_notes set_notes_private view_private_notes
+    view_issues add_issues edit_issues add_issue_notes set_notes_private view_private_notes
     manage_issue_relations view_issue_watchers add_issue_watchers
     view_wiki_pages view_wiki_edits edit_wiki_pages view_members
   ]

@@ -57,7 +57,7 @@ def test_plan_decides_the_playbook_and_writes_nothing(
     plan = plan_json(demo, monkeypatch, capsys)
     assert snapshot(admin, demo["project"]) == before  # no updated_on moved, no journal added
 
-    assert plan["format"] == 1 and plan["summary"]["issues_evaluated"] >= 40
+    assert plan["format"] == 2 and plan["summary"]["issues_evaluated"] >= 40
     conflict = by_subject(plan, "提供全部源代码")
     assert new_value(conflict, "status") == "Rejected"
     assert "rejected" in new_value(conflict, "labels")

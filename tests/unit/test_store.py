@@ -205,6 +205,6 @@ def test_a_version_7_ledger_keeps_its_relations_as_links(tmp_path: Path) -> None
     assert target(relation.field).decoded(relation.new) == Link("duplicates", 12)
     assert (priority.old, priority.new) == ("Normal", "High")      # other rows as they were
     assert target("relation").decoded(store.owned()[(7, "relation")]) == Link("relates", 3)
-    [(issue_id, run, changes, _)] = store.intents()
+    [(_, _, changes, _)] = store.intents()
     assert target("relation").decoded(changes["relation"]) == Link("duplicates", 2)
     assert changes["status"] == "Feedback"
