@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -152,6 +154,26 @@ def check_breaker(plan: Plan, limits: Limits, *, in_scope: int, max_changes: int
             f"circuit breaker: {why}; nothing was written. The plan is shown above. If it "
             f"is right, run again with --yes, or --max-changes {count}; otherwise fix the "
             "rules (redmine-sync explain ISSUE shows why).")
+
+
+@contextmanager
+def recorded_run(store: StateStore, run_id: int, clock: Callable[[], datetime],
+                 planned: Callable[[], int]) -> Iterator[None]:
+    """Record in the run's row how it ended when Redmine went away mid-run (stopped, with
+    what was written) or anything else stopped it (error); the exception goes on."""
+    try:
+        yield
+    except RunStopped as exc:
+        stopped = exc.result
+        store.finish_run(run_id, clock(), "stopped", planned=planned(),
+                         written=stopped.count("written", "partial"),
+                         skipped=stopped.count("deferred", "skipped"), failed=stopped.failed,
+                         message=str(exc.cause).splitlines()[0])
+        raise
+    except BaseException as exc:
+        store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
+                         if str(exc) else type(exc).__name__)
+        raise
 
 
 def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int, *,

@@ -256,6 +256,15 @@ def target(key: str) -> Target:
     raise KeyError(key)
 
 
+def decoded(key: str, raw: object) -> object:
+    """A value the ledger kept under ``key``, as its target reads it back (under a key that
+    names no target, such as a note's, as it was kept)."""
+    try:
+        return target(key).decoded(raw)
+    except KeyError:
+        return raw
+
+
 @dataclass(frozen=True)
 class Change:
     """One change of one target: old and new value, and every rule that wanted it."""

@@ -30,9 +30,9 @@ from functools import partial
 
 from redmine_sync import markup
 from redmine_sync.apply import ApplyResult
-from redmine_sync.apply import RunStopped
 from redmine_sync.apply import apply_plan
 from redmine_sync.apply import check_breaker
+from redmine_sync.apply import recorded_run
 from redmine_sync.apply import recover_intents
 from redmine_sync.config import Config
 from redmine_sync.errors import UserError
@@ -201,7 +201,8 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
     markup.check(config.text_formatting, client.text_formatting())
     now = clock()
     run_id = store.start_run("apply", now)
-    try:
+    plan: Plan | None = None
+    with recorded_run(store, run_id, clock, lambda: len(plan.changed) if plan else 0):
         plan, snapshot = _plan(client, config, now, projects, None, store, full,
                                ruleset=ruleset)
         recovered = recover_intents(store, {i.id: i for i in snapshot.issues}, run_id, now,
@@ -212,17 +213,6 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
         result = apply_plan(plan, client, store, run_id, fields=config.fields,
                             write_cap=config.limits.write_cap, clock=clock, stop=stop,
                             markup=config.text_formatting)
-    except RunStopped as exc:
-        stopped = exc.result
-        store.finish_run(run_id, clock(), "stopped", planned=len(plan.changed),
-                         written=stopped.count("written", "partial"),
-                         skipped=stopped.count("deferred", "skipped"), failed=stopped.failed,
-                         message=str(exc.cause).splitlines()[0])
-        raise
-    except BaseException as exc:
-        store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
-                         if str(exc) else type(exc).__name__)
-        raise
     deferred = result.count("deferred", "skipped", "pending")
     done = {o.issue_id for o in result.outcomes if o.status in ("written", "partial")}
     pending = result.count("pending")

@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from redmine_sync.apply import ApplyResult
-from redmine_sync.apply import RunStopped
 from redmine_sync.apply import apply_plan
 from redmine_sync.apply import check_breaker
+from redmine_sync.apply import recorded_run
 from redmine_sync.changes import Change
 from redmine_sync.changes import Why
 from redmine_sync.changes import target
@@ -99,23 +99,12 @@ def write_undo(undo: UndoPlan, client: RedmineClient, store: StateStore, *,
     plan = undo.plan
     check_markup(markup, client.text_formatting())
     run_id = store.start_run(f"undo {undo.target}", clock())
-    try:
+    with recorded_run(store, run_id, clock, lambda: len(plan.changed)):
         check_breaker(plan, limits, in_scope=max(plan.evaluated, 1), max_changes=max_changes,
                       yes=yes)
         result = apply_plan(plan, client, store, run_id, fields=fields,
                             write_cap=len(plan.changed), clock=clock, stop=lambda: False,
                             markup=markup)
-    except RunStopped as exc:
-        stopped = exc.result
-        store.finish_run(run_id, clock(), "stopped", planned=len(plan.changed),
-                         written=stopped.count("written", "partial"),
-                         skipped=stopped.count("deferred", "skipped"), failed=stopped.failed,
-                         message=str(exc.cause).splitlines()[0])
-        raise
-    except BaseException as exc:
-        store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
-                         if str(exc) else type(exc).__name__)
-        raise
     store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
                      planned=len(plan.changed), written=result.count("written", "partial"),
                      skipped=result.count("deferred", "skipped", "pending") + len(undo.skipped),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from redmine_sync.cli.context import AppContext
+from redmine_sync.changes import decoded
 from redmine_sync.cli.context import pass_app
 from redmine_sync.errors import UserError
 from redmine_sync.plan import show
@@ -29,7 +30,8 @@ def command(app: AppContext, run_id: int | None, limit: int) -> None:
         raise UserError(f"there is no run {run_id}", hint="redmine-sync history lists them")
     for row in store.audit(run_id):
         detail = f"  ({row.detail})" if row.detail else ""
-        click.echo(f"#{row.issue_id:<6} {row.field:<14} {show(row.old)} -> {show(row.new)}  "
+        old, new = decoded(row.field, row.old), decoded(row.field, row.new)
+        click.echo(f"#{row.issue_id:<6} {row.field:<14} {show(old)} -> {show(new)}  "
                    f"[{row.outcome}] {row.rule}{detail}")
 
 

@@ -100,6 +100,15 @@ def rules_text() -> str:
     return f"kind: triage\nmatch: all\nwhen: {{is_closed: false}}\nrules:\n{rules}\n"
 
 
+def config_with(folder: Path, rules: str) -> Config:
+    """A config whose rules directory holds ``rules`` and the customers file."""
+    (folder / "rules").mkdir()
+    (folder / "rules" / "10-cases.yaml").write_text(rules)
+    (folder / "rules" / "customers.yaml").write_text(CUSTOMERS)
+    return Config(rules_dir=folder / "rules", projects=("demo",),
+                  limits=Limits(max_issues=100, max_percent=100, write_cap=100))
+
+
 def fake_redmine() -> FakeRedmine:
     fields = (*default_custom_fields(),
               CustomFieldDef(5, "Value", "list", False, ("high", "low")),
@@ -141,11 +150,7 @@ def public_notes(fake: FakeRedmine, issue_id: int) -> int:
 @pytest.fixture(scope="module")
 def roundtrip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("vocabulary")
-    (tmp / "rules").mkdir()
-    (tmp / "rules" / "10-cases.yaml").write_text(rules_text())
-    (tmp / "rules" / "customers.yaml").write_text(CUSTOMERS)
-    config = Config(rules_dir=tmp / "rules", projects=("demo",),
-                    limits=Limits(max_issues=100, max_percent=100, write_cap=100))
+    config = config_with(tmp, rules_text())
     fake = fake_redmine()
     store = StateStore(Path(tmp) / "state.db")
     issues = add_cases(fake)
@@ -194,11 +199,7 @@ def test_plan_apply_reread_undo(roundtrip: dict[str, Any], n: int) -> None:
 
 
 def test_undo_without_writing_changes_nothing(tmp_path: Path) -> None:
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "10-cases.yaml").write_text(rules_text())
-    (tmp_path / "rules" / "customers.yaml").write_text(CUSTOMERS)
-    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
-                    limits=Limits(max_issues=100, max_percent=100, write_cap=100))
+    config = config_with(tmp_path, rules_text())
     fake = fake_redmine()
     store = StateStore(tmp_path / "state.db")
     add_cases(fake)
@@ -211,13 +212,8 @@ def test_undo_without_writing_changes_nothing(tmp_path: Path) -> None:
 
 
 def one_rule(tmp_path: Path, then: str) -> Config:
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "10-one.yaml").write_text(
-        "kind: triage\nrules:\n  - name: one\n    when: {is_closed: false}\n"
-        f"    then: [{then}]\n")
-    (tmp_path / "rules" / "customers.yaml").write_text(CUSTOMERS)
-    return Config(rules_dir=tmp_path / "rules", projects=("demo",),
-                  limits=Limits(max_issues=100, max_percent=100, write_cap=100))
+    return config_with(tmp_path, "kind: triage\nrules:\n  - name: one\n    when: "
+                       f"{{is_closed: false}}\n    then: [{then}]\n")
 
 
 def test_a_tracker_change_without_add_issues_is_refused_before_sending(tmp_path: Path
