@@ -153,8 +153,8 @@ class IssueState:
         values = {**self.values, change.field: change.new}
         # built field by field: dataclasses.replace() costs more than the whole change
         return IssueState(self.issue, values, self.customer, self.analysis,
-                          (*self.changes, Change(change.field, old, change.new, change.rule,
-                                                 change.reason)), self.notes, self.turns)
+                          (*self.changes, Change(change.target, old, change.new, change.why)),
+                          self.notes, self.turns)
 
     def add_note(self, note: Note) -> IssueState:
         return IssueState(self.issue, self.values, self.customer, self.analysis, self.changes,
