@@ -165,12 +165,29 @@ def _decisions() -> Iterator[tuple[str, str]]:
 
 
 def _plan_decisions(name: str, plan: Plan) -> Iterator[tuple[str, str]]:
-    data = plan.to_json()
+    data = _as_recorded(plan.to_json())
     for item, issue_plan in zip(data.pop("issues"), plan.issues, strict=True):
-        item["sla_marks"] = issue_plan.sla_marks
+        item["sla_marks"] = [f"{m.policy}:{m.key}" for m in issue_plan.sla_marks]
         yield f"{name} #{item['id']}", json.dumps(item, sort_keys=True, ensure_ascii=False)
     yield f"{name} plan", json.dumps({**data, "pointers": plan.pointers,
                                       "next_wake": str(plan.next_wake)}, sort_keys=True)
+
+
+def _as_recorded(data: dict[str, Any]) -> dict[str, Any]:
+    """The plan in the form the golden copy was recorded in (plan format 1: a relation as
+    "duplicates #12", no ``why``), so that the digests compare decisions, not formats."""
+    def change(entry: dict[str, Any]) -> dict[str, Any]:
+        entry = {k: v for k, v in entry.items() if k != "why"}
+        for key in ("old", "new", "current", "wanted"):
+            value = entry.get(key)
+            if isinstance(value, dict) and set(value) == {"relation", "issue"}:
+                entry[key] = f"{value['relation']} #{value['issue']}"
+        return entry
+
+    issues = [{**item, "changes": [change(c) for c in item["changes"]],
+               "kept_for_people": [change(c) for c in item["kept_for_people"]]}
+              for item in data["issues"]]
+    return {**data, "format": 1, "issues": issues}
 
 
 def _digest(text: str) -> str:
