@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from redmine_sync.cli.context import AppContext
 from redmine_sync.changes import decoded
+from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
 from redmine_sync.errors import UserError
 from redmine_sync.plan import show
