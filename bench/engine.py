@@ -28,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results import add_rows
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
 from redmine_sync.plan import Plan
@@ -78,9 +79,11 @@ def applied(issues: list[Issue], plan: Plan) -> list[Issue]:
                 custom["Labels"] = tuple(change.new)  # type: ignore[arg-type]
             elif change.field == "tier":
                 custom["Tier"] = change.new  # type: ignore[assignment]
+            elif change.field.startswith("cf."):
+                custom[change.field[3:]] = change.new  # type: ignore[assignment]
             elif change.field == "assigned_to":
                 fields["assigned_to"] = Ref(9, str(change.new))
-            elif change.field in ("status", "priority"):
+            elif change.field in ("status", "priority", "tracker"):
                 fields[change.field] = change.new
         closed = fields.get("status", issue.status) in ("Closed", "Rejected")
         out.append(replace(issue, custom_fields=custom, is_closed=closed,
@@ -138,15 +141,7 @@ HEADER = "| date | commit | machine | what | data | time | rate | target |"
 
 def record(results: Path, lines: list[str]) -> None:
     """Add the rows at the end of the engine's table (the one under HEADER)."""
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    rows = text.splitlines()
-    if HEADER not in rows:
-        rows += ["", HEADER, "|---|---|---|---|---|---|---|---|"]
-    end = rows.index(HEADER) + 2
-    while end < len(rows) and rows[end].startswith("| "):
-        end += 1
-    rows[end:end] = lines
-    results.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    add_rows(results, HEADER, lines, ["", HEADER, "|---|---|---|---|---|---|---|---|"])
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results import add_rows
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
 from redmine_sync.store import StateStore
@@ -91,16 +92,10 @@ def main() -> int:
 
 def record(results: Path, lines: list[str]) -> None:
     """Add the rows at the end of the store's table (created with its section if new)."""
-    rows = results.read_text(encoding="utf-8").splitlines()
-    if SECTION not in rows:
-        intro = ("Caching issues in the state file, one commit per issue (the store before "
-                 "every unit of work ran in a transaction) against one transaction.")
-        rows += ["", SECTION, "", intro, "", HEADER, "|---|---|---|---|---|---|"]
-    end = rows.index(HEADER, rows.index(SECTION)) + 2
-    while end < len(rows) and rows[end].startswith("| "):
-        end += 1
-    rows[end:end] = lines
-    results.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    intro = ("Caching issues in the state file, one commit per issue (the store before "
+             "every unit of work ran in a transaction) against one transaction.")
+    add_rows(results, HEADER, lines,
+             ["", SECTION, "", intro, "", HEADER, "|---|---|---|---|---|---|"])
 
 
 if __name__ == "__main__":
