@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from bench.engine import applied
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.model import Ref
@@ -112,33 +113,6 @@ def _world(ruleset: RuleSet, issues: list[Issue],
                    staff_ids=frozenset({STAFF.id}), bot_id=99)
 
 
-def _applied(issues: list[Issue], plan: Plan) -> list[Issue]:
-    """The issues as the plan would leave them (status, priority, assignee, fields)."""
-    by_id = {p.issue_id: p for p in plan.issues}
-    out = []
-    for issue in issues:
-        item = by_id.get(issue.id)
-        if item is None:
-            out.append(issue)
-            continue
-        custom = dict(issue.custom_fields)
-        changed: dict[str, Any] = {}
-        for change in item.changes:
-            if change.field == "labels":
-                custom["Labels"] = tuple(change.new)  # type: ignore[arg-type]
-            elif change.field == "tier":
-                custom["Tier"] = change.new  # type: ignore[assignment]
-            elif change.field.startswith("cf."):
-                custom[change.field[3:]] = change.new  # type: ignore[assignment]
-            elif change.field == "assigned_to":
-                changed["assigned_to"] = Ref(9, str(change.new))
-            elif change.field in ("status", "priority", "tracker"):
-                changed[change.field] = change.new
-        closed = changed.get("status", issue.status) in ("Closed", "Rejected")
-        out.append(replace(issue, custom_fields=custom, is_closed=closed, **changed))
-    return out
-
-
 @cache
 def decisions() -> tuple[tuple[str, str], ...]:
     """(key, canonical JSON) of every decision: plan items, pointers, analyses."""
@@ -159,7 +133,7 @@ def _decisions() -> Iterator[tuple[str, str]]:
                 [found.duplicate_of, found.duplicate_score, found.duplicate_candidates,
                  found.matched, vague.score, vague.vague, vague.missing, vague.gaps],
                 ensure_ascii=False)
-    after = _applied(issues, cold)
+    after = applied(issues, cold)   # the steady state, as the engine benchmark makes it
     yield from _plan_decisions("steady", evaluate(ruleset, after,
                                                   _world(ruleset, after, journals)))
 
