@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -92,6 +93,23 @@ def admin(local_redmine: dict[str, str]) -> Iterator[Admin]:
     yield admin
     for project in admin.created:  # keep the local Redmine small across test runs
         admin.session.delete(f"{admin.url}/projects/{project}.json", timeout=120)
+
+
+ADMIN_PASSWORD = "redmine-sync-admin"   # scripts/redmine-local's web login
+
+
+def web_session(url: str) -> requests.Session:
+    """A session logged in as the administrator through Redmine's login form, like a
+    person (for the HTML views)."""
+    session = requests.Session()
+    form = session.get(f"{url}/login", timeout=30).text
+    token = re.search(r'name="authenticity_token" value="([^"]+)"', form)
+    assert token, "no login form"
+    done = session.post(f"{url}/login", data={
+        "username": "admin", "password": ADMIN_PASSWORD, "authenticity_token": token[1],
+        "login": "Login"}, timeout=30)
+    assert done.ok and 'class="logout"' in done.text, "login through the form failed"
+    return session
 
 
 def write_config(folder: Path, project: str, rules_dir: Path = ROOT / "rules") -> Path:

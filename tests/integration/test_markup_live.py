@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from tests.integration.conftest import Admin
 from tests.integration.conftest import rails_runner
 from tests.integration.conftest import run_cli
+from tests.integration.conftest import web_session
 from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
 FORMATS = ("textile", "markdown", "common_mark")
-ADMIN_PASSWORD = "redmine-sync-admin"  # scripts/redmine-local's web login
 INJECTION = ("Export fails {{include(Reports)}} !http://127.0.0.1:9/x.png! [[Reports]] "
              "http://evil.example/x -struck- *bold*")
 SUBJECTS = (
@@ -51,20 +50,6 @@ def visible(markup: str) -> str:
     parser = _Text()
     parser.feed(markup)
     return html.unescape("".join(parser.parts)).replace("\u2060", "")
-
-
-def web_session(url: str) -> requests.Session:
-    """Logged in as the administrator through the login form, like a person."""
-    session = requests.Session()
-    form = session.get(f"{url}/login", timeout=30).text
-    token = re.search(r'name="authenticity_token" value="([^"]+)"', form)
-    assert token, "no login form"
-    done = session.post(f"{url}/login", data={
-        "username": "admin", "password": ADMIN_PASSWORD, "authenticity_token": token[1]},
-        timeout=30, allow_redirects=False)
-    assert done.status_code == 302 and "/login" not in done.headers.get("Location", ""), \
-        "the administrator could not log in"
-    return session
 
 
 def config_in(folder: Path, project: str, fmt: str) -> Path:

@@ -10,31 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from tests.integration.conftest import Admin
 from tests.integration.conftest import run_cli
+from tests.integration.conftest import web_session
 from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
-ADMIN_PASSWORD = "redmine-sync-admin"   # scripts/redmine-local's web login
 REPORTS = (("weekly",), ("weekly", "--customer", "Northwind Logistics"), ("kpi",),
            ("customers",), ("monthly",), ("quarterly",))   # zh: the first four
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def browser(url: str) -> requests.Session:
-    """A session logged in as admin through Redmine's login form."""
-    session = requests.Session()
-    form = session.get(f"{url}/login", timeout=30).text
-    token = re.search(r'name="authenticity_token" value="([^"]+)"', form)
-    assert token, "no login form"
-    done = session.post(f"{url}/login", data={
-        "username": "admin", "password": ADMIN_PASSWORD, "authenticity_token": token[1],
-        "login": "Login"}, timeout=30)
-    assert done.ok and 'class="logout"' in done.text, "login through the form failed"
-    return session
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +54,7 @@ def test_every_page_renders_with_tables_links_and_charts(
         config.write_text(config.read_text(encoding="utf-8").replace("lang: en", "lang: zh"),
                           encoding="utf-8")
     titles = publish_all(local_redmine, config, REPORTS if lang == "en" else REPORTS[:4])
-    session = browser(url)
+    session = web_session(url)
     charts = 0
     for title in titles:
         html = session.get(f"{url}/projects/{project}/wiki/{title}", timeout=30)
