@@ -11,10 +11,8 @@ adds dated rows to the engine's table in bench/RESULTS.md. A measurement, not a 
 from __future__ import annotations
 
 import argparse
-import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -29,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.results import add_rows
+from bench.results import row_start
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
 from redmine_sync.plan import Plan
@@ -119,15 +118,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True, check=False).stdout.strip()
+    stamp = row_start()
     lines = []
     for what, (seconds, changed) in measure(args.issues, args.repeat).items():
         rate = args.issues / seconds
         verdict = "met" if rate >= TARGET else "NOT met"
         lines.append(
-            f"| {datetime.now(UTC):%Y-%m-%d} | {commit or '?'} | {platform.machine()} "
-            f"py{platform.python_version()} | engine, shipped pack, {what} | {args.issues} "
+            f"{stamp} engine, shipped pack, {what} | {args.issues} "
             f"issues ({changed} with changes) | {seconds:.2f} s CPU (median of {args.repeat}) "
             f"| {rate:,.0f} issues/s | {TARGET:,}/s per core: {verdict} |")
     print("\n".join(lines))

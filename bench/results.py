@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import platform
+import subprocess
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def row_start() -> str:
+    """The first cells of a results row: date, commit and machine."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True, check=False).stdout.strip()
+    return (f"| {datetime.now(UTC):%Y-%m-%d} | {commit or '?'} | {platform.machine()} "
+            f"py{platform.python_version()} |")
 
 
 def add_rows(results: Path, header: str, lines: list[str], new_table: list[str]) -> None:

@@ -13,9 +13,7 @@ each into a fresh state file; adds dated rows to the store's table in bench/RESU
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.results import add_rows
+from bench.results import row_start
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
 from redmine_sync.store import StateStore
@@ -74,15 +73,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True, check=False).stdout.strip()
+    stamp = row_start()
     batch = issues(args.issues)
     lines = []
     for what, write in (("cache_issues, one commit per issue (before)", one_commit_each),
                         ("cache_issues, one transaction (now)", one_transaction)):
         seconds = statistics.median(timed(batch, write) for _ in range(args.repeat))
-        lines.append(f"| {datetime.now(UTC):%Y-%m-%d} | {commit or '?'} | {platform.machine()} "
-                     f"py{platform.python_version()} | {what} | {args.issues} issues | "
+        lines.append(f"{stamp} {what} | {args.issues} issues | "
                      f"{seconds:.2f} s wall (median of {args.repeat}) |")
     print("\n".join(lines))
     if not args.no_record:
