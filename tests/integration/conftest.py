@@ -125,6 +125,15 @@ def write_config(folder: Path, project: str, rules_dir: Path = ROOT / "rules") -
     return path
 
 
+def config_with_rules(folder: Path, project: str, files: dict[str, str]) -> Path:
+    """``write_config`` with a rules directory of its own holding ``files`` (name: text)."""
+    rules = folder / "rules"
+    rules.mkdir()
+    for name, text in files.items():
+        (rules / name).write_text(text, encoding="utf-8")
+    return write_config(folder, project, rules)
+
+
 def run_cli(env: dict[str, str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``redmine-sync --config CONFIG ARGS`` in a child process, aimed at the local Redmine."""
     return subprocess.run([sys.executable, "-m", "redmine_sync", "--config", str(config), *args],

@@ -9,8 +9,8 @@ import pytest
 
 from tests.integration.backdate import backdate
 from tests.integration.conftest import Admin
+from tests.integration.conftest import config_with_rules
 from tests.integration.conftest import run_cli
-from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -35,9 +35,7 @@ def test_twenty_days_are_twenty_working_days(admin: Admin, local_redmine: dict[s
     [issue] = backdate(project, [{"subject": "Quarterly export", "author": "client.d",
                                   "created": datetime(2026, 11, 23, 9, 0, tzinfo=UTC)}])
     folder = tmp_path_factory.mktemp("sladays")
-    (folder / "rules").mkdir()
-    (folder / "rules" / "sla.yaml").write_text(SLA, encoding="utf-8")
-    config = write_config(folder, project, folder / "rules")
+    config = config_with_rules(folder, project, {"sla.yaml": SLA})
     done = run_cli(local_redmine, config, "apply", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     written = admin.get(f"/issues/{issue}.json")["issue"]

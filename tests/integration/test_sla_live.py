@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Admin
+from tests.integration.conftest import config_with_rules
 from tests.integration.conftest import run_cli
-from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +37,7 @@ cli = run_cli
 def setup(admin: Admin, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     project = admin.new_demo_project("sla", seed=False)
     folder = tmp_path_factory.mktemp("sla")
-    (folder / "rules").mkdir()
-    (folder / "rules" / "sla.yaml").write_text(SLA, encoding="utf-8")
-    config = write_config(folder, project, folder / "rules")
+    config = config_with_rules(folder, project, {"sla.yaml": SLA})
     statuses = {s["name"]: s["id"] for s in admin.get("/issue_statuses.json")["issue_statuses"]}
 
     def create(subject: str) -> int:

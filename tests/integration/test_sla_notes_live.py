@@ -11,8 +11,8 @@ import pytest
 
 from tests.integration.backdate import backdate
 from tests.integration.conftest import Admin
+from tests.integration.conftest import config_with_rules
 from tests.integration.conftest import run_cli
-from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -53,9 +53,7 @@ def site(admin: Admin, local_redmine: dict[str, str],
                        "notes": "[自动回复] 我正在休假 下周一回复"}]},
     ])
     folder = tmp_path_factory.mktemp("slanote")
-    (folder / "rules").mkdir()
-    (folder / "rules" / "sla.yaml").write_text(SLA, encoding="utf-8")
-    config = write_config(folder, project, folder / "rules")
+    config = config_with_rules(folder, project, {"sla.yaml": SLA})
     first = run_cli(local_redmine, config, "apply", "--yes")
     assert first.returncode == 0, first.stdout + first.stderr
     again = run_cli(local_redmine, config, "apply", "--yes")

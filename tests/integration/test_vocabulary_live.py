@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Admin
+from tests.integration.conftest import config_with_rules
 from tests.integration.conftest import run_cli
-from tests.integration.conftest import write_config
 from tests.unit.test_vocabulary_roundtrip import CASES
 from tests.unit.test_vocabulary_roundtrip import CUSTOMERS
 from tests.unit.test_vocabulary_roundtrip import DUPLICATE_TEXT
@@ -75,10 +75,8 @@ def roundtrip(admin: Admin, local_redmine: dict[str, str], project: tuple[str, d
               tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     identifier, ids = project
     folder = Path(tmp_path_factory.mktemp("vocabulary-live"))
-    (folder / "rules").mkdir()
-    (folder / "rules" / "10-cases.yaml").write_text(rules_text(), encoding="utf-8")
-    (folder / "rules" / "customers.yaml").write_text(CUSTOMERS, encoding="utf-8")
-    config = write_config(folder, identifier, folder / "rules")
+    config = config_with_rules(folder, identifier, {"10-cases.yaml": rules_text(),
+                                                    "customers.yaml": CUSTOMERS})
 
     def read() -> dict[int, dict[str, Any]]:
         return {n: admin.get(f"/issues/{i}.json", include="journals,relations")["issue"]
