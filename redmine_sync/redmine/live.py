@@ -183,6 +183,7 @@ class LiveRedmine:
         self._tree: list[tuple[int, str, int | None]] | None = None
         self._samples: dict[str, list[dict[str, Any]]] = {}
         self._shown = shown_values.ShownValues()
+        self._categories: dict[int, dict[str, tuple[int, str]]] = {}  # project id -> names
 
     # -- transport ---------------------------------------------------------------------
 
@@ -758,17 +759,20 @@ class LiveRedmine:
         if not name:
             return ""
         project = self.get_issue(issue_id, journals=False).project
-        path = f"/projects/{int(project.id)}.json"   # the categories' own list needs a manager
-        data = self._get(path, "project", {"include": "issue_categories"})["project"]
-        rows = data.get("issue_categories", [])
-        ids = {str(r["name"]).casefold(): int(r["id"]) for r in rows}
-        if name.casefold() not in ids:
-            known = ", ".join(str(r["name"]) for r in rows) or "none"
+        categories = self._categories.get(project.id)
+        if categories is None:  # read once per project and run
+            path = f"/projects/{int(project.id)}.json"  # the categories' own list needs a manager
+            data = self._get(path, "project", {"include": "issue_categories"})["project"]
+            categories = {str(r["name"]).casefold(): (int(r["id"]), str(r["name"]))
+                          for r in data.get("issue_categories", [])}
+            self._categories[project.id] = categories
+        if name.casefold() not in categories:
+            known = ", ".join(shown for _, shown in categories.values()) or "none"
             raise UserError(f"project {project.name} has no issue category {name!r} "
                             f"(it has: {known})",
                             hint="add the category in the project's Settings > Issue "
                                  "categories, or change the rule that sets it")
-        return ids[name.casefold()]
+        return categories[name.casefold()][0]
 
     # -- wiki --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from redmine_sync.errors import NotFound
 from redmine_sync.errors import RedmineAuthError
 from redmine_sync.errors import RedmineUnavailable
 from redmine_sync.errors import RedmineValidationError
+from redmine_sync.errors import UserError
 from redmine_sync.errors import WikiConflict
 from redmine_sync.model import IssueUpdate
 from redmine_sync.redmine.catalog import UnknownName
@@ -199,6 +200,25 @@ def test_more_than_a_page_in_one_second_falls_back_to_offsets(client: LiveRedmin
     assert len(list(client.iter_issues(updated_since=since))) == 150
     second = [c.request for c in responses.calls if "/issues.json" in c.request.url][1]
     assert second.params["offset"] == "100" and second.params["updated_on"] == f">={same}"
+
+
+@responses.activate
+def test_issue_categories_are_read_once_per_project_and_an_unknown_one_is_named(
+        client: LiveRedmine) -> None:
+    lookups(responses)
+    responses.get(f"{URL}/projects/1.json", json={"project": {
+        "id": 1, "name": "Demo", "identifier": "demo",
+        "issue_categories": [{"id": 4, "name": "UI"}, {"id": 5, "name": "Backend"}]}})
+    for n in (1, 2):
+        responses.get(f"{URL}/issues/{n}.json", json={"issue": issue_json(n)})
+        responses.put(f"{URL}/issues/{n}.json", status=204)
+    client.update_issue(IssueUpdate(1, category="UI"))
+    client.update_issue(IssueUpdate(2, category="backend"))
+    puts = [json.loads(c.request.body) for c in responses.calls if c.request.method == "PUT"]
+    assert [p["issue"]["category_id"] for p in puts] == [4, 5]
+    assert sum("/projects/1.json" in c.request.url for c in responses.calls) == 1
+    with pytest.raises(UserError, match=r"no issue category 'Docs' \(it has: UI, Backend\)"):
+        client.update_issue(IssueUpdate(1, category="Docs"))
 
 
 @responses.activate
