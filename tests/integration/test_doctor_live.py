@@ -34,7 +34,10 @@ def test_doctor_passes_on_the_local_redmine(env: dict[str, str],
     assert "ok    API key          accepted: user redmine-sync" in out
     assert "ok    permissions      demo: all 7 needed" in out
     assert "ok    custom field     'Labels' (labels)" in out
-    assert "all checks passed" in out
+    # the bot's key cannot see the Labels field's trackers and values: warned, never "all passed"
+    assert "warn  custom field     'Labels' (labels): trackers not checked" in out
+    assert "no check failed;" in out and "warning(s) above" in out
+    assert "all checks passed" not in out
 
 
 def test_doctor_fails_clearly_for_a_wrong_key(env: dict[str, str],
