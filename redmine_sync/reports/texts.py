@@ -17,12 +17,14 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = resources.files("redmine_sync.reports").joinpath("templates")  # also in a wheel
 FALLBACK = "en"
 OPEN_SECTIONS = ("kanban",)
 _LANG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
@@ -51,7 +53,8 @@ class Texts:
 
 
 def shipped_languages() -> tuple[str, ...]:
-    return tuple(sorted(p.stem for p in TEMPLATES.glob("*.yaml")))
+    return tuple(sorted(p.name.removesuffix(".yaml") for p in TEMPLATES.iterdir()
+                        if p.name.endswith(".yaml")))
 
 
 def load_texts(lang: str, override_dir: Path | None = None) -> Texts:
@@ -75,7 +78,7 @@ def load_texts(lang: str, override_dir: Path | None = None) -> Texts:
     return Texts(lang, entries)
 
 
-def read_texts(path: Path) -> dict[str, str]:
+def read_texts(path: Path | Traversable) -> dict[str, str]:
     """One texts file, flattened to dotted keys."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -88,7 +91,7 @@ def read_texts(path: Path) -> dict[str, str]:
     return out
 
 
-def _flatten(data: Any, prefix: str, path: Path, out: dict[str, str]) -> None:
+def _flatten(data: Any, prefix: str, path: Path | Traversable, out: dict[str, str]) -> None:
     if isinstance(data, Mapping):
         for key, value in data.items():
             _flatten(value, f"{prefix}.{key}" if prefix else str(key), path, out)
