@@ -22,6 +22,7 @@ from redmine_sync.cli import daemon as daemon_cmd
 from redmine_sync.cli import doctor as doctor_cmd
 from redmine_sync.cli import explain as explain_cmd
 from redmine_sync.cli import history as history_cmd
+from redmine_sync.cli import init as init_cmd
 from redmine_sync.cli import issues as issues_cmd
 from redmine_sync.cli import plan as plan_cmd
 from redmine_sync.cli import report as report_cmd
@@ -106,7 +107,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: s
     ctx.obj = app
 
 
-for _module in (doctor_cmd, config_cmd, validate_cmd, schema_cmd, plan_cmd, explain_cmd,
+for _module in (init_cmd, doctor_cmd, config_cmd, validate_cmd, schema_cmd, plan_cmd, explain_cmd,
                 apply_cmd, history_cmd, undo_cmd, daemon_cmd, sla_cmd, report_cmd, rules_cmd,
                 rule_fixtures_cmd, issues_cmd):
     cli.add_command(_module.command)

@@ -138,6 +138,7 @@ SHAPES: dict[str, Any] = {
     "users": Rec({"users": ListOf(USER)}, {"total_count": INT}),
     "memberships": Rec({"memberships": ListOf(MEMBERSHIP)}, {"total_count": INT}),
     "role": Rec({"role": Rec({"permissions": ListOf(STR)})}),
+    "roles": Rec({"roles": ListOf(NAMED)}),
     "versions": Rec({"versions": ListOf(NAMED)}),
 }
 

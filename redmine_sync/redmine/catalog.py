@@ -82,7 +82,7 @@ class Lookup:
 class Catalog:
     """The lookups of one Redmine, each loaded on first use."""
 
-    KINDS = ("statuses", "priorities", "trackers", "principals", "versions")
+    KINDS = ("statuses", "priorities", "trackers", "principals", "versions", "roles")
 
     def __init__(
         self,
@@ -119,6 +119,11 @@ class Catalog:
     @property
     def versions(self) -> Lookup:
         return self.lookup("versions")
+
+    @property
+    def roles(self) -> Lookup:
+        """The roles a member can be given (``redmine-sync init --from-redmine`` lists them)."""
+        return self.lookup("roles")
 
     def custom_fields(self) -> dict[str, CustomFieldDef]:
         if self._custom_fields is None:

@@ -60,6 +60,7 @@ STATUSES = (("New", False), ("In Progress", False), ("Resolved", False), ("Feedb
             ("Awaiting acceptance", False))
 PRIORITIES = ("Low", "Normal", "High", "Urgent", "Immediate")
 TRACKERS = ("Bug", "Feature", "Support")
+ROLES = ("Manager", "Developer", "Reporter", "Bot")
 BOT_PERMISSIONS = ("view_issues", "add_issues", "edit_issues", "add_issue_notes", "set_notes_private",
                    "view_private_notes", "manage_issue_relations", "view_wiki_pages",
                    "edit_wiki_pages")
@@ -346,7 +347,8 @@ class FakeRedmine:
         return Catalog(
             {"statuses": lambda: statuses, "priorities": lambda: priorities,
              "trackers": lambda: trackers, "principals": lambda: principals,
-             "versions": lambda: Lookup("version", ())},
+             "versions": lambda: Lookup("version", ()),
+             "roles": lambda: Lookup("role", (Named(i + 1, n) for i, n in enumerate(ROLES)))},
             lambda: tuple(self.fields.values()),
         )
 

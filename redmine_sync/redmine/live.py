@@ -311,7 +311,7 @@ class LiveRedmine:
             self._catalog = Catalog(
                 {"statuses": self._statuses, "priorities": self._priorities,
                  "trackers": self._trackers, "principals": self._principals,
-                 "versions": self._versions},
+                 "versions": self._versions, "roles": self._roles},
                 self._custom_fields,
             )
         return self._catalog
@@ -330,6 +330,10 @@ class LiveRedmine:
     def _trackers(self) -> Lookup:
         rows = self._get("/trackers.json", "trackers")["trackers"]
         return Lookup("tracker", (Named(t["id"], t["name"]) for t in rows))
+
+    def _roles(self) -> Lookup:
+        rows = self._get("/roles.json", "roles")["roles"]
+        return Lookup("role", (Named(r["id"], r["name"]) for r in rows))
 
     def _principals(self) -> Lookup:
         items: dict[int, Named] = {}
