@@ -99,7 +99,14 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: s
     """Triage, tier, prioritise, route and watch SLAs of Redmine issues with YAML rules.
 
     Start with `redmine-sync doctor` to check the connection, then `plan` to see what
-    the rules would change. Nothing is written to Redmine without `apply`.
+    the rules would change. Nothing is written to Redmine without `apply`. New here?
+    `redmine-sync init DIR` writes a commented config and the rule pack.
+
+    \b
+    Shell completion of commands, options and choices:
+      bash, in ~/.bashrc:  eval "$(_REDMINE_SYNC_COMPLETE=bash_source redmine-sync)"
+      zsh, in ~/.zshrc:    eval "$(_REDMINE_SYNC_COMPLETE=zsh_source redmine-sync)"
+      fish:                _REDMINE_SYNC_COMPLETE=fish_source redmine-sync | source
     """
     setup_logging(log_format, verbose)
     app = ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()

@@ -88,8 +88,8 @@ def test_a_wheel_installed_outside_the_checkout_inits_checks_and_plans(
     work = tmp_path / "admin-home"
     work.mkdir()
     shutil.rmtree(source)  # nothing of the checkout is left to lean on
-    where = run([str(python), "-c", "import redmine_sync, sys; print(redmine_sync.__file__); "
-                 "print(sys.path)"], cwd=work).stdout
+    show = "import redmine_sync, sys; print(redmine_sync.__file__); print(sys.path)"
+    where = run([str(python), "-c", show], cwd=work).stdout
     assert where.startswith(str(venv)), where
     assert str(ROOT) not in where
 
@@ -112,8 +112,8 @@ def test_a_wheel_installed_outside_the_checkout_inits_checks_and_plans(
     plan = run([tool, "--config", str(config), "plan", "--project", "demo"], cwd=work)
     assert "issue(s)" in plan.stdout, plan.stdout
     assert (work / "team" / "state.db").is_file()
-    units = run([str(python), "-c", "from redmine_sync import shipped; "
-                 "print(sorted(shipped.systemd_units()))"], cwd=work).stdout
+    show = "from redmine_sync import shipped; print(sorted(shipped.systemd_units()))"
+    units = run([str(python), "-c", show], cwd=work).stdout
     assert "redmine-sync-apply.timer" in units
     print(f"wheel built in {built - started:.1f} s, installed in {installed - built:.1f} s, "
           f"init+doctor+validate+plan in {time.monotonic() - installed:.1f} s")
