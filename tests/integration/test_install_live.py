@@ -11,6 +11,7 @@ point pip at a wheelhouse (``PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR``), which it hono
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def test_init_from_redmine_reads_the_local_redmine(
     assert "Testing" in text.split("#   statuses:")[1].split("#   roles")[0]
     assert f"  text_formatting: common_mark   # as {env['REDMINE_URL']} renders it" in text
     # the bot's key cannot read the Labels field's values: said, never passed for checked
-    assert "NOT CHECKED: 22 value(s) of the custom field 'Labels'" in out
+    assert re.search(r"NOT CHECKED: \d+ value\(s\) of the custom field 'Labels'", out), out
     assert "and labels the rules name exist" not in out
     # an administrator's key checks the labels too
     monkeypatch.setenv("REDMINE_API_KEY", env["REDMINE_LOCAL_ADMIN_KEY"])
