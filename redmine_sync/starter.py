@@ -1,7 +1,8 @@
 """``redmine-sync init``: a new config directory from the files the package ships.
 
 It holds ``redmine-sync.yaml`` (the commented config example with the URL and projects
-given) and ``rules/`` (a copy of the shipped rule pack). Fitted to a Redmine
+given), ``rules/`` (a copy of the shipped rule pack) and, when asked, ``systemd/`` (the
+shipped units). Fitted to a Redmine
 (``--from-redmine``), the config carries that instance's custom field and status names,
 and every name the instance lacks is marked ``MISSING`` with the check that will fail on
 it. Nothing is written when any target exists; the files appear together or not at all.
@@ -35,6 +36,9 @@ from redmine_sync.rules.online import unchecked
 
 CONFIG_NAME = "redmine-sync.yaml"
 RULES_NAME = "rules"
+UNITS_NAME = "systemd"
+_UNIT_CONFIG = "/etc/redmine-sync/config.yaml"  # the shipped units' ExecStart=
+_UNIT_TOOL = "/opt/redmine-sync/venv/bin/redmine-sync"
 PLACEHOLDER_URL = "https://redmine.example.com"
 # The example's lines init rewrites; a test keeps them in step with config.example.yaml.
 _URL_LINES = ("  # overrides it. The default is the local test Redmine of scripts/redmine-local.\n"
@@ -180,13 +184,27 @@ def pack_files() -> dict[PurePosixPath, bytes]:
     return {path: file.read_bytes() for path, file in shipped.tree(shipped.rule_pack())}
 
 
-def write_new(dest: Path, config: str, pack: Mapping[PurePosixPath, bytes]) -> tuple[Path, ...]:
-    """Write ``dest/redmine-sync.yaml`` and ``dest/rules/``; refuse when either exists.
+def unit_files(config: Path, tool: Path | None) -> dict[PurePosixPath, bytes]:
+    """The shipped systemd units (service and timer files) by file name, their ExecStart=
+    aimed at ``config`` and at ``tool`` (this installation's command, when known)."""
+    units = {}
+    for name, text in shipped.systemd_units().items():
+        text = text.replace(f"--config {_UNIT_CONFIG}", f"--config {config}")
+        if tool is not None:
+            text = text.replace(f"ExecStart={_UNIT_TOOL}", f"ExecStart={tool}")
+        units[PurePosixPath(name)] = text.encode("utf-8")
+    return units
+
+
+def write_new(dest: Path, config: str, trees: Mapping[str, Mapping[PurePosixPath, bytes]]
+              ) -> tuple[Path, ...]:
+    """Write ``dest/redmine-sync.yaml`` and a folder ``dest/NAME/`` per tree (``rules``,
+    ``systemd``); refuse when any of them exists.
 
     Everything is written in a temporary folder inside ``dest`` first and then moved into
     place, so an error leaves no half-written directory behind.
     """
-    targets = (dest / CONFIG_NAME, dest / RULES_NAME)
+    targets = [dest / CONFIG_NAME, *(dest / name for name in trees)]
     there = [str(t) for t in targets if t.exists() or t.is_symlink()]
     if there:
         raise UserError(f"{' and '.join(there)} already exist(s): init writes only new files "
@@ -198,18 +216,21 @@ def write_new(dest: Path, config: str, pack: Mapping[PurePosixPath, bytes]) -> t
         dest.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".redmine-sync-init-", dir=dest) as tmp:
             staged = Path(tmp)
-            for path, data in pack.items():
-                target = staged / RULES_NAME / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+            for name, files in trees.items():
+                for path, data in files.items():
+                    target = staged / name / path
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
             (staged / CONFIG_NAME).write_text(config, encoding="utf-8")
             os.chmod(staged / CONFIG_NAME, 0o600)  # it may be given a key later
-            shutil.move(staged / RULES_NAME, targets[1])
-            shutil.move(staged / CONFIG_NAME, targets[0])
+            for name in trees:
+                shutil.move(staged / name, dest / name)
+            shutil.move(staged / CONFIG_NAME, dest / CONFIG_NAME)
     except OSError as exc:
         raise UserError(f"cannot write in {dest}: {exc.strerror or exc}",
                         hint="check the directory's permissions and free space") from None
-    return (targets[0], *(targets[1] / p for p in pack))
+    return (dest / CONFIG_NAME, *(dest / name / p for name, files in trees.items()
+                                  for p in files))
 
 
 def missing_rule_names(rules_dir: Path, client: RedmineClient, fitted: Sequence[Fitted]

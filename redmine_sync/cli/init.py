@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -18,12 +19,14 @@ from redmine_sync.redmine import RedmineClient
 from redmine_sync.starter import CONFIG_NAME
 from redmine_sync.starter import PLACEHOLDER_URL
 from redmine_sync.starter import RULES_NAME
+from redmine_sync.starter import UNITS_NAME
 from redmine_sync.starter import Fitted
 from redmine_sync.starter import Instance
 from redmine_sync.starter import config_text
 from redmine_sync.starter import missing_rule_names
 from redmine_sync.starter import pack_files
 from redmine_sync.starter import read_instance
+from redmine_sync.starter import unit_files
 from redmine_sync.starter import write_new
 
 
@@ -38,11 +41,14 @@ from redmine_sync.starter import write_new
               help="Read the Redmine's trackers, statuses, roles and custom fields and write "
               "its names into the config, marking what it lacks (key: $REDMINE_API_KEY or "
               "--key-file).")
+@click.option("--systemd", is_flag=True,
+              help="Also write DIRECTORY/systemd/: the timer and service units to copy to "
+              "/etc/systemd/system (docs/operations.md).")
 @click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), metavar="PATH",
               help="A file holding the API key for --from-redmine (instead of $REDMINE_API_KEY).")
 @pass_app
 def command(app: AppContext, directory: Path, url: str | None, projects: tuple[str, ...],
-            from_redmine: bool, key_file: Path | None) -> None:
+            from_redmine: bool, systemd: bool, key_file: Path | None) -> None:
     """Write DIRECTORY/redmine-sync.yaml (commented) and DIRECTORY/rules/ (the rule pack).
 
     The config is the commented example with the URL and projects given; the rules are a
@@ -57,11 +63,16 @@ def command(app: AppContext, directory: Path, url: str | None, projects: tuple[s
     instance = read_instance(client) if client is not None else None
     text, fitted_fields, statuses = config_text(
         instance.url if instance else (url or PLACEHOLDER_URL), projects, instance)
-    written = write_new(directory, text, pack_files())
+    pack = pack_files()
+    units = unit_files((directory / CONFIG_NAME).resolve(), _tool()) if systemd else {}
+    write_new(directory, text, {RULES_NAME: pack, **({UNITS_NAME: units} if units else {})})
     config_path, rules_dir = directory / CONFIG_NAME, directory / RULES_NAME
     click.echo(f"wrote {config_path}")
-    click.echo(f"wrote {rules_dir}/ ({len(written) - 1} files: the rule pack, its customers "
+    click.echo(f"wrote {rules_dir}/ ({len(pack)} files: the rule pack, its customers "
                "example and rule fixtures)")
+    if units:
+        click.echo(f"wrote {directory / UNITS_NAME}/ ({', '.join(map(str, units))}, started "
+                   "with this config): copy them to /etc/systemd/system (docs/operations.md)")
     if client is not None and instance is not None:
         _report(client, instance, rules_dir, fitted_fields, statuses)
     elif url is None:
@@ -87,6 +98,12 @@ def _connect(app: AppContext, url: str | None, key_file: Path | None,
     client = app.connect(config, None)
     client.current_user()  # a refused key stops here (exit 4), before anything is written
     return client
+
+
+def _tool() -> Path | None:
+    """This installation's redmine-sync command (beside the running Python), if any."""
+    tool = Path(sys.executable).parent / "redmine-sync"
+    return tool if tool.is_file() else None
 
 
 def _key(key_file: Path | None) -> str | None:
@@ -118,5 +135,6 @@ def _report(client: RedmineClient, instance: Instance, rules_dir: Path,
     for line in not_checked:
         click.echo(f"  NOT CHECKED: {line}")
     if not unknown:
-        click.echo("  the statuses, priorities, trackers, custom fields"
-                   + (" and labels" if not not_checked else "") + " the rules name exist")
+        named = ("statuses, priorities, trackers and custom fields" if not_checked else
+                 "statuses, priorities, trackers, custom fields and labels")
+        click.echo(f"  the {named} the rules name exist")

@@ -174,3 +174,21 @@ def test_from_redmine_reads_the_key_file(tmp_path: Path) -> None:
                   str(key), fake=fitted_fake())
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "rules" / "50-sla.yaml").is_file()
+
+
+def test_systemd_units_are_written_aimed_at_the_new_config(tmp_path: Path) -> None:
+    result = init(str(tmp_path), "--systemd")
+    assert result.exit_code == 0, result.output
+    units = {p.name: p.read_text() for p in (tmp_path / "systemd").iterdir()}
+    assert set(units) == {p.name for p in (ROOT / "contrib" / "systemd").iterdir()}
+    config = (tmp_path / "redmine-sync.yaml").resolve()
+    for name, text in units.items():
+        if name.endswith(".service"):
+            start = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+            assert f"--config {config} " in start, start
+    again = init(str(tmp_path / "other"), "--systemd")
+    assert again.exit_code == 0
+    (tmp_path / "third" / "systemd").mkdir(parents=True)
+    refused = init(str(tmp_path / "third"), "--systemd")
+    assert refused.exit_code == USER.code and "systemd already exist(s)" in refused.output
+    assert not (tmp_path / "third" / "redmine-sync.yaml").exists()
