@@ -2,10 +2,10 @@
 
 It holds ``redmine-sync.yaml`` (the commented config example with the URL and projects
 given), ``rules/`` (a copy of the shipped rule pack) and, when asked, ``systemd/`` (the
-shipped units). Fitted to a Redmine
-(``--from-redmine``), the config carries that instance's custom field and status names,
-and every name the instance lacks is marked ``MISSING`` with the check that will fail on
-it. Nothing is written when any target exists; the files appear together or not at all.
+shipped units). Fitted to a Redmine (``--from-redmine``), the config carries that
+instance's custom field and status names, and every name the instance lacks is marked
+``MISSING`` with the check that will fail on it. Nothing is written when any target
+exists, and nothing half-written is left when writing fails.
 """
 
 from __future__ import annotations
@@ -40,7 +40,13 @@ UNITS_NAME = "systemd"
 _UNIT_CONFIG = "/etc/redmine-sync/config.yaml"  # the shipped units' ExecStart=
 _UNIT_TOOL = "/opt/redmine-sync/venv/bin/redmine-sync"
 PLACEHOLDER_URL = "https://redmine.example.com"
+_INIT_HEAD = ("# redmine-sync configuration, written by `redmine-sync init`. The tool finds it as\n"
+              "# ./redmine-sync.yaml; from elsewhere pass --config PATH or set "
+              "REDMINE_SYNC_CONFIG.\n")
 # The example's lines init rewrites; a test keeps them in step with config.example.yaml.
+_HEAD_LINES = ("# redmine-sync configuration. Copy to redmine-sync.yaml (or "
+               "~/.config/redmine-sync/config.yaml,\n# or anywhere and pass --config PATH / set "
+               "REDMINE_SYNC_CONFIG) and adjust.\n")
 _URL_LINES = ("  # overrides it. The default is the local test Redmine of scripts/redmine-local.\n"
               "  url: http://127.0.0.1:3101\n")
 _PROJECT_LINES = "projects:\n  - demo\n"
@@ -75,16 +81,6 @@ class Fitted:
         return self.found is None
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What init wrote, and what the Redmine it read lacks."""
-
-    written: tuple[Path, ...]
-    fields: tuple[Fitted, ...] = ()
-    statuses: tuple[Fitted, ...] = ()
-    rule_names: tuple[Problem, ...] = ()
-
-
 def read_instance(client: RedmineClient) -> Instance:
     """Trackers, statuses, roles and issue custom fields of the Redmine ``client`` talks to."""
     catalog = client.catalog()
@@ -106,7 +102,8 @@ def fit(wanted: str, names: Sequence[str]) -> str | None:
 def config_text(url: str, projects: Sequence[str], instance: Instance | None = None
                 ) -> tuple[str, tuple[Fitted, ...], tuple[Fitted, ...]]:
     """The config to write, and (fitted to ``instance``) its field and status names."""
-    text = _replace(shipped.config_example(), _URL_LINES, f"  # overrides it.\n  url: {url}\n")
+    text = _replace(shipped.config_example(), _HEAD_LINES, _INIT_HEAD)
+    text = _replace(text, _URL_LINES, f"  # overrides it.\n  url: {url}\n")
     listed = f"projects: [{', '.join(projects)}]\n" if projects else (
         "projects: []   # empty: every project the bot can see; list identifiers to narrow\n")
     text = _replace(text, _PROJECT_LINES, listed)

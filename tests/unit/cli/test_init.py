@@ -62,7 +62,8 @@ def test_init_writes_a_config_that_loads_and_a_copy_of_the_pack(tmp_path: Path) 
     # the example's comments stay: the config explains itself
     text = config_path.read_text(encoding="utf-8")
     assert "# The API key of a dedicated bot user" in text
-    assert "scripts/redmine-local" not in text
+    assert "scripts/redmine-local" not in text and "Copy to redmine-sync.yaml" not in text
+    assert text.startswith("# redmine-sync configuration, written by `redmine-sync init`.")
     assert stat.S_IMODE(config_path.stat().st_mode) == 0o600
 
 
