@@ -44,7 +44,9 @@ def test_init_from_redmine_reads_the_local_redmine(
     out = capsys.readouterr().out
     text = (tmp_path / "bot" / "redmine-sync.yaml").read_text(encoding="utf-8")
     assert "MISSING" not in out and "# MISSING" not in text  # the instance has every name
-    assert f"fitted to {env['REDMINE_URL']}: 3 tracker(s), 8 status(es)" in out
+    assert re.search(rf"fitted to {env['REDMINE_URL']}: \d+ tracker\(s\), \d+ status\(es\), "
+                     r"\d+ role\(s\), \d+ issue custom field\(s\)", out), out
+    assert "Bug, Feature, Support" in text.split("#   trackers:")[1].split("\n")[0]
     assert "Sync bot" in text.split("#   roles:")[1].split("\n")[0]
     assert "Testing" in text.split("#   statuses:")[1].split("#   roles")[0]
     assert f"  text_formatting: common_mark   # as {env['REDMINE_URL']} renders it" in text
