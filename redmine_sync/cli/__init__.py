@@ -32,6 +32,7 @@ from redmine_sync.cli import schema as schema_cmd
 from redmine_sync.cli import sla as sla_cmd
 from redmine_sync.cli import undo as undo_cmd
 from redmine_sync.cli import validate as validate_cmd
+from redmine_sync.cli import whatif as whatif_cmd
 from redmine_sync.cli.context import AppContext
 from redmine_sync.errors import INTERNAL
 from redmine_sync.errors import INTERRUPTED
@@ -115,8 +116,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: s
 
 
 for _module in (init_cmd, doctor_cmd, config_cmd, validate_cmd, schema_cmd, plan_cmd, explain_cmd,
-                apply_cmd, history_cmd, undo_cmd, daemon_cmd, sla_cmd, report_cmd, rules_cmd,
-                rule_fixtures_cmd, issues_cmd):
+                apply_cmd, history_cmd, undo_cmd, daemon_cmd, sla_cmd, whatif_cmd, report_cmd,
+                rules_cmd, rule_fixtures_cmd, issues_cmd):
     cli.add_command(_module.command)
 
 

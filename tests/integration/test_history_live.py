@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import holidays
@@ -89,8 +91,8 @@ def run(admin: Admin, local_redmine: dict[str, str],
         pages[name] = admin.get(f"/projects/{project}/wiki/{title[1]}.json")["wiki_page"]["text"]
     names = {u["login"]: f"{u['firstname']} {u['lastname']}"
              for u in admin.get("/users.json", limit=100)["users"]}
-    return {"history": history, "pages": pages, "names": names,
-            "oracle": figures(history, ROOT / "rules", now)}
+    return {"history": history, "pages": pages, "names": names, "project": project,
+            "config": config, "now": now, "oracle": figures(history, ROOT / "rules", now)}
 
 
 # -- reading the published pages (common_mark) ------------------------------------------------
@@ -255,3 +257,75 @@ def test_customer_sla_standing(run: dict[str, Any]) -> None:
     found = {r[0]: (int(r[2]), int(r[3])) for r in health}
     assert found == {n: (c["breached"], c["at_risk"]) for n, c in oracle.items()}
     assert any(b for b, _ in found.values())
+
+
+# -- what-if ----------------------------------------------------------------------------------
+
+# The shipped first-response targets, halved (the resolution rows differ: left as they are).
+TIGHTER = {
+    "strategic: {urgent: 4h, normal: 24h, deferrable: 72h, any: 24h}":
+        "strategic: {urgent: 2h, normal: 12h, deferrable: 36h, any: 12h}",
+    "potential: {urgent: 12h, normal: 48h, deferrable: 72h, any: 48h}":
+        "potential: {urgent: 6h, normal: 24h, deferrable: 36h, any: 24h}",
+    "default: {urgent: 24h, normal: 72h, deferrable: 120h, any: 72h}":
+        "default: {urgent: 12h, normal: 36h, deferrable: 60h, any: 36h}",
+}
+
+
+def stamps(admin: Admin, project: str) -> dict[int, tuple[str, int]]:
+    """Each issue's updated_on and number of journals, as Redmine has them."""
+    ids, offset = [], 0
+    while True:
+        page = admin.get("/issues.json", project_id=project, status_id="*", limit=100,
+                         offset=offset)
+        ids += [i["id"] for i in page["issues"]]
+        offset += 100
+        if offset >= page["total_count"]:
+            break
+    out = {}
+    for issue_id in ids:
+        issue = admin.get(f"/issues/{issue_id}.json", include="journals")["issue"]
+        out[issue_id] = (issue["updated_on"], len(issue["journals"]))
+    return out
+
+
+def test_what_if_a_tighter_first_response_target(run: dict[str, Any], admin: Admin,
+                                                 local_redmine: dict[str, str],
+                                                 tmp_path: Path) -> None:
+    """Halved first-response targets replayed over the weeks of history: the attainment of
+    both sides is the oracle's under each rule set, the extra breaches are listed, and
+    Redmine is left as it was."""
+    proposed = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", proposed)
+    sla = proposed / "50-sla.yaml"
+    text = sla.read_text(encoding="utf-8")
+    for old, new in TIGHTER.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    sla.write_text(text, encoding="utf-8")
+    before = stamps(admin, run["project"])
+    done = subprocess.run(
+        [sys.executable, "-c", AT_NOW, run["now"].isoformat(), "--config", str(run["config"]),
+         "what-if", "--rules", str(proposed), "--format", "json"],
+        capture_output=True, text=True, check=False, env=cli_env(local_redmine))
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = json.loads(done.stdout)
+    tighter = figures(run["history"], proposed, run["now"])
+
+    def shown(ratio: dict[str, Any]) -> str:
+        return f"{ratio['percent']:g}% ({ratio['met']}/{ratio['total']})"
+
+    current, new = found["current"], found["proposed"]
+    assert shown(current["attainment"]) == run["oracle"]["kpi"]["SLA attainment"]
+    assert shown(new["attainment"]) == tighter["kpi"]["SLA attainment"]
+    assert {t: shown(r) for t, r in new["by_tier"].items() if r["total"]} == \
+        tighter["sla_by_tier"]
+    assert len(new["breaches"]) > len(current["breaches"])
+    gained = {(b["issue"], b["metric"], b["cycle"]) for b in found["new_breaches"]}
+    assert gained and all(metric == "first_response" for _, metric, _ in gained)
+    assert len(new["breaches"]) - len(current["breaches"]) == \
+        len(gained) - len(found["avoided_breaches"])
+    assert gained <= {(c["issue"], c["metric"], c["cycle"]) for c in new["breaches"]}
+    assert {i for i, _, _ in gained} <= {c["issue"] for c in found["changed"]}
+    assert len(new["notes"]) > len(current["notes"])
+    assert stamps(admin, run["project"]) == before
