@@ -17,6 +17,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from functools import lru_cache
 from functools import partial
@@ -222,6 +223,12 @@ class Condition:
         """The answer with every sub-condition's value, for reasons and ``explain``."""
         raise NotImplementedError
 
+    def because(self, state: IssueState, world: World) -> tuple[str, ...] | None:
+        """explain()'s ``because`` when the condition holds, else None: the reason of a
+        matching rule without the trace lines (each sub-condition is evaluated once)."""
+        result = self.explain(state, world)
+        return result.because if result.ok else None
+
 
 @dataclass(frozen=True)
 class Leaf(Condition):
@@ -231,16 +238,15 @@ class Leaf(Condition):
     getter: Getter
     pattern: re.Pattern[str] | None = None
     keywords: tuple[str, ...] | None = None
+    test: Callable[[IssueState, World], bool] = dataclass_field(
+        init=False, repr=False, compare=False)
+    """holds(), compiled once for this field, operator and value (see _compiled)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _compiled(self))
 
     def holds(self, state: IssueState, world: World) -> bool:
-        if self.op == "mentions":  # the fast path: any keyword, no list of hits
-            words = tuple(self.keywords or world.keyword_lists.get(str(self.value).lstrip("@"),
-                                                                   ()))
-            text = str(self.getter(state, world) or "")
-            if keyword_leads_pattern(words).search(text.casefold()) is None:
-                return False  # most texts mention none: no whole-word regex needed
-            return keyword_pattern(words).search(text) is not None
-        return self._check(self.getter(state, world), world)[0]
+        return self.test(state, world)
 
     def explain(self, state: IssueState, world: World, depth: int = 0) -> Result:
         actual = self.getter(state, world)
@@ -248,6 +254,13 @@ class Leaf(Condition):
         text = self.describe()
         line = f"{'  ' * depth}{'true ' if ok else 'false'}  {text}   (actual: {_show(actual)})"
         return Result(ok, (line,), (shown or text,) if ok else ())
+
+    def because(self, state: IssueState, world: World) -> tuple[str, ...] | None:
+        if not self.test(state, world):
+            return None
+        if self.op in ("regex", "mentions"):  # the reason names what was found
+            return (self._check(self.getter(state, world), world)[1] or self.describe(),)
+        return (self.describe(),)
 
     def _check(self, actual: object, world: World) -> tuple[bool, str]:
         if self.op == "regex":
@@ -271,12 +284,30 @@ class Block(Condition):
     kind: str  # all | any | not
     items: tuple[Condition, ...]
 
+    test: Callable[[IssueState, World], bool] = dataclass_field(
+        init=False, repr=False, compare=False)
+    """holds(), its items' tests joined once (see _joined)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _joined(self.kind, self.items))
+
     def holds(self, state: IssueState, world: World) -> bool:
-        if self.kind == "all":
-            return all(c.holds(state, world) for c in self.items)
-        if self.kind == "any":
-            return any(c.holds(state, world) for c in self.items)
-        return not self.items[0].holds(state, world)
+        return self.test(state, world)
+
+    def because(self, state: IssueState, world: World) -> tuple[str, ...] | None:
+        if self.kind == "not":
+            return super().because(state, world)
+        found: list[str] = []
+        held = False
+        for item in self.items:
+            shown = item.because(state, world)
+            if shown is None:
+                if self.kind == "all":
+                    return None
+                continue
+            held = True
+            found += shown
+        return tuple(found) if held or self.kind == "all" else None
 
     def explain(self, state: IssueState, world: World, depth: int = 0) -> Result:
         results = [c.explain(state, world, depth + 1) for c in self.items]
@@ -291,6 +322,130 @@ class Block(Condition):
         because = tuple(b for r in results if r.ok for b in r.because) if self.kind != "not" \
             else (f"not ({results[0].trace[0].strip()[6:]})",)
         return Result(ok, trace, because if ok else ())
+
+
+
+# -- compiled leaves -------------------------------------------------------------------------
+# Each leaf's test is one closure over its getter and its operator, with the expected value
+# prepared once (folded, in a set): the same answer as OPERATORS[op][0](getter(), value)
+# (tests/unit/rules/test_conditions.py checks every operator against it), without the
+# table look-ups and generic comparisons of a call per leaf and issue.
+
+_EMPTY: tuple[object, ...] = (None, "", (), [])
+_ISSUE_TEXT = frozenset({"subject", "description", "text"})  # no rule changes these
+
+
+def _joined(kind: str, items: tuple[Condition, ...]) -> Callable[[IssueState, World], bool]:
+    """all / any / not over the items' tests, without a loop for one or two items."""
+    tests = tuple(getattr(item, "test", None) or item.holds for item in items)
+    if kind == "not":
+        first = tests[0]
+        return lambda s, w: not first(s, w)
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        if kind == "all":
+            return lambda s, w: a(s, w) and b(s, w)
+        return lambda s, w: a(s, w) or b(s, w)
+    if kind == "all":
+        return lambda s, w: all(t(s, w) for t in tests)
+    return lambda s, w: any(t(s, w) for t in tests)
+
+
+def _compiled(leaf: Leaf) -> Callable[[IssueState, World], bool]:
+    get, op, value = leaf.getter, leaf.op, leaf.value
+    if op == "mentions":
+        return _mentions(leaf)
+    if op == "regex":
+        search = leaf.pattern.search if leaf.pattern else None
+        return lambda s, w: search is not None and search(str(get(s, w) or "")) is not None
+    if op == "empty":
+        return lambda s, w: get(s, w) in _EMPTY
+    if op == "present":
+        return lambda s, w: get(s, w) not in _EMPTY
+    if op in ("eq", "ne"):
+        eq = _equals(value)
+        if op == "eq":
+            return lambda s, w: eq(get(s, w))
+        return lambda s, w: not eq(get(s, w))
+    if op in ("in", "not-in"):
+        member = _member_of(cast(tuple[object, ...], value))
+        if op == "in":
+            return lambda s, w: member(get(s, w))
+        return lambda s, w: not member(get(s, w))
+    if op == "contains-any":
+        return _contains_any_test(get, cast(tuple[object, ...], value))
+    check = OPERATORS[op][0]
+    return lambda s, w: check(get(s, w), value)
+
+
+def _equals(expected: object) -> Callable[[object], bool]:
+    """_eq(actual, expected) for one expected value."""
+    if isinstance(expected, bool):
+        return lambda a: a is expected or a == expected
+    if isinstance(expected, str):
+        folded = expected.casefold()
+        return lambda a: a.casefold() == folded if isinstance(a, str) else \
+            (not isinstance(a, bool) and a == folded)
+    if isinstance(expected, (int, float)):
+        return lambda a: a == expected
+    return lambda a: _eq(a, expected)
+
+
+def _member_of(expected: tuple[object, ...]) -> Callable[[object], bool]:
+    """_in(actual, expected): equal to one of the expected values."""
+    if all(isinstance(e, str) for e in expected):
+        folded = frozenset(cast(str, e).casefold() for e in expected)
+        return lambda a: a.casefold() in folded if isinstance(a, str) else \
+            (not isinstance(a, bool) and any(a == f for f in folded))
+    tests = tuple(map(_equals, expected))
+    return lambda a: any(t(a) for t in tests)
+
+
+def _contains_any_test(get: Getter, expected: tuple[object, ...]
+                       ) -> Callable[[IssueState, World], bool]:
+    if not all(isinstance(x, str) for x in expected):
+        return lambda s, w: _contains_any(get(s, w), expected)
+    wanted = frozenset(cast(str, x).casefold() for x in expected)
+    needles = tuple(cast(str, x).casefold() for x in expected)
+
+    def test(state: IssueState, world: World) -> bool:
+        actual = get(state, world)
+        if isinstance(actual, (tuple, list, set, frozenset)):
+            return any(isinstance(a, str) and a.casefold() in wanted for a in actual)
+        if isinstance(actual, str):
+            text = actual.casefold()
+            return any(n in text for n in needles)
+        return False
+    return test
+
+
+def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
+    """Any keyword in the text, no list of hits: a text holding none of the keywords' leads
+    (most texts) needs no whole-word regex. The issue's own text is folded once per issue."""
+    get, name = leaf.getter, leaf.field
+    static = leaf.keywords or None
+    leads = keyword_leads_pattern(static).search if static else None
+    pattern = keyword_pattern(static).search if static else None
+    listed = str(leaf.value).lstrip("@")
+    constant = name in _ISSUE_TEXT
+
+    def test(state: IssueState, world: World) -> bool:
+        if constant:
+            text, folded = state.analysis.folded(name, lambda: str(get(state, world) or ""))
+        else:
+            text = str(get(state, world) or "")
+            folded = text.casefold()
+        if static is None:
+            words = tuple(world.keyword_lists.get(listed, ()))
+            if keyword_leads_pattern(words).search(folded) is None:
+                return False
+            return keyword_pattern(words).search(text) is not None
+        if leads is None or pattern is None or leads(folded) is None:
+            return False
+        return pattern(text) is not None
+    return test
 
 
 ALWAYS = Block("all", ())

@@ -290,12 +290,17 @@ def _duplicates(issue: Issue, world: World, ruleset: RuleSet) -> Duplicates:
 
 def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
                 ) -> tuple[IssueState, bool, tuple[str, ...], int]:
-    if not trace and not rule.when.holds(state, world):
-        return state, False, (), 0
-    result = rule.when.explain(state, world, 1)
-    if not result.ok:
-        return state, False, result.trace, 0
-    reason = "; ".join(result.because) or "always"
+    if trace:
+        result = rule.when.explain(state, world, 1)
+        if not result.ok:
+            return state, False, result.trace, 0
+        because, lines = result.because, result.trace
+    else:
+        found = rule.when.because(state, world)
+        if found is None:
+            return state, False, (), 0
+        because, lines = found, ()
+    reason = "; ".join(because) or "always"
     fired = Fired(rule.name, reason)
     if rule.reason:
         fired = Fired(rule.name, render(rule.reason, state, fired))
@@ -305,7 +310,7 @@ def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
     if len(state.changes) == len(before.changes):
         state = state.with_notes(before.notes)  # nothing changed: nothing to tell
     made = len(state.changes) + len(state.notes) - len(before.changes) - len(before.notes)
-    return state, True, result.trace, made
+    return state, True, lines, made
 
 
 def _with_assignment(world: World, issue: Issue, state: IssueState) -> World:

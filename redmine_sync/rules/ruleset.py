@@ -17,6 +17,7 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from functools import cache
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -111,8 +112,13 @@ class RuleSet:
 
     def enforced(self, rule_names: str) -> bool:
         """Whether any of the (comma-joined) rules says ``enforce: true``."""
-        names = set(rule_names.split(", "))
-        return any(r.enforce for r in self.rules() if r.name in names)
+        enforcing = self._enforcing
+        return bool(enforcing) and any(n in enforcing for n in rule_names.split(", "))
+
+    @cached_property
+    def _enforcing(self) -> frozenset[str]:
+        """The names of the rules that say ``enforce: true`` (asked once per change)."""
+        return frozenset(r.name for r in self.rules() if r.enforce)
 
 
 CUSTOMER_KEYS = ("name", "aliases", "domains", "projects", "industry", "value", "fit",

@@ -53,6 +53,16 @@ class Analysis:
                  vagueness: Callable[[], Vagueness] = lambda: Vagueness(0, False, ())) -> None:
         self._duplicates = duplicates
         self._vagueness = vagueness
+        self._texts: dict[str, tuple[str, str]] = {}
+
+    def folded(self, name: str, text: Callable[[], str]) -> tuple[str, str]:
+        """An issue text (subject, description, both) and its case-folded form, made once
+        per issue: rules never change them, and several conditions read them."""
+        known = self._texts.get(name)
+        if known is None:
+            plain = text()
+            known = self._texts[name] = (plain, plain.casefold())
+        return known
 
     @cached_property
     def duplicates(self) -> Duplicates:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 
@@ -110,3 +111,56 @@ def test_the_lead_pattern_finds_what_the_substring_tests_find() -> None:
         expected = any(lead in text for lead in keyword_leads(words))
         assert (keyword_leads_pattern(words).search(text) is not None) == expected, (words,
                                                                                       text)
+
+
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(-3, 3, allow_nan=False),
+    st.sampled_from(["New", "new", "NEW", "ß", "SS", "ui", "UI design", "", "界面", "\uff21"]),
+    st.lists(st.sampled_from(["New", "ui", "UI", "x", 1, True, ""]), max_size=3).map(tuple),
+    st.lists(st.sampled_from(["New", "ui", "x", 1]), max_size=3))
+
+
+@settings(max_examples=600, deadline=None)
+@given(op=st.sampled_from(sorted(set(OPERATORS) - {"regex", "mentions"})),
+       actual=_VALUES, expected=_VALUES)
+def test_a_compiled_leaf_answers_as_its_operator(op: str, actual: object,
+                                                 expected: object) -> None:
+    """Leaf.holds (one closure per leaf, expected value prepared once) is the operator's
+    own answer for every kind of actual and expected value."""
+    from redmine_sync.rules.conditions import LIST_VALUE
+    from redmine_sync.rules.conditions import Leaf
+
+    if op in LIST_VALUE:
+        expected = tuple(expected) if isinstance(expected, (tuple, list)) else (expected,)
+    leaf = Leaf("status", op, expected, lambda s, w: actual)
+    try:
+        want: object = OPERATORS[op][0](actual, expected)
+    except TypeError as exc:  # the operator itself refuses: so does the compiled one
+        want = type(exc)
+    try:
+        got: object = leaf.holds(_state(), None)  # type: ignore[arg-type]
+    except TypeError as exc:
+        got = type(exc)
+    assert got == want
+
+
+@pytest.mark.parametrize(("words", "listed"), [(("UI", "界面"), None), (None, "ui")])
+@pytest.mark.parametrize("text", ["the UI is old", "build a guide", "界面不好看", "", "ui\nUI"])
+def test_a_compiled_mentions_leaf_finds_what_explain_finds(words: tuple[str, ...] | None,
+                                                          listed: str | None,
+                                                          text: str) -> None:
+    """The fast path (issue text folded once per issue, keyword leads first) agrees with
+    explain(), which lists the hits; a listed keyword set (@name) is read from the world."""
+    from redmine_sync.rules.conditions import FIELDS
+    from redmine_sync.rules.conditions import Leaf
+    from redmine_sync.rules.state import World
+
+    state = _state()
+    state = IssueState(replace(state.issue, subject=text), state.values, None, Analysis())
+    world = World(now=datetime(2026, 11, 20, tzinfo=UTC),
+                  keyword_lists={"ui": ("UI", "界面")})
+    leaf = Leaf("subject", "mentions", words or f"@{listed}", FIELDS["subject"].getter,
+                keywords=words)
+    assert leaf.holds(state, world) == leaf.explain(state, world).ok
+    assert leaf.holds(state, world) == bool(text.strip() and text != "build a guide")
+    assert (leaf.because(state, world) is None) != leaf.holds(state, world)
