@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from functools import lru_cache
 from typing import Any
 
 from redmine_sync.config import FieldMap
@@ -239,6 +240,7 @@ ISSUE_FIELDS = ("status", "priority", "tracker", "category")
 SETTABLE = (*ISSUE_FIELDS, "tier", "assigned_to")   # with ``set:``, besides cf.<name>
 
 
+@lru_cache(maxsize=4096)  # targets are immutable: one per key serves every change
 def target(key: str) -> Target:
     """The target a rule-vocabulary key names (a KeyError for a key that names none)."""
     if key in ISSUE_FIELDS:

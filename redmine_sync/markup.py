@@ -67,9 +67,9 @@ def escape(text: str, fmt: str) -> str:
     flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
     flat = _REVISION.sub(lambda m: m.group(1) + _JOINER, flat)
     if fmt == "common_mark":
-        out = _COLON.sub("&#58;" + _JOINER, flat.translate(_REFS[fmt]))
+        out = _COLON.sub("&#58;" + _JOINER, _refs(flat, fmt))
         return _WWW.sub(lambda m: m.group(1) + _JOINER + ".", out)
-    out = flat.translate(_REFS[fmt])
+    out = _refs(flat, fmt)
     if ":" in _SPECIAL[fmt]:
         out = _COLON.sub("&#58;", out)
     out = _WWW.sub(lambda m: m.group(1) + "&#46;", out)
@@ -85,6 +85,15 @@ _REFS = {fmt: {ord(c): f"&#{ord(c)};" + (_JOINER if fmt == "common_mark" and c i
                                          else "") for c in special if c != ":"}
          for fmt, special in _SPECIAL.items()}
 _COLON = re.compile(r":(?=\S)")  # \S: what str.isspace() is not
+_MARKUP = {fmt: re.compile("[" + "".join(sorted(map(re.escape, special - {":"}))) + "]")
+           for fmt, special in _SPECIAL.items()}
+
+
+def _refs(text: str, fmt: str) -> str:
+    """text.translate(_REFS[fmt]): the scan runs in the regex engine and only the markup
+    characters (few or none in most text) are looked up, not every character."""
+    refs = _REFS[fmt]
+    return _MARKUP[fmt].sub(lambda m: refs[ord(m.group())], text)
 
 
 def bullet(fmt: str) -> str:

@@ -179,9 +179,10 @@ def _build_note(params: Any, where: Where) -> ActionFn | None:
 
 def request_lang(state: IssueState) -> str:
     """The language of the request: the customer's ``lang``, else its text's language."""
-    issue = state.issue
-    return request_language(state.customer.lang if state.customer else None, issue.subject,
-                            issue.description or "")
+    issue, customer = state.issue, state.customer
+    # neither the customer nor the text changes during an evaluation: asked once per issue
+    return state.analysis.once("lang", lambda: request_language(
+        customer.lang if customer else None, issue.subject, issue.description or ""))
 
 
 def _build_link_duplicate(params: Any, where: Where) -> ActionFn | None:

@@ -421,6 +421,11 @@ def _contains_any_test(get: Getter, expected: tuple[object, ...]
     return test
 
 
+def _folded(value: object) -> tuple[str, str]:
+    text = str(value or "")
+    return text, text.casefold()
+
+
 def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
     """Any keyword in the text, no list of hits: a text holding none of the keywords' leads
     (most texts) needs no whole-word regex. The issue's own text is folded once per issue."""
@@ -433,7 +438,7 @@ def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
 
     def test(state: IssueState, world: World) -> bool:
         if constant:
-            text, folded = state.analysis.folded(name, lambda: str(get(state, world) or ""))
+            text, folded = state.analysis.once(name, lambda: _folded(get(state, world)))
         else:
             text = str(get(state, world) or "")
             folded = text.casefold()

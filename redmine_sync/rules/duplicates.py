@@ -286,7 +286,7 @@ class DuplicateIndex:
                     taken += 1
                     if taken == limit:
                         break
-        best = heapq.nsmallest(limit, found, key=lambda f: f[:2])
+        best = heapq.nsmallest(limit, found)  # by score, then id: each id is found once
         out = []
         for neg, doc_id, cid in best:
             if cid < 0:

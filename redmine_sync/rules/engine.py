@@ -243,7 +243,7 @@ def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
             merged[change.field] = change
             continue
         why = first.why + tuple(w for w in change.why if w not in first.why)
-        merged[change.field] = replace(first, new=change.new, why=why)
+        merged[change.field] = Change(first.target, first.old, change.new, why)
     return tuple(c for c in merged.values() if not _unchanged(c.old, c.new))
 
 

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 from typing import Protocol
+from typing import TypeVar
+from typing import cast
 
 from redmine_sync.changes import ISSUE_FIELDS
 from redmine_sync.changes import Change
@@ -29,6 +32,8 @@ from redmine_sync.rules.duplicates import Candidate
 from redmine_sync.rules.text import Rubric
 from redmine_sync.rules.text import Vagueness
 from redmine_sync.rules.text import Vocabulary
+
+T = TypeVar("T")
 
 
 class DuplicateSource(Protocol):
@@ -53,16 +58,16 @@ class Analysis:
                  vagueness: Callable[[], Vagueness] = lambda: Vagueness(0, False, ())) -> None:
         self._duplicates = duplicates
         self._vagueness = vagueness
-        self._texts: dict[str, tuple[str, str]] = {}
+        self._once: dict[str, Any] = {}
 
-    def folded(self, name: str, text: Callable[[], str]) -> tuple[str, str]:
-        """An issue text (subject, description, both) and its case-folded form, made once
-        per issue: rules never change them, and several conditions read them."""
-        known = self._texts.get(name)
-        if known is None:
-            plain = text()
-            known = self._texts[name] = (plain, plain.casefold())
-        return known
+    def once(self, key: str, make: Callable[[], T]) -> T:
+        """A value made once per issue (its text folded, its language): what rules cannot
+        change and several conditions or notes read."""
+        try:
+            return cast(T, self._once[key])
+        except KeyError:
+            value = self._once[key] = make()
+            return value
 
     @cached_property
     def duplicates(self) -> Duplicates:
@@ -177,9 +182,11 @@ class IssueState:
 
 def initial_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
     """The changeable fields of an issue as they are in Redmine, by rule-vocabulary key."""
-    keys = (*ISSUE_FIELDS, "assigned_to", "labels", "tier", "relation")
-    values = {key: target(key).read(issue, fields) for key in keys}
+    values = {t.key: t.read(issue, fields) for t in _ISSUE_TARGETS}
     for name, value in issue.custom_fields.items():
         if name not in (fields.labels, fields.tier):
             values[f"cf.{name}"] = value
     return values
+
+
+_ISSUE_TARGETS = tuple(map(target, (*ISSUE_FIELDS, "assigned_to", "labels", "tier", "relation")))
