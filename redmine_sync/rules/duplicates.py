@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
 
 from redmine_sync.rules.text import CONCEPT_PREFIX
 from redmine_sync.rules.text import Vocabulary
@@ -78,15 +77,17 @@ def idf_weights(corpus: Iterable[frozenset[str]], *,
 
 
 _Mass = tuple[float, float, float]  # weight of a side's tokens per script: any, zh, en
+Terms = frozenset[str] | tuple[str, ...]
+"""A side's tokens: a set for a query; a sorted tuple (8 bytes a token) in the index."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Profile:
     """What scoring needs of one side: its tokens, its subject's, and their weights."""
 
-    tokens: frozenset[str]
+    tokens: Terms
     mass: _Mass
-    subject: frozenset[str]
+    subject: Terms
     subject_mass: _Mass
     opposable: frozenset[str]  # its concepts that have opposites (usually none)
 
@@ -102,6 +103,10 @@ class _Class:
     by_group: Mapping[str, tuple[int, ...]]
 
 
+_NONE: tuple[str, ...] = ()
+_NO_OPPOSITE: frozenset[str] = frozenset()
+
+
 class DuplicateIndex:
     """Inverted index over the open issues' tokens, to find likely duplicates of one issue.
 
@@ -109,12 +114,19 @@ class DuplicateIndex:
     alike but for tokens of their own form one class, scored once; and a candidate must
     share one of the query's heaviest tokens, since sharing only its lightest ones cannot
     reach min_score (prefix filtering on the concepts' weight, which every side counts).
+
+    Compact: the index keeps each class's tokens as one sorted tuple of the interned token
+    strings (no hash table per issue), and of each issue only its group, its class and
+    the tokens it alone has (usually none, or a number). Its token sets are made again
+    when it is asked for them (tokens_of, or a query sharing one of its own tokens).
     """
 
-    def __init__(self, docs: Iterable[tuple[int, str, frozenset[str], frozenset[str]]],
+    def __init__(self, docs: Iterable[tuple[int, str, Terms, Terms]],
                  weights: Mapping[str, float], vocabulary: Vocabulary, *,
                  opposite_factor: float = OPPOSITE_FACTOR, subject_share: float = SUBJECT_SHARE,
                  min_terms: int = MIN_TERMS) -> None:
+        """docs: (issue, group, tokens, subject tokens); tokens need not repeat the
+        subject's (they are joined), and texts that repeat may share one object."""
         self._weights = weights
         self._default = max(weights.values(), default=1.0)
         self._vocabulary = vocabulary
@@ -122,13 +134,10 @@ class DuplicateIndex:
         self._opposable = vocabulary.opposable
         self._min_terms = min_terms
         self._beta = subject_share
-        # issue -> (group, tokens, subject tokens, its class in self._classes)
-        self._docs: dict[int, tuple[str, frozenset[str], frozenset[str], int]] = {}
-        for issue_id, group, toks, subject in docs:
-            if issue_id in self._docs:
-                raise ValueError(f"issue {issue_id} is indexed twice")
-            self._docs[issue_id] = (group, toks, subject, -1)
-        self._build()
+        # issue -> (group, its class in self._classes, tokens only it has, those in its
+        # subject)
+        self._docs: dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...]]] = {}
+        self._build(list(docs))
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -136,12 +145,17 @@ class DuplicateIndex:
     def tokens_of(self, issue_id: int) -> tuple[frozenset[str], frozenset[str]] | None:
         """The tokens of an indexed issue and of its subject (None if it is not indexed)."""
         doc = self._docs.get(issue_id)
-        return None if doc is None else (doc[1], doc[2])
+        if doc is None:
+            return None
+        _, cid, own, own_subject = doc
+        profile = self._classes[cid].profile
+        return (frozenset(profile.tokens).union(own),
+                frozenset(profile.subject).union(own_subject))
 
     def weight(self, token: str) -> float:
         return self._weights.get(token, self._default)
 
-    def _mass(self, toks: frozenset[str]) -> _Mass:
+    def _mass(self, toks: Iterable[str]) -> _Mass:
         """The weight of toks per script; fsum, so the result does not depend on the order
         a set is walked in (which changes from one process to the next)."""
         parts: tuple[list[float], list[float], list[float]] = ([], [], [])
@@ -153,50 +167,67 @@ class DuplicateIndex:
             parts[where].append(weights.get(tok, default))
         return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
 
-    def _profile(self, toks: frozenset[str], subject: frozenset[str],
-                 own: frozenset[str] = frozenset()) -> _Profile:
-        """A side's profile; tokens of its own (own) count in the masses only."""
-        toks = toks | subject if subject - toks else toks
-        return _Profile(toks - own if own else toks, self._mass(toks),
-                        subject - own if own else subject, self._mass(subject),
-                        toks & self._opposable)
+    def _profile(self, toks: Terms, subject: Terms) -> _Profile:
+        """A query's profile (sets of its tokens and its subject's)."""
+        full = frozenset(toks).union(subject)
+        subject = frozenset(subject)
+        return _Profile(full, self._mass(full), subject, self._mass(subject),
+                        full & self._opposable)
 
-    def _build(self) -> None:
+    def _build(self, docs: list[tuple[int, str, Terms, Terms]]) -> None:
         self._scripts = {t: _SCRIPTS.index(script(t)) for t in self._weights}
-        df = Counter(chain.from_iterable(doc[1] for doc in self._docs.values()))
+        df: Counter[str] = Counter()
+        seen: set[int] = set()
+        for issue_id, _, toks, subject in docs:
+            if issue_id in seen:
+                raise ValueError(f"issue {issue_id} is indexed twice")
+            seen.add(issue_id)
+            df.update(frozenset(toks).union(subject))
         self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it
-        alike: dict[_Profile, list[int]] = {}
-        for doc_id, (_, toks, subject, _) in self._docs.items():
+        opposed = self._vocabulary.opposed
+        groups: dict[str, str] = {}
+        # class key (shared tokens, shared subject tokens, masses) -> its members' places
+        alike: dict[tuple[tuple[str, ...], tuple[str, ...], _Mass, _Mass], list[int]] = {}
+        kept: list[tuple[int, str, tuple[str, ...], tuple[str, ...]]] = []
+        for issue_id, group, toks, subject in docs:
+            full = frozenset(toks).union(subject)
             # a concept with opposites is never "own": the opposites test needs it
-            own = frozenset(t for t in toks if df[t] == 1 and not self._vocabulary.opposed(t))
+            own = tuple(sorted(t for t in full if df[t] == 1 and not opposed(t)))
             for tok in own:
-                self._owner[tok] = doc_id
-            alike.setdefault(self._profile(toks, subject, own), []).append(doc_id)
+                self._owner[tok] = issue_id
+            shared = full.difference(own) if own else full
+            own_subject = tuple(t for t in own if t in subject) if own else _NONE
+            key = (tuple(sorted(shared)),
+                   tuple(sorted(frozenset(subject).difference(own))),
+                   self._mass(full), self._mass(subject))
+            alike.setdefault(key, []).append(len(kept))
+            kept.append((issue_id, groups.setdefault(group, group), own or _NONE, own_subject))
         self._classes: list[_Class] = []
         self._scored: dict[tuple[int | None, float], tuple[tuple[float, int], ...]] = {}
         self._said: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
         postings: dict[str, list[int]] = {}
-        for cid, (profile, ids) in enumerate(alike.items()):
-            ids.sort()
+        opposable = self._opposable
+        for cid, ((tokens, subject, mass, subject_mass), places) in enumerate(alike.items()):
+            members = sorted(kept[place] for place in places)
             by_group: dict[str, list[int]] = {}
-            for doc_id in ids:
-                group, toks, subject, _ = self._docs[doc_id]
-                self._docs[doc_id] = (group, toks, subject, cid)
-                by_group.setdefault(group, []).append(doc_id)
-            self._classes.append(_Class(profile, tuple(ids),
+            for issue_id, group, own, own_subject in members:
+                self._docs[issue_id] = (group, cid, own, own_subject)
+                by_group.setdefault(group, []).append(issue_id)
+            opposite = frozenset(tokens).intersection(opposable) if opposable else _NO_OPPOSITE
+            profile = _Profile(tokens, mass, subject, subject_mass, opposite or _NO_OPPOSITE)
+            self._classes.append(_Class(profile, tuple(m[0] for m in members),
                                         {g: tuple(m) for g, m in by_group.items()}))
-            for tok in profile.tokens:
+            for tok in tokens:
                 postings.setdefault(tok, []).append(cid)
         self._postings = {t: tuple(c) for t, c in postings.items()}
 
-    def _doc_profile(self, doc_id: int, toks: frozenset[str], subject: frozenset[str]
-                     ) -> _Profile:
-        """The profile of toks and subject; an indexed issue's masses are its class's."""
-        if not self._indexed(doc_id, toks, subject):
-            return self._profile(toks, subject)
-        known = self._classes[self._docs[doc_id][3]].profile
-        toks = toks | subject if subject - toks else toks
-        return _Profile(toks, known.mass, subject, known.subject_mass, toks & self._opposable)
+    def _member_profile(self, doc_id: int) -> _Profile:
+        """An indexed issue's own profile (sets): its class's plus the tokens it alone has."""
+        _, cid, own, own_subject = self._docs[doc_id]
+        known = self._classes[cid].profile
+        return _Profile(frozenset(known.tokens).union(own), known.mass,
+                        frozenset(known.subject).union(own_subject), known.subject_mass,
+                        known.opposable)
 
     def score(self, a: tuple[frozenset[str], frozenset[str]],
               b: tuple[frozenset[str], frozenset[str]]) -> Candidate:
@@ -222,7 +253,7 @@ class DuplicateIndex:
         score = self._value(query, doc)
         if not score:
             return Candidate(doc_id, 0.0, ())
-        return Candidate(doc_id, score, self._matched(query.tokens & doc.tokens))
+        return Candidate(doc_id, score, self._matched(_common(query.tokens, doc.tokens)))
 
     def _matched(self, shared: frozenset[str]) -> tuple[tuple[str, float], ...]:
         weight = self.weight
@@ -231,13 +262,13 @@ class DuplicateIndex:
 
     def _value(self, query: _Profile, doc: _Profile) -> float:
         """The score of a query against an issue or class (see the module's docstring)."""
-        shared = query.tokens & doc.tokens
+        shared = _common(query.tokens, doc.tokens)
         if len(shared) < max(1, self._min_terms):
             return 0.0
         score = (1 - self._beta) * self._dice(shared, query.mass, doc.mass)
         if self._beta:
-            score += self._beta * self._dice(query.subject & doc.subject, query.subject_mass,
-                                             doc.subject_mass)
+            score += self._beta * self._dice(_common(query.subject, doc.subject),
+                                             query.subject_mass, doc.subject_mass)
         if (query.opposable or doc.opposable) and self._opposed(query, doc):
             score *= self._factor
         return min(1.0, score)
@@ -258,19 +289,40 @@ class DuplicateIndex:
         sharing fewer than min_terms tokens with toks are never candidates."""
         if limit <= 0 or (same_group and not group) or not toks:
             return ()
-        query = self._doc_profile(issue_id, toks, subject)
-        mine = self._docs[issue_id][3] if self._indexed(issue_id, toks, subject) else None
+        query = self._profile(toks, subject)
+        member = self._docs.get(issue_id)
+        if member is not None:
+            indexed = self._member_profile(issue_id)
+            if indexed.tokens == query.tokens and indexed.subject == query.subject:
+                return self.candidates_of(issue_id, group, min_score=min_score,
+                                          same_group=same_group, limit=limit)
+        return self._candidates(issue_id, group, query, None, min_score=min_score,
+                                same_group=same_group, limit=limit)
+
+    def candidates_of(self, issue_id: int, group: str, *, min_score: float,
+                      same_group: bool, limit: int = 5) -> tuple[Candidate, ...]:
+        """candidates() of an indexed issue, with the tokens indexed for it."""
+        if limit <= 0 or (same_group and not group):
+            return ()
+        query = self._member_profile(issue_id)
+        if not query.tokens:
+            return ()
+        return self._candidates(issue_id, group, query, self._docs[issue_id][1],
+                                min_score=min_score, same_group=same_group, limit=limit)
+
+    def _candidates(self, issue_id: int, group: str, query: _Profile, mine: int | None, *,
+                    min_score: float, same_group: bool, limit: int) -> tuple[Candidate, ...]:
         found: list[tuple[float, int, int]] = []  # -score, issue, class (-1: scored alone)
         alone: dict[int, _Profile] = {}
         # Issues sharing a token of their own with the query: scored one by one (an
         # indexed issue's own tokens are its alone, so it shares none with another).
-        apart = set() if mine is not None else {self._owner[t] for t in self._owner.keys() & toks}
+        apart = set() if mine is not None else \
+            {self._owner[t] for t in self._owner.keys() & query.tokens}
         apart.discard(issue_id)
         for doc_id in apart:
-            doc_group, doc_toks, doc_subject, _ = self._docs[doc_id]
-            if same_group and doc_group != group:
+            if same_group and self._docs[doc_id][0] != group:
                 continue
-            profile = alone[doc_id] = self._doc_profile(doc_id, doc_toks, doc_subject)
+            profile = alone[doc_id] = self._member_profile(doc_id)
             score = self._value(query, profile)
             if score >= min_score - _EPS and score > 0:
                 found.append((-score, doc_id, -1))
@@ -290,16 +342,11 @@ class DuplicateIndex:
         out = []
         for neg, doc_id, cid in best:
             if cid < 0:
-                matched = self._matched(query.tokens & alone[doc_id].tokens)
+                matched = self._matched(_common(query.tokens, alone[doc_id].tokens))
             else:
                 matched = self._class_matched(query, mine, cid)
             out.append(Candidate(doc_id, -neg, matched))
         return tuple(out)
-
-    def _indexed(self, issue_id: int, toks: frozenset[str], subject: frozenset[str]) -> bool:
-        """Whether the query is an indexed issue asking with the tokens indexed for it."""
-        doc = self._docs.get(issue_id)
-        return doc is not None and doc[1] is toks and doc[2] is subject
 
     def _class_scores(self, query: _Profile, min_score: float, mine: int | None
                       ) -> tuple[tuple[float, int], ...]:
@@ -325,11 +372,11 @@ class DuplicateIndex:
                        ) -> tuple[tuple[str, float], ...]:
         """The terms a query shares with a class (the same for every member of mine)."""
         if mine is None:
-            return self._matched(query.tokens & self._classes[cid].profile.tokens)
+            return self._matched(_common(query.tokens, self._classes[cid].profile.tokens))
         matched = self._said.get((mine, cid))
         if matched is None:
             matched = self._said[(mine, cid)] = self._matched(
-                query.tokens & self._classes[cid].profile.tokens)
+                _common(query.tokens, self._classes[cid].profile.tokens))
         return matched
 
     def _reaching(self, query: _Profile, min_score: float) -> set[int]:
@@ -354,6 +401,13 @@ class DuplicateIndex:
             if tok in query.subject:
                 rest_s -= w
         return found
+
+
+def _common(a: Terms, b: Terms) -> frozenset[str]:
+    """The tokens two sides share (a query's are a set; the index's may be a tuple)."""
+    if isinstance(a, frozenset):
+        return a.intersection(b)
+    return frozenset(b).intersection(a) if isinstance(b, (tuple, list)) else b.intersection(a)
 
 
 def _most(shared: float, floor: float) -> float:

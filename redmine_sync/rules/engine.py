@@ -93,7 +93,8 @@ class LazyIndex:
     @cached_property
     def index(self) -> DuplicateIndex:
         indexed = {i.id for i in self._issues}
-        # Texts repeat (templates, forms, empty descriptions): each is split once per run.
+        # Texts repeat (templates, forms, empty descriptions): each is split once per run,
+        # and the index keeps what it needs of them compactly (see DuplicateIndex).
         known: dict[str, frozenset[str]] = {}
         vocabulary = self._world.vocabulary
 
@@ -103,21 +104,17 @@ class LazyIndex:
                 found = known[text] = tokens(text, vocabulary)
             return found
 
-        own = [(i.id, _group(i, self._world), *_tokens(i, self._world, split))
+        own = [(i.id, _group(i, self._world), split(i.description), split(i.subject))
                for i in self._issues]
-        others = (_tokens(i, self._world, split)[0] for i in self._corpus
+        others = (split(i.subject) | split(i.description) for i in self._corpus
                   if i.id not in indexed)
-        weights = idf_weights(chain((t for _, _, t, _ in own), others))
-        return DuplicateIndex(own, weights, self._world.vocabulary)
+        weights = idf_weights(chain((d | s for _, _, d, s in own), others))
+        return DuplicateIndex(own, weights, vocabulary)
 
-    def tokens(self, issue: Issue, world: World) -> tuple[frozenset[str], frozenset[str]]:
-        """The issue's tokens and its subject's, those indexed if it is the same issue and
-        vocabulary."""
-        if self._by_id.get(issue.id) is issue and world.vocabulary is self._world.vocabulary:
-            known = self.index.tokens_of(issue.id)
-            if known is not None:
-                return known
-        return _tokens(issue, world)
+    def indexes(self, issue: Issue, world: World) -> bool:
+        """Whether the index holds this very issue, split with the same vocabulary."""
+        return self._by_id.get(issue.id) is issue and \
+            world.vocabulary is self._world.vocabulary
 
     def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
                    same_group: bool, limit: int = 5,
@@ -277,11 +274,14 @@ def _duplicates(issue: Issue, world: World, ruleset: RuleSet) -> Duplicates:
     group = _group(issue, world)
     same = ruleset.duplicates.same_customer and bool(group)
     source = world.duplicates
-    toks, subject = (source.tokens(issue, world) if isinstance(source, LazyIndex)
-                     else _tokens(issue, world))
-    candidates = source.candidates(
-        issue.id, group, toks, min_score=ruleset.duplicates.min_score,
-        same_group=same, limit=10, subject=subject)
+    if isinstance(source, LazyIndex) and source.indexes(issue, world):
+        candidates = source.index.candidates_of(
+            issue.id, group, min_score=ruleset.duplicates.min_score, same_group=same, limit=10)
+    else:
+        toks, subject = _tokens(issue, world)
+        candidates = source.candidates(
+            issue.id, group, toks, min_score=ruleset.duplicates.min_score,
+            same_group=same, limit=10, subject=subject)
     older = tuple(c for c in candidates if c.issue_id < issue.id)[:5]
     found = tuple((c.issue_id, round(c.score, 2)) for c in older)
     return Duplicates(found[0][0] if found else None, max((s for _, s in found), default=0.0),
