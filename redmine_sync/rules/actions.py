@@ -9,12 +9,14 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from functools import lru_cache
 from typing import Any
 
 from redmine_sync import schema as s
 from redmine_sync.changes import SETTABLE
-from redmine_sync.changes import Change
 from redmine_sync.changes import Link
+from redmine_sync.changes import Why
 from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
 from redmine_sync.plan import Note
@@ -35,6 +37,11 @@ class Fired:
     rule: str
     reason: str
 
+    @cached_property
+    def why(self) -> Why:
+        """Why its changes are made (one for all of them)."""
+        return Why(self.rule, self.reason)
+
 
 ActionFn = Callable[[IssueState, World, Fired], IssueState]
 RELATION_TYPES = ("duplicates", "relates")
@@ -48,7 +55,7 @@ class ActionSpec:
 
 
 def _change(state: IssueState, field: str, new: object, fired: Fired) -> IssueState:
-    return state.apply(Change.of(field, new, fired.rule, fired.reason))
+    return state.change(field, new, fired.why)
 
 
 def _str_list(params: Any, where: Where) -> tuple[str, ...] | None:
@@ -253,6 +260,7 @@ def _candidates(state: IssueState) -> str:
     return ", ".join(f"#{i} ({score:.0%})" for i, score in state.analysis.duplicate_candidates)
 
 
+@lru_cache(maxsize=4096)  # candidates of one class share their terms: formatted once
 def matched_terms(matched: tuple[tuple[str, float], ...], limit: int = 8) -> str:
     """The terms two requests share, heaviest first: "face-recognition 4.21, login 3.39"."""
     shown = ", ".join(f"{term} {weight:.2f}" for term, weight in matched[:limit])

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
+from functools import cached_property
 from functools import lru_cache
 from functools import partial
 from typing import Any
@@ -274,6 +275,10 @@ class Leaf(Condition):
         return OPERATORS[self.op][0](actual, self.value), ""
 
     def describe(self) -> str:
+        return self.described
+
+    @cached_property
+    def described(self) -> str:
         if self.op in NO_VALUE:
             return f"{self.field} is {self.op}"
         return f"{self.field} {self.op} {_show(self.value)}"
@@ -435,6 +440,9 @@ def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
     pattern = keyword_pattern(static).search if static else None
     listed = str(leaf.value).lstrip("@")
     constant = name in _ISSUE_TEXT
+    # a keyword list (@name) is the world's: its patterns are looked up when the world's
+    # list is another object than the one asked last (once per run, not once per issue)
+    last: list[Any] = [None, None, None]
 
     def test(state: IssueState, world: World) -> bool:
         if constant:
@@ -443,10 +451,14 @@ def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
             text = str(get(state, world) or "")
             folded = text.casefold()
         if static is None:
-            words = tuple(world.keyword_lists.get(listed, ()))
-            if keyword_leads_pattern(words).search(folded) is None:
+            listing = world.keyword_lists.get(listed, ())
+            if listing is not last[0]:
+                words = tuple(listing)
+                last[:] = [listing, keyword_leads_pattern(words).search,
+                           keyword_pattern(words).search]
+            if last[1](folded) is None:
                 return False
-            return keyword_pattern(words).search(text) is not None
+            return last[2](text) is not None
         if leads is None or pattern is None or leads(folded) is None:
             return False
         return pattern(text) is not None

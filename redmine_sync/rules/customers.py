@@ -53,6 +53,8 @@ class CustomerBook:
     tiers: tuple[Tier, ...] = ()
     identify: str = "field"
     _by_key: Mapping[str, Customer] = field(default_factory=dict, compare=False, repr=False)
+    _tier_of: dict[int, tuple[Customer, Tier | None]] = field(
+        init=False, default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, customers: Iterable[Customer], tiers: Iterable[Tier],
@@ -83,4 +85,9 @@ class CustomerBook:
     def tier_of(self, customer: Customer | None) -> Tier | None:
         if customer is None:
             return None
-        return next((t for t in self.tiers if t.holds(customer)), None)
+        known = self._tier_of.get(id(customer))
+        if known is not None and known[0] is customer:
+            return known[1]
+        tier = next((t for t in self.tiers if t.holds(customer)), None)
+        self._tier_of[id(customer)] = (customer, tier)  # a customer keeps its scores
+        return tier

@@ -96,12 +96,13 @@ class LazyIndex:
         # Texts repeat (templates, forms, empty descriptions): each is split once per run,
         # and the index keeps what it needs of them compactly (see DuplicateIndex).
         known: dict[str, frozenset[str]] = {}
+        runs: dict[str, tuple[str, ...]] = {}
         vocabulary = self._world.vocabulary
 
         def split(text: str) -> frozenset[str]:
             found = known.get(text)
             if found is None:
-                found = known[text] = tokens(text, vocabulary)
+                found = known[text] = tokens(text, vocabulary, runs)
             return found
 
         own = [(i.id, _group(i, self._world), split(i.description), split(i.subject))
@@ -189,6 +190,9 @@ def hold_for_people(issue_id: int, changes: Sequence[Change], world: World, rule
     for change in changes:
         owned = world.owned.get((issue_id, change.field), _NOT_OWNED)
         undone = world.undone.get((issue_id, change.field))
+        if owned is _NOT_OWNED and undone is None:  # nobody else touched it: the change
+            kept.append(change)
+            continue
         enforced = any(ruleset.enforced(rule) for rule in change.rules)
         if undone is not None and not enforced and \
                 _unchanged(change.old, change.target.decoded(undone[0])):

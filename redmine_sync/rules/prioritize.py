@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from redmine_sync.changes import Change
+from redmine_sync.changes import Why
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
@@ -61,12 +61,12 @@ def build_prioritize(params: Any, where: Where) -> Any:
         if decided is None:
             return state
         quadrant, priority, reason = decided
-        state = state.apply(Change.of("priority", priority, fired.rule, reason))
+        why = Why(fired.rule, reason)
+        state = state.change("priority", priority, why)
         if matrix.label_quadrant:
             others = set(matrix.quadrants.values()) - {quadrant}
             labels = (state.labels() - others) | {quadrant}
-            state = state.apply(Change.of("labels", tuple(sorted(labels)), fired.rule,
-                                                  reason))
+            state = state.change("labels", tuple(sorted(labels)), why)
         return state
     return run
 

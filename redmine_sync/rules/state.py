@@ -20,6 +20,7 @@ from typing import cast
 
 from redmine_sync.changes import ISSUE_FIELDS
 from redmine_sync.changes import Change
+from redmine_sync.changes import Why
 from redmine_sync.changes import same as _same
 from redmine_sync.changes import target
 from redmine_sync.config import FieldMap
@@ -169,6 +170,18 @@ class IssueState:
         # built field by field: dataclasses.replace() costs more than the whole change
         return IssueState(self.issue, values, self.customer, self.analysis,
                           (*self.changes, Change(change.target, old, change.new, change.why)),
+                          self.notes, self.turns)
+
+    def change(self, key: str, new: object, why: Why) -> IssueState:
+        """apply(Change.of(key, new, ...)): the change is built only when it changes
+        something (most do not once an issue is processed)."""
+        field_target = target(key)
+        old = self.values.get(key)
+        if _same(old, new):
+            return self
+        values = {**self.values, key: new}
+        return IssueState(self.issue, values, self.customer, self.analysis,
+                          (*self.changes, Change(field_target, old, new, (why,))),
                           self.notes, self.turns)
 
     def add_note(self, note: Note) -> IssueState:

@@ -284,7 +284,8 @@ def _stemmed(word: str) -> str:
     return stem(word) if word.isalpha() and len(word) > 3 else word
 
 
-def tokens(text: str, vocab: Vocabulary) -> frozenset[str]:
+def tokens(text: str, vocab: Vocabulary,
+           runs: dict[str, tuple[str, ...]] | None = None) -> frozenset[str]:
     """The concepts ("concept:<name>") and words a text mentions.
 
     Runs of Chinese characters are split into words (glossary words first, then jieba);
@@ -292,11 +293,20 @@ def tokens(text: str, vocab: Vocabulary) -> frozenset[str]:
     Latin words are case folded and stemmed ("Exports" -> "export"); words with digits
     ("14", "ios17") stay as they are; English phrases of the vocabulary ("log in",
     "standing order") are found on the stemmed words, longest first.
+
+    runs, when given, keeps the tokens of each run of Chinese characters seen (requests
+    of one run repeat runs: "谢谢", a product name, a form's phrases).
     """
     norm = normalize(text)
     out: set[str] = set()
     for run in _CJK_RUN.findall(norm):
-        out.update(vocab._cjk_tokens(run))
+        if runs is None:
+            out.update(vocab._cjk_tokens(run))
+            continue
+        found = runs.get(run)
+        if found is None:
+            found = runs[run] = tuple(vocab._cjk_tokens(run))
+        out.update(found)
     latin = _LATIN_RUN.findall(norm)
     if latin:
         out.update(vocab._latin_tokens(latin))
