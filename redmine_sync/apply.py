@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from redmine_sync import progress
 from redmine_sync.changes import Change
 from redmine_sync.changes import Draft
 from redmine_sync.changes import draft_of
@@ -208,6 +209,7 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
         log.info("issue #%d: %s%s", item.issue_id, outcome.status,
                  f" ({outcome.reason})" if outcome.reason else "")
         outcomes.append(outcome)
+        progress.advance(progress.ISSUES_WRITTEN, index + 1, len(plan.changed))
     return ApplyResult(run_id, tuple(outcomes))
 
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from redmine_sync import progress
 from redmine_sync.lookups import remembered
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
@@ -44,12 +45,13 @@ def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore |
     """Each issue's journals: from the cache unless the issue changed since."""
     out = {}
     fetched = []
-    for issue in issues:
+    for done, issue in enumerate(issues, 1):
         cached = store.journals(issue.id, issue.updated_on) if store else None
         if cached is None:
             cached = client.get_issue(issue.id, journals=True).journals or ()
             fetched.append((issue, cached))
         out[issue.id] = cached
+        progress.advance(progress.JOURNALS_READ, done, len(issues))
     if store and fetched:  # one transaction, after the reads: none held across requests
         with store.transaction():
             for issue, cached in fetched:

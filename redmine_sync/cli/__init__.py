@@ -34,6 +34,7 @@ from redmine_sync.cli import undo as undo_cmd
 from redmine_sync.cli import validate as validate_cmd
 from redmine_sync.cli import whatif as whatif_cmd
 from redmine_sync.cli.context import AppContext
+from redmine_sync.cli.progress import watching
 from redmine_sync.errors import INTERNAL
 from redmine_sync.errors import INTERRUPTED
 from redmine_sync.errors import OK
@@ -93,10 +94,13 @@ def _exit_code(run: Any) -> int:
                    "~/.config/redmine-sync/config.yaml). REDMINE_URL and REDMINE_API_KEY "
                    "override it.")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress: neither the bar (on a "
+              "terminal) nor the progress lines logged every 10 s elsewhere.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Log lines on stderr: text (journald-friendly) or json.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: str) -> None:
+def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
+        log_format: str) -> None:
     """Triage, tier, prioritise, route and watch SLAs of Redmine issues with YAML rules.
 
     Start with `redmine-sync doctor` to check the connection, then `plan` to see what
@@ -113,6 +117,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: s
     app = ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()
     app.config_path, app.log_format, app.verbose = config_path, log_format, verbose
     ctx.obj = app
+    ctx.with_resource(watching(quiet, clock=app.monotonic))
 
 
 for _module in (init_cmd, doctor_cmd, config_cmd, validate_cmd, schema_cmd, plan_cmd, explain_cmd,

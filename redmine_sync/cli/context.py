@@ -10,6 +10,7 @@ through the same path as against a real Redmine.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -57,6 +58,7 @@ class AppContext:
     connect: Connect = live_redmine
     open_store: OpenStore = bound_store
     clock: Callable[[], datetime] | None = None
+    monotonic: Callable[[], float] = time.monotonic  # progress lines' cadence
     _config: Config | None = field(default=None, repr=False)
     _client: RedmineClient | None = field(default=None, repr=False)
     _store: StateStore | None = field(default=None, repr=False)

@@ -48,6 +48,7 @@ from redminelib import exceptions as rexc
 from redminelib.engines.sync import SyncEngine
 
 from redmine_sync import markup
+from redmine_sync import progress
 from redmine_sync.clock import utc_now
 from redmine_sync.config import Config
 from redmine_sync.config import RetryPolicy
@@ -598,45 +599,52 @@ class LiveRedmine:
                     updated_since: datetime | None = None) -> Iterator[Issue]:
         closed = frozenset(n.name for n in self.catalog().statuses.items if n.is_closed)
         decode = self._decoder()
-        for rows in self._issue_pages(project, updated_since):
+        read = 0
+        for rows, total in self._issue_pages(project, updated_since):
             self._learn_shown(rows)
             for row in rows:
                 issue = _mapped("GET /issues.json", mapping.issue_from_json, row, closed,
                                 None, decode)
                 yield self._with_tags(issue, row)
+            read += len(rows)
+            progress.advance(progress.ISSUES_READ, read, max(total, read))
 
-    def _issue_pages(self, project: str | None,
-                     updated_since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+    def _issue_pages(self, project: str | None, updated_since: datetime | None
+                     ) -> Iterator[tuple[list[dict[str, Any]], int]]:
         """Keyset paging on (updated_on, id): no skips when issues change mid-scan.
 
         Each page restarts at the last timestamp seen (offset 0), so it repeats that page's
         last issue: one issue per page, the price of not skipping one that changes while
         the scan runs. The next page is asked for as soon as a page arrives, so Redmine
-        serves it while the caller works on this one.
+        serves it while the caller works on this one. Each page comes with the number of
+        issues the first page said there were (for progress).
         """
         base: dict[str, Any] = {"status_id": "*", "sort": "updated_on,id", "limit": PAGE}
         if project:  # only this project: a subproject is in scope when it is listed
             base.update(project_id=project, subproject_id="!*")
 
-        def fetch(offset: int, cursor: str | None) -> list[dict[str, Any]]:
+        def fetch(offset: int, cursor: str | None) -> tuple[list[dict[str, Any]], int]:
             params = dict(base, offset=offset)
             if cursor:
                 params["updated_on"] = f">={cursor}"
             try:
-                rows: list[dict[str, Any]] = self._get("/issues.json", "issues", params)["issues"]
+                data = self._get("/issues.json", "issues", params)
             except RedmineAuthError:
                 if not project:
                     raise
                 raise self._project_refused(project) from None
-            return rows
+            rows: list[dict[str, Any]] = data["issues"]
+            return rows, int(data.get("total_count") or len(rows))
 
         cursor = mapping.format_time(updated_since) if updated_since else None
-        offset, seen = 0, dict[int, str]()
+        offset, seen, total = 0, dict[int, str](), None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="redmine-pages") as pool:
-            pending: Future[list[dict[str, Any]]] | None = pool.submit(fetch, offset, cursor)
+            pending: Future[tuple[list[dict[str, Any]], int]] | None = pool.submit(
+                fetch, offset, cursor)
             try:
                 while pending is not None:
-                    rows, pending = pending.result(), None
+                    (rows, count), pending = pending.result(), None
+                    total = count if total is None else total
                     if len(rows) == PAGE:
                         last = rows[-1]["updated_on"]
                         offset, cursor = ((offset + len(rows), cursor) if last == cursor
@@ -644,7 +652,7 @@ class LiveRedmine:
                         pending = pool.submit(fetch, offset, cursor)
                     fresh = [row for row in rows if seen.get(row["id"]) != row["updated_on"]]
                     seen.update((row["id"], row["updated_on"]) for row in fresh)
-                    yield fresh
+                    yield fresh, total
             finally:
                 if pending is not None:
                     pending.cancel()

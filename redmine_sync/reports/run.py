@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from redmine_sync import markup
+from redmine_sync import progress
 from redmine_sync.config import Config
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import UserError
@@ -176,13 +177,14 @@ def publish_due(client: RedmineClient, config: Config, store: StateStore, now: d
     due = due_reports(config, store, now)
     done = []
     inputs: dict[datetime, ReportInput] = {}
-    for name, when in due:  # each report as of its scheduled time, e.g. Friday 17:00
+    for number, (name, when) in enumerate(due, 1):  # each as of its time, e.g. Friday 17:00
         if when not in inputs:
             inputs[when] = report_input(client, config, store, when)
         page = make_page(name, inputs[when], config, config.text_formatting)
         result = publish_page(client, store, config, page)[0]
         done.append(f"report {name} {page.period}: {result.outcome} {result.title}")
         done += [f"report {name} {page.period}: warning: {w}" for w in page.warnings]
+        progress.advance(progress.PAGES_PUBLISHED, number, len(due))
     return done
 
 

@@ -47,7 +47,8 @@ class Cli:
         return self.fake
 
     def app(self) -> AppContext:
-        return AppContext(connect=self.connect, clock=lambda: self.now)
+        # a still clock for progress: no progress line, however slow the machine
+        return AppContext(connect=self.connect, clock=lambda: self.now, monotonic=lambda: 0.0)
 
     def __call__(self, *args: str) -> Result:
         return CliRunner().invoke(cli, ["--config", str(self.config), *args], obj=self.app())

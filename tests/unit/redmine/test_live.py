@@ -9,6 +9,7 @@ import pytest
 import requests
 import responses
 
+from redmine_sync import progress
 from redmine_sync.config import RetryPolicy
 from redmine_sync.config import Timeouts
 from redmine_sync.errors import NotFound
@@ -158,6 +159,25 @@ def test_keyset_paging_asks_for_all_statuses_and_never_repeats(client: LiveRedmi
     assert first.params["status_id"] == "*" and first.params["sort"] == "updated_on,id"
     assert first.params["project_id"] == "demo" and "updated_on" not in first.params
     assert second.params["updated_on"] == f">={last}" and second.params["offset"] == "0"
+
+
+@responses.activate
+def test_paging_reports_its_progress_against_the_first_total(client: LiveRedmine) -> None:
+    responses.get(f"{URL}/issue_statuses.json", json=STATUSES)
+    responses.get(f"{URL}/custom_fields.json", json=FIELDS)
+    page1 = [issue_json(i, f"2026-01-05T09:{i // 60:02d}:{i % 60:02d}Z") for i in range(1, 101)]
+    page2 = [page1[-1]] + [issue_json(i, "2026-01-05T10:00:00Z") for i in range(101, 131)]
+    responses.get(f"{URL}/issues.json", json={"issues": page1, "total_count": 130})
+    responses.get(f"{URL}/issues.json", json={"issues": page2, "total_count": 31})
+    seen: list[tuple[str, int, int | None]] = []
+
+    class Seen:
+        def advance(self, task: str, done: int, total: int | None) -> None:
+            seen.append((task, done, total))
+
+    with progress.reporting(Seen()):
+        assert len(list(client.iter_issues(project="demo"))) == 130
+    assert seen == [("issues read", 100, 130), ("issues read", 130, 130)]
 
 
 @responses.activate
