@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from redmine_sync.plan import json_value
 from redmine_sync.plan import show
 from redmine_sync.rules.actions import actions
 from redmine_sync.rules.actions import matched_terms
@@ -63,15 +65,57 @@ def render_explain(state: IssueState, traces: list[RuleTrace], ruleset: RuleSet,
         yield from (f"    | {line}" for line in note.text.rstrip().splitlines())
 
 
+def explain_json(state: IssueState, traces: list[RuleTrace], ruleset: RuleSet,
+                 world: World) -> dict[str, Any]:
+    """What ``render_explain`` shows, as data (``explain --format json``)."""
+    issue, analysis, customer = state.issue, state.analysis, state.customer
+    terms = dict(analysis.duplicate_terms)
+    changes, held = hold_for_people(state.issue.id, merge_changes(state.changes), world,
+                                    ruleset)
+    return {
+        "issue": {"id": issue.id, "subject": issue.subject},
+        "customer": {"name": customer.name, "value": customer.value, "fit": customer.fit}
+        if customer else None,
+        "duplicate_candidates": [{"issue": i, "score": score,
+                                  "terms": matched_terms(terms.get(i, ()))}
+                                 for i, score in analysis.duplicate_candidates],
+        "vagueness": {"score": analysis.vague_score, "vague": analysis.is_vague,
+                      "missing": list(analysis.vague_missing)},
+        "rules": [{"file": t.rule.file, "stage": t.rule.stage, "rule": t.rule.name,
+                   "considered": t.considered, "matched": t.matched, "changes": t.changes,
+                   "lines": list(t.lines)} for t in traces],
+        "changes": [{"field": c.field, "old": json_value(c.old), "new": json_value(c.new),
+                     "rule": c.rule} for c in changes],
+        "kept_for_people": [{"field": c.field, "current": json_value(c.old),
+                             "wanted": json_value(c.new), "reason": c.reason}
+                            for c in held],
+        "notes": [{"text": n.text, "public": n.public, "rule": n.rule}
+                  for n in (state.notes if changes else ())],
+    }
+
+
 def render_vocabulary() -> Iterator[str]:
-    yield "File kinds: " + ", ".join(KINDS)
-    yield "\nFields (in conditions):"
-    for name, spec in FIELDS.items():
-        yield f"  {name:<26} {spec.doc}\n  {'':<26} e.g. {spec.example}"
-    yield f"  {'cf.<Custom field>':<26} any custom field by name\n  {'':<26} e.g. cf.Channel: survey"
-    yield "\nOperators:"
-    for name, (_, doc, example) in OPERATORS.items():
-        yield f"  {name:<13} {doc}\n  {'':<13} e.g. {example}"
-    yield "\nActions (in then:):"
-    for name, action in actions().items():
-        yield f"  {name:<15} {action.doc}\n  {'':<15} e.g. {action.example}"
+    words = vocabulary()
+    yield "File kinds: " + ", ".join(words["kinds"])
+    for title, key, width in (("Fields (in conditions)", "fields", 26),
+                              ("Operators", "operators", 13),
+                              ("Actions (in then:)", "actions", 15)):
+        yield f"\n{title}:"
+        for entry in words[key]:
+            yield f"  {entry['name']:<{width}} {entry['doc']}\n  {'':<{width}} e.g. " \
+                  f"{entry['example']}"
+
+
+def vocabulary() -> dict[str, Any]:
+    """The rule language: file kinds, and each field, operator and action with an example."""
+    fields = [{"name": name, "doc": spec.doc, "example": spec.example}
+              for name, spec in FIELDS.items()]
+    fields.append({"name": "cf.<Custom field>", "doc": "any custom field by name",
+                   "example": "cf.Channel: survey"})
+    return {
+        "kinds": list(KINDS), "fields": fields,
+        "operators": [{"name": name, "doc": doc, "example": example}
+                      for name, (_, doc, example) in OPERATORS.items()],
+        "actions": [{"name": name, "doc": action.doc, "example": action.example}
+                    for name, action in actions().items()],
+    }

@@ -123,12 +123,12 @@ def json_tail(plan: Plan, any_issue: bool) -> str:
 def _issue_json(p: IssuePlan) -> dict[str, Any]:
     return {
         "id": p.issue_id, "subject": p.subject, "updated_on": p.updated_on.isoformat(),
-        "changes": [{"field": c.field, "old": _json(c.old), "new": _json(c.new),
+        "changes": [{"field": c.field, "old": json_value(c.old), "new": json_value(c.new),
                      "rule": c.rule, "reason": c.reason, "why": _why_json(c)}
                     for c in p.changes],
         "notes": [{"text": n.text, "public": n.public, "rule": n.rule} for n in p.notes],
-        "kept_for_people": [{"field": c.field, "current": _json(c.old),
-                             "wanted": _json(c.new), "rule": c.rule,
+        "kept_for_people": [{"field": c.field, "current": json_value(c.old),
+                             "wanted": json_value(c.new), "rule": c.rule,
                              "reason": c.reason, "why": _why_json(c)} for c in p.held],
     }
 
@@ -186,7 +186,8 @@ def show(value: object) -> str:
     return str(value)
 
 
-def _json(value: object) -> object:
+def json_value(value: object) -> object:
+    """A change's old or new value as JSON: lists for tuples, objects for relations."""
     if isinstance(value, Link):
         return value.to_json()
     if isinstance(value, tuple):

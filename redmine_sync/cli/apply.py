@@ -12,6 +12,7 @@ from redmine_sync.apply import BreakerTripped
 from redmine_sync.apply import RunStopped
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import format_option
 from redmine_sync.errors import WritesFailed
 from redmine_sync.plan import Plan
 from redmine_sync.plan import render_text
@@ -28,8 +29,7 @@ from redmine_sync.sync import apply_run
               "plan).")
 @click.option("--max-changes", type=click.IntRange(min=0), metavar="N",
               help="Allow up to N changed issues in this run (instead of limits.max_issues).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: a summary of written, skipped and failed issues.")
+@format_option("a summary of written, skipped and failed issues")
 @pass_app
 def command(app: AppContext, project: str | None, full: bool, yes: bool,
             max_changes: int | None, fmt: str) -> None:

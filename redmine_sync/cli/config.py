@@ -6,13 +6,25 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo_json
+from redmine_sync.cli.output import format_option
 
 
 @click.command("config")
+@format_option()
 @pass_app
-def command(app: AppContext) -> None:
+def command(app: AppContext, fmt: str) -> None:
     """Show the effective configuration (file + environment); the key is never shown."""
     config = app.config()
+    if fmt == "json":
+        echo_json({"file": str(config.source) if config.source else None, "url": config.url,
+                   "api_key": "set" if config.api_key else "missing",
+                   "key_source": config.key_source, "projects": list(config.projects),
+                   "state_path": str(config.state_path), "rules_dir": str(config.rules_dir),
+                   "text_formatting": config.text_formatting,
+                   "labels_backend": config.labels_backend, "fields": config.fields.all(),
+                   "metrics_textfile": None})
+        return
     click.echo(f"file:            {config.source or '(none: defaults + environment)'}")
     click.echo(f"redmine url:     {config.url}")
     click.echo(f"api key:         {'set' if config.api_key else 'MISSING'} "

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo_json
+from redmine_sync.cli.output import format_option
 from redmine_sync.config import RetryPolicy
 from redmine_sync.doctor import FAIL
 from redmine_sync.doctor import WARN
@@ -16,8 +20,9 @@ QUICK = RetryPolicy(attempts=2, backoff=0.5, total_seconds=10)
 
 
 @click.command("doctor")
+@format_option("every check with its status, detail and fix, and the counts")
 @pass_app
-def command(app: AppContext) -> None:
+def command(app: AppContext, fmt: str) -> None:
     """Check that Redmine is reachable and set up for the tool.
 
     Checks the config and key, that the REST API is enabled and the key really accepted
@@ -29,12 +34,21 @@ def command(app: AppContext) -> None:
     """
     config = app.config()
     failed = warned = 0
+    checks = []
     for check in run_checks(config, app.redmine(retries=QUICK), app.now()):
-        click.echo(check.render())
+        if fmt == "json":
+            checks.append(asdict(check))
+        else:
+            click.echo(check.render())
         failed += check.status == FAIL
         warned += check.status == WARN
+    if fmt == "json":
+        echo_json({"checks": checks, "failed": failed, "warnings": warned,
+                   "passed": not failed and not warned})
     if failed:
         raise ChecksFailed(f"{failed} check(s) failed")
+    if fmt == "json":
+        return
     # a warning may be something this key could not check: never "all passed" then
     click.echo(f"no check failed; {warned} warning(s) above (not checked, or worth a look)"
                if warned else "all checks passed")

@@ -9,6 +9,7 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import format_option
 from redmine_sync.listing import list_issues
 
 
@@ -17,8 +18,7 @@ from redmine_sync.listing import list_issues
               "config, else all visible).")
 @click.option("--since", metavar="TIME", help="Only issues updated at or after this UTC time, "
               "e.g. 2026-11-20T08:00:00Z.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@format_option("JSON lines, one object per issue")
 @pass_app
 def command(app: AppContext, project: str | None, since: str | None, fmt: str) -> None:
     """List the issues the tool reads from Redmine (open and closed), oldest change first.

@@ -7,6 +7,7 @@ import click
 from redmine_sync import plan as out
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import format_option
 from redmine_sync.sync import plan_run
 
 
@@ -15,9 +16,7 @@ from redmine_sync.sync import plan_run
 @click.option("-i", "--issue", "issue_id", type=int, metavar="N", help="Only this issue.")
 @click.option("--full", is_flag=True, help="Read every issue in scope, not only those "
               "changed since the last apply.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people; json (documented in docs/rules.md) "
-              "for tools.")
+@format_option("every issue's changes, notes and what is kept for people, then totals")
 @pass_app
 def command(app: AppContext, project: str | None, issue_id: int | None, full: bool,
             fmt: str) -> None:

@@ -10,6 +10,8 @@ import inspect
 
 import click
 
+from redmine_sync.cli.shapes import SHAPES
+from redmine_sync.cli.shapes import Schema
 from redmine_sync.errors import EXIT_TABLE
 
 PROG = "redmine-sync"
@@ -17,6 +19,12 @@ HEAD = f"""# Command line reference
 
 Generated from the commands and the exit-code table (`redmine_sync/errors.py`) by
 `scripts/cli-doc`; do not edit by hand. `{PROG} COMMAND --help` prints the same text.
+
+Every command that prints data has `--format json`; its shape is listed with the command
+(from the JSON Schemas in `redmine_sync/cli/shapes.py`, which the tests check each
+command's output against). The keys listed stay: a release may add keys, never remove or
+retype one. Times are ISO 8601 with an offset; logs and progress go to stderr, never into
+the JSON on stdout.
 """
 
 
@@ -57,7 +65,54 @@ def _command(command: click.Command, ctx: click.Context, path: str,
     if any(isinstance(p, click.Option) and p.name == "fmt" and isinstance(p.type, click.Choice)
            and "json" in p.type.choices for p in command.params):
         lines += ["Machine-readable output: `--format json`.", ""]
+        if command.name in SHAPES:
+            lines += [_SHAPE_HEAD.get(command.name, "Its shape:"), "",
+                      *_shape(SHAPES[command.name]), ""]
     return "\n".join(lines)
+
+
+_SHAPE_HEAD = {"issues": "One JSON object per line (JSON lines), each of this shape:",
+               "plan": "Its shape (the fields are explained in docs/rules.md):"}
+
+
+def _shape(schema: Schema, depth: int = 0) -> list[str]:
+    """A JSON Schema of ``shapes.py`` as a nested list: key, type, and what it means."""
+    lines = []
+    required = set(schema.get("required", ()))
+    for key, sub in schema.get("properties", {}).items():
+        text = f"{'  ' * depth}- `{key}`: {_type(sub)}"
+        if key not in required:
+            text += ", optional"
+        if "description" in sub:
+            text += f": {sub['description']}"
+        lines.append(text)
+        inner = sub.get("items", sub) if _kind(sub) == "array" else sub
+        lines += _shape(inner, depth + 1)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        lines.append(f"{'  ' * depth}- other keys: {_type(extra)}"
+                     + (f": {extra['description']}" if "description" in extra else ""))
+    return lines
+
+
+def _kind(schema: Schema) -> str:
+    kind = schema.get("type", "any")
+    return kind if isinstance(kind, str) else kind[0]
+
+
+def _type(schema: Schema) -> str:
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{v}`" for v in schema["enum"])
+    kind = schema.get("type", "any JSON value")
+    if isinstance(kind, list):
+        return " or ".join(_type({**schema, "type": one}) for one in kind)
+    if kind == "array":
+        item = _type(schema.get("items", {}))
+        return f"list of {item}s" if item in ("object", "string", "integer", "number") \
+            else f"list of {item}"
+    if kind == "string" and schema.get("format") == "date-time":
+        return "time (ISO 8601)"
+    return "object" if kind == "object" else str(kind)
 
 
 def _metavar(argument: click.Argument) -> str:

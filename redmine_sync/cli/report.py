@@ -10,10 +10,13 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo_json
 from redmine_sync.reports.inputs import report_input
 from redmine_sync.reports.run import make_page
 from redmine_sync.reports.run import publish_page
 from redmine_sync.reports.run import wiki_project
+
+MARKUPS = ("textile", "markdown", "common_mark")
 
 
 @click.command("report")
@@ -24,11 +27,16 @@ from redmine_sync.reports.run import wiki_project
 @click.option("--customer", metavar="NAME", help="weekly only: the report for one customer.")
 @click.option("--publish", "do_publish", is_flag=True,
               help="Write the page (and the index) to the wiki. Without it, print the page.")
-@click.option("--format", "fmt", type=click.Choice(["textile", "markdown", "common_mark"]),
-              help="Text format (default: redmine.text_formatting of the config).")
+@click.option("--markup", type=click.Choice(MARKUPS),
+              help="Text format of the page (default: redmine.text_formatting of the config).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", *MARKUPS]),
+              default="text", show_default=True,
+              help="text: the page, or what was published; json: the same as data (the "
+              "page's text in --markup). textile, markdown, common_mark: as --markup "
+              "(kept for existing scripts).")
 @pass_app
 def command(app: AppContext, name: str, at: str | None, customer: str | None,
-            do_publish: bool, fmt: str | None) -> None:
+            do_publish: bool, markup: str | None, fmt: str) -> None:
     """Render a report: weekly, kpi, customers, monthly or quarterly.
 
     Prints the page by default; --publish writes it as a wiki page named for its period
@@ -39,18 +47,30 @@ def command(app: AppContext, name: str, at: str | None, customer: str | None,
     client = app.client()
     store = app.store()
     inp = report_input(client, config, store, now)
-    page = make_page(name, inp, config, fmt or config.text_formatting, customer)
+    if fmt in MARKUPS:
+        markup, fmt = markup or fmt, "text"
+    page = make_page(name, inp, config, markup or config.text_formatting, customer)
     for warning in page.warnings:
         click.echo(f"warning: {warning}", err=True)
+    data = {"report": page.report, "title": page.title, "period": page.period,
+            "markup": page.markup, "warnings": list(page.warnings)}
     if not do_publish:
-        click.echo(page.text, nl=False)
+        if fmt == "json":
+            echo_json({**data, "text": page.text})
+        else:
+            click.echo(page.text, nl=False)
         return
     with store.writer_lock():
         results = publish_page(client, store, config, page)
+    base = f"{config.url}/projects/{wiki_project(config)}/wiki/"
+    if fmt == "json":
+        echo_json({**data, "published": [
+            {"outcome": r.outcome, "title": r.title, "url": base + r.title,
+             "version": r.version, "note": r.note} for r in results]})
+        return
     for result in results:
         note = f" ({result.note})" if result.note else ""
-        click.echo(f"{result.outcome:<9} {config.url}/projects/{wiki_project(config)}/wiki/"
-                   f"{result.title} (version {result.version}){note}")
+        click.echo(f"{result.outcome:<9} {base}{result.title} (version {result.version}){note}")
 
 
 def parse_at(value: str, timezone: str) -> datetime:

@@ -6,9 +6,13 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo_json
+from redmine_sync.cli.output import format_option
 from redmine_sync.errors import UserError
+from redmine_sync.sla.view import at_risk_json
 from redmine_sync.sla.view import render_at_risk
 from redmine_sync.sla.view import render_timeline
+from redmine_sync.sla.view import timeline_json
 from redmine_sync.sync import sla_clocks
 
 
@@ -17,8 +21,11 @@ from redmine_sync.sync import sla_clocks
 @click.option("--at-risk", is_flag=True, help="List the open issues nearest to breach.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many issues --at-risk lists.")
+@format_option("one issue's clocks and intervals, or the open clocks nearest to breach; "
+               "durations in seconds")
 @pass_app
-def command(app: AppContext, issue_id: int | None, at_risk: bool, limit: int) -> None:
+def command(app: AppContext, issue_id: int | None, at_risk: bool, limit: int,
+            fmt: str) -> None:
     """Show SLA clocks: one issue's timeline, or (--at-risk) the open issues nearest to breach.
 
     Clocks are rebuilt from the journals in business time: running and paused intervals
@@ -27,6 +34,9 @@ def command(app: AppContext, issue_id: int | None, at_risk: bool, limit: int) ->
     if (issue_id is None) == (not at_risk):
         raise UserError("give an issue number, or --at-risk", hint="redmine-sync sla --help")
     rows = sla_clocks(app.client(), app.config(), app.store(), app.now(), issue_id)
+    if fmt == "json":
+        echo_json(at_risk_json(rows, limit) if at_risk else timeline_json(*rows[0]))
+        return
     lines = render_at_risk(rows, limit) if at_risk else render_timeline(*rows[0])
     for line in lines:
         click.echo(line)

@@ -8,6 +8,7 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import format_option
 from redmine_sync.errors import WritesFailed
 from redmine_sync.plan import render_text
 from redmine_sync.undo import plan_undo
@@ -18,8 +19,7 @@ from redmine_sync.undo import write_undo
 @click.argument("run_id", type=int, metavar="RUN_ID")
 @click.option("--yes", is_flag=True, help="Write the undo (without it: show what it would "
               "put back and write nothing).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: the undo plan, and with --yes what was written.")
+@format_option("the undo plan, and with --yes what was written")
 @pass_app
 def command(app: AppContext, run_id: int, yes: bool, fmt: str) -> None:
     """Put back what run RUN_ID changed, unless people changed it since.

@@ -8,6 +8,8 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo_json
+from redmine_sync.cli.output import format_option
 from redmine_sync.errors import UserError
 from redmine_sync.rules import RuleSet
 from redmine_sync.rules import load_rules
@@ -20,8 +22,10 @@ from redmine_sync.rules.ruleset import rule_paths
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--online", is_flag=True, help="Also check every status, priority, tracker, "
               "custom field, allowed value, user and group name against Redmine.")
+@format_option("ok, the counts, what was not checked; when not ok, the error and every "
+               "problem (the exit code stays 1)")
 @pass_app
-def command(app: AppContext, paths: tuple[Path, ...], online: bool) -> None:
+def command(app: AppContext, paths: tuple[Path, ...], online: bool, fmt: str) -> None:
     """Check rule files (default: the rules directory of the config).
 
     Reports every problem at once as file:line:col: path: message, with "did you mean"
@@ -29,6 +33,16 @@ def command(app: AppContext, paths: tuple[Path, ...], online: bool) -> None:
     has no customers file (tier and account-manager rules would do nothing). Without
     --online nothing is sent to Redmine; with it, what this key cannot check is listed.
     """
+    try:
+        _validate(app, paths, online, fmt)
+    except UserError as exc:  # the same error and exit code; the problems as JSON too
+        if fmt == "json":
+            echo_json({"ok": False, "online": online, "not_checked": [],
+                       "error": str(exc.args[0]), "problems": [str(p) for p in exc.problems]})
+        raise
+
+
+def _validate(app: AppContext, paths: tuple[Path, ...], online: bool, fmt: str) -> None:
     config = app.config()
     targets = list(paths) or [config.rules_dir]
     ruleset = load_rules(targets)
@@ -40,6 +54,11 @@ def command(app: AppContext, paths: tuple[Path, ...], online: bool) -> None:
             hint="add one (see rules/customers.yaml); with no customers to manage, say so "
             "with a file holding `kind: customers` and `customers: []`")
     files = len(rule_paths(targets))
+    if fmt == "json":
+        echo_json({"ok": True, "files": files, "rules": len(ruleset.rules()),
+                   "customers": len(ruleset.customers.customers), "online": online,
+                   "not_checked": not_checked, "problems": []})
+        return
     summary = (f"{files} file(s), {len(ruleset.rules())} rule(s), "
                f"{len(ruleset.customers.customers)} customer(s)")
     if not online:

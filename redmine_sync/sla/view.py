@@ -43,6 +43,17 @@ def render_timeline(issue: Issue, policy: Any, clocks: Sequence[MetricClock]) ->
 def render_at_risk(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]],
                    limit: int) -> Iterator[str]:
     """Open clocks ordered by how much of their target is used, highest first."""
+    items = at_risk(rows)
+    yield f"{'#':>6}  {'used':>5}  {'metric':<15} {'remaining':>10}  {'due':<20} subject"
+    for fraction, issue, clock in items[:limit]:
+        yield (f"{issue.id:>6}  {fraction:>5.0%}  {clock.metric:<15} "
+               f"{hours(_remaining(clock)):>10}  {when(clock.due):<20} {issue.subject}")
+    yield f"{min(len(items), limit)} of {len(items)} open clock(s) shown"
+
+
+def at_risk(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]]
+            ) -> list[tuple[float, Issue, MetricClock]]:
+    """(used fraction, issue, clock) of each open clock, the most used first."""
     items = []
     for issue, _policy, clocks in rows:
         for clock in clocks:
@@ -50,9 +61,39 @@ def render_at_risk(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]],
             if clock.stopped is None and fraction is not None:
                 items.append((fraction, issue, clock))
     items.sort(key=lambda row: (-row[0], row[1].id))
-    yield f"{'#':>6}  {'used':>5}  {'metric':<15} {'remaining':>10}  {'due':<20} subject"
-    for fraction, issue, clock in items[:limit]:
-        remaining = None if clock.target is None else clock.target - clock.elapsed
-        yield (f"{issue.id:>6}  {fraction:>5.0%}  {clock.metric:<15} {hours(remaining):>10}  "
-               f"{when(clock.due):<20} {issue.subject}")
-    yield f"{min(len(items), limit)} of {len(items)} open clock(s) shown"
+    return items
+
+
+def at_risk_json(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]], limit: int
+                 ) -> dict[str, Any]:
+    """``sla --at-risk --format json``."""
+    items = at_risk(rows)
+    return {"at_risk": [{"issue": issue.id, "subject": issue.subject, "metric": clock.metric,
+                         "used": fraction, "remaining": _remaining(clock),
+                         "due": _iso(clock.due)} for fraction, issue, clock in items[:limit]],
+            "open_clocks": len(items)}
+
+
+def timeline_json(issue: Issue, policy: Any, clocks: Sequence[MetricClock]) -> dict[str, Any]:
+    """``sla ISSUE --format json``: times in ISO 8601, durations in seconds."""
+    return {
+        "issue": {"id": issue.id, "subject": issue.subject, "status": issue.status,
+                  "priority": issue.priority},
+        "policy": policy.name,
+        "clocks": [{
+            "metric": c.metric, "cycle": c.cycle, "state": c.state, "breached": c.breached,
+            "target": c.target, "elapsed": c.elapsed, "remaining": _remaining(c),
+            "used": c.fraction(), "started": _iso(c.started), "due": _iso(c.due),
+            "breached_at": _iso(c.breached_at), "stopped": _iso(c.stopped),
+            "intervals": [{"state": i.state, "start": _iso(i.start), "end": _iso(i.end),
+                           "reason": i.reason or ""} for i in c.intervals],
+        } for c in clocks],
+    }
+
+
+def _remaining(clock: MetricClock) -> float | None:
+    return None if clock.target is None else clock.target - clock.elapsed
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant else None
