@@ -171,6 +171,10 @@ def recorded_run(store: StateStore, run_id: int, clock: Callable[[], datetime],
                          skipped=stopped.count("deferred", "skipped"), failed=stopped.failed,
                          message=str(exc.cause).splitlines()[0])
         raise
+    except BreakerTripped as exc:
+        store.finish_run(run_id, clock(), "breaker", planned=planned(),
+                         message=str(exc).splitlines()[0])
+        raise
     except BaseException as exc:
         store.finish_run(run_id, clock(), "error", message=str(exc).splitlines()[0]
                          if str(exc) else type(exc).__name__)

@@ -188,6 +188,7 @@ _SECTIONS = {
     "state": "the state database: sync cursor, runs, audit ledger, what the tool set",
     "labels": "where labels live",
     "daemon": "redmine-sync daemon",
+    "metrics": "Prometheus metrics of the runs",
 }
 _RETIRED = {  # fields.<key> that were never read
     "sla_due": "the SLA due field is named in the kind: sla rule file (write: {due: SLA due}); "
@@ -231,6 +232,12 @@ class Config:
                                  at=("daemon", "interval"))
     reports: ReportsConfig = s.key(s.section(ReportsConfig), "reports posted as wiki pages",
                                    ReportsConfig())
+    metrics_textfile: Path | None = s.key(
+        s.text(words="a path ending in .prom", pattern=r".+\.prom",
+               example="/var/lib/prometheus/node-exporter/redmine_sync.prom"),
+        "after each apply (and daemon run), write Prometheus metrics to this file for "
+        "node_exporter's textfile collector, atomically (docs/operations.md); relative to the "
+        "config file; default: none", at=("metrics", "textfile"))
     source: str | None = None
     warnings: tuple[str, ...] = ()
     tls_verify: bool | str = True   # True: the system trust store; a path: that CA bundle
@@ -323,6 +330,7 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
                         "shown; move it to REDMINE_API_KEY or redmine.key_file")
         if api_key is None:
             api_key, key_source = Secret(url_key), "the URL (?key=)"
+    metrics = get("metrics", "textfile")
     return Config(
         url=url.rstrip("/"),
         api_key=api_key,
@@ -339,6 +347,7 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
         limits=Limits(**s.given(Limits, data.get("limits"))),
         daemon_interval=get("daemon", "interval"),
         reports=_reports(data.get("reports") or {}, base),
+        metrics_textfile=_path(metrics, base, base) if metrics else None,
         source=doc.file if doc else None,
         warnings=tuple(warnings),
     )

@@ -19,11 +19,13 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
+from redmine_sync import metrics
 from redmine_sync.apply import BreakerTripped
 from redmine_sync.config import Config
 from redmine_sync.errors import RedmineError
 from redmine_sync.errors import UserError
 from redmine_sync.errors import WritesFailed
+from redmine_sync.metrics import RunFigures
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.reports.run import publish_due_or_reason
 from redmine_sync.rules import RuleSet
@@ -112,8 +114,22 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
              stop: threading.Event, problems: list[str], ruleset: RuleSet | None = None
              ) -> float:
     """One run; returns how long to wait before the next. ``problems`` gets what it left
-    failed (written issues, reports)."""
+    failed (written issues, reports, the metrics file)."""
     problems.clear()
+    figures = RunFigures()
+    try:
+        wait, figures = _run(client_factory, config, store, clock, interval, delay, stop,
+                             problems, ruleset)
+    finally:  # after every run: its figures, or (none) that it failed
+        not_measured = metrics.write_or_reason(config.metrics_textfile, store, figures)
+        if not_measured:
+            problems.append(not_measured)
+    return wait
+
+
+def _run(client_factory: Callable[[], RedmineClient], config: Config, store: StateStore,
+         clock: Callable[[], datetime], interval: float, delay: float, stop: threading.Event,
+         problems: list[str], ruleset: RuleSet | None) -> tuple[float, RunFigures]:
     try:
         client = client_factory()
         with store.writer_lock():  # the reports too: they write the wiki and the state
@@ -123,13 +139,13 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
     except RedmineError as exc:
         wait = min(max(delay * 2, interval), MAX_BACKOFF) if delay >= interval else interval
         log.warning("Redmine unavailable: %s; next try in %.0fs", str(exc).splitlines()[0], wait)
-        return wait
+        return wait, RunFigures()
     except BreakerTripped as exc:
         log.error("%s", exc)
-        return interval
+        return interval, RunFigures()
     except LockHeld as exc:
         log.warning("%s", str(exc).splitlines()[0])
-        return interval
+        return interval, RunFigures()
     for line in published:
         log.info("%s", line)
     if unpublished:
@@ -142,7 +158,8 @@ def _one_run(client_factory: Callable[[], RedmineClient], config: Config, store:
         if applied.failed:
             problems.append(f"{applied.failed} issue(s) not fully written; see "
                             f"redmine-sync history --run {applied.run_id}")
-    return wake_in(result.plan.next_wake, clock(), interval)
+    return (wake_in(result.plan.next_wake, clock(), interval),
+            RunFigures(result.plan.sla_states, bool(unpublished)))
 
 
 def wake_in(next_wake: datetime | None, now: datetime, interval: float) -> float:

@@ -357,6 +357,28 @@ class StateStore:
                                (limit,)).fetchall()
         return [RunRow(*row) for row in rows]
 
+    def run_totals(self) -> list[tuple[str, str, int, int, int]]:
+        """(mode, status, runs, issues written, issues failed) over every finished run; the
+        mode without its argument ("undo 12" counts as "undo")."""
+        totals: dict[tuple[str, str], list[int]] = {}
+        for mode, status, runs, written, failed in self.db.execute(
+                "SELECT mode, status, COUNT(*), SUM(written), SUM(failed) FROM runs "
+                "WHERE finished IS NOT NULL GROUP BY mode, status"):
+            row = totals.setdefault((str(mode).split(" ")[0], str(status)), [0, 0, 0])
+            row[0] += int(runs)
+            row[1] += int(written or 0)
+            row[2] += int(failed or 0)
+        return [(mode, status, runs, written, failed)
+                for (mode, status), (runs, written, failed) in sorted(totals.items())]
+
+    def last_run(self, mode: str, status: str | None = None) -> RunRow | None:
+        """The newest finished run of ``mode`` (and ``status``)."""
+        row = self.db.execute("SELECT id, mode, started, finished, status, planned, written, "
+                              "skipped, failed, message FROM runs WHERE mode=? AND finished "
+                              "IS NOT NULL AND (? IS NULL OR status=?) ORDER BY id DESC "
+                              "LIMIT 1", (mode, status, status)).fetchone()
+        return RunRow(*row) if row else None
+
     def run(self, run_id: int) -> RunRow | None:
         row = self.db.execute("SELECT id, mode, started, finished, status, planned, written, "
                               "skipped, failed, message FROM runs WHERE id=?",

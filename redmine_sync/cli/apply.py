@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
 
+from redmine_sync import metrics
 from redmine_sync.apply import ApplyResult
 from redmine_sync.apply import BreakerTripped
 from redmine_sync.apply import RunStopped
@@ -14,6 +16,7 @@ from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
 from redmine_sync.cli.output import format_option
 from redmine_sync.errors import WritesFailed
+from redmine_sync.metrics import RunFigures
 from redmine_sync.plan import Plan
 from redmine_sync.plan import render_text
 from redmine_sync.reports.run import publish_due_or_reason
@@ -47,7 +50,40 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
         if fmt == "text" and plan.changed:
             click.echo(render_text(plan, applying=True))
 
-    client = app.client()
+    try:
+        result, published, unpublished = _run(app, project, full, yes, max_changes, fmt,
+                                               show_plan)
+    except BaseException:  # the metrics say that this run failed, then the error goes on
+        metrics.write_or_reason(config.metrics_textfile, store, RunFigures())
+        raise
+    not_measured = metrics.write_or_reason(config.metrics_textfile, store, RunFigures(
+        None if project else result.plan.sla_states, None if project else bool(unpublished)))
+    applied = result.applied
+    assert applied is not None
+    if fmt == "json":
+        click.echo(json.dumps({**applied.to_json(), "reports": published,
+                               "reports_failed": [unpublished] if unpublished else []},
+                              ensure_ascii=False, indent=2))
+    else:
+        _print_apply(applied, result)
+        for line in published:
+            click.echo(line)
+    failures = []
+    if applied.failed:
+        failures.append(f"{applied.failed} issue(s) not fully written; see above and "
+                        f"redmine-sync history --run {applied.run_id}")
+    if unpublished:
+        failures.append(f"scheduled reports not published: {unpublished}")
+    if not_measured:
+        failures.append(not_measured)
+    if failures:
+        raise WritesFailed("; ".join(failures))
+
+
+def _run(app: AppContext, project: str | None, full: bool, yes: bool, max_changes: int | None,
+         fmt: str, show_plan: Callable[[Plan], None]) -> tuple[RunResult, list[str], str]:
+    """The run and the scheduled reports, under the writer lock."""
+    config, store, client = app.config(), app.store(), app.client()
     with store.writer_lock():
         try:
             result = apply_run(client, config, store, app.now, project=project, full=full,
@@ -66,24 +102,7 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
             raise
         published, unpublished = ([], "") if project else publish_due_or_reason(
             client, config, store, app.now())  # one project's run: not the scope's reports
-    applied = result.applied
-    assert applied is not None
-    if fmt == "json":
-        click.echo(json.dumps({**applied.to_json(), "reports": published,
-                               "reports_failed": [unpublished] if unpublished else []},
-                              ensure_ascii=False, indent=2))
-    else:
-        _print_apply(applied, result)
-        for line in published:
-            click.echo(line)
-    failures = []
-    if applied.failed:
-        failures.append(f"{applied.failed} issue(s) not fully written; see above and "
-                        f"redmine-sync history --run {applied.run_id}")
-    if unpublished:
-        failures.append(f"scheduled reports not published: {unpublished}")
-    if failures:
-        raise WritesFailed("; ".join(failures))
+    return result, published, unpublished
 
 
 def _breaker_json(exc: BreakerTripped, store: StateStore) -> dict[str, Any]:

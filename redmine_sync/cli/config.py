@@ -23,7 +23,8 @@ def command(app: AppContext, fmt: str) -> None:
                    "state_path": str(config.state_path), "rules_dir": str(config.rules_dir),
                    "text_formatting": config.text_formatting,
                    "labels_backend": config.labels_backend, "fields": config.fields.all(),
-                   "metrics_textfile": None})
+                   "metrics_textfile": str(config.metrics_textfile)
+                   if config.metrics_textfile else None})
         return
     click.echo(f"file:            {config.source or '(none: defaults + environment)'}")
     click.echo(f"redmine url:     {config.url}")
@@ -34,5 +35,6 @@ def command(app: AppContext, fmt: str) -> None:
     click.echo(f"rules directory: {config.rules_dir}")
     click.echo(f"text formatting: {config.text_formatting}")
     click.echo(f"labels backend:  {config.labels_backend}")
+    click.echo(f"metrics file:    {config.metrics_textfile or '(none: metrics.textfile unset)'}")
     for concept, name in config.fields.all().items():
         click.echo(f"field {concept + ':':<21} {name}")

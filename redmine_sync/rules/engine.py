@@ -37,6 +37,7 @@ from redmine_sync.rules.duplicates import idf_weights
 from redmine_sync.rules.ruleset import Rule
 from redmine_sync.rules.ruleset import RuleSet
 from redmine_sync.rules.sla_stage import sla_stage
+from redmine_sync.rules.sla_stage import state_name
 from redmine_sync.rules.state import Analysis
 from redmine_sync.rules.state import Duplicates
 from redmine_sync.rules.state import IssueState
@@ -130,6 +131,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
     ``each``, every issue plan goes to it as soon as it is decided and the plan keeps only
     the totals (``plan`` over 100,000 issues then holds no list of them)."""
     plans, count, wakes = [], 0, []
+    sla_states: Counter[tuple[str, str]] = Counter()
     tally = Tally() if each else None
     for issue in issues:
         count += 1
@@ -141,6 +143,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
             if sla is not None:
                 marks = sla.marks
                 wakes += [sla.next_wake] if sla.next_wake else []
+                sla_states[str(state.values.get("tier") or ""), state_name(sla.clocks)] += 1
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
         # a rule's note explains its changes; an SLA threshold's note is the action itself
         notes = (rule_notes if changes else ()) + state.notes[len(rule_notes):]
@@ -154,7 +157,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
                 plans.append(item)
             world = _with_assignment(world, issue, state)
     return Plan(world.now, count, tuple(plans), dict(world.pointers), min(wakes, default=None),
-                tally)
+                tally, dict(sla_states))
 
 
 def _with_journals(state: IssueState, world: World) -> IssueState:

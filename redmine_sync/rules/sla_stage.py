@@ -110,7 +110,7 @@ def _write_fields(config: SlaConfig, state: IssueState, clocks: tuple[MetricCloc
         state = state.apply(Change.of(f"cf.{config.write_due}", text, fired.rule,
                                       fired.reason))
     if config.write_state:
-        state = state.apply(Change.of(f"cf.{config.write_state}", _state_name(clocks),
+        state = state.apply(Change.of(f"cf.{config.write_state}", state_name(clocks),
                                       fired.rule, fired.reason))
     return state
 
@@ -120,7 +120,9 @@ def _local(instant: datetime, zone: str) -> str:
     return f"{instant.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
 
 
-def _state_name(clocks: tuple[MetricClock, ...]) -> str:
+def state_name(clocks: tuple[MetricClock, ...]) -> str:
+    """An issue's SLA state: breached, warning (an open clock at half its target or
+    more), paused, running, or met (no open clock)."""
     open_clocks = [c for c in clocks if c.stopped is None and c.target is not None]
     if any(c.breached for c in open_clocks):
         return "breached"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration import faultproxy as fp
 from tests.integration.conftest import Admin
@@ -68,13 +69,16 @@ def applied(admin: Admin, local_redmine: dict[str, str], tmp_path_factory: pytes
     project = admin.new_demo_project("apply")
     folder = tmp_path_factory.mktemp("apply")
     config = write_config(folder, project)
+    config.write_text(config.read_text(encoding="utf-8")
+                      + "\nmetrics:\n  textfile: redmine_sync.prom\n", encoding="utf-8")
     before = admin.issues(project)
     tripped = cli(local_redmine, config, "apply")
     after_trip = admin.issues(project)
     first = cli(local_redmine, config, "apply", "--yes")
     assert first.returncode == 0, first.stdout + first.stderr
     return {"project": project, "config": config, "before": before, "tripped": tripped,
-            "after_trip": after_trip, "first": first, "after": admin.issues(project)}
+            "after_trip": after_trip, "first": first, "after": admin.issues(project),
+            "metrics": (folder / "redmine_sync.prom").read_text(encoding="utf-8")}
 
 
 def test_breaker_trips_on_an_over_broad_run_and_writes_nothing(applied: dict[str, Any]) -> None:
@@ -106,6 +110,37 @@ def test_the_pack_leaves_the_playbook_decisions_in_redmine(applied: dict[str, An
     assert [r["relation_type"] for r in resent["relations"]] == ["duplicates"]
     assert "duplicate" in cf(resent, "Labels")
     assert cf(by_subject(issues, "Restyle the login button"), "Tier") == "potential"
+
+
+def test_the_metrics_file_carries_the_figures_of_the_run(applied: dict[str, Any]) -> None:
+    got = {(m.name, tuple(sorted(m.labels.items()))): m.value
+           for family in text_string_to_metric_families(applied["metrics"])
+           for m in family.samples}
+    written = int(re.findall(r"run \d+: (\d+) written", applied["first"].stdout)[0])
+    assert written > 20
+    assert got[("redmine_sync_writes_total", ())] == written
+    assert got[("redmine_sync_last_run_issues", (("outcome", "written"),))] == written
+    assert got[("redmine_sync_breaker_trips_total", ())] == 1  # the run before it
+    assert got[("redmine_sync_runs_total", (("mode", "apply"), ("status", "ok")))] == 1
+    assert got[("redmine_sync_last_run_success", ())] == 1
+    assert got[("redmine_sync_last_success_timestamp_seconds", ())] == \
+        got[("redmine_sync_last_run_timestamp_seconds", ())] > time.time() - 600
+    # the SLA state field the run wrote is computed by the same rules: count it per tier
+    written_states: dict[tuple[str, str], int] = {}
+    for issue in applied["after"]:
+        if cf(issue, "SLA state"):
+            key = (cf(issue, "Tier") or "none", cf(issue, "SLA state"))
+            written_states[key] = written_states.get(key, 0) + 1
+    tiers = {tier for tier, _ in written_states}
+    assert tiers and {labels[0][1] for name, labels in got
+                      if name == "redmine_sync_sla_open_issues"} == tiers
+    for tier in tiers:
+        assert got[("redmine_sync_issues_breached", (("tier", tier),))] == \
+            written_states.get((tier, "breached"), 0)
+        assert got[("redmine_sync_issues_at_risk", (("tier", tier),))] == \
+            written_states.get((tier, "warning"), 0)
+        assert got[("redmine_sync_sla_open_issues", (("tier", tier),))] == \
+            sum(n for (t, _), n in written_states.items() if t == tier)
 
 
 def test_second_apply_writes_nothing(admin: Admin, applied: dict[str, Any],

@@ -80,7 +80,7 @@ def test_breaker_refuses_and_writes_nothing(env: tuple[FakeRedmine, Config, Stat
     with pytest.raises(BreakerTripped, match="6 issues would change \\(limit 5\\)"):
         apply_run(fake, config, store, clock)
     assert fake.issues == before
-    assert store.runs()[0].status == "error"
+    assert store.runs()[0].status == "breaker"
     assert apply_run(fake, config, store, clock, max_changes=6).applied.count("written") == 6
 
 

@@ -208,3 +208,21 @@ def test_a_version_7_ledger_keeps_its_relations_as_links(tmp_path: Path) -> None
     [(_, _, changes, _)] = store.intents()
     assert target("relation").decoded(changes["relation"]) == Link("duplicates", 2)
     assert changes["status"] == "Feedback"
+
+
+def test_run_totals_by_mode_and_status_and_the_last_run(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    for mode, status, written, failed in (("apply", "ok", 3, 0), ("apply", "failed", 1, 2),
+                                          ("undo 1", "ok", 2, 0), ("undo 2", "ok", 1, 0),
+                                          ("apply", "ok", 0, 0)):
+        run = store.start_run(mode, at)
+        store.finish_run(run, at, status, written=written, failed=failed)
+    store.start_run("apply", at)  # still running: not counted, not the last
+    assert store.run_totals() == [("apply", "failed", 1, 1, 2), ("apply", "ok", 2, 3, 0),
+                                  ("undo", "ok", 2, 3, 0)]
+    last = store.last_run("apply")
+    assert last is not None and last.id == 5
+    failed = store.last_run("apply", "failed")
+    assert failed is not None and failed.id == 2
+    assert store.last_run("daemon") is None
