@@ -1,9 +1,8 @@
-"""``redmine-sync issues``: render what the tool reads, as a table or JSON lines. Pure."""
+"""``redmine-sync issues``: what the tool reads, as a table or JSON lines. Pure."""
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable
 from collections.abc import Iterator
 from datetime import datetime
@@ -11,28 +10,39 @@ from datetime import datetime
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
 from redmine_sync.redmine import RedmineClient
+from redmine_sync.table import Column
+from redmine_sync.table import Styles
+from redmine_sync.table import render
+
+COLUMNS = (Column("#", right=True), Column("status"), Column("priority"),
+           Column("customer", give=3, least=12), Column("labels", give=2, least=10),
+           Column("subject", give=1, least=20))
 
 
 def list_issues(client: RedmineClient, projects: Iterable[str | None],
-                since: datetime | None, fields: FieldMap, fmt: str) -> Iterator[str]:
-    """Lines to print: one per issue, then a total."""
+                since: datetime | None, fields: FieldMap, fmt: str, width: int | None = None,
+                styles: Styles | None = None) -> Iterator[str]:
+    """Lines to print: JSON lines as read; or a table (fitted to ``width`` terminal
+    columns, None: no limit) once every issue is read, then a total."""
     total = closed = 0
-    if fmt == "text":
-        yield f"{'#':>6}  {'status':<14} {'priority':<9} {'customer':<18} {'labels':<24} subject"
+    rows = []
     for project in projects:
         for issue in client.iter_issues(project=project, updated_since=since):
             total += 1
             closed += issue.is_closed
-            yield issue_json(issue, fields) if fmt == "json" else issue_row(issue, fields)
+            if fmt == "json":
+                yield issue_json(issue, fields)
+            else:
+                rows.append(issue_cells(issue, fields))
     if fmt == "text":
+        yield from render(COLUMNS, rows, width, styles)
         yield f"{total} issue(s), {total - closed} open, {closed} closed"
 
 
-def issue_row(issue: Issue, fields: FieldMap) -> str:
+def issue_cells(issue: Issue, fields: FieldMap) -> tuple[str, ...]:
     labels = ",".join(issue.cf(fields.labels) or ())
     customer = str(issue.cf(fields.customer) or "-")
-    return (f"{issue.id:>6}  {_cut(issue.status, 14)} {_cut(issue.priority, 9)} "
-            f"{_cut(customer, 18)} {_cut(labels or '-', 24)} {issue.subject}")
+    return (str(issue.id), issue.status, issue.priority, customer, labels or "-", issue.subject)
 
 
 def issue_json(issue: Issue, fields: FieldMap) -> str:
@@ -44,24 +54,3 @@ def issue_json(issue: Issue, fields: FieldMap) -> str:
         "assigned_to": issue.assigned_to.name if issue.assigned_to else None,
         "updated_on": issue.updated_on.isoformat(),
     }, ensure_ascii=False)
-
-
-def _cut(text: str, width: int) -> str:
-    """``text`` cut and padded to ``width`` terminal columns (CJK characters take two)."""
-    full = _display_width(text)
-    if full <= width:
-        return text + " " * (width - full)
-    out, used = "", 0
-    for char in text:
-        if used + _columns(char) > width - 1:
-            break
-        out, used = out + char, used + _columns(char)
-    return out + "…" + " " * (width - used - 1)
-
-
-def _columns(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def _display_width(text: str) -> int:
-    return sum(_columns(c) for c in text)

@@ -8,15 +8,18 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo
 from redmine_sync.cli.output import echo_json
 from redmine_sync.cli.output import format_option
 from redmine_sync.config import RetryPolicy
 from redmine_sync.doctor import FAIL
+from redmine_sync.doctor import OK
 from redmine_sync.doctor import WARN
 from redmine_sync.doctor import run_checks
 from redmine_sync.errors import ChecksFailed
 
 QUICK = RetryPolicy(attempts=2, backoff=0.5, total_seconds=10)
+COLOURS = {OK: "green", WARN: "yellow", FAIL: "red"}
 
 
 @click.command("doctor")
@@ -38,8 +41,10 @@ def command(app: AppContext, fmt: str) -> None:
     for check in run_checks(config, app.redmine(retries=QUICK), app.now()):
         if fmt == "json":
             checks.append(asdict(check))
-        else:
-            click.echo(check.render())
+        else:  # the status word in colour on a terminal
+            line = check.render()
+            echo(click.style(line[:4], fg=COLOURS[check.status], bold=check.status == FAIL or None)
+                 + line[4:])
         failed += check.status == FAIL
         warned += check.status == WARN
     if fmt == "json":

@@ -9,7 +9,9 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo
 from redmine_sync.cli.output import format_option
+from redmine_sync.cli.output import table_width
 from redmine_sync.listing import list_issues
 
 
@@ -29,8 +31,9 @@ def command(app: AppContext, project: str | None, since: str | None, fmt: str) -
     projects = (project,) if project else config.projects or (None,)
     since_time = parse_since(since)
     client = app.client()
-    for line in list_issues(client, projects, since_time, config.fields, fmt):
-        click.echo(line)
+    lines = list_issues(client, projects, since_time, config.fields, fmt, table_width())
+    for number, line in enumerate(lines):
+        echo(click.style(line, bold=True) if number == 0 and fmt == "text" else line)
 
 
 def parse_since(value: str | None) -> datetime | None:

@@ -8,6 +8,7 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo
 from redmine_sync.cli.output import echo_json
 from redmine_sync.cli.output import format_option
 from redmine_sync.errors import UserError
@@ -34,8 +35,9 @@ def command(app: AppContext, paths: tuple[Path, ...], fmt: str) -> None:
                    "passed": len(results) - failed, "failed": failed})
     else:
         for result in results:
-            click.echo(f"{'PASS' if result.ok else 'FAIL'}  {Path(result.file).name}: "
-                       f"{result.name}")
+            word = click.style("PASS", fg="green") if result.ok else \
+                click.style("FAIL", fg="red", bold=True)
+            echo(f"{word}  {Path(result.file).name}: {result.name}")
             for failure in result.failures:
                 click.echo(f"      {failure}")
         click.echo(f"{len(results) - failed} passed, {failed} failed")

@@ -6,8 +6,10 @@ import click
 
 from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
+from redmine_sync.cli.output import echo
 from redmine_sync.cli.output import echo_json
 from redmine_sync.cli.output import format_option
+from redmine_sync.cli.output import table_width
 from redmine_sync.errors import UserError
 from redmine_sync.sla.view import at_risk_json
 from redmine_sync.sla.view import render_at_risk
@@ -37,6 +39,17 @@ def command(app: AppContext, issue_id: int | None, at_risk: bool, limit: int,
     if fmt == "json":
         echo_json(at_risk_json(rows, limit) if at_risk else timeline_json(*rows[0]))
         return
-    lines = render_at_risk(rows, limit) if at_risk else render_timeline(*rows[0])
-    for line in lines:
-        click.echo(line)
+    if not at_risk:
+        for line in render_timeline(*rows[0]):
+            click.echo(line)
+        return
+    for number, line in enumerate(render_at_risk(rows, limit, table_width(), _used_colour)):
+        echo(click.style(line, bold=True) if number == 0 else line)
+
+
+def _used_colour(column: int, cell: str, padded: str) -> str:
+    """The used share: red at 100% or more (breached), yellow from 50% (at risk)."""
+    if column != 1:
+        return padded
+    used = int(cell.rstrip("%"))
+    return click.style(padded, fg="red" if used >= 100 else "yellow") if used >= 50 else padded

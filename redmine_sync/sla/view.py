@@ -9,6 +9,9 @@ from typing import Any
 
 from redmine_sync.model import Issue
 from redmine_sync.sla.clock import MetricClock
+from redmine_sync.table import Column
+from redmine_sync.table import Styles
+from redmine_sync.table import render
 
 
 def hours(seconds: float | None) -> str:
@@ -40,14 +43,18 @@ def render_timeline(issue: Issue, policy: Any, clocks: Sequence[MetricClock]) ->
                    f"{reason}")
 
 
-def render_at_risk(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]],
-                   limit: int) -> Iterator[str]:
-    """Open clocks ordered by how much of their target is used, highest first."""
+AT_RISK = (Column("#", right=True), Column("used", right=True), Column("metric"),
+           Column("remaining", right=True), Column("due"), Column("subject", give=1, least=20))
+
+
+def render_at_risk(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]], limit: int,
+                   width: int | None = None, styles: Styles | None = None) -> Iterator[str]:
+    """Open clocks ordered by how much of their target is used, highest first: a table
+    fitted to ``width`` terminal columns (None: no limit), then how many are shown."""
     items = at_risk(rows)
-    yield f"{'#':>6}  {'used':>5}  {'metric':<15} {'remaining':>10}  {'due':<20} subject"
-    for fraction, issue, clock in items[:limit]:
-        yield (f"{issue.id:>6}  {fraction:>5.0%}  {clock.metric:<15} "
-               f"{hours(_remaining(clock)):>10}  {when(clock.due):<20} {issue.subject}")
+    cells = [(str(issue.id), f"{fraction:.0%}", clock.metric, hours(_remaining(clock)),
+              when(clock.due), issue.subject) for fraction, issue, clock in items[:limit]]
+    yield from render(AT_RISK, cells, width, styles)
     yield f"{min(len(items), limit)} of {len(items)} open clock(s) shown"
 
 

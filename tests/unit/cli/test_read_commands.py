@@ -102,7 +102,7 @@ def test_issues_lists_what_the_rules_see(run: Cli) -> None:
     lines = run("issues", "--format", "json", "--since", "2026-01-01T00:00:00").stdout
     rows = [json.loads(line) for line in lines.splitlines()]
     assert [row["id"] for row in rows] == [1, 2, 3]
-    assert run("issues", "--since", "2099-01-01T00:00:00Z").output.startswith("     #")
+    assert run("issues", "--since", "2099-01-01T00:00:00Z").output.startswith("#  status  ")
 
 
 def test_issues_since_must_be_a_time(run: Cli) -> None:
