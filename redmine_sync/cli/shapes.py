@@ -160,6 +160,25 @@ REPORT = obj({
                                 "version": null_or(INT), "note": STRING})),
                      "with --publish: each page written (the report's, the index)"),
 }, optional=("text", "published"))
+RATIO = obj({"met": INT, "total": INT, "percent": doc(null_or(NUMBER), "null: nothing to count")})
+BREACH = obj({"issue": INT, "subject": STRING, "metric": STRING, "cycle": INT,
+              "breached_at": null_or(TIME), "target_hours": null_or(NUMBER)})
+SIDE = obj({
+    "issues": INT, "attainment": RATIO,
+    "by_tier": doc(obj({}, extra=RATIO), "tier: its attainment"),
+    "by_priority": doc(obj({}, extra=RATIO), "priority: its attainment"),
+    "breaches": array(BREACH),
+    "escalations": array(obj({"issue": INT, "threshold": STRING, "changes": array(STRING)})),
+    "notes": array(obj({"issue": INT, "threshold": STRING, "text": STRING})),
+})
+WHAT_IF = obj({
+    "format": doc(INT, "1"), "now": TIME, "since": null_or(TIME),
+    "current": doc(SIDE, "under the current rules"),
+    "proposed": doc(SIDE, "under the rules of --rules"),
+    "new_breaches": array(BREACH), "avoided_breaches": array(BREACH),
+    "changed": array(obj({"issue": INT, "subject": STRING, "current": STRING,
+                          "proposed": STRING})),
+})
 ENTRY = obj({"name": STRING, "doc": STRING, "example": STRING})
 RULES = obj({"kinds": array(STRING), "fields": array(ENTRY), "operators": array(ENTRY),
              "actions": array(ENTRY)})
@@ -168,5 +187,6 @@ SHAPES: dict[str, Schema] = {
     "doctor": DOCTOR, "config": CONFIG, "validate": VALIDATE, "plan": PLAN,
     "explain": EXPLAIN, "apply": APPLY, "history": HISTORY, "undo": UNDO, "sla": SLA,
     "report": REPORT, "rules": RULES, "test-rules": TEST_RULES, "issues": ISSUE_LINE,
+    "what-if": WHAT_IF,
 }
 """Each command with ``--format json``, and its shape."""

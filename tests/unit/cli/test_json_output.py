@@ -14,6 +14,7 @@ from jsonschema import FormatChecker
 
 from redmine_sync.cli import cli
 from redmine_sync.cli.shapes import SHAPES
+from tests.unit.cli.conftest import ROOT
 from tests.unit.cli.conftest import Cli
 from tests.unit.cli.conftest import requests
 
@@ -97,6 +98,13 @@ def test_sla(run: Cli) -> None:
     assert at_risk["open_clocks"] == 2 and at_risk["at_risk"][0]["metric"] == "first_response"
     one = shaped("sla", run("sla", "3", "--format", "json"))
     assert one["policy"] == "customer-requests" and one["clocks"][0]["intervals"]
+
+
+def test_what_if(run: Cli) -> None:
+    requests(run.fake)
+    data = shaped("what-if", run("what-if", "--rules", str(ROOT / "rules"), "--format", "json"))
+    assert data["current"]["issues"] == data["proposed"]["issues"] > 0
+    assert data["changed"] == []  # the same rules: nothing changes
 
 
 def test_report_printed_and_published(run: Cli) -> None:
