@@ -1,7 +1,8 @@
 """Apply: write a plan to Redmine safely, one request per issue, and remember what was done.
 
-For each issue with changes: re-read it with its journals (an issue that changed since
-it was planned is skipped as stale and re-planned next run), check before sending that
+For each issue with changes: re-read it with its journals, unless this run read it so
+moments ago while planning (an issue that changed since it was listed is skipped as stale
+and re-planned next run; at most two reads per written issue), check before sending that
 the decision can land whole (the bot's permissions in the project, the workflow's allowed
 statuses; otherwise nothing of it is sent), record the write intent, link relations,
 send ONE PUT with every field and at most one note, re-read and report what Redmine
@@ -183,10 +184,13 @@ def recorded_run(store: StateStore, run_id: int, clock: Callable[[], datetime],
 
 def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int, *,
                fields: FieldMap, write_cap: int, clock: Callable[[], datetime],
-               stop: Callable[[], bool], markup: str = "textile") -> ApplyResult:
+               stop: Callable[[], bool], markup: str = "textile",
+               read: Callable[[int], Issue | None] = lambda issue_id: None) -> ApplyResult:
     """Write each changed issue; a failure on one issue never stops the others.
 
-    ``markup`` is the instance's text format, which the notes are written in."""
+    ``markup`` is the instance's text format, which the notes are written in. ``read``
+    gives an issue as this run read it moments ago (journals and allowed statuses), which
+    then is the read before its write; None: it is read now."""
     outcomes: list[Outcome] = []
     grants = Grants(client)
     for index, item in enumerate(plan.changed):
@@ -199,7 +203,8 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
                                  "next run") for i in plan.changed[index:]]
             break
         try:
-            outcome = _apply_issue(item, client, store, run_id, fields, clock, grants, markup)
+            outcome = _apply_issue(item, client, store, run_id, fields, clock, grants, markup,
+                                   read(item.issue_id))
         except RedmineGone as exc:  # every further request would fail the same way
             started = item.issue_id in {i for i, *_ in store.intents()}
             outcomes.append(Outcome(item.issue_id, "deferred", (
@@ -233,9 +238,10 @@ class Grants:
 
 def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_id: int,
                  fields: FieldMap, clock: Callable[[], datetime], grants: Grants,
-                 markup: str = "textile") -> Outcome:
+                 markup: str = "textile", current: Issue | None = None) -> Outcome:
     try:
-        current = client.get_issue(item.issue_id, journals=True)  # the notes before ours
+        if current is None:  # not read moments ago by this run: read it (notes before ours)
+            current = client.get_issue(item.issue_id, journals=True)
     except RedmineGone:
         raise
     except RedmineError as exc:

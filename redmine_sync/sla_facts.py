@@ -7,8 +7,11 @@ for the reports' clocks.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -18,8 +21,10 @@ from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules import RuleSet
+from redmine_sync.rules.engine import start_state
 from redmine_sync.rules.sla_policy import Policy
 from redmine_sync.rules.sla_policy import SlaConfig
+from redmine_sync.rules.sla_stage import policy_for
 from redmine_sync.rules.state import World
 from redmine_sync.sla.clock import MetricClock
 from redmine_sync.sla_verdict import Verdict
@@ -29,27 +34,45 @@ from redmine_sync.store import StateStore
 
 def with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
                    issues: Sequence[Issue], projects: Sequence[str | None],
-                   store: StateStore | None) -> World:
-    """Journals (from the cache unless the issue changed), staff, the bot, what fired."""
+                   store: StateStore | None, reads: Reads | None = None) -> World:
+    """Journals (from the cache unless the issue changed), staff, the bot, what fired.
+
+    With ``reads`` (an apply run), each journal read also asks the statuses the workflow
+    allows and is kept there: apply writes those issues without reading them again."""
     sla = ruleset.sla
     assert sla is not None
-    found = journals(client, issues, store)
+    found = journals(client, issues, store, reads)
     staff = remembered(store, "staff", world.now, partial(staff_ids, client, sla, projects))
     bot = remembered(store, "bot", world.now, lambda: client.current_user().id)
     return replace(world, journals=found, staff_ids=frozenset(staff), bot_id=int(bot),
                    sla_fired=store.sla_fired() if store else frozenset())
 
 
-def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore | None
-             ) -> dict[int, tuple[Journal, ...]]:
+def clocked(ruleset: RuleSet, issues: Sequence[Issue], world: World) -> list[Issue]:
+    """The issues whose clocks a run needs, so whose journals it reads: the open ones,
+    and the closed ones a policy covers as they stand (the shipped policy: none).
+
+    A closed issue no policy covers has no clock. (One a rule reopens this run gets its
+    clock on the next run, once the reopening landed: the write changes the issue.)"""
+    sla = ruleset.sla
+    assert sla is not None
+    return [i for i in issues if not i.is_closed or
+            policy_for(sla, start_state(i, world, ruleset), world) is not None]
+
+
+def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore | None,
+             reads: Reads | None = None) -> dict[int, tuple[Journal, ...]]:
     """Each issue's journals: from the cache unless the issue changed since."""
     out = {}
     fetched = []
     for done, issue in enumerate(issues, 1):
         cached = store.journals(issue.id, issue.updated_on) if store else None
         if cached is None:
-            cached = client.get_issue(issue.id, journals=True).journals or ()
+            read = client.issue_journals(issue.id, allowed_statuses=reads is not None)
+            cached = read.journals or ()
             fetched.append((issue, cached))
+            if reads is not None:
+                reads.add(read)
         out[issue.id] = cached
         progress.advance(progress.JOURNALS_READ, done, len(issues))
     if store and fetched:  # one transaction, after the reads: none held across requests
@@ -57,6 +80,40 @@ def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore |
             for issue, cached in fetched:
                 store.cache_journals(issue.id, issue.updated_on, cached)
     return out
+
+
+class Reads:
+    """The issues an apply run read with their journals and allowed statuses while
+    planning: apply's read before the write, when it is at most ``max_age`` seconds old
+    (an older one is read again: a person may have edited the issue since).
+
+    Kept small: the time stamp and allowed statuses of each (the same tuples shared);
+    the journals are the world's."""
+
+    def __init__(self, max_age: float = 120.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._rows: dict[int, tuple[float, datetime, tuple[str, ...] | None]] = {}
+        self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def add(self, issue: Issue) -> None:
+        allowed = issue.allowed_statuses
+        if allowed is not None:
+            allowed = self._shared.setdefault(allowed, allowed)
+        self._rows[issue.id] = (self.clock(), issue.updated_on, allowed)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def before_write(self, listed: Issue, journals: tuple[Journal, ...] | None
+                     ) -> Issue | None:
+        """The issue as read this run (``listed``: as listed, ``journals``: as read), or
+        None when it was not read or the read is too old."""
+        row = self._rows.get(listed.id)
+        if row is None or journals is None or self.clock() - row[0] > self.max_age:
+            return None
+        return replace(listed, updated_on=row[1], journals=journals, allowed_statuses=row[2])
 
 
 def staff_ids(client: RedmineClient, sla: SlaConfig, projects: Sequence[str | None]

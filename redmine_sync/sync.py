@@ -53,6 +53,8 @@ from redmine_sync.rules.sla_stage import clocks_for
 from redmine_sync.rules.sla_stage import policy_for
 from redmine_sync.rules.state import World
 from redmine_sync.sla.clock import MetricClock
+from redmine_sync.sla_facts import Reads
+from redmine_sync.sla_facts import clocked
 from redmine_sync.sla_facts import with_sla_facts
 from redmine_sync.store import StateStore
 
@@ -87,8 +89,9 @@ def scope_of(config: Config, project: str | None) -> tuple[str | None, ...]:
 
 def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
                   projects: Sequence[str | None], store: StateStore | None = None,
-                  full: bool = True) -> Snapshot:
-    """Pull what changed (or everything), refresh the cache, build the world of the scope."""
+                  full: bool = True, reads: Reads | None = None) -> Snapshot:
+    """Pull what changed (or everything), refresh the cache, build the world of the scope.
+    ``reads``: keeps the journal reads for apply (sla_facts.Reads)."""
     scope = _scope_key(projects)
     since = None if full or store is None else store.cursor(scope)
     since = since - OVERLAP if since else None
@@ -114,7 +117,8 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     changed = tuple(sorted((everything[i] for i in todo), key=lambda i: (i.updated_on, i.id)))
     world = _world(client, config, ruleset, now, list(everything.values()), projects, store)
     if ruleset.sla is not None:
-        world = with_sla_facts(client, ruleset, world, changed, projects, store)
+        world = with_sla_facts(client, ruleset, world, clocked(ruleset, changed, world),
+                               projects, store, reads)
     return Snapshot(changed, world, len(everything), deleted)
 
 
@@ -176,10 +180,10 @@ def check_rule_names(ruleset: RuleSet, client: RedmineClient, config: Config) ->
 def _plan(client: RedmineClient, config: Config, now: datetime,
           projects: Sequence[str | None], issue_id: int | None, store: StateStore | None,
           full: bool, each: Callable[[IssuePlan], None] | None = None,
-          ruleset: RuleSet | None = None) -> tuple[Plan, Snapshot]:
+          ruleset: RuleSet | None = None, reads: Reads | None = None) -> tuple[Plan, Snapshot]:
     ruleset = ruleset or load_ruleset(config)
     check_rule_names(ruleset, client, config)
-    snapshot = read_snapshot(client, config, ruleset, now, projects, store, full)
+    snapshot = read_snapshot(client, config, ruleset, now, projects, store, full, reads)
     issues = snapshot.issues
     if issue_id is not None:
         issues = tuple(i for i in issues if i.id == issue_id)
@@ -202,17 +206,23 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
     now = clock()
     run_id = store.start_run("apply", now)
     plan: Plan | None = None
+    reads = Reads()  # the SLA pass's journal reads double as the reads before the writes
     with recorded_run(store, run_id, clock, lambda: len(plan.changed) if plan else 0):
         plan, snapshot = _plan(client, config, now, projects, None, store, full,
-                               ruleset=ruleset)
+                               ruleset=ruleset, reads=reads)
         recovered = recover_intents(store, {i.id: i for i in snapshot.issues}, run_id, now,
                                     config.fields)
         on_plan(plan)
         check_breaker(plan, config.limits, in_scope=snapshot.in_scope,
                       max_changes=max_changes, yes=yes, held=store.held_failures())
+        writing = {i.issue_id for i in plan.changed} if len(reads) else set()
+        listed = {i.id: i for i in snapshot.issues if i.id in writing}
         result = apply_plan(plan, client, store, run_id, fields=config.fields,
                             write_cap=config.limits.write_cap, clock=clock, stop=stop,
-                            markup=config.text_formatting)
+                            markup=config.text_formatting,
+                            read=lambda issue_id: reads.before_write(
+                                listed[issue_id], snapshot.world.journals.get(issue_id))
+                            if issue_id in listed else None)
     deferred = result.count("deferred", "skipped", "pending")
     done = {o.issue_id for o in result.outcomes if o.status in ("written", "partial")}
     pending = result.count("pending")

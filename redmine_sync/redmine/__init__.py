@@ -63,6 +63,11 @@ class RedmineClient(Protocol):
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
         """One issue; with journals sorted by id, relations and allowed statuses."""
 
+    def issue_journals(self, issue_id: int, *, allowed_statuses: bool = False) -> Issue:
+        """One issue with its journals sorted by id, and nothing else it need not render
+        (no relations, no attachments); with ``allowed_statuses`` also the statuses the
+        workflow lets the bot set (the read apply makes before writing)."""
+
     def update_issue(self, update: IssueUpdate) -> UpdateResult:
         """One PUT with all fields and the note, then a re-read (journals included, for
         the SLA cache) reporting dropped changes."""

@@ -17,6 +17,7 @@ workflow's "read-only" for the bot's role) are dropped silently.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -111,6 +112,7 @@ class FakeRedmine:
         self.relations_: dict[int, Relation] = {}
         self.categories: dict[str, tuple[str, ...]] = {}  # project name -> issue categories
         self.requests_made = 0
+        self.reads: Counter[int] = Counter()  # GETs of one issue (verification reads too)
         self.granted = set(BOT_PERMISSIONS)
         self.granted_in: dict[str, set[str]] = {}  # a project where the bot's role differs
         self.markup: str | None = None  # the instance's text format; None: cannot tell
@@ -221,6 +223,16 @@ class FakeRedmine:
             yield replace(issue, journals=None, allowed_statuses=None)
 
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
+        self.reads[issue_id] += 1
+        return self._shown(issue_id, journals)
+
+    def issue_journals(self, issue_id: int, *, allowed_statuses: bool = False) -> Issue:
+        self.reads[issue_id] += 1
+        issue = self._shown(issue_id, True)
+        return replace(issue, relations=(), attachments=0,
+                       allowed_statuses=issue.allowed_statuses if allowed_statuses else None)
+
+    def _shown(self, issue_id: int, journals: bool) -> Issue:
         self.requests_made += 1
         if issue_id not in self.issues:
             raise NotFound(f"issue #{issue_id} not found (HTTP 404)")
@@ -234,7 +246,7 @@ class FakeRedmine:
                        allowed_statuses=self._allowed_statuses(issue))
 
     def update_issue(self, update: IssueUpdate) -> UpdateResult:
-        self.get_issue(update.issue_id)
+        self._shown(update.issue_id, False)
         encode_update(update, self._catalog)  # the same name checks as live
         before = self.issues[update.issue_id]
         project = before.project.name
@@ -264,11 +276,11 @@ class FakeRedmine:
                             note_added=bool(update.notes))
 
     def relations(self, issue_id: int) -> tuple[Relation, ...]:
-        self.get_issue(issue_id)
+        self._shown(issue_id, False)
         return tuple(r for r in self.relations_.values() if issue_id in (r.issue_id, r.issue_to_id))
 
     def add_relation(self, issue_id: int, other_id: int, relation_type: str) -> Relation:
-        self.get_issue(other_id)
+        self._shown(other_id, False)
         if not self.may(self.issues[issue_id].project.name, "manage_issue_relations"):
             raise PermissionDenied(f"Redmine answered 403 Forbidden to POST /issues/{issue_id}"
                                    "/relations.json", "manage_issue_relations")

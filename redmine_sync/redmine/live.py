@@ -661,6 +661,15 @@ class LiveRedmine:
         includes = ["relations", "allowed_statuses", "attachments"]
         if journals:
             includes.append("journals")
+        return self._issue(issue_id, includes)
+
+    def issue_journals(self, issue_id: int, *, allowed_statuses: bool = False) -> Issue:
+        # Redmine renders relations and attachments only when asked: a journal read
+        # that does not need them costs about 40 ms instead of 65 ms on 5.0
+        return self._issue(issue_id, ["journals", "allowed_statuses"] if allowed_statuses
+                           else ["journals"])
+
+    def _issue(self, issue_id: int, includes: list[str]) -> Issue:
         path = f"/issues/{int(issue_id)}.json"
         data = self._get(path, "issue", {"include": ",".join(includes)})["issue"]
         catalog = self.catalog()

@@ -139,14 +139,19 @@ def test_the_daemon_wakes_for_the_next_threshold() -> None:
 def journal_reads(fake: FakeRedmine) -> list[int]:
     """The ids of the issues read with journals from now on."""
     calls: list[int] = []
-    real = fake.get_issue
+    real, lean = fake.get_issue, fake.issue_journals
 
     def counting(issue_id: int, *, journals: bool = True):  # type: ignore[no-untyped-def]
         if journals:
             calls.append(issue_id)
         return real(issue_id, journals=journals)
 
+    def counting_lean(issue_id: int, *, allowed_statuses: bool = False):  # type: ignore[no-untyped-def]
+        calls.append(issue_id)
+        return lean(issue_id, allowed_statuses=allowed_statuses)
+
     fake.get_issue = counting  # type: ignore[method-assign]
+    fake.issue_journals = counting_lean  # type: ignore[method-assign]
     return calls
 
 

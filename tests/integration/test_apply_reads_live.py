@@ -1,0 +1,84 @@
+"""Requests apply makes on the real Redmine, counted at the client: each written issue is
+read twice (the SLA pass's journal read, with the allowed statuses, is the read before the
+write; then the verification read), and a closed issue no policy covers is not read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+import requests  # noqa: TID251 - counts the adapter's own requests
+
+from redmine_sync.clock import utc_now
+from redmine_sync.config import load_config
+from redmine_sync.redmine.live import LiveRedmine
+from redmine_sync.store import StateStore
+from redmine_sync.sync import apply_run
+from tests.integration.conftest import Admin
+from tests.integration.conftest import cli_env
+from tests.integration.conftest import config_with_rules
+
+pytestmark = pytest.mark.integration
+
+SLA = """\
+kind: sla
+calendars: {always: {always: true}}
+staff: {roles: [Developer, Manager]}
+write: {state: SLA state}
+policies:
+  - name: slow
+    when: {is_closed: false}
+    calendar: always
+    targets: {first_response: {default: {any: 72h}}}
+    thresholds:
+      - {at: 100%, then: [{add_labels: [sla-breached]}]}
+"""
+
+
+def test_apply_reads_each_written_issue_twice(admin: Admin, local_redmine: dict[str, str],
+                                              tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    project = admin.new_demo_project("reads", seed=False)
+    closed_id = next(s["id"] for s in admin.get("/issue_statuses.json")["issue_statuses"]
+                     if s["is_closed"])
+
+    def create(subject: str) -> int:
+        return int(admin.send("POST", "/issues.json", {"issue": {
+            "project_id": project, "subject": subject}})["issue"]["id"])
+
+    opened = [create(f"request {n}") for n in range(3)]
+    closed = create("done long ago")
+    admin.send("PUT", f"/issues/{closed}.json", {"issue": {"status_id": closed_id}})
+    config = load_config(str(config_with_rules(tmp_path, project, {"sla.yaml": SLA})),
+                         env=cli_env(local_redmine))
+    reads: dict[int, list[str]] = defaultdict(list)
+    real_send = requests.Session.send
+
+    def counting(self: requests.Session, request: requests.PreparedRequest,
+                 **kwargs: Any) -> requests.Response:
+        url = urlsplit(request.url or "")
+        parts = url.path.strip("/").split("/")
+        if request.method == "GET" and len(parts) == 2 and parts[0] == "issues":
+            issue = int(parts[1].removesuffix(".json"))
+            reads[issue].append(",".join(parse_qs(url.query).get("include", [""])))
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", counting)
+    store = StateStore(config.state_path)
+    try:
+        result = apply_run(LiveRedmine.from_config(config), config, store, utc_now, yes=True)
+    finally:
+        store.close()
+    assert result.applied is not None
+    assert sorted(o.issue_id for o in result.applied.outcomes if o.status == "written") == \
+        opened                                     # "SLA state: running" on each
+    for issue in opened:
+        assert len(reads[issue]) == 2, reads[issue]
+        journal_read, verification = reads[issue]
+        assert set(journal_read.split(",")) == {"journals", "allowed_statuses"}
+        assert "journals" in verification.split(",")
+    assert reads[closed] == []                     # no policy covers it: no clock to read

@@ -1,0 +1,104 @@
+"""How often apply reads an issue it writes: at most twice (the read before the write,
+which is the SLA pass's journal read when this run made one, and the verification read)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+from redmine_sync.config import Config
+from redmine_sync.config import Limits
+from redmine_sync.model import CustomFieldDef
+from redmine_sync.model import User
+from redmine_sync.redmine.fake import TRACKERS
+from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.redmine.fake import default_custom_fields
+from redmine_sync.sla_facts import Reads
+from redmine_sync.store import StateStore
+from redmine_sync.sync import apply_run
+
+SLA = """\
+kind: sla
+calendars: {always: {always: true}}
+write: {state: SLA state}
+policies:
+  - name: p
+    when: {is_closed: false}
+    calendar: always
+    pause_when: [{status: Feedback}]
+    targets: {first_response: {default: {any: 2h}}}
+    thresholds:
+      - {at: 50%, then: [{add_labels: [sla-warning]}]}
+"""
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CUSTOMER = User(5, "cust", "Customer")
+
+
+def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA)
+    fields = (*default_custom_fields(), CustomFieldDef(
+        9, "SLA state", "list", False, ("running", "paused", "warning", "breached", "met"),
+        TRACKERS, True))
+    fake = FakeRedmine(users=[CUSTOMER, User(6, "dev", "Dev")], custom_fields=fields,
+                       clock=lambda: START)
+    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
+                    limits=Limits(max_issues=50, max_percent=100))
+    return fake, config, StateStore(tmp_path / "s.db")
+
+
+def written(result: object) -> list[int]:
+    applied = getattr(result, "applied")
+    return [o.issue_id for o in applied.outcomes if o.status == "written"]
+
+
+def test_a_written_issue_is_read_twice_the_journal_read_serving_as_the_read_before(
+        tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    issues = [fake.add_issue(f"help {n}", author=CUSTOMER) for n in range(4)]
+    fake.add_issue("closed long ago", author=CUSTOMER, status="Closed", is_closed=True)
+    result = apply_run(fake, config, store, lambda: START + timedelta(minutes=10))
+    first = written(result)
+    assert sorted(first) == [i.id for i in issues]          # "running" written on each
+    assert all(fake.reads[i] == 2 for i in first), dict(fake.reads)
+    assert fake.reads[5] == 0     # closed, under no policy: no clock, its journals unread
+
+    fake.reads.clear()  # people edit two issues: their cached journals are out of date
+    for issue in issues[:2]:
+        fake.human_edit(issue.id, CUSTOMER, notes="any news?")
+    result = apply_run(fake, config, store, lambda: START + timedelta(hours=1, minutes=30))
+    assert sorted(written(result)) == [i.id for i in issues]   # the 50 % warning on each
+    assert all(fake.reads[i.id] == 2 for i in issues), dict(fake.reads)
+
+
+def test_an_issue_changed_between_listing_and_journal_read_is_stale_without_a_third_read(
+        tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    issue = fake.add_issue("help", author=CUSTOMER)
+    real = fake.issue_journals
+
+    def racing(issue_id: int, *, allowed_statuses: bool = False):  # type: ignore[no-untyped-def]
+        fake.human_edit(issue_id, CUSTOMER, notes="a person writes meanwhile")
+        return real(issue_id, allowed_statuses=allowed_statuses)
+
+    fake.issue_journals = racing  # type: ignore[method-assign]
+    result = apply_run(fake, config, store, lambda: START + timedelta(minutes=10))
+    assert result.applied is not None
+    [outcome] = result.applied.outcomes
+    assert outcome.status == "skipped" and "stale" in outcome.reason
+    assert fake.reads[issue.id] == 1
+
+
+def test_a_read_older_than_its_limit_is_not_the_read_before_the_write() -> None:
+    fake = FakeRedmine(clock=lambda: START)
+    listed = fake.add_issue("help")
+    now = {"t": 100.0}
+    reads = Reads(max_age=120, clock=lambda: now["t"])
+    reads.add(fake.issue_journals(listed.id, allowed_statuses=True))
+    shown = reads.before_write(listed, ())
+    assert shown is not None and shown.allowed_statuses and shown.journals == ()
+    assert reads.before_write(listed, None) is None     # journals unknown: read it
+    now["t"] += 121
+    assert reads.before_write(listed, ()) is None
