@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
-import requests  # noqa: TID251 - counts the adapter's own requests
+import requests
 
 from redmine_sync.clock import utc_now
 from redmine_sync.config import load_config

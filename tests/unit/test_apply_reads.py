@@ -17,6 +17,7 @@ from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.sla_facts import Reads
 from redmine_sync.store import StateStore
+from redmine_sync.sync import RunResult
 from redmine_sync.sync import apply_run
 
 SLA = """\
@@ -49,9 +50,9 @@ def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
     return fake, config, StateStore(tmp_path / "s.db")
 
 
-def written(result: object) -> list[int]:
-    applied = getattr(result, "applied")
-    return [o.issue_id for o in applied.outcomes if o.status == "written"]
+def written(result: RunResult) -> list[int]:
+    assert result.applied is not None
+    return [o.issue_id for o in result.applied.outcomes if o.status == "written"]
 
 
 def test_a_written_issue_is_read_twice_the_journal_read_serving_as_the_read_before(
