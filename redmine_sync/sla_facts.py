@@ -39,13 +39,20 @@ def with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
 
     With ``reads`` (an apply run), each journal read also asks the statuses the workflow
     allows and is kept there: apply writes those issues without reading them again."""
+    found = journals(client, issues, store, reads)
+    staff, bot = staff_and_bot(client, ruleset, projects, store, world.now)
+    return replace(world, journals=found, staff_ids=staff, bot_id=bot,
+                   sla_fired=store.sla_fired() if store else frozenset())
+
+
+def staff_and_bot(client: RedmineClient, ruleset: RuleSet, projects: Sequence[str | None],
+                  store: StateStore | None, now: datetime) -> tuple[frozenset[int], int]:
+    """Who counts as staff, and the bot's id (remembered across runs for a while)."""
     sla = ruleset.sla
     assert sla is not None
-    found = journals(client, issues, store, reads)
-    staff = remembered(store, "staff", world.now, partial(staff_ids, client, sla, projects))
-    bot = remembered(store, "bot", world.now, lambda: client.current_user().id)
-    return replace(world, journals=found, staff_ids=frozenset(staff), bot_id=int(bot),
-                   sla_fired=store.sla_fired() if store else frozenset())
+    staff = remembered(store, "staff", now, partial(staff_ids, client, sla, projects))
+    bot = remembered(store, "bot", now, lambda: client.current_user().id)
+    return frozenset(staff), int(bot)
 
 
 def clocked(ruleset: RuleSet, issues: Sequence[Issue], world: World) -> list[Issue]:

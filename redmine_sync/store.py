@@ -21,6 +21,7 @@ from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
 from dataclasses import replace
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 class LockHeld(UserError):
@@ -157,8 +158,18 @@ def _link(value: object) -> object:
     return value
 
 
+def _v9(db: sqlite3.Connection) -> None:
+    """SLA: each open issue's next threshold instant (wakes.py): NULL none ahead, '' due
+    now; and the basis (rules, fields, staff) the instants were computed on."""
+    _script(db, """
+        CREATE TABLE sla_wakes (issue_id INTEGER PRIMARY KEY, wake TEXT);
+        CREATE INDEX sla_wakes_by_wake ON sla_wakes (wake);
+        CREATE TABLE sla_wake_basis (key TEXT NOT NULL);
+    """)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
 
 
 @dataclass(frozen=True)
@@ -514,8 +525,45 @@ class StateStore:
         return [_issue_from(r[0], r[1]) for r in rows.fetchall()]
 
     def forget_issues(self, ids: Iterable[int]) -> None:
+        rows = [(i,) for i in ids]
         with self.transaction():
-            self.db.executemany("DELETE FROM issues WHERE id=?", [(i,) for i in ids])
+            self.db.executemany("DELETE FROM issues WHERE id=?", rows)
+            self.db.executemany("DELETE FROM sla_wakes WHERE issue_id=?", rows)
+
+    # -- SLA: when unchanged issues are due (wakes.py) ---------------------------------
+
+    def wake_basis(self) -> str | None:
+        row = self.db.execute("SELECT key FROM sla_wake_basis").fetchone()
+        return str(row[0]) if row else None
+
+    def due_wakes(self, now: datetime) -> set[int]:
+        """Issues due now, or whose next threshold instant has come."""
+        rows = self.db.execute("SELECT issue_id FROM sla_wakes WHERE wake <= ?",
+                               (_instant(now),))
+        return {r[0] for r in rows.fetchall()}
+
+    def next_wake(self) -> datetime | None:
+        row = self.db.execute("SELECT MIN(wake) FROM sla_wakes WHERE wake != ''").fetchone()
+        return datetime.fromisoformat(row[0]).replace(tzinfo=UTC) if row and row[0] else None
+
+    def set_wakes(self, key: str, rows: Mapping[int, datetime | None], *, due: set[int],
+                  closed: Iterable[int], whole: bool) -> None:
+        """Record next instants (``due``: now); ``whole``: these are all the open issues."""
+        with self.transaction():
+            if whole:
+                self.db.execute("DELETE FROM sla_wakes")
+                self.db.execute("DELETE FROM sla_wake_basis")
+                self.db.execute("INSERT INTO sla_wake_basis VALUES (?)", (key,))
+            self.db.executemany("INSERT OR REPLACE INTO sla_wakes VALUES (?, ?)", [
+                (i, "" if i in due else None if wake is None else _instant(wake))
+                for i, wake in rows.items()])
+            self.db.executemany("DELETE FROM sla_wakes WHERE issue_id=?",
+                                [(i,) for i in closed])
+
+    def clear_wakes(self) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM sla_wakes")
+            self.db.execute("DELETE FROM sla_wake_basis")
 
     # -- SLA: journal cache and fired thresholds -------------------------------------
 
@@ -626,6 +674,11 @@ def _default(value: object) -> object:
     if isinstance(value, (tuple, set, frozenset)):
         return list(value)
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _instant(value: datetime) -> str:
+    """UTC, one fixed width: instants compare as text."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def _dump(value: object) -> str:

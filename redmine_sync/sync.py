@@ -29,6 +29,7 @@ from datetime import timedelta
 from functools import partial
 
 from redmine_sync import markup
+from redmine_sync import wakes
 from redmine_sync.apply import ApplyResult
 from redmine_sync.apply import apply_plan
 from redmine_sync.apply import check_breaker
@@ -55,6 +56,7 @@ from redmine_sync.rules.state import World
 from redmine_sync.sla.clock import MetricClock
 from redmine_sync.sla_facts import Reads
 from redmine_sync.sla_facts import clocked
+from redmine_sync.sla_facts import staff_and_bot
 from redmine_sync.sla_facts import with_sla_facts
 from redmine_sync.store import StateStore
 
@@ -63,12 +65,16 @@ OVERLAP = timedelta(minutes=2)  # re-read a little before the cursor: clock and 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one run read: the issues to evaluate, and the world they are evaluated in."""
+    """What one run read: the issues to evaluate, and the world they are evaluated in.
+    ``wake_basis``/``whole``: what the index of due instants holds to (wakes.py), and
+    whether every open issue is among the issues."""
 
     issues: tuple[Issue, ...]
     world: World
     in_scope: int
     deleted: tuple[int, ...] = ()
+    wake_basis: str | None = None
+    whole: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,13 @@ def scope_of(config: Config, project: str | None) -> tuple[str | None, ...]:
 
 def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
                   projects: Sequence[str | None], store: StateStore | None = None,
-                  full: bool = True, reads: Reads | None = None) -> Snapshot:
+                  full: bool = True, reads: Reads | None = None, due_only: bool = False
+                  ) -> Snapshot:
     """Pull what changed (or everything), refresh the cache, build the world of the scope.
+
+    With SLA clocks, the open issues are evaluated too: every one of them, or with
+    ``due_only`` (a plan of the whole scope) only those whose next threshold instant has
+    come (wakes.py); when nothing changed and nothing is due, the cache is not even read.
     ``reads``: keeps the journal reads for apply (sla_facts.Reads)."""
     scope = _scope_key(projects)
     since = None if full or store is None else store.cursor(scope)
@@ -100,6 +111,8 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     todo = set(fresh)
     deleted: tuple[int, ...] = ()
     everything = fresh
+    timed: set[int] | None = None  # unchanged issues due by time; None: every open one
+    key = None
     if store is not None:
         known = store.issue_stamps()
         if since is None:  # a full pass read every issue: the cache adds only what it knows
@@ -107,19 +120,39 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
         with store.transaction():  # the cache is refreshed whole or not at all
             store.cache_issues(fresh.values(), known)
             store.forget_issues(deleted)
+        if ruleset.sla is not None and due_only:
+            key = wakes.basis(ruleset, config, *staff_and_bot(client, ruleset, projects,
+                                                               store, now))
+            timed = wakes.due(store, now, key) if since is not None else None
+            if timed is not None:
+                timed |= {issue_id for issue_id, *_ in store.intents()}
+                # listed again only because of the overlap: unchanged, so not new work
+                todo = {i for i in todo if known.get(i) != fresh[i].updated_on.isoformat()}
         if since is None:
             everything = {i.id: i for i in store.with_activity(fresh.values())}
+        elif timed is not None and not todo and not timed:  # nothing changed, nothing due
+            return _quiet(client, config, ruleset, now, projects, store, len(known), key)
         else:
             fresh.clear()  # one copy of the issues in memory, not two
             everything = {i.id: i for i in store.cached_issues()}
     if ruleset.sla is not None:  # SLA thresholds are reached with time, not only with updates
-        todo |= {i.id for i in everything.values() if not i.is_closed}
+        todo |= {i.id for i in everything.values() if not i.is_closed} if timed is None \
+            else timed & everything.keys()
     changed = tuple(sorted((everything[i] for i in todo), key=lambda i: (i.updated_on, i.id)))
     world = _world(client, config, ruleset, now, list(everything.values()), projects, store)
     if ruleset.sla is not None:
         world = with_sla_facts(client, ruleset, world, clocked(ruleset, changed, world),
                                projects, store, reads)
-    return Snapshot(changed, world, len(everything), deleted)
+    return Snapshot(changed, world, len(everything), deleted, key, timed is None)
+
+
+def _quiet(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
+           projects: Sequence[str | None], store: StateStore, in_scope: int,
+           key: str | None) -> Snapshot:
+    """Nothing changed and no clock is due: nothing to evaluate, no world to build."""
+    world = with_sla_facts(client, ruleset, _world(client, config, ruleset, now, [],
+                                                   projects, store), (), projects, store)
+    return Snapshot((), world, in_scope, (), key, False)
 
 
 def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
@@ -183,14 +216,32 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
           ruleset: RuleSet | None = None, reads: Reads | None = None) -> tuple[Plan, Snapshot]:
     ruleset = ruleset or load_ruleset(config)
     check_rule_names(ruleset, client, config)
-    snapshot = read_snapshot(client, config, ruleset, now, projects, store, full, reads)
+    snapshot = read_snapshot(client, config, ruleset, now, projects, store, full, reads,
+                             due_only=issue_id is None)
     issues = snapshot.issues
     if issue_id is not None:
         issues = tuple(i for i in issues if i.id == issue_id)
         if not issues:
             raise UserError(f"issue #{issue_id} is not in scope "
                             f"(projects: {', '.join(p or 'all' for p in projects)})")
-    return evaluate(ruleset, issues, snapshot.world, each=each), snapshot
+    if store is None or ruleset.sla is None or issue_id is not None:
+        return evaluate(ruleset, issues, snapshot.world, each=each), snapshot
+    planned: set[int] = set()
+    woken: dict[int, datetime | None] = {}
+
+    def seen(item: IssuePlan) -> None:
+        planned.add(item.issue_id)
+        if each is not None:
+            each(item)
+
+    plan = evaluate(ruleset, issues, snapshot.world, each=seen if each else None,
+                    woken=woken)
+    planned |= {i.issue_id for i in plan.issues}
+    wakes.record(store, snapshot.wake_basis, issues, now, planned, woken,
+                 whole=snapshot.whole)
+    if snapshot.wake_basis is not None:  # the next instant of every open issue, not only these
+        plan = replace(plan, next_wake=store.next_wake())
+    return plan, snapshot
 
 
 def apply_run(client: RedmineClient, config: Config, store: StateStore,
@@ -235,7 +286,8 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                     store.fire(item.issue_id, mark.policy, mark.key, run_id)
         if not result.failed and not deferred:
             newest = max((i.updated_on for i in snapshot.issues), default=None)
-            if newest is not None:
+            cursor = store.cursor(_scope_key(projects))
+            if newest is not None and (cursor is None or newest > cursor):  # never back
                 store.set_cursor(_scope_key(projects), newest)
         store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
                          planned=len(plan.changed), written=result.count("written", "partial"),

@@ -126,10 +126,12 @@ class LazyIndex:
 
 
 def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
-             each: Callable[[IssuePlan], None] | None = None) -> Plan:
+             each: Callable[[IssuePlan], None] | None = None,
+             woken: dict[int, datetime | None] | None = None) -> Plan:
     """The plan for every issue; issues without changes are counted but not listed. With
     ``each``, every issue plan goes to it as soon as it is decided and the plan keeps only
-    the totals (``plan`` over 100,000 issues then holds no list of them)."""
+    the totals (``plan`` over 100,000 issues then holds no list of them). ``woken``
+    receives, for each issue with clocks, its next threshold instant (None: none ahead)."""
     plans, count, wakes = [], 0, []
     sla_states: Counter[tuple[str, str]] = Counter()
     tally = Tally() if each else None
@@ -144,6 +146,8 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
                 marks = sla.marks
                 wakes += [sla.next_wake] if sla.next_wake else []
                 sla_states[str(state.values.get("tier") or ""), state_name(sla.clocks)] += 1
+                if woken is not None:
+                    woken[issue.id] = sla.next_wake
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
         # a rule's note explains its changes; an SLA threshold's note is the action itself
         notes = (rule_notes if changes else ()) + state.notes[len(rule_notes):]

@@ -90,7 +90,8 @@ def sla_stage(config: SlaConfig, state: IssueState, world: World) -> tuple[Issue
                 marks.append(mark)
     state = _write_fields(config, state, clocks, policy)
     return state, SlaResult(policy, clocks, tuple(marks),
-                            _next_wake(clocks, policy, world, calendars))
+                            _next_wake(clocks, policy, world, calendars,
+                                       config.write_state is not None))
 
 
 def _met_before(clock: MetricClock, threshold: object) -> bool:
@@ -134,8 +135,13 @@ def state_name(clocks: tuple[MetricClock, ...]) -> str:
 
 
 def _next_wake(clocks: tuple[MetricClock, ...], policy: Policy, world: World,
-               calendars: Mapping[str, BusinessCalendar]) -> datetime | None:
-    """When the next threshold of a running clock will be reached (for the daemon)."""
+               calendars: Mapping[str, BusinessCalendar], state_written: bool = False
+               ) -> datetime | None:
+    """When the next threshold of a running clock will be reached (for the daemon, and
+    the index of what is due): with ``state_written``, also when the state written
+    turns "warning" (50 %) or "breached" (100 %)."""
+    fractions = sorted({t.at for t in policy.thresholds} | ({0.5, 1.0} if state_written
+                                                              else set()))
     times = []
     for clock in clocks:
         if clock.stopped is not None or clock.target is None or clock.breached:
@@ -144,8 +150,8 @@ def _next_wake(clocks: tuple[MetricClock, ...], policy: Policy, world: World,
             continue
         calendar = calendars.get("emergency" if clock.metric == "emergency" else "default",
                                  calendars["default"])
-        for threshold in policy.thresholds:
-            ahead = clock.target * threshold.at - clock.elapsed
+        for at in fractions:
+            ahead = clock.target * at - clock.elapsed
             if ahead > 0:
                 times.append(calendar.add(world.now, ahead))
     return min(times, default=None)

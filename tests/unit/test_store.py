@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,22 @@ def test_run_totals_by_mode_and_status_and_the_last_run(tmp_path: Path) -> None:
     failed = store.last_run("apply", "failed")
     assert failed is not None and failed.id == 2
     assert store.last_run("daemon") is None
+
+
+def test_due_instants_are_kept_on_one_basis(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.db")
+    assert store.wake_basis() is None and store.next_wake() is None
+    later = T1 + timedelta(microseconds=500)
+    store.set_wakes("a", {1: T1, 2: None, 3: later, 4: T0}, due={4}, closed=(), whole=True)
+    assert store.wake_basis() == "a"
+    assert store.due_wakes(T0) == {4}                     # due now, whatever the time
+    assert store.due_wakes(T1) == {1, 4}                  # T1's own instant counts
+    assert store.due_wakes(T1 + timedelta(seconds=1)) == {1, 3, 4}
+    assert store.next_wake() == T1
+    store.set_wakes("a", {1: None}, due=set(), closed=[3], whole=False)
+    store.forget_issues([4])
+    assert store.due_wakes(T1 + timedelta(days=1)) == set()
+    store.set_wakes("b", {5: T0}, due=set(), closed=(), whole=True)  # starts over
+    assert store.wake_basis() == "b" and store.due_wakes(T1) == {5}
+    store.clear_wakes()
+    assert store.wake_basis() is None and store.due_wakes(T1) == set()
