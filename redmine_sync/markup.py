@@ -39,6 +39,8 @@ _JOINER = "\u2060"
 _BREAK_AFTER = frozenset("[{#:@")
 _REVISION = re.compile(r"(?<![0-9A-Za-z_])([rR])(?=\d)")
 _WWW = re.compile(r"(?i)(www)\.")
+_MAYBE_REVISION = re.compile(r"[rR]\d")  # what _REVISION matches at least
+_MAYBE_WWW = re.compile(r"[wW][wW][wW]\.")  # what _WWW matches
 _GLYPH = re.compile(r"(?i)\((?=(?:c|r|tm)\))")  # Textile's (c) (r) (tm) -> © ® ™
 _BLOCK = re.compile(  # Textile's block signatures at the start of a line: "h1. ", "p(x). "
     r"^(\s*(?:h[1-6]|p|bq|bc|pre|fn\d+|notextile|table)\S*?)\.(?=\s|$)")
@@ -65,15 +67,22 @@ def escape(text: str, fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown text format {fmt!r}; expected one of {', '.join(FORMATS)}")
     flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
-    flat = _REVISION.sub(lambda m: m.group(1) + _JOINER, flat)
+    # each pattern runs only on text holding what it needs (most text holds none)
+    if _MAYBE_REVISION.search(flat):
+        flat = _REVISION.sub(lambda m: m.group(1) + _JOINER, flat)
     if fmt == "common_mark":
-        out = _COLON.sub("&#58;" + _JOINER, _refs(flat, fmt))
-        return _WWW.sub(lambda m: m.group(1) + _JOINER + ".", out)
+        out = _refs(flat, fmt)
+        if ":" in out:
+            out = _COLON.sub("&#58;" + _JOINER, out)
+        if _MAYBE_WWW.search(out):
+            out = _WWW.sub(lambda m: m.group(1) + _JOINER + ".", out)
+        return out
     out = _refs(flat, fmt)
-    if ":" in _SPECIAL[fmt]:
+    if ":" in _SPECIAL[fmt] and ":" in out:
         out = _COLON.sub("&#58;", out)
-    out = _WWW.sub(lambda m: m.group(1) + "&#46;", out)
-    if fmt == "textile":
+    if _MAYBE_WWW.search(out):
+        out = _WWW.sub(lambda m: m.group(1) + "&#46;", out)
+    if fmt == "textile" and "(" in out:
         out = _GLYPH.sub("&#40;", out)
     return _BLOCK.sub(lambda m: m.group(1) + "&#46;", out) if fmt == "textile" else out
 

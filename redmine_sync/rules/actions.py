@@ -241,6 +241,12 @@ class _Placeholders(dict[str, object]):
         if key == "missing":
             mark = bullet(self.markup) if self.markup else "-"  # the rubric's own words
             return "\n".join(f"{mark} {m}" for m in self.state.analysis.vague_missing_in(self.lang))
+        state, markup = self.state, self.markup
+        if key in OF_THE_ANALYSIS:  # the same for every template of the issue: made once
+            return state.analysis.once(f"{{{key}}} {markup}", lambda: self._value(key))
+        return self._value(key)
+
+    def _value(self, key: str) -> object:
         value = PLACEHOLDERS[key](self.state, self.fired)
         if self.markup is not None and key in PEOPLES_TEXT:
             return escape(str(value), self.markup)
@@ -295,6 +301,8 @@ PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
     "account_manager": lambda s, f: _account_manager(s),
 }
 TEMPLATE_KEYS = tuple(PLACEHOLDERS)
+OF_THE_ANALYSIS = frozenset({"duplicate_of", "candidates", "matched"})
+"""Placeholders that depend only on the issue's duplicate search (not on the rule)."""
 PEOPLES_TEXT = frozenset({"subject", "author", "customer", "tier", "account_manager", "reason",
                           "matched"})
 
