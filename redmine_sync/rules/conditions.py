@@ -426,9 +426,11 @@ def _contains_any_test(get: Getter, expected: tuple[object, ...]
     return test
 
 
-def _folded(value: object) -> tuple[str, str]:
+def _folded(value: object) -> tuple[str, str, frozenset[str]]:
+    """A text, case folded, and the characters of that."""
     text = str(value or "")
-    return text, text.casefold()
+    folded = text.casefold()
+    return text, folded, frozenset(folded)
 
 
 def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
@@ -436,7 +438,7 @@ def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
     (most texts) needs no whole-word regex. The issue's own text is folded once per issue."""
     get, name = leaf.getter, leaf.field
     static = leaf.keywords or None
-    leads = keyword_leads_pattern(static).search if static else None
+    leads = keyword_leads_finder(static) if static else None
     pattern = keyword_pattern(static).search if static else None
     listed = str(leaf.value).lstrip("@")
     constant = name in _ISSUE_TEXT
@@ -446,20 +448,18 @@ def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
 
     def test(state: IssueState, world: World) -> bool:
         if constant:
-            text, folded = state.analysis.once(name, lambda: _folded(get(state, world)))
+            text, folded, chars = state.analysis.once(name, lambda: _folded(get(state, world)))
         else:
-            text = str(get(state, world) or "")
-            folded = text.casefold()
+            text, folded, chars = _folded(get(state, world))
         if static is None:
             listing = world.keyword_lists.get(listed, ())
             if listing is not last[0]:
                 words = tuple(listing)
-                last[:] = [listing, keyword_leads_pattern(words).search,
-                           keyword_pattern(words).search]
-            if last[1](folded) is None:
+                last[:] = [listing, keyword_leads_finder(words), keyword_pattern(words).search]
+            if not last[1](folded, chars):
                 return False
             return last[2](text) is not None
-        if leads is None or pattern is None or leads(folded) is None:
+        if leads is None or pattern is None or not leads(folded, chars):
             return False
         return pattern(text) is not None
     return test
@@ -484,11 +484,26 @@ def keyword_leads(words: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=256)
-def keyword_leads_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    """Finds any of keyword_leads(words) in case-folded text: a plain substring test
-    for each of them, in one pass."""
+def keyword_leads_finder(words: tuple[str, ...]) -> Callable[[str, frozenset[str]], bool]:
+    """Whether case-folded text (given with the set of its characters) contains any of
+    keyword_leads(words): only the leads starting with a character of the text are looked
+    for, each with a plain substring test."""
     leads = keyword_leads(words)
-    return re.compile("|".join(map(re.escape, leads)) if leads else r"(?!)")
+    if "" in leads:
+        return lambda text, chars: True
+    by_first: dict[str, list[str]] = {}
+    for lead in leads:
+        by_first.setdefault(lead[0], []).append(lead)
+    firsts = frozenset(by_first)
+    starting = {first: tuple(found) for first, found in by_first.items()}
+
+    def found(text: str, chars: frozenset[str]) -> bool:
+        for first in firsts.intersection(chars):
+            for lead in starting[first]:
+                if lead in text:
+                    return True
+        return False
+    return found
 
 
 @lru_cache(maxsize=256)
