@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Memory of the duplicate index per open issue (tracemalloc), on the engine benchmark's issues.
 
-Builds the world of the shipped pack over N synthetic issues (bench/engine.py), then
+Builds the world of the shipped pack over N synthetic issues (bench/engine.py), or with
+--varied over the less repetitive corpus of tests/unit/rules/test_engine_golden.py, then
 measures what building the duplicate index allocates and keeps: the token sets of every
 open issue and the index over them. Prints bytes per open issue; records nothing.
 
-    .venv/bin/python bench/index_memory.py [--issues 10000]
+    .venv/bin/python bench/index_memory.py [--issues 10000] [--varied]
 """
 
 from __future__ import annotations
@@ -30,13 +31,21 @@ from redmine_sync.rules import load_rules
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=10_000)
+    parser.add_argument("--varied", action="store_true",
+                        help="the golden test's corpus (demo and screening requests, random "
+                        "statuses and labels) instead of the engine benchmark's")
     args = parser.parse_args()
     ruleset = load_rules([ROOT / "rules"])
-    issues = synthetic_issues(args.issues)
+    if args.varied:
+        sys.path.insert(0, str(ROOT / "tests" / "unit" / "rules"))
+        from test_engine_golden import corpus
+        issues = corpus(args.issues)[0]
+    else:
+        issues = synthetic_issues(args.issues)
     world = build_world(ruleset, issues, NOW)
     source = world.duplicates
     assert source is not None
-    open_issues = sum(1 for i in issues if not i.is_closed)
+    open_issues = len(source._issues)  # type: ignore[attr-defined]
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
