@@ -329,7 +329,6 @@ class Block(Condition):
         return Result(ok, trace, because if ok else ())
 
 
-
 # -- compiled leaves -------------------------------------------------------------------------
 # Each leaf's test is one closure over its getter and its operator, with the expected value
 # prepared once (folded, in a set): the same answer as OPERATORS[op][0](getter(), value)

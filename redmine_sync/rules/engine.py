@@ -345,12 +345,7 @@ def _group(issue: Issue, world: World) -> str:
     return value.strip().casefold() if isinstance(value, str) else ""
 
 
-def _tokens(issue: Issue, world: World,
-            split: Callable[[str], frozenset[str]] | None = None
-            ) -> tuple[frozenset[str], frozenset[str]]:
-    """The tokens of an issue's subject and description, and those of its subject
-    (split: tokens() with the world's vocabulary, or a memo of it)."""
-    if split is None:
-        split = partial(tokens, vocab=world.vocabulary)
-    subject = split(issue.subject)
-    return subject | split(issue.description), subject
+def _tokens(issue: Issue, world: World) -> tuple[frozenset[str], frozenset[str]]:
+    """The tokens of an issue's subject and description, and those of its subject."""
+    subject = tokens(issue.subject, world.vocabulary)
+    return subject | tokens(issue.description, world.vocabulary), subject
