@@ -3,22 +3,15 @@ which is the SLA pass's journal read when this run made one, and the verificatio
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
-from redmine_sync.config import Config
-from redmine_sync.config import Limits
-from redmine_sync.model import CustomFieldDef
-from redmine_sync.model import User
-from redmine_sync.redmine.fake import TRACKERS
 from redmine_sync.redmine.fake import FakeRedmine
-from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.sla_facts import Reads
-from redmine_sync.store import StateStore
 from redmine_sync.sync import RunResult
 from redmine_sync.sync import apply_run
+from tests.unit.rules.test_sla_stage import START
+from tests.unit.rules.test_sla_stage import setup as sla_setup
 
 SLA = """\
 kind: sla
@@ -33,21 +26,6 @@ policies:
     thresholds:
       - {at: 50%, then: [{add_labels: [sla-warning]}]}
 """
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-CUSTOMER = User(5, "cust", "Customer")
-
-
-def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "sla.yaml").write_text(SLA)
-    fields = (*default_custom_fields(), CustomFieldDef(
-        9, "SLA state", "list", False, ("running", "paused", "warning", "breached", "met"),
-        TRACKERS, True))
-    fake = FakeRedmine(users=[CUSTOMER, User(6, "dev", "Dev")], custom_fields=fields,
-                       clock=lambda: START)
-    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
-                    limits=Limits(max_issues=50, max_percent=100))
-    return fake, config, StateStore(tmp_path / "s.db")
 
 
 def written(result: RunResult) -> list[int]:
@@ -57,9 +35,9 @@ def written(result: RunResult) -> list[int]:
 
 def test_a_written_issue_is_read_twice_the_journal_read_serving_as_the_read_before(
         tmp_path: Path) -> None:
-    fake, config, store = setup(tmp_path)
-    issues = [fake.add_issue(f"help {n}", author=CUSTOMER) for n in range(4)]
-    fake.add_issue("closed long ago", author=CUSTOMER, status="Closed", is_closed=True)
+    fake, config, store = sla_setup(tmp_path, SLA)
+    issues = [fake.add_issue(f"help {n}", author=fake.users[5]) for n in range(4)]
+    fake.add_issue("closed long ago", author=fake.users[5], status="Closed", is_closed=True)
     result = apply_run(fake, config, store, lambda: START + timedelta(minutes=10))
     first = written(result)
     assert sorted(first) == [i.id for i in issues]          # "running" written on each
@@ -68,7 +46,7 @@ def test_a_written_issue_is_read_twice_the_journal_read_serving_as_the_read_befo
 
     fake.reads.clear()  # people edit two issues: their cached journals are out of date
     for issue in issues[:2]:
-        fake.human_edit(issue.id, CUSTOMER, notes="any news?")
+        fake.human_edit(issue.id, fake.users[5], notes="any news?")
     result = apply_run(fake, config, store, lambda: START + timedelta(hours=1, minutes=30))
     assert sorted(written(result)) == [i.id for i in issues]   # the 50 % warning on each
     assert all(fake.reads[i.id] == 2 for i in issues), dict(fake.reads)
@@ -76,12 +54,12 @@ def test_a_written_issue_is_read_twice_the_journal_read_serving_as_the_read_befo
 
 def test_an_issue_changed_between_listing_and_journal_read_is_stale_without_a_third_read(
         tmp_path: Path) -> None:
-    fake, config, store = setup(tmp_path)
-    issue = fake.add_issue("help", author=CUSTOMER)
+    fake, config, store = sla_setup(tmp_path, SLA)
+    issue = fake.add_issue("help", author=fake.users[5])
     real = fake.issue_journals
 
     def racing(issue_id: int, *, allowed_statuses: bool = False):  # type: ignore[no-untyped-def]
-        fake.human_edit(issue_id, CUSTOMER, notes="a person writes meanwhile")
+        fake.human_edit(issue_id, fake.users[5], notes="a person writes meanwhile")
         return real(issue_id, allowed_statuses=allowed_statuses)
 
     fake.issue_journals = racing  # type: ignore[method-assign]

@@ -4,7 +4,6 @@ its clock's thresholds comes, and the decisions are those of evaluating every op
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
@@ -12,16 +11,10 @@ from pathlib import Path
 import pytest
 
 from redmine_sync import wakes
-from redmine_sync.config import Config
-from redmine_sync.config import Limits
-from redmine_sync.model import CustomFieldDef
-from redmine_sync.model import User
-from redmine_sync.redmine.fake import TRACKERS
-from redmine_sync.redmine.fake import FakeRedmine
-from redmine_sync.redmine.fake import default_custom_fields
-from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
+from tests.unit.rules.test_sla_stage import START
+from tests.unit.rules.test_sla_stage import setup as sla_setup
 
 SLA = """\
 kind: sla
@@ -38,27 +31,13 @@ policies:
       - {at: 75%, then: [{add_labels: [sla-warning]}]}
       - {at: 100%, then: [{add_labels: [sla-breached]}, {note: "breached: {reason}"}]}
 """
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-CUSTOMER, DEV = User(5, "cust", "Customer"), User(6, "dev", "Dev")
-
-
-def setup(tmp_path: Path, sla: str = SLA) -> tuple[FakeRedmine, Config, StateStore]:
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "sla.yaml").write_text(sla)
-    fields = (*default_custom_fields(), CustomFieldDef(
-        9, "SLA state", "list", False, ("running", "paused", "warning", "breached", "met"),
-        TRACKERS, True))
-    fake = FakeRedmine(users=[CUSTOMER, DEV], custom_fields=fields, clock=lambda: START)
-    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
-                    limits=Limits(max_issues=50, max_percent=100))
-    return fake, config, StateStore(tmp_path / "s.db")
 
 
 def test_a_quiet_run_with_nothing_due_evaluates_nothing_and_reads_no_cache(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake, config, store = setup(tmp_path)
+    fake, config, store = sla_setup(tmp_path, SLA)
     for n in range(3):
-        fake.add_issue(f"help {n}", author=CUSTOMER)
+        fake.add_issue(f"help {n}", author=fake.users[5])
     apply_run(fake, config, store, lambda: START + timedelta(minutes=5))  # "running"
     after_write = plan_run(fake, config, START + timedelta(minutes=10), store=store,
                            full=False)
@@ -73,8 +52,8 @@ def test_a_quiet_run_with_nothing_due_evaluates_nothing_and_reads_no_cache(
 
 
 def test_an_issue_is_evaluated_again_when_its_threshold_comes(tmp_path: Path) -> None:
-    fake, config, store = setup(tmp_path)
-    issue = fake.add_issue("help", author=CUSTOMER)
+    fake, config, store = sla_setup(tmp_path, SLA)
+    issue = fake.add_issue("help", author=fake.users[5])
     apply_run(fake, config, store, lambda: START + timedelta(minutes=5))
     plan_run(fake, config, START + timedelta(minutes=10), store=store, full=False)
     quiet = plan_run(fake, config, START + timedelta(minutes=55), store=store, full=False)
@@ -96,9 +75,9 @@ def test_an_issue_is_evaluated_again_when_its_threshold_comes(tmp_path: Path) ->
 
 
 def test_changed_rules_make_every_open_issue_due(tmp_path: Path) -> None:
-    fake, config, store = setup(tmp_path)
+    fake, config, store = sla_setup(tmp_path, SLA)
     for n in range(2):
-        fake.add_issue(f"help {n}", author=CUSTOMER)
+        fake.add_issue(f"help {n}", author=fake.users[5])
     apply_run(fake, config, store, lambda: START + timedelta(minutes=5))
     plan_run(fake, config, START + timedelta(minutes=9), store=store, full=False)
     assert plan_run(fake, config, START + timedelta(minutes=10), store=store,
@@ -109,12 +88,12 @@ def test_changed_rules_make_every_open_issue_due(tmp_path: Path) -> None:
 
 
 def test_rules_that_read_the_clock_evaluate_every_open_issue(tmp_path: Path) -> None:
-    fake, config, store = setup(tmp_path)
+    fake, config, store = sla_setup(tmp_path, SLA)
     (tmp_path / "rules" / "old.yaml").write_text(
         "kind: triage\nrules:\n  - name: old\n    when: {age_days: {gt: 3}}\n"
         "    then: [{add_labels: [old]}]\n")
     for n in range(2):
-        fake.add_issue(f"help {n}", author=CUSTOMER)
+        fake.add_issue(f"help {n}", author=fake.users[5])
     apply_run(fake, config, store, lambda: START + timedelta(minutes=5))
     plan = plan_run(fake, config, START + timedelta(minutes=10), store=store, full=False)
     assert plan.evaluated == 2
@@ -124,7 +103,7 @@ def test_rules_that_read_the_clock_evaluate_every_open_issue(tmp_path: Path) -> 
 def story(tmp_path: Path, index: bool, monkeypatch: pytest.MonkeyPatch
           ) -> list[tuple[int, list[tuple[int, tuple[str, ...]]]]]:
     """Two days of runs every 9 minutes while people write: every run's decisions."""
-    fake, config, store = setup(tmp_path)
+    fake, config, store = sla_setup(tmp_path, SLA)
     if not index:
         monkeypatch.setattr(wakes, "due", lambda store, now, key: None)
     now = {"t": START}
@@ -136,13 +115,13 @@ def story(tmp_path: Path, index: bool, monkeypatch: pytest.MonkeyPatch
         now["t"] = START + timedelta(minutes=9 * step)
         fake._tick = 0
         if step % 30 == 0:
-            fake.add_issue(f"request {step}", author=CUSTOMER)
+            fake.add_issue(f"request {step}", author=fake.users[5])
         if step % 41 == 20:
-            fake.human_edit(1 + step % len(fake.issues), DEV, notes="looking into it")
+            fake.human_edit(1 + step % len(fake.issues), fake.users[6], notes="looking into it")
         if step % 73 == 50:
-            fake.human_edit(1 + step % len(fake.issues), DEV, status="Feedback")
+            fake.human_edit(1 + step % len(fake.issues), fake.users[6], status="Feedback")
         if step % 73 == 60:
-            fake.human_edit(1 + (step - 10) % len(fake.issues), CUSTOMER, status="New")
+            fake.human_edit(1 + (step - 10) % len(fake.issues), fake.users[5], status="New")
         result = apply_run(fake, config, store, clock)
         decided = sorted((i.issue_id, tuple(sorted(f"{c.field}={c.new}" for c in i.changes)
                                              + [n.text for n in i.notes]))

@@ -37,9 +37,11 @@ policies:
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
+def setup(tmp_path: Path, sla: str = SLA) -> tuple[FakeRedmine, Config, StateStore]:
+    """A fake Redmine with an "SLA state" field, users 5 (customer) and 6 (staff), and a
+    rules directory holding ``sla`` alone."""
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "sla.yaml").write_text(SLA)
+    (tmp_path / "rules" / "sla.yaml").write_text(sla)
     fields = (*default_custom_fields(), CustomFieldDef(
         9, "SLA state", "list", False, ("running", "paused", "warning", "breached", "met"),
         TRACKERS, True))
