@@ -159,7 +159,7 @@ def _run(client_factory: Callable[[], RedmineClient], config: Config, store: Sta
             problems.append(f"{applied.failed} issue(s) not fully written; see "
                             f"redmine-sync history --run {applied.run_id}")
     return (wake_in(result.plan.next_wake, clock(), interval),
-            RunFigures(result.plan.sla_states, bool(unpublished)))
+            RunFigures(bool(unpublished)))
 
 
 def wake_in(next_wake: datetime | None, now: datetime, interval: float) -> float:

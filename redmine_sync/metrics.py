@@ -3,8 +3,9 @@
 After each ``apply`` (the timer's, by hand, or the daemon's), when ``metrics.textfile`` is
 set, the whole file is written again, atomically (a temporary file renamed over it, so the
 collector never reads half a file). Totals come from the state store, so they survive
-restarts and count every run; the SLA figures come from the run itself (its plan
-evaluated every open issue). prometheus_client writes the format and renames the file.
+restarts and count every run; so do the SLA figures (each open issue's tier and SLA
+state as last evaluated: a run evaluates the issues that changed or reached a threshold).
+prometheus_client writes the format and renames the file.
 Every metric is listed in docs/operations.md, with sample alert rules.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -35,10 +35,9 @@ AT_RISK, BREACHED = "warning", "breached"  # SLA states (rules/sla_stage.state_n
 
 @dataclass(frozen=True)
 class RunFigures:
-    """What only the run knows: open issues under an SLA policy by (tier, SLA state), and
-    whether the scheduled reports failed. None: the run ended before it knew."""
+    """What only the run knows: whether the scheduled reports failed (None: the run ended
+    before it knew, or published none: one project's run)."""
 
-    sla_states: Mapping[tuple[str, str], int] | None = None
     reports_failed: bool | None = None
 
 
@@ -94,9 +93,7 @@ class RunMetrics(Collector):
         yield issues
 
     def _sla(self) -> Iterator[Metric]:
-        states = self.figures.sla_states
-        if states is None:
-            return
+        states = self.store.sla_state_counts()
         tiers = sorted({tier for tier, _ in states})
         at_risk = "Open issues with an SLA clock at half its target or more, not breached"
         for name, state, text in (

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -54,8 +53,6 @@ class Plan:
     pointers: dict[str, int] = field(default_factory=dict)  # round-robin turns after this plan
     next_wake: datetime | None = None  # the next SLA threshold of a running clock
     streamed: Tally | None = None  # issue plans handed to a consumer instead of listed
-    # open issues under an SLA policy by (tier, SLA state): running, warning, breached...
-    sla_states: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def changed(self) -> tuple[IssuePlan, ...]:

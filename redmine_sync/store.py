@@ -35,7 +35,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 class LockHeld(UserError):
@@ -168,8 +168,14 @@ def _v9(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v10(db: sqlite3.Connection) -> None:
+    """SLA: each open issue's tier and SLA state as last evaluated (the metrics' gauges)."""
+    _script(db, "CREATE TABLE sla_states (issue_id INTEGER PRIMARY KEY, tier TEXT NOT NULL, "
+                "state TEXT NOT NULL);")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
 
 
 @dataclass(frozen=True)
@@ -559,6 +565,24 @@ class StateStore:
                 for i, wake in rows.items()])
             self.db.executemany("DELETE FROM sla_wakes WHERE issue_id=?",
                                 [(i,) for i in closed])
+
+    def set_sla_states(self, rows: Mapping[int, tuple[str, str]], gone: Iterable[int]) -> None:
+        """Record (tier, SLA state) of evaluated issues; forget ``gone`` ones (closed, no
+        longer under a policy, deleted)."""
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO sla_states VALUES (?, ?, ?)",
+                                [(i, tier, state) for i, (tier, state) in rows.items()])
+            self.db.executemany("DELETE FROM sla_states WHERE issue_id=?",
+                                [(i,) for i in gone])
+
+    def clear_sla_states(self) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM sla_states")
+
+    def sla_state_counts(self) -> dict[tuple[str, str], int]:
+        """Open issues under an SLA policy by (tier, SLA state)."""
+        return {(str(tier), str(state)): int(n) for tier, state, n in self.db.execute(
+            "SELECT tier, state, COUNT(*) FROM sla_states GROUP BY tier, state")}
 
     def clear_wakes(self) -> None:
         with self.transaction():

@@ -224,10 +224,13 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
         if not issues:
             raise UserError(f"issue #{issue_id} is not in scope "
                             f"(projects: {', '.join(p or 'all' for p in projects)})")
+    if store is not None and ruleset.sla is None:
+        store.clear_sla_states()
     if store is None or ruleset.sla is None or issue_id is not None:
         return evaluate(ruleset, issues, snapshot.world, each=each), snapshot
     planned: set[int] = set()
     woken: dict[int, datetime | None] = {}
+    states: dict[int, tuple[str, str]] = {}
 
     def seen(item: IssuePlan) -> None:
         planned.add(item.issue_id)
@@ -235,7 +238,9 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
             each(item)
 
     plan = evaluate(ruleset, issues, snapshot.world, each=seen if each else None,
-                    woken=woken)
+                    woken=woken, sla_states=states)
+    store.set_sla_states(states, [i.id for i in issues if i.id not in states]
+                         + list(snapshot.deleted))
     planned |= {i.issue_id for i in plan.issues}
     wakes.record(store, snapshot.wake_basis, issues, now, planned, woken,
                  whole=snapshot.whole)

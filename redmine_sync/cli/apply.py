@@ -57,7 +57,7 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
         metrics.write_or_reason(config.metrics_textfile, store, RunFigures())
         raise
     not_measured = metrics.write_or_reason(config.metrics_textfile, store, RunFigures(
-        None if project else result.plan.sla_states, None if project else bool(unpublished)))
+        None if project else bool(unpublished)))
     applied = result.applied
     assert applied is not None
     if fmt == "json":

@@ -127,13 +127,14 @@ class LazyIndex:
 
 def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
              each: Callable[[IssuePlan], None] | None = None,
-             woken: dict[int, datetime | None] | None = None) -> Plan:
+             woken: dict[int, datetime | None] | None = None,
+             sla_states: dict[int, tuple[str, str]] | None = None) -> Plan:
     """The plan for every issue; issues without changes are counted but not listed. With
     ``each``, every issue plan goes to it as soon as it is decided and the plan keeps only
     the totals (``plan`` over 100,000 issues then holds no list of them). ``woken``
-    receives, for each issue with clocks, its next threshold instant (None: none ahead)."""
+    receives, for each issue with clocks, its next threshold instant (None: none ahead);
+    ``sla_states`` its tier and SLA state (``sla_stage.state_name``)."""
     plans, count, wakes = [], 0, []
-    sla_states: Counter[tuple[str, str]] = Counter()
     tally = Tally() if each else None
     for issue in issues:
         count += 1
@@ -145,7 +146,9 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
             if sla is not None:
                 marks = sla.marks
                 wakes += [sla.next_wake] if sla.next_wake else []
-                sla_states[str(state.values.get("tier") or ""), state_name(sla.clocks)] += 1
+                if sla_states is not None:
+                    sla_states[issue.id] = (str(state.values.get("tier") or ""),
+                                            state_name(sla.clocks))
                 if woken is not None:
                     woken[issue.id] = sla.next_wake
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
@@ -161,7 +164,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
                 plans.append(item)
             world = _with_assignment(world, issue, state)
     return Plan(world.now, count, tuple(plans), dict(world.pointers), min(wakes, default=None),
-                tally, dict(sla_states))
+                tally)
 
 
 def _with_journals(state: IssueState, world: World) -> IssueState:

@@ -246,3 +246,15 @@ def test_due_instants_are_kept_on_one_basis(tmp_path: Path) -> None:
     assert store.wake_basis() == "b" and store.due_wakes(T1) == {5}
     store.clear_wakes()
     assert store.wake_basis() is None and store.due_wakes(T1) == set()
+
+
+def test_sla_states_are_kept_per_issue_until_it_is_evaluated_again(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    store.set_sla_states({1: ("strategic", "warning"), 2: ("strategic", "running"),
+                          3: ("", "breached")}, gone=())
+    # a later run evaluates only #2 (now breached) and #3 (closed): #1 keeps its state
+    store.set_sla_states({2: ("strategic", "breached")}, gone=[3])
+    assert store.sla_state_counts() == {("strategic", "warning"): 1,
+                                        ("strategic", "breached"): 1}
+    store.clear_sla_states()
+    assert store.sla_state_counts() == {}

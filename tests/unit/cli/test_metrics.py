@@ -71,6 +71,7 @@ def test_apply_writes_the_runs_figures(run: Cli, measured: Path) -> None:
     assert got[("redmine_sync_write_failures_total", ())] == 2
     assert got[("redmine_sync_last_run_issues", (("outcome", "written"),))] == 0
     assert got[("redmine_sync_last_run_timestamp_seconds", ())] == run.now.timestamp()
+    assert {key: value for key, value in got.items() if key in sla} == sla  # still whole
 
 
 def test_a_breaker_trip_is_counted_and_the_last_success_stays(run: Cli, measured: Path) -> None:
@@ -82,7 +83,8 @@ def test_a_breaker_trip_is_counted_and_the_last_success_stays(run: Cli, measured
     assert got[("redmine_sync_runs_total", (("mode", "apply"), ("status", "breaker")))] == 1
     assert got[("redmine_sync_last_run_success", ())] == 0
     assert ("redmine_sync_last_success_timestamp_seconds", ()) not in got
-    assert not any(name.startswith("redmine_sync_issues_") for name, _ in got)
+    # the run evaluated the issues before the breaker stopped it: their SLA states count
+    assert got[("redmine_sync_sla_open_issues", (("tier", "ordinary"),))] == 1
 
 
 def test_a_metrics_file_that_cannot_be_written_is_exit_2(run: Cli, measured: Path) -> None:
