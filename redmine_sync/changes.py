@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -62,6 +63,28 @@ class SlaMark:
     def key(self) -> str:
         """Its identity within the policy in the state store (compared, never parsed)."""
         return f"{self.metric}#{self.cycle}@{self.threshold}"
+
+
+@dataclass(frozen=True)
+class ReminderMark:
+    """A key-date reminder given (a contract renewal's note or assignment): once per
+    customer and date, whichever issue tracks it. Kept in the store beside the SLA marks."""
+
+    customer: str
+    day: date
+    what: str = "renewal"
+
+    @property
+    def policy(self) -> str:
+        return f"key_date:{self.what}"   # beside the SLA policies' names in the store
+
+    @property
+    def key(self) -> str:
+        """Its identity in the state store (compared, never parsed)."""
+        return f"{self.customer}@{self.day.isoformat()}"
+
+
+Mark = SlaMark | ReminderMark   # what a plan fires once; apply records it when it landed
 
 
 @dataclass

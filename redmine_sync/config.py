@@ -149,6 +149,17 @@ class HealthSettings:
 
 
 @dataclass(frozen=True)
+class RenewalReminder:
+    """What the tool does, ``key_dates_days`` ahead, on the issue tracking a contract renewal
+    (``key_dates[].issue`` in the customers file): once per customer and renewal date."""
+
+    note: bool = s.key(s.boolean(), "a private note naming the renewal, its date and the "
+                       "account manager", False)
+    assign: bool = s.key(s.boolean(), "assign the issue to the customer's account manager",
+                         False)
+
+
+@dataclass(frozen=True)
 class ReportsConfig:
     """Where and how reports are published; schedules are cron expressions in ``timezone``."""
 
@@ -176,6 +187,9 @@ class ReportsConfig:
                                      "added too (e.g. Risk; default: none)")
     health: HealthSettings = s.key(s.section(HealthSettings), "the customer health score of "
                                    "the customer report (docs/reports.md)", HealthSettings())
+    renewal_reminder: RenewalReminder = s.key(
+        s.section(RenewalReminder), "contract renewals: a note and/or an assignment on the "
+        "renewal's issue, key_dates_days ahead (off by default)", RenewalReminder())
 
 
 def _positive(text: str) -> None:
@@ -406,6 +420,9 @@ def _reports(data: dict[str, Any], base: Path) -> ReportsConfig:
         values["risk_label"] = data["risk_label"] or None
     if "health" in values:
         values["health"] = _health(values["health"])
+    if "renewal_reminder" in values:
+        values["renewal_reminder"] = RenewalReminder(**s.given(RenewalReminder,
+                                                               values["renewal_reminder"]))
     return ReportsConfig(**values)
 
 

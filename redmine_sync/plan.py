@@ -16,7 +16,7 @@ from typing import Any
 
 from redmine_sync.changes import Change
 from redmine_sync.changes import Link
-from redmine_sync.changes import SlaMark
+from redmine_sync.changes import Mark
 
 __all__ = ["Change", "IssuePlan", "Note", "Plan", "Tally"]
 PLAN_FORMAT_VERSION = 2   # 2: relations as objects, every rule's reason in "why"
@@ -37,7 +37,7 @@ class IssuePlan:
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
     held: tuple[Change, ...] = ()   # wanted by a rule, kept as a person set it
-    sla_marks: tuple[SlaMark, ...] = ()  # SLA thresholds reached now
+    sla_marks: tuple[Mark, ...] = ()  # SLA thresholds reached now, reminders given
     undo_of: int | None = None  # the run this plan puts back (``redmine-sync undo``)
 
     @property
@@ -89,13 +89,14 @@ class Tally:
             tally.add(issue)
         return tally
 
-    def add(self, issue: IssuePlan) -> None:
-        self.changed += not issue.empty
-        self.changes += len(issue.changes)
-        self.notes += len(issue.notes)
-        self.held += len(issue.held)
+    def add(self, issue: IssuePlan, sign: int = 1) -> None:
+        """Count ``issue`` in (``sign`` -1: out again, when it was replaced)."""
+        self.changed += sign * (not issue.empty)
+        self.changes += sign * len(issue.changes)
+        self.notes += sign * len(issue.notes)
+        self.held += sign * len(issue.held)
         for change in issue.changes:
-            self.by_field[change.field] = self.by_field.get(change.field, 0) + 1
+            self.by_field[change.field] = self.by_field.get(change.field, 0) + sign
 
     def as_dict(self) -> dict[str, int]:
         return {"issues_changed": self.changed, "changes": self.changes, "notes": self.notes,

@@ -56,8 +56,8 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
         if policy is not None:
             computed = clocks_for(policy, ruleset.sla, issue, world)[0]
             clocks[issue.id] = settled(store, verdicts, policy, issue.id, computed)
-    key_dates = tuple(KeyDate(c.name, day, what, note) for c in ruleset.customers.customers
-                      for day, what, note in c.key_dates)
+    key_dates = tuple(KeyDate(c.name, k.day, k.what, k.note) for c in ruleset.customers.customers
+                      for k in c.key_dates)
     return ReportInput(now=now, timezone=config.reports.timezone, issues=tuple(issues),
                        clocks=clocks, customers=ruleset.customers, fields=config.fields,
                        closed_statuses=world.closed_statuses, lang=config.reports.lang,

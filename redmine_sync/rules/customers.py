@@ -19,6 +19,17 @@ COMPARATORS = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge":
 
 
 @dataclass(frozen=True)
+class KeyDate:
+    """A day that matters to a customer (playbook section 9): a launch, an anniversary, a
+    birthday or a contract renewal; ``issue``: the issue tracking it (renewal reminders)."""
+
+    day: date
+    what: str
+    note: str = ""
+    issue: int | None = None
+
+
+@dataclass(frozen=True)
 class Customer:
     name: str
     value: float
@@ -29,7 +40,7 @@ class Customer:
     industry: str = ""
     account_manager: str | None = None
     escalation_contact: str | None = None
-    key_dates: tuple[tuple[date, str, str], ...] = ()   # (date, launch|anniversary|birthday, note)
+    key_dates: tuple[KeyDate, ...] = ()
     lang: str | None = None    # the language notes and the customer's weekly report use
 
 

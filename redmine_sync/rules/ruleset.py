@@ -36,6 +36,7 @@ from redmine_sync.rules.customers import COMPARATORS
 from redmine_sync.rules.customers import IDENTIFY_BY
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
+from redmine_sync.rules.customers import KeyDate
 from redmine_sync.rules.customers import Tier
 from redmine_sync.rules.language import LANGS
 from redmine_sync.rules.sla_policy import SlaConfig
@@ -169,7 +170,10 @@ def _customers_node() -> s.Map:
         "escalation_contact": s.name("who is told of escalations"),
         "key_dates": s.ListOf(s.Map({
             "date": s.a_date("the day"), "what": s.one_of(KEY_DATE_KINDS, "what happens"),
-            "note": s.name("for people")}, required=("date", "what"),
+            "note": s.name("for people"),
+            "issue": s.integer("the issue tracking it: renewal reminders (reports."
+                               "renewal_reminder) note or assign it", minimum=1)},
+            required=("date", "what"),
             words="a key date such as {date: 2026-12-10, what: launch}"),
             doc="launches, anniversaries, birthdays, renewals (shown in reports)"),
         "lang": s.one_of(LANGS, "language of notes and reports for this customer"),
@@ -454,8 +458,8 @@ def _lang(value: Any, where: Where) -> str | None:
     return str(value)
 
 
-def _key_dates(data: Any, where: Where) -> tuple[tuple[date, str, str], ...]:
-    """[{date: 2026-12-10, what: launch, note: ...}]; what: launch, anniversary, birthday."""
+def _key_dates(data: Any, where: Where) -> tuple[KeyDate, ...]:
+    """[{date: 2026-12-10, what: launch, note: ..., issue: 42}]; what: a KEY_DATE_KINDS."""
     out = []
     for i, row in enumerate(data if isinstance(data, list) else [None]):
         spot = where.at(i)
@@ -464,7 +468,9 @@ def _key_dates(data: Any, where: Where) -> tuple[tuple[date, str, str], ...]:
             spot.error("a key date is {date: 2026-12-10, what: launch|anniversary|birthday, "
                        "note: text}")
             continue
-        out.append((row["date"], str(row["what"]), str(row.get("note", ""))))
+        issue = row.get("issue")
+        out.append(KeyDate(row["date"], str(row["what"]), str(row.get("note", "")),
+                           issue if isinstance(issue, int) else None))
     return tuple(out)
 
 
