@@ -26,6 +26,7 @@ from urllib.parse import urlunsplit
 from redmine_sync import schema as s
 from redmine_sync.errors import ConfigError
 from redmine_sync.errors import Problem
+from redmine_sync.errors import UserError
 from redmine_sync.schedule import parse_schedule
 from redmine_sync.yamlsrc import Located
 from redmine_sync.yamlsrc import load_file
@@ -365,6 +366,17 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
         source=doc.file if doc else None,
         warnings=tuple(warnings),
     )
+
+
+def located(config: Config, path: tuple[str, ...], message: str, hint: str = "") -> Problem:
+    """A problem with the value at ``path`` of the config file, at its line when the file
+    (still) has it: for what only Redmine can tell wrong, such as a name it does not have."""
+    if config.source is not None:
+        try:
+            return load_file(Path(config.source)).problem(path, message, hint, value=True)
+        except UserError:   # unreadable since it was loaded: the file without a line
+            pass
+    return Problem(config.source or "config", None, None, ".".join(path), message, hint)
 
 
 def split_key(url: str) -> tuple[str, str | None]:

@@ -25,6 +25,7 @@ from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import Project
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules.customers import CustomerBook
+from redmine_sync.rules.online import check_config_names
 from redmine_sync.rules.online import check_names
 from redmine_sync.sync import load_ruleset
 
@@ -303,6 +304,10 @@ def _rule_checks(config: Config, client: RedmineClient, now: datetime) -> Iterat
                     "every problem with its file and line")
         return
     catalog = client.catalog()
+    for problem in check_config_names(config, catalog):
+        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+        yield Check(FAIL, "config", f"{where}: {problem.path}: {problem.message}",
+                    problem.hint)
     problems = check_names(ruleset, catalog, config.fields)
     for problem in problems[:MAX_LISTED]:
         yield Check(FAIL, "rules", f"{problem.file}:{problem.line}: {problem.message}",

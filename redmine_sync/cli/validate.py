@@ -13,6 +13,7 @@ from redmine_sync.cli.output import format_option
 from redmine_sync.errors import UserError
 from redmine_sync.rules import RuleSet
 from redmine_sync.rules import load_rules
+from redmine_sync.rules.online import check_config_names
 from redmine_sync.rules.online import check_names
 from redmine_sync.rules.online import unchecked
 from redmine_sync.rules.ruleset import rule_paths
@@ -21,7 +22,8 @@ from redmine_sync.rules.ruleset import rule_paths
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--online", is_flag=True, help="Also check every status, priority, tracker, "
-              "custom field, allowed value, user and group name against Redmine.")
+              "custom field, allowed value, user and group name against Redmine (and the "
+              "config's reports.risk_tracker).")
 @format_option("ok, the counts, what was not checked; when not ok, the error and every "
                "problem (the exit code stays 1)")
 @pass_app
@@ -75,7 +77,7 @@ def _validate_online(app: AppContext, ruleset: RuleSet) -> list[str]:
     """Check names against Redmine; return what could not be checked, and why."""
     config = app.config()
     catalog = app.client().catalog()
-    problems = check_names(ruleset, catalog, config.fields)
+    problems = check_names(ruleset, catalog, config.fields) + check_config_names(config, catalog)
     if problems:
         raise UserError(f"{len(problems)} name(s) unknown to {config.url}", problems)
     return unchecked(ruleset, catalog, config.fields)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
+from redmine_sync.config import Config
 from redmine_sync.config import FieldMap
+from redmine_sync.config import located
 from redmine_sync.errors import Problem
 from redmine_sync.errors import UserError
 from redmine_sync.redmine.catalog import Catalog
@@ -33,6 +35,19 @@ def check_names(ruleset: RuleSet, catalog: Catalog, fields: FieldMap,
         if message:
             problems.append(replace(use.where, message=message[0], hint=message[1]))
     return problems
+
+
+def check_config_names(config: Config, catalog: Catalog) -> list[Problem]:
+    """Problems for names in the config file this Redmine does not know: the tracker of
+    the risks people file (``reports.risk_tracker``)."""
+    tracker = config.reports.risk_tracker
+    unknown = _lookup(catalog, "trackers", "tracker", tracker) if tracker else None
+    if unknown is None:
+        return []
+    return [located(config, ("reports", "risk_tracker"), unknown[0] + ": no issue filed "
+                    "would show as a risk in the weekly report",
+                    unknown[1] + "; or create the tracker in Administration > Trackers and "
+                    "enable it in the projects")]
 
 
 def _check(use: NameUse, catalog: Catalog, fields: FieldMap) -> tuple[str, str] | None:

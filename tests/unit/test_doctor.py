@@ -9,6 +9,7 @@ import pytest
 
 from redmine_sync.config import Config
 from redmine_sync.config import FieldMap
+from redmine_sync.config import ReportsConfig
 from redmine_sync.config import Secret
 from redmine_sync.doctor import FAIL
 from redmine_sync.doctor import OK
@@ -229,3 +230,14 @@ def test_customer_values_that_cannot_be_read_as_shown_fail_by_name(
     monkeypatch.setattr(fake, "iter_issues", refused)
     failed = [c for c in checks(config(), fake) if "cannot be read as shown" in c.detail]
     assert [c.status for c in failed] == [FAIL] and "HTTP 403" in failed[0].detail
+
+
+def test_a_risk_tracker_redmine_does_not_have_fails_with_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("reports:\n  risk_tracker: Risk\n")
+    failed = by_status(checks(config(source=str(path), reports=ReportsConfig(
+        risk_tracker="Risk")), FakeRedmine()), FAIL)
+    assert failed == [(f"config: {path}:2: reports.risk_tracker: unknown tracker 'Risk' in "
+                       "this Redmine: no issue filed would show as a risk in the weekly report")]
+    assert by_status(checks(config(reports=ReportsConfig(risk_tracker="Support")),
+                            FakeRedmine()), FAIL) == []

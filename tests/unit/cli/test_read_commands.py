@@ -13,6 +13,7 @@ from tests.unit.cli.conftest import ROOT
 from tests.unit.cli.conftest import Cli
 from tests.unit.cli.conftest import known_rules
 from tests.unit.cli.conftest import requests
+from tests.unit.cli.conftest import write_config
 
 
 def test_config_shows_the_file_the_key_source_and_the_fields(run: Cli) -> None:
@@ -43,6 +44,19 @@ def test_validate_online_ok_when_every_name_is_known(run: Cli, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "1 rule(s), 0 customer(s): " in result.output
     assert "NOT CHECKED" in result.output or "every name checked" in result.output
+
+
+def test_validate_online_locates_a_risk_tracker_redmine_does_not_have(run: Cli,
+                                                                     tmp_path: Path) -> None:
+    run.config = write_config(tmp_path, known_rules(tmp_path),
+                              "reports:\n  risk_tracker: Risks\n")
+    result = run("validate", "--online")
+    assert result.exit_code == 1, result.output
+    assert f"{run.config}:9:17: reports.risk_tracker: unknown tracker 'Risks' in this Redmine: " \
+        "no issue filed would show as a risk in the weekly report" in result.output
+    run.config = write_config(tmp_path, tmp_path / "known-rules",
+                              "reports:\n  risk_tracker: Bug\n")
+    assert run("validate", "--online").exit_code == 0
 
 
 def test_validate_refuses_a_rules_directory_without_customers(run: Cli, tmp_path: Path) -> None:
