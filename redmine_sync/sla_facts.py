@@ -47,10 +47,12 @@ def with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
 
 def staff_and_bot(client: RedmineClient, ruleset: RuleSet, projects: Sequence[str | None],
                   store: StateStore | None, now: datetime) -> tuple[frozenset[int], int]:
-    """Who counts as staff, and the bot's id (remembered across runs for a while)."""
+    """Who counts as staff, and the bot's id (remembered across runs for a while).
+    Without an SLA file (rules on who spoke last only) there is no staff list: everyone but
+    an issue's author counts as staff (rules/conversation.speaker)."""
     sla = ruleset.sla
-    assert sla is not None
-    staff = remembered(store, "staff", now, partial(staff_ids, client, sla, projects))
+    staff = remembered(store, "staff", now, partial(staff_ids, client, sla, projects)) \
+        if sla is not None else []
     bot = remembered(store, "bot", now, lambda: client.current_user().id)
     return frozenset(staff), int(bot)
 
@@ -62,7 +64,8 @@ def clocked(ruleset: RuleSet, issues: Sequence[Issue], world: World) -> list[Iss
     A closed issue no policy covers has no clock. (One a rule reopens this run gets its
     clock on the next run, once the reopening landed: the write changes the issue.)"""
     sla = ruleset.sla
-    assert sla is not None
+    if sla is None:   # rules on who spoke last only: the open issues
+        return [i for i in issues if not i.is_closed]
     return [i for i in issues if not i.is_closed or
             policy_for(sla, start_state(i, world, ruleset), world) is not None]
 

@@ -144,12 +144,13 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
         else:
             fresh.clear()  # one copy of the issues in memory, not two
             everything = {i.id: i for i in store.cached_issues()}
-    if ruleset.sla is not None:  # SLA thresholds are reached with time, not only with updates
+    talks = ruleset.sla is not None or bool(ruleset.journal_fields)
+    if talks:  # SLA thresholds and waiting times are reached with time, not only updates
         todo |= {i.id for i in everything.values() if not i.is_closed} if timed is None \
             else timed & everything.keys()
     changed = tuple(sorted((everything[i] for i in todo), key=lambda i: (i.updated_on, i.id)))
     world = _world(client, config, ruleset, now, list(everything.values()), projects, store)
-    if ruleset.sla is not None:
+    if talks:
         world = with_sla_facts(client, ruleset, world, clocked(ruleset, changed, world),
                                projects, store, reads)
     return Snapshot(changed, world, len(everything), deleted, key, timed is None)

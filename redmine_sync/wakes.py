@@ -11,7 +11,8 @@ with what is due, not with the number of issues.
 
 The index holds for the rules, the field map and the staff it was computed with (its
 basis). Any change of those, or rules that read the clock themselves (``age_hours``,
-``age_days``, ``idle_days``), make every open issue due, as each run did before.
+``age_days``, ``idle_days``, who spoke last), make every open issue due, as each run did
+before.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def basis(ruleset: RuleSet, config: Config, staff: Iterable[int], bot: int) -> s
 
 
 def reads_clock(ruleset: RuleSet) -> bool:
-    """Whether a rule or policy condition depends on the time itself."""
+    """Whether a rule or policy condition depends on the time itself (who spoke last, from
+    the journals, counts: hours and days since)."""
+    if ruleset.journal_fields:
+        return True
     conditions: list[Condition] = []
     for rule_file in ruleset.files:
         conditions += [rule_file.when, *(r.when for r in rule_file.rules)]

@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any
 from typing import cast
 
+from redmine_sync.rules.conversation import of_state
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 
@@ -40,6 +41,12 @@ class FieldSpec:
 
 def _age(s: IssueState, w: World, unit: float) -> float:
     return round((w.now - s.issue.created_on).total_seconds() / unit, 2)
+
+
+def _talk(name: str, s: IssueState, w: World) -> object:
+    """A who-spoke-last field (rules/conversation.py); none when no journals were read."""
+    found = of_state(s.issue, s.values, w)
+    return None if found is None else found.field(name)
 
 
 def _text(s: IssueState) -> str:
@@ -114,11 +121,34 @@ FIELDS: dict[str, FieldSpec] = {
                           "the vagueness rubric says more detail is needed", "is_vague: true"),
     "vague_score": FieldSpec(lambda s, w: s.analysis.vague_score, "vagueness rubric score",
                              "vague_score: {ge: 3}"),
+    "last_reply_by": FieldSpec(partial(_talk, "last_reply_by"), "who wrote the last public "
+                               "note: customer, staff or bot (none before one)",
+                               "last_reply_by: customer"),
+    "waiting_on": FieldSpec(partial(_talk, "waiting_on"), "customer when staff or the bot "
+                            "replied last, else us", "waiting_on: customer"),
+    "customer_replied_since_status": FieldSpec(
+        partial(_talk, "customer_replied_since_status"), "the customer wrote a public note "
+        "after the status last changed", "customer_replied_since_status: true"),
+    "hours_since_staff_reply": FieldSpec(partial(_talk, "hours_since_staff_reply"),
+                                         "hours since staff last wrote a public note (none "
+                                         "before one)", "hours_since_staff_reply: {gt: 48}"),
+    "status_days": FieldSpec(partial(_talk, "status_days"), "days since the status last "
+                             "changed (since creation when it never did)",
+                             "status_days: {ge: 7}"),
 }
 
 
 def _custom(key: str, state: IssueState, world: World) -> object:
     return state.get(key)
+
+
+def fields_of(condition: Condition) -> frozenset[str]:
+    """Every field a condition reads."""
+    if isinstance(condition, Leaf):
+        return frozenset({condition.field})
+    if isinstance(condition, Block):
+        return frozenset().union(*(fields_of(c) for c in condition.items))
+    return frozenset()
 
 
 def field_spec(name: str) -> FieldSpec | None:

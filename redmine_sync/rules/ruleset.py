@@ -103,6 +103,7 @@ class RuleSet:
     keyword_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     duplicates: DuplicateSearch = DuplicateSearch()
     teams: tuple[str, ...] = ()
+    journal_fields: tuple[str, ...] = ()   # conditions on who spoke last: journals are read
     names: tuple[NameUse, ...] = ()
     sla: SlaConfig | None = None
     customers_file: str | None = None  # None: no kind: customers file was given
@@ -296,7 +297,7 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
     names = tuple(NameUse(kind, name, doc.problem(path, "", value=True))
                   for kind, name, doc, path in problems.names)
     return RuleSet(files=tuple(rule_files), teams=tuple(sorted(problems.teams)), names=names,
-                   **parts)
+                   journal_fields=tuple(sorted(problems.journal_fields)), **parts)
 
 
 # The builders below read files already checked against ``declaration()`` with every value

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
+from functools import cached_property
 from typing import Any
 from typing import NamedTuple
 
@@ -39,6 +40,8 @@ from redmine_sync.rules.actions import compile_action
 from redmine_sync.rules.compile import compile_condition
 from redmine_sync.rules.conditions import ALWAYS
 from redmine_sync.rules.conditions import Condition
+from redmine_sync.rules.conditions import fields_of
+from redmine_sync.rules.conversation import FIELDS as CONVERSATION
 from redmine_sync.rules.source import Where
 from redmine_sync.schema import did_you_mean
 from redmine_sync.sla.calendar import CALENDAR
@@ -83,6 +86,11 @@ class Policy:
     thresholds: tuple[Threshold, ...]
     emergency: Emergency | None = None
     status_change_counts: bool = False
+
+    @cached_property
+    def pauses_on_talk(self) -> bool:
+        """A pause condition reads who spoke last: the clock replays the conversation."""
+        return any(fields_of(c) & set(CONVERSATION) for c in self.pause)
 
     def target(self, metric: str, values: Mapping[str, object], urgency_field: str,
                day: float) -> float | None:

@@ -18,6 +18,8 @@ from redmine_sync.changes import SlaMark
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
 from redmine_sync.rules.actions import Fired
+from redmine_sync.rules.conversation import along
+from redmine_sync.rules.conversation import speaker
 from redmine_sync.rules.sla_policy import Policy
 from redmine_sync.rules.sla_policy import SlaConfig
 from redmine_sync.rules.state import Analysis
@@ -55,6 +57,8 @@ def clocks_for(policy: Policy, config: SlaConfig, issue: Issue, world: World,
         keep = ("tier", "priority", "labels")
         values = {**last.values, **{k: decided[k] for k in keep if k in decided}}
         moments = (*moments[:-1], replace(last, values=values))
+    if policy.pauses_on_talk:
+        moments = along(issue, moments, world)
     calendars: dict[str, BusinessCalendar] = {"default": config.calendars[policy.calendar]}
     tier = str(moments[-1].values.get("tier") or "") if moments else ""
     if tier in policy.calendars_by_tier:
@@ -170,7 +174,7 @@ def _rules(policy: Policy, config: SlaConfig, issue: Issue, world: World,
         return None
 
     def staff(ref: Ref) -> bool:
-        return ref.id in world.staff_ids if world.staff_ids else ref.id != issue.author.id
+        return speaker(ref, issue.author, world) == "staff"
 
     emergency = policy.emergency
 

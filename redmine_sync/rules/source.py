@@ -20,6 +20,7 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
     keyword_refs: list[tuple[str, Located, PathKey]] = field(default_factory=list)
     teams: set[str] = field(default_factory=set)
+    journal_fields: set[str] = field(default_factory=set)   # conditions on who spoke last
     names: list[tuple[str, str, Located, PathKey]] = field(default_factory=list)
     skip: tuple[tuple[str, ...], ...] = ()   # already reported here: problems below are not
 
@@ -32,8 +33,8 @@ class Problems:
     def except_below(self, paths: list[PathKey]) -> Problems:
         """The same collection, where problems at or below ``paths`` are left out (their
         file's declaration already reported them)."""
-        return Problems(self.items, self.keyword_refs, self.teams, self.names,
-                        tuple(tuple(map(str, p)) for p in paths))
+        return Problems(self.items, self.keyword_refs, self.teams, self.journal_fields,
+                        self.names, tuple(tuple(map(str, p)) for p in paths))
 
     def sorted(self) -> list[Problem]:
         return sorted(self.items, key=lambda p: (p.file, p.line or 0, p.column or 0))

@@ -1,0 +1,129 @@
+"""Who spoke last: the derived fields, in rule conditions and in SLA pause rules."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+from redmine_sync.config import Config
+from redmine_sync.config import Limits
+from redmine_sync.model import Issue
+from redmine_sync.model import Journal
+from redmine_sync.model import JournalDetail
+from redmine_sync.model import Ref
+from redmine_sync.model import User
+from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.rules import load_rules
+from redmine_sync.rules.conversation import conversation
+from redmine_sync.rules.conversation import speaker
+from redmine_sync.rules.state import World
+from redmine_sync.store import StateStore
+from redmine_sync.sync import plan_run
+from redmine_sync.sync import sla_clocks
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CUSTOMER, STAFF, OTHER, BOT = Ref(5, "Cu"), Ref(6, "Dev"), Ref(7, "Colleague"), Ref(2, "bot")
+ISSUE = Issue(1, Ref(1, "demo"), "Bug", "Feedback", "Normal", "help", CUSTOMER, T0, T0)
+
+
+def note(n: int, user: Ref, hours: float, text: str = "a note", private: bool = False,
+         status: str | None = None) -> Journal:
+    details = (JournalDetail("attr", "status", "New", status),) if status else ()
+    return Journal(n, user, T0 + timedelta(hours=hours), text, private, details)
+
+
+def test_who_is_staff_is_the_sla_clocks_definition() -> None:
+    listed = World(now=T0, staff_ids=frozenset({6}), bot_id=2)
+    assert [speaker(r, CUSTOMER, listed) for r in (CUSTOMER, STAFF, OTHER, BOT)] == \
+        ["customer", "staff", "customer", "bot"]
+    unlisted = World(now=T0, bot_id=2)   # no staff list: everyone but the author
+    assert [speaker(r, CUSTOMER, unlisted) for r in (CUSTOMER, STAFF, OTHER, BOT)] == \
+        ["customer", "staff", "staff", "bot"]
+
+
+def test_the_fields_follow_the_journals() -> None:
+    world = World(now=T0, staff_ids=frozenset({6}), bot_id=2)
+    journals = [note(1, STAFF, 1, "which browser?"),
+                note(2, BOT, 2, "please add details", status="Feedback"),
+                note(3, STAFF, 3, "internal", private=True),
+                note(4, CUSTOMER, 5, "Firefox 128")]
+    before = conversation(ISSUE, journals, world, T0 + timedelta(hours=4))
+    assert (before.last_reply_by, before.waiting_on, before.customer_replied_since_status) == \
+        ("bot", "customer", False)
+    assert before.hours_since_staff_reply == 3.0 and before.status_days == round(2 / 24, 2)
+    after = conversation(ISSUE, journals, world, T0 + timedelta(hours=7))
+    assert (after.last_reply_by, after.waiting_on, after.customer_replied_since_status) == \
+        ("customer", "us", True)
+    assert after.hours_since_staff_reply == 6.0
+    fresh = conversation(ISSUE, [], world, T0 + timedelta(days=2))
+    assert (fresh.last_reply_by, fresh.waiting_on, fresh.hours_since_staff_reply,
+            fresh.status_days) == (None, "us", None, 2.0)
+
+
+RULE = """\
+kind: triage
+rules:
+  - name: answered
+    when: {all: [{status: Feedback}, {customer_replied_since_status: true}]}
+    then: [{set: {status: In Progress}}]
+"""
+
+
+def fake_at(clock: dict[str, datetime]) -> FakeRedmine:
+    return FakeRedmine(users=[User(5, "cust", "Cu"), User(6, "dev", "Dev")],
+                       clock=lambda: clock["t"])
+
+
+def test_a_rule_on_who_spoke_last_reads_journals_without_an_sla_file(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(RULE)
+    (tmp_path / "c.yaml").write_text("kind: customers\ncustomers: []\n")
+    assert load_rules([tmp_path]).journal_fields == ("customer_replied_since_status",)
+    clock = {"t": T0}
+    fake = fake_at(clock)
+    issue = fake.add_issue("help", author=fake.users[5])
+    clock["t"] = T0 + timedelta(hours=1)
+    fake.human_edit(issue.id, fake.users[6], "which browser?", status="Feedback")
+    config = Config(rules_dir=tmp_path, projects=("demo",))
+    soon = timedelta(minutes=1)   # the fake dates a journal a few seconds after its clock
+    assert plan_run(fake, config, clock["t"] + soon).changed == ()
+    clock["t"] = T0 + timedelta(hours=2)
+    fake.human_edit(issue.id, fake.users[5], "Firefox 128")
+    [item] = plan_run(fake, config, clock["t"] + soon).changed
+    assert [(c.field, c.new) for c in item.changes] == [("status", "In Progress")]
+
+
+SLA = """\
+kind: sla
+calendars: {always: {always: true}}
+policies:
+  - name: p
+    when: {is_closed: false}
+    calendar: always
+    pause_when: [{waiting_on: customer}]
+    targets: {resolution: {default: {any: 10h}}}
+"""
+
+
+def test_an_sla_pause_on_waiting_on_stops_the_clock_until_the_customer_answers(
+        tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA)
+    (tmp_path / "rules" / "c.yaml").write_text("kind: customers\ncustomers: []\n")
+    clock = {"t": T0}
+    fake = fake_at(clock)
+    issue = fake.add_issue("help", author=fake.users[5])
+    clock["t"] = T0 + timedelta(hours=1)
+    fake.human_edit(issue.id, fake.users[6], "which browser?")   # waiting on the customer
+    clock["t"] = T0 + timedelta(hours=5)
+    fake.human_edit(issue.id, fake.users[5], "Firefox 128")      # the clock resumes
+    config = Config(rules_dir=tmp_path / "rules", projects=("demo",),
+                    limits=Limits(max_issues=50, max_percent=100))
+    store = StateStore(tmp_path / "s.db")
+    now = T0 + timedelta(hours=7)
+    [(_, _, clocks)] = sla_clocks(fake, config, store, now)
+    [resolution] = [c for c in clocks if c.metric == "resolution"]
+    assert resolution.state == "running"
+    # 1 h before the question, 2 h after the answer, not 7 h (the fake adds seconds)
+    assert abs(resolution.elapsed - 3 * 3600) < 10
