@@ -256,7 +256,7 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         update = replace(update, notes=None)  # this decision's note went out already
     try:
         refusal = preflight(update, bool(draft.links or draft.unlinks), current,
-                            grants.of(current.project))
+                            grants.of(current.project), watchers=bool(draft.watchers))
     except RedmineGone:
         raise
     except RedmineError as exc:
@@ -278,6 +278,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             client.add_relation(item.issue_id, link.issue_id, link.kind)
         for link in draft.unlinks:
             client.remove_relation(item.issue_id, link.issue_id, link.kind)
+        for who in dict.fromkeys(draft.watchers):
+            client.add_watcher(item.issue_id, who)
         result = client.update_issue(update) if _has_content(update) else None
     except RedmineGone:
         raise  # the intent stays: the next run looks whether the write landed
@@ -306,8 +308,10 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             shown = replace(change, new=change.target.as_written(
                 change.new, result.issue if result else None, fields))
             _record(store, run_id, now, item.issue_id, shown, "written")
-            owned = _owned_after(shown, store.owned_value(item.issue_id, change.field))
-            store.set_owned(item.issue_id, change.field, change.target.stored(owned), run_id)
+            if change.target.owned:
+                owned = _owned_after(shown, store.owned_value(item.issue_id, change.field))
+                store.set_owned(item.issue_id, change.field, change.target.stored(owned),
+                                run_id)
             if item.undo_of is not None:   # the next runs keep what undo put back
                 store.add_undone(item.issue_id, change.field,
                                  change.target.stored(shown.new), run_id)
@@ -347,14 +351,14 @@ def drop_reason(lost: list[str]) -> str:
 
 
 def preflight(update: IssueUpdate, relations: bool, current: Issue,
-              granted: frozenset[str] | None) -> str | None:
+              granted: frozenset[str] | None, watchers: bool = False) -> str | None:
     """Why this decision cannot land whole, known before anything is sent (None: it can).
 
     A status and the note announcing it belong together, and a note meant private must
     never go out public: if the bot's role lacks a permission the write needs, or the
     workflow does not allow the status, nothing of the decision is sent.
     """
-    missing = missing_permissions(needed_permissions(update, relations), granted)
+    missing = missing_permissions(needed_permissions(update, relations, watchers), granted)
     if missing:
         return (f"the bot's role in project {current.project.name} lacks "
                 + ", ".join(permission_label(p) for p in missing)

@@ -95,6 +95,7 @@ class Draft:
     custom: dict[str, Any] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
     unlinks: list[Link] = field(default_factory=list)
+    watchers: list[str] = field(default_factory=list)   # users or groups to add
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Target:
     """Something a change sets; ``key`` is its name in rules, plans and the ledger."""
 
     key: str
+    owned = True   # apply remembers the value it set: a person who changes it later wins
 
     def read(self, issue: Issue, fields: FieldMap) -> object:
         raise NotImplementedError
@@ -259,6 +261,29 @@ class RelationTo(Target):
                    for r in issue.relations) or None
 
 
+@dataclass(frozen=True)
+class Watchers(Target):
+    """Users or groups (a login or a name) added as watchers, so that Redmine's own mail
+    reaches them. Only added: a watcher a person added or removed is never touched, and
+    an undo leaves them (Redmine keeps no trace of who added a watcher)."""
+
+    owned = False   # never read back, so never "changed by a person since"
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return None   # issues as listed carry no watchers: nothing to compare against
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        draft.watchers.extend(str(v) for v in _items(value))
+
+    def describe(self, old: object, new: object) -> str:
+        added = _items(new)
+        return f"Added watcher{'s' if len(added) > 1 else ''} {', '.join(added)}" if added \
+            else "Watchers unchanged"
+
+    def holds(self, issue: Issue, value: object, fields: FieldMap) -> bool | None:
+        return None
+
+
 ISSUE_FIELDS = ("status", "priority", "tracker", "category")
 SETTABLE = (*ISSUE_FIELDS, "tier", "assigned_to")   # with ``set:``, besides cf.<name>
 
@@ -276,6 +301,8 @@ def target(key: str) -> Target:
         return Tier(key)
     if key == "relation":
         return RelationTo(key)
+    if key == "watchers":
+        return Watchers(key)
     if key.startswith("cf.") and len(key) > 3:
         return CustomField(key, key[3:])
     raise KeyError(key)

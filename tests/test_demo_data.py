@@ -76,6 +76,7 @@ LIST_FIELDS = {
         "potential",
         "stable",
         "ordinary",
+        "info-received",
     },
     "Channel": {
         "interview",

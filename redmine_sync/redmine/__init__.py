@@ -82,6 +82,9 @@ class RedmineClient(Protocol):
         """Delete the relation between the two issues (either direction); False when there
         is none."""
 
+    def add_watcher(self, issue_id: int, principal: str) -> None:
+        """Add a user or group (login or name) as a watcher; one already watching stays."""
+
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         """The page, or None when it does not exist."""
 

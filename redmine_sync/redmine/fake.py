@@ -63,8 +63,8 @@ PRIORITIES = ("Low", "Normal", "High", "Urgent", "Immediate")
 TRACKERS = ("Bug", "Feature", "Support")
 ROLES = ("Manager", "Developer", "Reporter", "Bot")
 BOT_PERMISSIONS = ("view_issues", "add_issues", "edit_issues", "add_issue_notes", "set_notes_private",
-                   "view_private_notes", "manage_issue_relations", "view_wiki_pages",
-                   "edit_wiki_pages")
+                   "view_private_notes", "manage_issue_relations", "add_issue_watchers",
+                   "view_wiki_pages", "edit_wiki_pages")
 NON_MEMBER_PERMISSIONS = ("view_issues", "add_issues", "add_issue_notes", "view_wiki_pages")
 REVERSE = {"duplicated": "duplicates", "blocked": "blocks", "follows": "precedes",
            "copied_from": "copied_to"}
@@ -73,7 +73,8 @@ REVERSE = {"duplicated": "duplicates", "blocked": "blocks", "follows": "precedes
 def default_custom_fields() -> tuple[CustomFieldDef, ...]:
     """The fields scripts/redmine-local creates, so unit tests see the same names."""
     labels = ("duplicate", "duplicate-candidate", "needs-info", "deferred", "rejected", "feature",
-              "urgent-bug", "custom-request", "ui", "sla-warning", "sla-breached", "escalated")
+              "urgent-bug", "custom-request", "ui", "sla-warning", "sla-breached", "escalated",
+              "info-received")
     return (
         CustomFieldDef(1, "Labels", "list", True, labels, TRACKERS, True),
         CustomFieldDef(2, "Customer", "string", False, None, TRACKERS, True),
@@ -110,6 +111,7 @@ class FakeRedmine:
         self.issues: dict[int, Issue] = {}
         self.wiki: dict[tuple[str, str], list[WikiPage]] = {}
         self.relations_: dict[int, Relation] = {}
+        self.watchers: dict[int, list[str]] = {}  # issue id -> watchers' names, in order
         self.categories: dict[str, tuple[str, ...]] = {}  # project name -> issue categories
         self.requests_made = 0
         self.reads: Counter[int] = Counter()  # GETs of one issue (verification reads too)
@@ -313,6 +315,16 @@ class FakeRedmine:
                 detail = JournalDetail("relation", relation_type, str(other_id), None)
                 self._store(self.issues[side], [self._journal(self.me, "", False, (detail,))])
         return bool(found)
+
+    def add_watcher(self, issue_id: int, principal: str) -> None:
+        self.get_issue(issue_id)
+        if not self.may(self.issues[issue_id].project.name, "add_issue_watchers"):
+            raise PermissionDenied(f"Redmine answered 403 Forbidden to POST /issues/{issue_id}"
+                                   "/watchers.json", "add_issue_watchers")
+        who = self.catalog().principals.get(principal)   # UnknownName, as the live client
+        watching = self.watchers.setdefault(issue_id, [])
+        if who.name not in watching:   # Redmine keeps one watcher per person, no journal
+            watching.append(who.name)
 
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         self.project(project)

@@ -775,6 +775,18 @@ class LiveRedmine:
                 self._retrying(f"DELETE {path}", send)
         return bool(found)
 
+    # -- watchers ----------------------------------------------------------------------
+
+    def add_watcher(self, issue_id: int, principal: str) -> None:
+        who = self.catalog().principals.get(principal)   # UnknownName names it, exit 1
+        path = f"/issues/{int(issue_id)}/watchers.json"
+
+        def send() -> None:   # idempotent: Redmine keeps one watcher per person
+            self._request("post", path, data={"user_id": int(who.id)})
+
+        with _forbidden(f"POST {path}", "add_issue_watchers"):
+            self._retrying(f"POST {path}", send)
+
     def _category_id(self, issue_id: int, name: str) -> int | str:
         """The id of an issue category of the issue's project ("" clears it)."""
         if not name:

@@ -35,6 +35,7 @@ PERMISSION_NAMES = {  # Redmine's permission -> its label in Administration > Ro
     "set_notes_private": "Set notes as private",
     "view_private_notes": "View private notes",
     "manage_issue_relations": "Manage issue relations",
+    "add_issue_watchers": "Add watchers",
     "view_wiki_pages": "View wiki",
     "edit_wiki_pages": "Edit wiki pages",
 }
@@ -45,7 +46,8 @@ def permission_label(permission: str) -> str:
     return f'"{PERMISSION_NAMES.get(permission, permission)}" ({permission})'
 
 
-def needed_permissions(update: IssueUpdate, relations: bool = False) -> tuple[str, ...]:
+def needed_permissions(update: IssueUpdate, relations: bool = False, watchers: bool = False
+                       ) -> tuple[str, ...]:
     """The permissions the bot's role needs for this write to land as intended."""
     needed = []
     if update.changed_fields():
@@ -58,6 +60,8 @@ def needed_permissions(update: IssueUpdate, relations: bool = False) -> tuple[st
             needed.append("set_notes_private")
     if relations:
         needed.append("manage_issue_relations")
+    if watchers:
+        needed.append("add_issue_watchers")
     return tuple(needed)
 
 

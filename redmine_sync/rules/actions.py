@@ -82,6 +82,38 @@ def _build_remove_labels(params: Any, where: Where) -> ActionFn | None:
     return lambda s, w, f: _change(s, "labels", tuple(sorted(s.labels() - set(labels))), f)
 
 
+CUSTOMER_PEOPLE = ("account_manager", "escalation_contact")
+
+
+def _build_watch(params: Any, where: Where) -> ActionFn | None:
+    """``watch: [account_manager, escalation_contact, Support]``: the customer's account
+    manager or escalation contact (customers file), or a user or group by login or name,
+    added as watchers so that Redmine's own mail reaches them."""
+    if isinstance(params, str):
+        params = [params]
+    if not isinstance(params, list) or not params or \
+            not all(isinstance(p, str) and p for p in params):
+        where.error("watch takes a list of people: account_manager, escalation_contact, or "
+                    "a user or group, e.g. [account_manager, Support]")
+        return None
+    where.names("assigned_to", *(p for p in params if p not in CUSTOMER_PEOPLE))
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        found = (_customer_person(state, p) if p in CUSTOMER_PEOPLE else p for p in params)
+        wanted = tuple(dict.fromkeys(w for w in found if w))
+        current = tuple(map(str, state.get("watchers") or ()))  # type: ignore[call-overload]
+        if not wanted or set(wanted) <= set(current):
+            return state
+        return _change(state, "watchers", tuple(dict.fromkeys((*current, *wanted))), fired)
+    return run
+
+
+def _customer_person(state: IssueState, role: str) -> str:
+    """The login of the customer's account manager or escalation contact ("" if none)."""
+    customer = state.customer
+    return str(getattr(customer, role, None) or "") if customer else ""
+
+
 def _build_set(params: Any, where: Where) -> ActionFn | None:
     if not isinstance(params, dict) or not params:
         where.error("set takes a mapping of field: value, e.g. {status: Feedback}")
@@ -262,6 +294,11 @@ def _account_manager(state: IssueState) -> str:
     return customer.account_manager if customer and customer.account_manager else ""
 
 
+def _mention(login: str) -> str:
+    """``@login``: Redmine (5.0 and later) notifies a user mentioned in a note; "" for none."""
+    return f"@{login}" if login else ""
+
+
 def _candidates(state: IssueState) -> str:
     return ", ".join(f"#{i} ({score:.0%})" for i, score in state.analysis.duplicate_candidates)
 
@@ -299,6 +336,9 @@ PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
     "candidates": lambda s, f: _candidates(s),
     "matched": lambda s, f: _matched(s),
     "account_manager": lambda s, f: _account_manager(s),
+    "mention_account_manager": lambda s, f: _mention(_customer_person(s, "account_manager")),
+    "mention_escalation_contact": lambda s, f: _mention(_customer_person(s,
+                                                                         "escalation_contact")),
 }
 TEMPLATE_KEYS = tuple(PLACEHOLDERS)
 OF_THE_ANALYSIS = frozenset({"duplicate_of", "candidates", "matched"})
@@ -329,6 +369,9 @@ def _registry() -> dict[str, ActionSpec]:
                              "assign: {least_loaded: Support}"),
         "link_duplicate": ActionSpec(_build_link_duplicate, "link to the closest older issue "
                                      "(duplicate_of) as duplicates", "link_duplicate: duplicates"),
+        "watch": ActionSpec(_build_watch, "add watchers (Redmine mails them): the customer's "
+                            "account_manager, escalation_contact, or a user or group",
+                            "watch: [escalation_contact, account_manager]"),
         "note": ActionSpec(_build_note, "add a note (private unless public: true); placeholders: "
                            + ", ".join("{" + k + "}" for k in TEMPLATE_KEYS),
                            "note: {text: 'Please describe: {missing}', public: true}"),

@@ -170,6 +170,7 @@ ActiveRecord::Base.transaction do
     duplicate duplicate-candidate needs-info deferred rejected feature urgent-bug custom-request
     ui service sales do-first long-term quick-win defer urgent normal deferrable emergency
     delay-risk key-feature-change sla-warning sla-breached escalated strategic potential stable ordinary
+    info-received
   ]
   issue_field('Labels', 'list', values: labels, multiple: true)
   issue_field('Customer', 'string', searchable: true)

@@ -235,3 +235,29 @@ def test_a_response_exactly_at_the_target_is_met_and_fires_nothing(tmp_path: Pat
     apply_run(fake, config, store, lambda: START + timedelta(hours=1))
     assert fake.issues[issue.id].cf("Labels") == ("sla-warning",)  # 50% came before it
     assert fake.issues[issue.id].cf("SLA state") == "met"
+
+
+def test_a_breach_adds_the_escalation_contact_as_watcher_once_with_a_mention(
+        tmp_path: Path) -> None:
+    plain, config, store = setup(tmp_path)
+    fake = FakeRedmine(users=[User(5, "cust", "Customer"), User(7, "pm.li", "Li Ping"),
+                              User(8, "am.liu", "Liu Yang")], groups={50: "Support"},
+                       custom_fields=plain.fields.values(), clock=lambda: START)
+    (tmp_path / "rules" / "customers.yaml").write_text(
+        "kind: customers\ncustomers:\n  - {name: Acme, value: 90, fit: 90, "
+        "account_manager: am.liu, escalation_contact: pm.li}\n")
+    (tmp_path / "rules" / "sla.yaml").write_text(SLA.replace(
+        '{note: "breached: {reason}"}',
+        '{watch: [escalation_contact, account_manager, Support]}, '
+        '{note: "breached. {mention_escalation_contact}"}'))
+    issue = fake.add_issue("help", author=fake.users[5], custom_fields={"Customer": "Acme"})
+    plan = apply_run(fake, config, store, lambda: START + timedelta(hours=3)).plan
+    [item] = plan.issues
+    watchers = next(c for c in item.changes if c.field == "watchers")
+    assert watchers.new == ("pm.li", "am.liu", "Support")
+    assert fake.watchers[issue.id] == ["Li Ping", "Liu Yang", "Support"]
+    [note] = [j.notes for j in fake.issues[issue.id].journals or () if "breached." in j.notes]
+    assert note.endswith("breached. @pm.li")   # a mention: Redmine notifies pm.li
+    fake.watchers[issue.id].remove("Liu Yang")   # a person removes a watcher: it stays removed
+    again = apply_run(fake, config, store, lambda: START + timedelta(hours=5))
+    assert again.plan.changed == () and fake.watchers[issue.id] == ["Li Ping", "Support"]

@@ -1,0 +1,70 @@
+# ruff: noqa: RUF001  (Chinese punctuation on purpose)
+"""Following up with the customer on the real Redmine, with the shipped rules: a
+customer's answer moves an issue out of Feedback and its SLA clock runs again; a breach
+adds the escalation contact and the account manager as watchers and mentions the contact."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.integration.backdate import backdate
+from tests.integration.conftest import Admin
+from tests.integration.conftest import run_cli
+from tests.integration.conftest import web_session
+from tests.integration.conftest import write_config
+
+pytestmark = pytest.mark.integration
+
+
+def labels(issue: dict[str, object]) -> list[str]:
+    fields = issue["custom_fields"]
+    assert isinstance(fields, list)
+    return sorted(next(f["value"] for f in fields if f["name"] == "Labels"))
+
+
+def test_a_reply_resumes_the_clock_and_a_breach_brings_in_the_escalation_contact(
+        admin: Admin, local_redmine: dict[str, str], tmp_path: Path) -> None:
+    project = admin.new_demo_project("follow", seed=False)
+    now = datetime.now(UTC)
+    asked = {"subject": "请优化一下系统", "author": "client.hx", "created": now - timedelta(days=3),
+             "fields": {"Customer": "华信银行", "Tier": "strategic"},
+             "journals": [{"at": now - timedelta(days=3) + timedelta(minutes=5),
+                           "user": "redmine-sync", "status": "Feedback",
+                           "fields": {"Labels": ["needs-info"]},
+                           "notes": "为了准确评估您的需求，请补充场景、痛点和期望效果。"}]}
+    answered = {**asked, "subject": "请优化一下系统 (2)",
+                "journals": [*asked["journals"],   # type: ignore[list-item]
+                             {"at": now - timedelta(hours=2), "user": "client.hx",
+                              "notes": "场景：月末对账时导出超时；期望 1 分钟内完成。"}]}
+    unanswered = {"subject": "导出报表超时", "author": "client.hx",
+                  "created": now - timedelta(days=10),
+                  "fields": {"Customer": "华信银行", "Tier": "strategic"}}
+    waiting, back, breached = backdate(project, [asked, answered, unanswered])
+    config = write_config(tmp_path, project)
+    before = run_cli(local_redmine, config, "sla", str(back))
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert re.search(r"first response \(cycle 1\): paused", before.stdout), before.stdout
+
+    applied = run_cli(local_redmine, config, "apply", "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    issue = admin.get(f"/issues/{back}.json")["issue"]
+    assert issue["status"]["name"] == "New"
+    assert "info-received" in labels(issue) and "needs-info" not in labels(issue)
+    after = run_cli(local_redmine, config, "sla", str(back))
+    assert re.search(r"first response \(cycle 1\): running", after.stdout), after.stdout
+    late = admin.get(f"/issues/{breached}.json", include="watchers,journals")["issue"]
+    assert {w["name"] for w in late["watchers"]} >= {"Li Na", "Liu Yang"}, late["watchers"]
+    [said] = [j for j in late["journals"] if "SLA breached" in (j["notes"] or "")]
+    assert said["notes"].endswith("Escalated. @pm.li")   # the escalation contact is mentioned
+    page = web_session(admin.url).get(f"{admin.url}/issues/{breached}", timeout=30).text
+    shown = page[page.index("Escalated."):][:400]
+    assert re.search(r'<a class="[^"]*user-mention" href="/users/\d+">@Li Na</a>', shown), shown
+    still = admin.get(f"/issues/{waiting}.json")["issue"]   # no answer: it keeps waiting
+    assert still["status"]["name"] == "Feedback"
+    assert "needs-info" in labels(still) and "info-received" not in labels(still)
