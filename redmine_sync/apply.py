@@ -256,7 +256,7 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         update = replace(update, notes=None)  # this decision's note went out already
     try:
         refusal = preflight(update, bool(draft.links or draft.unlinks), current,
-                            grants.of(current.project), watchers=bool(draft.watchers))
+                            grants.of(current.project), draft)
     except RedmineGone:
         raise
     except RedmineError as exc:
@@ -280,6 +280,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             client.remove_relation(item.issue_id, link.issue_id, link.kind)
         for who in dict.fromkeys(draft.watchers):
             client.add_watcher(item.issue_id, who)
+        for who in dict.fromkeys(draft.unwatchers):
+            client.remove_watcher(item.issue_id, who)
         result = client.update_issue(update) if _has_content(update) else None
     except RedmineGone:
         raise  # the intent stays: the next run looks whether the write landed
@@ -351,14 +353,15 @@ def drop_reason(lost: list[str]) -> str:
 
 
 def preflight(update: IssueUpdate, relations: bool, current: Issue,
-              granted: frozenset[str] | None, watchers: bool = False) -> str | None:
+              granted: frozenset[str] | None, draft: Draft | None = None) -> str | None:
     """Why this decision cannot land whole, known before anything is sent (None: it can).
 
     A status and the note announcing it belong together, and a note meant private must
     never go out public: if the bot's role lacks a permission the write needs, or the
     workflow does not allow the status, nothing of the decision is sent.
     """
-    missing = missing_permissions(needed_permissions(update, relations, watchers), granted)
+    watch, unwatch = (bool(draft.watchers), bool(draft.unwatchers)) if draft else (False, False)
+    missing = missing_permissions(needed_permissions(update, relations, watch, unwatch), granted)
     if missing:
         return (f"the bot's role in project {current.project.name} lacks "
                 + ", ".join(permission_label(p) for p in missing)

@@ -96,6 +96,7 @@ class Draft:
     links: list[Link] = field(default_factory=list)
     unlinks: list[Link] = field(default_factory=list)
     watchers: list[str] = field(default_factory=list)   # users or groups to add
+    unwatchers: list[str] = field(default_factory=list)  # ... and to remove (an undo)
 
 
 @dataclass(frozen=True)
@@ -264,8 +265,8 @@ class RelationTo(Target):
 @dataclass(frozen=True)
 class Watchers(Target):
     """Users or groups (a login or a name) added as watchers, so that Redmine's own mail
-    reaches them. Only added: a watcher a person added or removed is never touched, and
-    an undo leaves them (Redmine keeps no trace of who added a watcher)."""
+    reaches them. Rules only add: a watcher a person removed is not added back by a later
+    write of other changes; an undo removes the watchers the undone run added."""
 
     owned = False   # never read back, so never "changed by a person since"
 
@@ -275,10 +276,15 @@ class Watchers(Target):
     def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
         draft.watchers.extend(str(v) for v in _items(value))
 
+    def unput(self, draft: Draft, value: object) -> None:
+        draft.unwatchers.extend(str(v) for v in _items(value))
+
     def describe(self, old: object, new: object) -> str:
-        added = _items(new)
-        return f"Added watcher{'s' if len(added) > 1 else ''} {', '.join(added)}" if added \
-            else "Watchers unchanged"
+        added, removed = _items(new), _items(old)
+        if added:
+            return f"Added watcher{'s' if len(added) > 1 else ''} {', '.join(added)}"
+        return f"Removed watcher{'s' if len(removed) > 1 else ''} {', '.join(removed)}" \
+            if removed else "Watchers unchanged"
 
     def holds(self, issue: Issue, value: object, fields: FieldMap) -> bool | None:
         return None
@@ -366,7 +372,7 @@ def draft_of(changes: list[Change], fields: FieldMap) -> Draft:
     """The write that makes every change: each target puts its new value."""
     draft = Draft()
     for change in changes:
-        if isinstance(change.target, RelationTo) and change.new is None:
+        if isinstance(change.target, RelationTo | Watchers) and change.new is None:
             change.target.unput(draft, change.old)
         else:
             change.target.put(draft, change.new, fields)

@@ -77,6 +77,7 @@ LIST_FIELDS = {
         "stable",
         "ordinary",
         "info-received",
+        "nudged",
     },
     "Channel": {
         "interview",

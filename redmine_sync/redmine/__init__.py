@@ -85,6 +85,9 @@ class RedmineClient(Protocol):
     def add_watcher(self, issue_id: int, principal: str) -> None:
         """Add a user or group (login or name) as a watcher; one already watching stays."""
 
+    def remove_watcher(self, issue_id: int, principal: str) -> None:
+        """Remove a watcher (login or name); one not watching is fine."""
+
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         """The page, or None when it does not exist."""
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -64,7 +65,7 @@ TRACKERS = ("Bug", "Feature", "Support")
 ROLES = ("Manager", "Developer", "Reporter", "Bot")
 BOT_PERMISSIONS = ("view_issues", "add_issues", "edit_issues", "add_issue_notes", "set_notes_private",
                    "view_private_notes", "manage_issue_relations", "add_issue_watchers",
-                   "view_wiki_pages", "edit_wiki_pages")
+                   "delete_issue_watchers", "view_wiki_pages", "edit_wiki_pages")
 NON_MEMBER_PERMISSIONS = ("view_issues", "add_issues", "add_issue_notes", "view_wiki_pages")
 REVERSE = {"duplicated": "duplicates", "blocked": "blocks", "follows": "precedes",
            "copied_from": "copied_to"}
@@ -74,7 +75,7 @@ def default_custom_fields() -> tuple[CustomFieldDef, ...]:
     """The fields scripts/redmine-local creates, so unit tests see the same names."""
     labels = ("duplicate", "duplicate-candidate", "needs-info", "deferred", "rejected", "feature",
               "urgent-bug", "custom-request", "ui", "sla-warning", "sla-breached", "escalated",
-              "info-received")
+              "info-received", "nudged")
     return (
         CustomFieldDef(1, "Labels", "list", True, labels, TRACKERS, True),
         CustomFieldDef(2, "Customer", "string", False, None, TRACKERS, True),
@@ -325,6 +326,15 @@ class FakeRedmine:
         watching = self.watchers.setdefault(issue_id, [])
         if who.name not in watching:   # Redmine keeps one watcher per person, no journal
             watching.append(who.name)
+
+    def remove_watcher(self, issue_id: int, principal: str) -> None:
+        self.get_issue(issue_id)
+        if not self.may(self.issues[issue_id].project.name, "delete_issue_watchers"):
+            raise PermissionDenied(f"Redmine answered 403 Forbidden to DELETE /issues/"
+                                   f"{issue_id}/watchers", "delete_issue_watchers")
+        who = self.catalog().principals.get(principal)
+        with suppress(ValueError):
+            self.watchers.get(issue_id, []).remove(who.name)
 
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         self.project(project)

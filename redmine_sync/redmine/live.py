@@ -787,6 +787,17 @@ class LiveRedmine:
         with _forbidden(f"POST {path}", "add_issue_watchers"):
             self._retrying(f"POST {path}", send)
 
+    def remove_watcher(self, issue_id: int, principal: str) -> None:
+        who = self.catalog().principals.get(principal)
+        path = f"/issues/{int(issue_id)}/watchers/{int(who.id)}.json"
+
+        def send() -> None:
+            with suppress(rexc.ResourceNotFoundError):   # not watching (any more)
+                self._request("delete", path)
+
+        with _forbidden(f"DELETE {path}", "delete_issue_watchers"):
+            self._retrying(f"DELETE {path}", send)
+
     def _category_id(self, issue_id: int, name: str) -> int | str:
         """The id of an issue category of the issue's project ("" clears it)."""
         if not name:

@@ -36,6 +36,7 @@ PERMISSION_NAMES = {  # Redmine's permission -> its label in Administration > Ro
     "view_private_notes": "View private notes",
     "manage_issue_relations": "Manage issue relations",
     "add_issue_watchers": "Add watchers",
+    "delete_issue_watchers": "Delete watchers",
     "view_wiki_pages": "View wiki",
     "edit_wiki_pages": "Edit wiki pages",
 }
@@ -46,8 +47,8 @@ def permission_label(permission: str) -> str:
     return f'"{PERMISSION_NAMES.get(permission, permission)}" ({permission})'
 
 
-def needed_permissions(update: IssueUpdate, relations: bool = False, watchers: bool = False
-                       ) -> tuple[str, ...]:
+def needed_permissions(update: IssueUpdate, relations: bool = False, watch: bool = False,
+                       unwatch: bool = False) -> tuple[str, ...]:
     """The permissions the bot's role needs for this write to land as intended."""
     needed = []
     if update.changed_fields():
@@ -60,8 +61,10 @@ def needed_permissions(update: IssueUpdate, relations: bool = False, watchers: b
             needed.append("set_notes_private")
     if relations:
         needed.append("manage_issue_relations")
-    if watchers:
+    if watch:
         needed.append("add_issue_watchers")
+    if unwatch:
+        needed.append("delete_issue_watchers")
     return tuple(needed)
 
 

@@ -46,7 +46,7 @@ def _age(s: IssueState, w: World, unit: float) -> float:
 def _talk(name: str, s: IssueState, w: World) -> object:
     """A who-spoke-last field (rules/conversation.py); none when no journals were read."""
     found = of_state(s.issue, s.values, w)
-    return None if found is None else found.field(name)
+    return None if found is None else found.field(name, w)
 
 
 def _text(s: IssueState) -> str:
@@ -135,6 +135,9 @@ FIELDS: dict[str, FieldSpec] = {
     "status_days": FieldSpec(partial(_talk, "status_days"), "days since the status last "
                              "changed (since creation when it never did)",
                              "status_days: {ge: 7}"),
+    "status_working_days": FieldSpec(partial(_talk, "status_working_days"), "status_days in "
+                                     "working days (the SLA file's first calendar, else "
+                                     "Monday to Friday)", "status_working_days: {ge: 5}"),
 }
 
 

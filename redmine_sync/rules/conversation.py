@@ -14,7 +14,8 @@ Fields (conditions, docs/rules.md):
   (after the creation when it never did);
 - ``hours_since_staff_reply``: hours since the last staff reply (none before one);
 - ``status_days``: days since the status last changed (since the creation when it never
-  did).
+  did); ``status_working_days``: the same in working days of the SLA file's first
+  calendar (its working hours, weekends and holidays), or Monday to Friday without one.
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.model import Ref
+from redmine_sync.rules.state import WorkingTime
 from redmine_sync.rules.state import World
 from redmine_sync.sla.timeline import Moment
 
 SPEAKERS = ("customer", "staff", "bot")
 FIELDS = ("last_reply_by", "waiting_on", "customer_replied_since_status",
-          "hours_since_staff_reply", "status_days")
+          "hours_since_staff_reply", "status_days", "status_working_days")
 KEY = "conversation"   # an SLA moment's values carry the conversation as of that moment
 
 
@@ -59,8 +63,24 @@ class Conversation:
     def status_days(self) -> float:
         return round((self.at - self.status_since).total_seconds() / 86400, 2)
 
-    def field(self, name: str) -> object:
+    def field(self, name: str, world: World) -> object:
+        if name == "status_working_days":
+            return working_days(self.status_since, self.at, world.working_time)
         return getattr(self, name)
+
+
+def working_days(start: datetime, end: datetime, calendar: WorkingTime | None) -> float:
+    """Working days in ``[start, end)``: the calendar's working time over its working day,
+    or without a calendar the share of each Monday to Friday (UTC) in it."""
+    if calendar is not None:
+        return round(calendar.business_seconds(start, end) / calendar.day_seconds, 2)
+    total, day = 0.0, start
+    while day < end:
+        next_day = datetime.combine(day.date() + timedelta(days=1), time(), tzinfo=day.tzinfo)
+        if day.weekday() < 5:
+            total += (min(end, next_day) - day).total_seconds()
+        day = next_day
+    return round(total / 86400, 2)
 
 
 def speaker(user: Ref, author: Ref, world: World) -> str:

@@ -115,6 +115,15 @@ class Analysis:
         return tuple(texts[kind].format(detail=detail) for kind, detail in self.vague.gaps)
 
 
+class WorkingTime(Protocol):
+    """A calendar's working time (sla.calendar.Calendar), for working-day fields."""
+
+    def business_seconds(self, start: datetime, end: datetime) -> float: ...
+
+    @property
+    def day_seconds(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class World:
     """Inputs shared by every issue of one evaluation. Built by the caller; never mutated."""
@@ -139,6 +148,7 @@ class World:
     author_mails: Mapping[int, str] = field(default_factory=dict)
     duplicates: DuplicateSource | None = None
     markup: str = "textile"                        # the instance's text format (notes)
+    working_time: WorkingTime | None = None        # working days: the SLA file's 1st calendar
 
 
 @dataclass(frozen=True)

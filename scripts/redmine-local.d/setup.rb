@@ -121,7 +121,7 @@ ActiveRecord::Base.transaction do
 
   permissions = %i[
     view_issues add_issues edit_issues add_issue_notes set_notes_private view_private_notes
-    manage_issue_relations view_issue_watchers add_issue_watchers
+    manage_issue_relations view_issue_watchers add_issue_watchers delete_issue_watchers
     view_wiki_pages view_wiki_edits edit_wiki_pages view_members
   ]
   known = Redmine::AccessControl.permissions.map(&:name)
@@ -170,7 +170,7 @@ ActiveRecord::Base.transaction do
     duplicate duplicate-candidate needs-info deferred rejected feature urgent-bug custom-request
     ui service sales do-first long-term quick-win defer urgent normal deferrable emergency
     delay-risk key-feature-change sla-warning sla-breached escalated strategic potential stable ordinary
-    info-received
+    info-received nudged
   ]
   issue_field('Labels', 'list', values: labels, multiple: true)
   issue_field('Customer', 'string', searchable: true)

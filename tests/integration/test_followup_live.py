@@ -6,6 +6,7 @@ adds the escalation contact and the account manager as watchers and mentions the
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.backdate import backdate
+from tests.integration.conftest import ROOT
 from tests.integration.conftest import Admin
 from tests.integration.conftest import run_cli
 from tests.integration.conftest import web_session
@@ -68,3 +70,40 @@ def test_a_reply_resumes_the_clock_and_a_breach_brings_in_the_escalation_contact
     still = admin.get(f"/issues/{waiting}.json")["issue"]   # no answer: it keeps waiting
     assert still["status"]["name"] == "Feedback"
     assert "needs-info" in labels(still) and "info-received" not in labels(still)
+
+
+def test_a_stale_request_gets_one_nudge_then_closes(admin: Admin, local_redmine: dict[str, str],
+                                                    tmp_path: Path) -> None:
+    """The shipped stale rules switched on; the request went to Feedback 29 days ago, so
+    the run after the nudge is already past the closing limit."""
+    project = admin.new_demo_project("stale", seed=False)
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    shipped = (rules / "12-followup.yaml").read_text(encoding="utf-8")
+    block = shipped[shipped.index("  # - name: stale-close"):]
+    (rules / "12-followup.yaml").write_text(shipped.replace(block, "\n".join(
+        line.replace("  # ", "  ", 1) for line in block.splitlines()) + "\n"))
+    now = datetime.now(UTC)
+    [stale] = backdate(project, [{
+        "subject": "Please improve the system", "author": "client.st",
+        "created": now - timedelta(days=30),
+        "journals": [{"at": now - timedelta(days=29), "user": "redmine-sync",
+                      "status": "Feedback", "fields": {"Labels": ["needs-info"]},
+                      "notes": "To assess your request, please add the scenario."}]}])
+    config = write_config(tmp_path, project, rules)
+
+    def apply() -> dict[str, object]:
+        done = run_cli(local_redmine, config, "apply", "--yes", "--format", "json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        issue = admin.get(f"/issues/{stale}.json", include="journals")["issue"]
+        return {"status": issue["status"]["name"], "labels": labels(issue),
+                "public": [j["notes"] for j in issue["journals"]
+                           if j["notes"] and not j["private_notes"]]}
+
+    nudged = apply()
+    assert nudged["status"] == "Feedback" and "nudged" in nudged["labels"]   # type: ignore
+    assert sum("friendly reminder" in n for n in nudged["public"]) == 1   # type: ignore
+    closed = apply()
+    assert closed["status"] == "Closed"
+    assert sum("closing this request" in n for n in closed["public"]) == 1   # type: ignore
+    assert apply() == closed   # nothing more: one nudge, one closing note

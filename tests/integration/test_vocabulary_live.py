@@ -33,6 +33,9 @@ def shows(issue: dict[str, Any], case: Case) -> Any:
         return tuple(sorted(cf("Labels") or ()))
     if key == "relation":
         return "duplicate" if issue.get("relations") else None
+    if key == "watchers":   # the bot, watching what it wrote to, left out
+        return tuple(sorted(w["name"] for w in issue.get("watchers", [])
+                            if w["name"] != "redmine-sync bot"))
     if key.startswith("cf."):
         return cf(key[3:]) or None
     if key == "tier":
@@ -79,7 +82,8 @@ def roundtrip(admin: Admin, local_redmine: dict[str, str], project: tuple[str, d
                                                     "customers.yaml": CUSTOMERS})
 
     def read() -> dict[int, dict[str, Any]]:
-        return {n: admin.get(f"/issues/{i}.json", include="journals,relations")["issue"]
+        return {n: admin.get(f"/issues/{i}.json",
+                             include="journals,relations,watchers")["issue"]
                 for n, i in ids.items()}
 
     before = read()

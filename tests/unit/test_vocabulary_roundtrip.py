@@ -83,6 +83,7 @@ CASES = [
          {"Customer": "ACME"}),
     Case("link_duplicate", "{link_duplicate: duplicates}", "relation", "duplicate",
          {"text": DUPLICATE_TEXT}),
+    Case("watch", "{watch: [account_manager]}", "watchers", ("Li Na",), {"Customer": "ACME"}),
     Case("note", "{add_labels: [needs-info]}, {note: {text: 'Please tell us more', "
          "public: true}}", "labels", ("needs-info",), {}, public_note=True),
 ]
@@ -158,16 +159,18 @@ def roundtrip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     applied = apply_run(fake, config, store, lambda: NOW, yes=True)
     assert applied.applied is not None
     after = {n: fake.get_issue(i.id, journals=False) for n, i in issues.items()}
+    watching = {n: tuple(fake.watchers.get(i.id, ())) for n, i in issues.items()}
     notes_after = {n: public_notes(fake, i.id) for n, i in issues.items()}
     shown = plan_undo(fake, store, applied.applied.run_id, config.fields, NOW)
     written = write_undo(shown, fake, store, fields=config.fields, limits=config.limits,
                          clock=lambda: NOW, yes=True)
     undone = {n: fake.get_issue(i.id, journals=False) for n, i in issues.items()}
+    unwatched = {n: tuple(fake.watchers.get(i.id, ())) for n, i in issues.items()}
     again = apply_run(fake, config, store, lambda: NOW, yes=True)
     return {"config": config, "fake": fake, "issues": issues, "before": before,
             "plan": applied.plan, "applied": applied.applied, "after": after,
             "notes_after": notes_after, "undo": shown, "undo_result": written,
-            "undone": undone, "again": again}
+            "undone": undone, "again": again, "watching": watching, "unwatched": unwatched}
 
 
 @pytest.mark.parametrize("n", range(len(CASES)), ids=[
@@ -181,6 +184,8 @@ def test_plan_apply_reread_undo(roundtrip: dict[str, Any], n: int) -> None:
     after = roundtrip["after"][n]
     if case.key == "relation":
         assert after.relations                                                 # re-read
+    elif case.key == "watchers":   # issues as read carry no watchers: the fake's list
+        assert roundtrip["watching"][n] == case.wanted
     else:
         assert target(case.key).holds(after, case.wanted, config.fields)
     if case.public_note:
@@ -190,6 +195,8 @@ def test_plan_apply_reread_undo(roundtrip: dict[str, Any], n: int) -> None:
     undone, before = roundtrip["undone"][n], roundtrip["before"][n]
     if case.key == "relation":
         assert not undone.relations                                            # removed
+    elif case.key == "watchers":
+        assert roundtrip["unwatched"][n] == ()
     else:
         key = target(case.key)
         assert key.holds(undone, key.read(before, config.fields), config.fields)

@@ -18,10 +18,15 @@ from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.rules import load_rules
 from redmine_sync.rules.conversation import conversation
 from redmine_sync.rules.conversation import speaker
+from redmine_sync.rules.conversation import working_days
 from redmine_sync.rules.state import World
+from redmine_sync.sla.calendar import Calendar
 from redmine_sync.store import StateStore
+from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
 from redmine_sync.sync import sla_clocks
+
+ROOT = Path(__file__).resolve().parents[3]
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CUSTOMER, STAFF, OTHER, BOT = Ref(5, "Cu"), Ref(6, "Dev"), Ref(7, "Colleague"), Ref(2, "bot")
@@ -127,3 +132,55 @@ def test_an_sla_pause_on_waiting_on_stops_the_clock_until_the_customer_answers(
     assert resolution.state == "running"
     # 1 h before the question, 2 h after the answer, not 7 h (the fake adds seconds)
     assert abs(resolution.elapsed - 3 * 3600) < 10
+
+
+def test_working_days_follow_the_calendar_or_monday_to_friday() -> None:
+    monday = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    assert working_days(monday, monday + timedelta(days=7), None) == 5.0
+    assert working_days(monday + timedelta(days=4), monday + timedelta(days=6), None) == 0.58
+    office = Calendar("office", "UTC")   # Monday to Friday, its default hours
+    assert working_days(monday, monday + timedelta(days=14), office) == 10.0
+
+
+def stale_rules(folder: Path) -> Path:
+    """The shipped followup rules with the stale rules switched on, and an office calendar."""
+    shipped = (ROOT / "rules" / "12-followup.yaml").read_text(encoding="utf-8")
+    block = shipped[shipped.index("  # - name: stale-close"):]
+    switched = "\n".join(line.replace("  # ", "  ", 1) for line in block.splitlines())
+    folder.mkdir()
+    (folder / "12-followup.yaml").write_text(shipped.replace(block, switched + "\n"))
+    (folder / "c.yaml").write_text("kind: customers\ncustomers: []\n")
+    (folder / "sla.yaml").write_text(
+        "kind: sla\ncalendars: {office: {timezone: UTC, hours: {mon-fri: ['09:00-17:00']}}}\n"
+        "policies: []\n")
+    return folder
+
+
+def test_the_stale_rules_are_off_by_default_and_nudge_once_then_close(tmp_path: Path) -> None:
+    assert not {"stale-nudge", "stale-close"} & {r.name for r in load_rules(
+        [ROOT / "rules"]).rules()}
+    clock = {"t": T0}                                   # Monday 09:00
+    fake = fake_at(clock)
+    issue = fake.add_issue("help", author=fake.users[5])
+    clock["t"] = T0 + timedelta(hours=1)
+    fake.human_edit(issue.id, fake.users[6], "Which browser?", status="Feedback")
+    config = Config(rules_dir=stale_rules(tmp_path / "rules"), projects=("demo",),
+                    limits=Limits(max_issues=50, max_percent=100))
+    store = StateStore(tmp_path / "s.db")
+
+    def run(days: int) -> None:
+        apply_run(fake, config, store, lambda: T0 + timedelta(days=days, hours=2))
+
+    def public(text: str) -> int:
+        return sum(text in j.notes and not j.private for j in fake.issues[issue.id].journals
+                   or ())
+
+    run(3)                                              # Thursday: 3 working days
+    assert public("friendly reminder") == 0
+    for days in (7, 8):                                 # 5, then 6 working days: one nudge
+        run(days)
+    assert public("friendly reminder") == 1 and fake.issues[issue.id].status == "Feedback"
+    assert "nudged" in (fake.issues[issue.id].cf("Labels") or ())
+    run(14)                                             # 10 working days: closed, politely
+    assert fake.issues[issue.id].status == "Closed"
+    assert public("closing this request for now") == 1
