@@ -11,8 +11,8 @@ with what is due, not with the number of issues.
 
 The index holds for the rules, the field map and the staff it was computed with (its
 basis). Any change of those, or rules that read the clock themselves (``age_hours``,
-``age_days``, ``idle_days``, who spoke last), make every open issue due, as each run did
-before.
+``age_days``, ``idle_days``, the hours and days since who spoke last), make every open
+issue due, as each run did before.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from redmine_sync.config import Config
 from redmine_sync.model import Issue
 from redmine_sync.rules import RuleSet
+from redmine_sync.rules import conversation
 from redmine_sync.rules.conditions import Condition
 from redmine_sync.rules.conditions import iter_leaves
 from redmine_sync.store import StateStore
@@ -50,9 +51,9 @@ def basis(ruleset: RuleSet, config: Config, staff: Iterable[int], bot: int) -> s
 
 
 def reads_clock(ruleset: RuleSet) -> bool:
-    """Whether a rule or policy condition depends on the time itself (who spoke last, from
-    the journals, counts: hours and days since)."""
-    if ruleset.journal_fields:
+    """Whether a rule or policy condition depends on the time itself (of who spoke last:
+    the hours and days since; who replied last changes only with the issue)."""
+    if set(ruleset.journal_fields) & set(conversation.SINCE):
         return True
     conditions: list[Condition] = []
     for rule_file in ruleset.files:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from redmine_sync import wakes
+from redmine_sync.rules import load_rules
 from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
 from tests.unit.rules.test_sla_stage import START
@@ -139,3 +140,13 @@ def test_the_index_changes_no_decision_over_two_simulated_days(
     every_run = story(tmp_path / "b", False, monkeypatch)
     assert sum(bool(d) for _, d in with_index) > 10   # the story decides things
     assert with_index == every_run
+
+
+def test_only_the_hours_and_days_since_who_spoke_last_make_every_issue_due(
+        tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert not wakes.reads_clock(load_rules([root / "rules"]))   # resume-on-reply: by update
+    (tmp_path / "c.yaml").write_text("kind: customers\ncustomers: []\n")
+    (tmp_path / "r.yaml").write_text("kind: triage\nrules:\n  - name: stale\n    when: "
+                                     "{status_days: {ge: 7}}\n    then: [{add_labels: [x]}]\n")
+    assert wakes.reads_clock(load_rules([tmp_path]))
