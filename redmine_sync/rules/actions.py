@@ -21,6 +21,7 @@ from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
 from redmine_sync.plan import Note
 from redmine_sync.rules.assign import build_assign
+from redmine_sync.rules.followup import survey_reply
 from redmine_sync.rules.language import LANGS
 from redmine_sync.rules.language import request_language
 from redmine_sync.rules.prioritize import build_prioritize
@@ -216,6 +217,22 @@ def _build_note(params: Any, where: Where) -> ActionFn | None:
     return run
 
 
+def _build_record_satisfaction(params: Any, where: Where) -> ActionFn | None:
+    """``record_satisfaction: true``: the customer's 0-10 reply after the closing
+    (``satisfaction_reply``) goes into the satisfaction field (fields.satisfaction)."""
+    if params is not True:
+        where.error("record_satisfaction takes true")
+        return None
+    where.problems.journal_fields.add("satisfaction_reply")   # the run reads journals
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        answer = survey_reply(state.issue, world)
+        if answer is None:
+            return state
+        return _change(state, f"cf.{world.fields.satisfaction}", str(answer), fired)
+    return run
+
+
 def request_lang(state: IssueState) -> str:
     """The language of the request: the customer's ``lang``, else its text's language."""
     issue, customer = state.issue, state.customer
@@ -372,6 +389,9 @@ def _registry() -> dict[str, ActionSpec]:
         "watch": ActionSpec(_build_watch, "add watchers (Redmine mails them): the customer's "
                             "account_manager, escalation_contact, or a user or group",
                             "watch: [escalation_contact, account_manager]"),
+        "record_satisfaction": ActionSpec(
+            _build_record_satisfaction, "write the customer's 0-10 reply after the closing "
+            "(satisfaction_reply) into the satisfaction field", "record_satisfaction: true"),
         "note": ActionSpec(_build_note, "add a note (private unless public: true); placeholders: "
                            + ", ".join("{" + k + "}" for k in TEMPLATE_KEYS),
                            "note: {text: 'Please describe: {missing}', public: true}"),

@@ -14,7 +14,7 @@ from redmine_sync.rules.conditions import Block
 from redmine_sync.rules.conditions import Condition
 from redmine_sync.rules.conditions import Leaf
 from redmine_sync.rules.conditions import field_spec
-from redmine_sync.rules.conversation import FIELDS as CONVERSATION
+from redmine_sync.rules.conversation import JOURNAL_FIELDS
 from redmine_sync.rules.source import Where
 from redmine_sync.schema import did_you_mean
 
@@ -97,7 +97,7 @@ def _leaf(name: str, op: str, value: Any, where: Where, has_value: bool) -> Cond
         keywords = tuple(str(v) for v in value)
     elif op == "mentions":
         where.problems.keyword_refs.append((str(value).lstrip("@"), where.doc, where.path))
-    if name in CONVERSATION:
+    if name in JOURNAL_FIELDS:
         where.problems.journal_fields.add(name)   # a run reads journals for it
     if name in ("status", "priority", "tracker") and op in ("eq", "ne", "in", "not-in"):
         where.names(name, *(value if isinstance(value, list) else [value]))

@@ -26,6 +26,7 @@ from typing import Any
 from typing import cast
 
 from redmine_sync.rules.conversation import of_state
+from redmine_sync.rules.followup import survey_reply
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 
@@ -138,7 +139,23 @@ FIELDS: dict[str, FieldSpec] = {
     "status_working_days": FieldSpec(partial(_talk, "status_working_days"), "status_days in "
                                      "working days (the SLA file's first calendar, else "
                                      "Monday to Friday)", "status_working_days: {ge: 5}"),
+    "closed_days": FieldSpec(lambda s, w: _closed_days(s, w),
+                             "days since the issue was closed, or none while it is open",
+                             "closed_days: {le: 7}"),
+    "satisfaction": FieldSpec(lambda s, w: s.get(f"cf.{w.fields.satisfaction}"),
+                              "the customer's rating (fields.satisfaction)",
+                              "satisfaction: empty"),
+    "satisfaction_reply": FieldSpec(lambda s, w: survey_reply(s.issue, w),
+                                    "the first 0-10 rating the customer wrote in a public note "
+                                    "after the issue was last closed (\"8\", \"8/10\", \"8分\"), "
+                                    "or none", "satisfaction_reply: present"),
 }
+
+
+def _closed_days(s: IssueState, w: World) -> float | None:
+    if s.get("status") not in w.closed_statuses or s.issue.closed_on is None:
+        return None
+    return round((w.now - s.issue.closed_on).total_seconds() / 86400, 2)
 
 
 def _custom(key: str, state: IssueState, world: World) -> object:

@@ -52,7 +52,7 @@ from redmine_sync.yamlsrc import load_file
 from redmine_sync.yamlsrc import load_text
 from redmine_sync.yamlsrc import parse as parse_yaml
 
-STAGES = ("triage", "tiering", "priority", "routing")
+STAGES = ("triage", "tiering", "priority", "routing", "followup")
 KINDS = (*STAGES, "customers", "vocabulary", "sla")
 RULE_SUFFIXES = (".yaml", ".yml")
 
@@ -138,6 +138,8 @@ def _rule_file_node(stage: str) -> s.Map:
         "then": s.ListOf(action_node(), doc="the actions, in order"),
         "reason": s.text("why, in the plan and the private note; placeholders allowed"),
         "enforce": s.boolean("true: the rule re-applies what people changed", False),
+        "enabled": s.boolean("false: the rule is checked but never fires (how optional "
+                             "shipped rules come)", True),
     }, required=("name", "then"), words="a rule (a mapping with name, when and then)")
     return s.Map({
         "kind": s.one_of((stage,), f"{stage} rules"),
@@ -307,9 +309,16 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
 def _rule_file(doc: Located, stage: str, where: Where) -> RuleFile:
     data, node = doc.data, declaration().variants[stage]
     when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
-    rules = tuple(r for i, item in enumerate(data.get("rules") or [])
-                  if (r := _rule(item, stage, doc.file, where.at("rules", i))) is not None)
-    return RuleFile(doc.file, stage, node.get(data, "match"), when, rules)
+    rules = []
+    for i, item in enumerate(data.get("rules") or []):
+        known, journals = len(where.problems.names), set(where.problems.journal_fields)
+        rule = _rule(item, stage, doc.file, where.at("rules", i))
+        if rule is not None and item.get("enabled", True) is False:
+            del where.problems.names[known:]   # its names are checked once it is enabled
+            where.problems.journal_fields.intersection_update(journals)   # nor read for it
+        elif rule is not None:
+            rules.append(rule)
+    return RuleFile(doc.file, stage, node.get(data, "match"), when, tuple(rules))
 
 
 def _rule(data: dict[str, Any] | None, stage: str, file: str, where: Where) -> Rule | None:

@@ -171,6 +171,7 @@ ActiveRecord::Base.transaction do
     ui service sales do-first long-term quick-win defer urgent normal deferrable emergency
     delay-risk key-feature-change sla-warning sla-breached escalated strategic potential stable ordinary
     info-received nudged
+    survey-sent change-request change-approved change-rejected needs-acceptance
   ]
   issue_field('Labels', 'list', values: labels, multiple: true)
   issue_field('Customer', 'string', searchable: true)

@@ -15,6 +15,7 @@ from tests.integration.conftest import Admin
 from tests.integration.conftest import config_with_rules
 from tests.integration.conftest import run_cli
 from tests.unit.test_vocabulary_roundtrip import CASES
+from tests.unit.test_vocabulary_roundtrip import CLOSED_REPLY
 from tests.unit.test_vocabulary_roundtrip import CUSTOMERS
 from tests.unit.test_vocabulary_roundtrip import DUPLICATE_TEXT
 from tests.unit.test_vocabulary_roundtrip import Case
@@ -56,10 +57,13 @@ def project(admin: Admin) -> tuple[str, dict[int, int]]:
     admin.send("POST", f"/projects/{identifier}/issue_categories.json",
                {"issue_category": {"name": "UI"}})
     fields = {f["name"]: f["id"] for f in admin.get("/custom_fields.json")["custom_fields"]}
+    closed = next(s["id"] for s in admin.get("/issue_statuses.json")["issue_statuses"]
+                  if s["name"] == "Closed")
     ids = {}
     for n, case in enumerate(CASES):
         setup = dict(case.issue)
         text = setup.pop("text", f"case {n}: {case.action}")
+        reply = setup.pop(CLOSED_REPLY, None)
         if case.action == "link_duplicate":
             admin.send("POST", "/issues.json", {"issue": {
                 "project_id": identifier, "subject": f"older {DUPLICATE_TEXT}",
@@ -70,6 +74,9 @@ def project(admin: Admin) -> tuple[str, dict[int, int]]:
             "project_id": identifier, "subject": f"case-{n} {text}", "description": text,
             "custom_fields": values}})
         ids[n] = created["issue"]["id"]
+        if reply:   # closed, then the author (not staff, not the bot) answers
+            admin.send("PUT", f"/issues/{ids[n]}.json", {"issue": {"status_id": closed}})
+            admin.send("PUT", f"/issues/{ids[n]}.json", {"issue": {"notes": reply}})
     return identifier, ids
 
 

@@ -56,6 +56,7 @@ class Case:
     public_note: bool = False
 
 
+CLOSED_REPLY = "closed, then replied"   # a case setup key, not a field
 DUPLICATE_TEXT = "login page crashes with a stack trace when the form is submitted twice"
 SET_VALUES: dict[str, tuple[str, Any]] = {   # key -> (value in the rule, value read back)
     "status": ("Feedback", "Feedback"),
@@ -86,6 +87,9 @@ CASES = [
     Case("watch", "{watch: [account_manager]}", "watchers", ("Li Na",), {"Customer": "ACME"}),
     Case("note", "{add_labels: [needs-info]}, {note: {text: 'Please tell us more', "
          "public: true}}", "labels", ("needs-info",), {}, public_note=True),
+    # closed, then the author's public note "8" (CLOSED_REPLY): the survey's answer
+    Case("record_satisfaction", "{record_satisfaction: true}", "cf.Satisfaction", "8",
+         {CLOSED_REPLY: "8"}),
 ]
 
 
@@ -98,7 +102,7 @@ def test_every_action_and_field_has_a_case() -> None:
 def rules_text() -> str:
     rules = "\n".join(f"  - name: case-{n}\n    when: {{subject: {{regex: '^case-{n} '}}}}\n"
                       f"    then: [{case.then}]" for n, case in enumerate(CASES))
-    return f"kind: triage\nmatch: all\nwhen: {{is_closed: false}}\nrules:\n{rules}\n"
+    return f"kind: triage\nmatch: all\nrules:\n{rules}\n"
 
 
 def config_with(folder: Path, rules: str) -> Config:
@@ -113,7 +117,8 @@ def config_with(folder: Path, rules: str) -> Config:
 def fake_redmine() -> FakeRedmine:
     fields = (*default_custom_fields(),
               CustomFieldDef(5, "Value", "list", False, ("high", "low")),
-              CustomFieldDef(6, "Cost", "list", False, ("high", "low")))
+              CustomFieldDef(6, "Cost", "list", False, ("high", "low")),
+              CustomFieldDef(7, "Satisfaction", "int"))
     fake = FakeRedmine(users=[User(9, "pm.li", "Li Na")], custom_fields=fields,
                        clock=lambda: NOW)
     fake.categories["demo"] = ("UI", "Backend")
@@ -128,8 +133,13 @@ def add_cases(fake: FakeRedmine) -> dict[int, Issue]:
         text = setup.pop("text", f"case {n}: {case.action}")
         if case.action == "link_duplicate":
             fake.add_issue(f"older {DUPLICATE_TEXT}", description=DUPLICATE_TEXT)
-        issue = fake.add_issue(f"case-{n} {text}", description=text,
+        reply = setup.pop(CLOSED_REPLY, None)
+        author = fake.users[9] if reply else None
+        issue = fake.add_issue(f"case-{n} {text}", description=text, author=author,
                                custom_fields={"Labels": (), **setup})
+        if reply:
+            fake.human_edit(issue.id, fake.users[9], status="Closed", is_closed=True)
+            issue = fake.human_edit(issue.id, fake.users[9], notes=reply)
         issues[n] = issue
     return issues
 
