@@ -161,6 +161,23 @@ class RenewalReminder:
 
 
 @dataclass(frozen=True)
+class ChangeControl:
+    """Requirement change control (playbook: change request, assessment, approval): the
+    label the change-request rule adds, and how a person decides (a label or a status)."""
+
+    label: str = s.key(s.name(), "the label that marks a change request (the shipped rule "
+                       "adds it)", "change-request")
+    approved_label: str | None = s.key(s.name(), "a person adds it to approve the change",
+                                       "change-approved")
+    rejected_label: str | None = s.key(s.name(), "a person adds it to reject the change",
+                                       "change-rejected")
+    approved_status: str | None = s.key(s.name(), "or: a status a person sets to approve it "
+                                        "(default: none)")
+    rejected_status: str | None = s.key(s.name(), "or: a status a person sets to reject it "
+                                        "(default: none)")
+
+
+@dataclass(frozen=True)
 class ReportsConfig:
     """Where and how reports are published; schedules are cron expressions in ``timezone``."""
 
@@ -253,6 +270,9 @@ class Config:
         "after each apply (and daemon run), write Prometheus metrics to this file for "
         "node_exporter's textfile collector, atomically (docs/operations.md); relative to the "
         "config file; default: none", at=("metrics", "textfile"))
+    change_control: ChangeControl = s.key(s.section(ChangeControl), "requirement changes "
+                                          "after confirmation: the change-request label and "
+                                          "how a person approves or rejects", ChangeControl())
     source: str | None = None
     warnings: tuple[str, ...] = ()
     tls_verify: bool | str = True   # True: the system trust store; a path: that CA bundle
@@ -363,6 +383,7 @@ def _merge(data: dict[str, Any], doc: Located | None, env: Mapping[str, str], ba
         daemon_interval=get("daemon", "interval"),
         reports=_reports(data.get("reports") or {}, base),
         metrics_textfile=_path(metrics, base, base) if metrics else None,
+        change_control=ChangeControl(**s.given(ChangeControl, data.get("change_control"))),
         source=doc.file if doc else None,
         warnings=tuple(warnings),
     )

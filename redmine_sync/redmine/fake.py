@@ -153,8 +153,12 @@ class FakeRedmine:
                    **fields: object) -> Issue:
         """A person edits the issue in the web UI: fields change, a journal is written."""
         issue = self.issues[issue_id]
+        custom = fields.pop("custom_fields", None)
         details = tuple(JournalDetail("attr", k, _str(getattr(issue, k)), _str(v))
                         for k, v in fields.items())
+        if isinstance(custom, dict):   # like Redmine: one detail per value added or removed
+            details += _custom_details(issue.custom_fields, custom)
+            fields["custom_fields"] = {**issue.custom_fields, **custom}
         changed = replace(issue, **fields)  # type: ignore[arg-type]
         return self._store(changed, [self._journal(user, notes, private, details)])
 
@@ -487,3 +491,19 @@ def _str(value: object) -> str | None:
     if isinstance(value, tuple):
         return ", ".join(value)
     return str(value)
+
+
+def _custom_details(before: Mapping[str, object], after: Mapping[str, object]
+                    ) -> tuple[JournalDetail, ...]:
+    out: list[JournalDetail] = []
+    for name, value in after.items():
+        old = before.get(name)
+        if isinstance(value, tuple):
+            old_set, new_set = set(old or ()), set(value)   # type: ignore[call-overload]
+            out += [JournalDetail("cf", f"cf.{name}", str(v), None)
+                    for v in sorted(old_set - new_set)]
+            out += [JournalDetail("cf", f"cf.{name}", None, str(v))
+                    for v in sorted(new_set - old_set)]
+        elif old != value:
+            out.append(JournalDetail("cf", f"cf.{name}", _str(old), _str(value)))
+    return tuple(out)

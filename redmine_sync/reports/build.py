@@ -20,12 +20,14 @@ from itertools import pairwise
 
 from redmine_sync.markup import escape
 from redmine_sync.model import Issue
+from redmine_sync.reports.data import ChangeRequests
 from redmine_sync.reports.data import Period
 from redmine_sync.reports.data import Ratio
 from redmine_sync.reports.data import ReportInput
 from redmine_sync.reports.data import Risk
 from redmine_sync.reports.data import attainment
 from redmine_sync.reports.data import attainment_by
+from redmine_sync.reports.data import change_requests
 from redmine_sync.reports.data import closed_in
 from redmine_sync.reports.data import completion
 from redmine_sync.reports.data import count
@@ -109,6 +111,12 @@ class _Words:
             return self.na()
         return self.t("sentences.median_p90", median=self.hours(median(hours)),
                       p90=self.hours(percentile(hours, 90)))
+
+    def changes(self, found: ChangeRequests | None) -> str:
+        if found is None:
+            return self.na()
+        return self.t("sentences.change_requests", approved=found.approved,
+                      rejected=found.rejected, open=found.open)
 
     def score(self, answers: Sequence[float]) -> str:
         """Satisfaction: the mean (CSAT), or the net promoter score (NPS scale)."""
@@ -302,7 +310,7 @@ def kpi(inp: ReportInput, texts: Texts) -> Doc:
     return _doc(w, texts("titles.kpi", date=w.day(inp.today)), blocks, w.notes(
         "sla_attainment", "emergency_timeliness", "first_response_time", "resolution_time",
         "resolution_cycle", "backlog", "rejected_share", "requirement_deviation",
-        "reopen_rate", "satisfaction"))
+        "change_requests", "reopen_rate", "satisfaction"))
 
 
 def _kpi_table(w: _Words, rows: Sequence[tuple[str, str]]) -> Table:
@@ -326,6 +334,7 @@ def _quality_table(w: _Words, issues: Sequence[Issue]) -> Table:
     return _kpi_table(w, [
         ("rejected_share", w.ratio(rejected_share(w.inp, issues))),
         ("requirement_deviation", w.ratio(deviation(w.inp, issues))),
+        ("change_requests", w.changes(change_requests(w.inp, issues))),
         ("reopen_rate", w.ratio(reopen_rate(w.inp, issues))),
         ("satisfaction", w.score(scores(w.inp, issues))),
     ])

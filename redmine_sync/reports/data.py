@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
 from redmine_sync.config import DEFAULT_KANBAN
+from redmine_sync.config import ChangeControl
 from redmine_sync.config import FieldMap
 from redmine_sync.config import HealthSettings
 from redmine_sync.model import Issue
@@ -103,6 +104,7 @@ class ReportInput:
     risk_label: str | None = "risk"         # open issues with it: risks people added
     risk_tracker: str | None = None         # open issues of it: risks people added
     health: HealthSettings = field(default_factory=HealthSettings)
+    change_control: ChangeControl = field(default_factory=ChangeControl)
     markup: str = "textile"  # the text format user text is escaped for (markup.escape)
 
     def __post_init__(self) -> None:
@@ -468,6 +470,36 @@ def changed_after_confirmation(inp: ReportInput, issue: Issue) -> bool | None:
         return None
     return any(d.property == "attr" and d.field in ("subject", "description")
                for j in journals[confirmed + 1:] for d in j.details)
+
+
+@dataclass(frozen=True)
+class ChangeRequests:
+    raised: int
+    approved: int
+    rejected: int
+
+    @property
+    def open(self) -> int:
+        return max(0, self.raised - self.approved - self.rejected)
+
+
+def change_requests(inp: ReportInput, issues: Iterable[Issue]) -> ChangeRequests | None:
+    """Change requests raised, approved and rejected, from the journals (the labels and
+    statuses of ``change_control``); None when no issue's journals are known."""
+    known = with_journals(issues)
+    if not known:
+        return None
+    rules, labels = inp.change_control, f"cf.{inp.fields.labels}"
+    raised = approved = rejected = 0
+    for detail in (d for i in known for j in i.journals or () for d in j.details):
+        if detail.field == labels:
+            raised += detail.new == rules.label
+            approved += detail.new is not None and detail.new == rules.approved_label
+            rejected += detail.new is not None and detail.new == rules.rejected_label
+        elif detail.field == "status" and detail.new is not None:
+            approved += detail.new == rules.approved_status
+            rejected += detail.new == rules.rejected_status
+    return ChangeRequests(raised, approved, rejected)
 
 
 def with_journals(issues: Iterable[Issue]) -> list[Issue]:

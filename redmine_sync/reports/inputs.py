@@ -69,7 +69,8 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
                        risk_label=config.reports.risk_label,
                        risk_tracker=config.reports.risk_tracker,
                        health=config.reports.health,
-                       satisfaction_scale=config.reports.satisfaction_scale)
+                       satisfaction_scale=config.reports.satisfaction_scale,
+                       change_control=config.change_control)
 
 
 def _people(client: RedmineClient, customers: CustomerBook) -> dict[str, str]:

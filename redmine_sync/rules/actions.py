@@ -21,6 +21,7 @@ from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
 from redmine_sync.plan import Note
 from redmine_sync.rules.assign import build_assign
+from redmine_sync.rules.followup import requirement_edits
 from redmine_sync.rules.followup import survey_reply
 from redmine_sync.rules.language import LANGS
 from redmine_sync.rules.language import request_language
@@ -212,8 +213,8 @@ def _build_note(params: Any, where: Where) -> ActionFn | None:
     def run(state: IssueState, world: World, fired: Fired) -> IssueState:
         lang = request_lang(state)
         text = texts.get(lang) or next(iter(texts.values()))
-        return state.add_note(Note(render(text, state, fired, lang, world.markup), public,
-                                   fired.rule))
+        return state.add_note(Note(render(text, state, fired, lang, world.markup, world),
+                                   public, fired.rule))
     return run
 
 
@@ -267,29 +268,34 @@ def _template_ok(text: str, where: Where) -> bool:
 
 
 def render(text: str, state: IssueState, fired: Fired, lang: str = "en",
-           markup: str | None = None) -> str:
+           markup: str | None = None, world: World | None = None) -> str:
     """Fill a note template; every placeholder was checked at load time.
 
     Only the placeholders the template uses are computed, so a note without {missing} or
     {candidates} does not run the vagueness rubric or the duplicate search. ``{missing}``
     is written in ``lang``. With ``markup`` (a note), people's text (subject, names) is
     escaped for that format and {missing} is a list in it; without (a rule's reason),
-    values go in as they are."""
-    return text.format_map(_Placeholders(state, fired, lang, markup))
+    values go in as they are. ``{changes}`` reads the journals of ``world`` (empty
+    without one)."""
+    return text.format_map(_Placeholders(state, fired, lang, markup, world))
 
 
 class _Placeholders(dict[str, object]):
     """The values of a template's placeholders, each computed when the template asks."""
 
     def __init__(self, state: IssueState, fired: Fired, lang: str,
-                 markup: str | None) -> None:
+                 markup: str | None, world: World | None = None) -> None:
         super().__init__()
         self.state, self.fired, self.lang, self.markup = state, fired, lang, markup
+        self.world = world
 
     def __missing__(self, key: str) -> object:
         if key == "missing":
             mark = bullet(self.markup) if self.markup else "-"  # the rubric's own words
             return "\n".join(f"{mark} {m}" for m in self.state.analysis.vague_missing_in(self.lang))
+        if key == "changes":
+            edits = requirement_edits(self.state.issue, self.world) if self.world else ()
+            return ", ".join(escape(e, self.markup) if self.markup else e for e in edits)
         state, markup = self.state, self.markup
         if key in OF_THE_ANALYSIS:  # the same for every template of the issue: made once
             return state.analysis.once(f"{{{key}}} {markup}", lambda: self._value(key))
@@ -351,6 +357,7 @@ PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
     "missing": lambda s, f: "\n".join(f"- {m}" for m in s.analysis.vague_missing),
     "duplicate_of": lambda s, f: _duplicate_of(s),
     "candidates": lambda s, f: _candidates(s),
+    "changes": lambda s, f: "",   # needs the journals: filled in by _Placeholders
     "matched": lambda s, f: _matched(s),
     "account_manager": lambda s, f: _account_manager(s),
     "mention_account_manager": lambda s, f: _mention(_customer_person(s, "account_manager")),

@@ -26,6 +26,7 @@ from typing import Any
 from typing import cast
 
 from redmine_sync.rules.conversation import of_state
+from redmine_sync.rules.followup import requirement_edits
 from redmine_sync.rules.followup import survey_reply
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
@@ -149,6 +150,11 @@ FIELDS: dict[str, FieldSpec] = {
                                     "the first 0-10 rating the customer wrote in a public note "
                                     "after the issue was last closed (\"8\", \"8/10\", \"8分\"), "
                                     "or none", "satisfaction_reply: present"),
+    "requirement_edits": FieldSpec(lambda s, w: requirement_edits(s.issue, w),
+                                   "what people changed of the requirement (subject, "
+                                   "description, acceptance criteria) after it was confirmed, "
+                                   "since the last change request or decision (a list)",
+                                   "requirement_edits: present"),
 }
 
 

@@ -41,7 +41,7 @@ FIELDS = ("last_reply_by", "waiting_on", "customer_replied_since_status",
 SINCE = ("hours_since_staff_reply", "status_days", "status_working_days")   # grow with time
 # Every condition field derived from the journals (these, and rules/followup.py's): a rule
 # using one makes the run read the journals of the issues it evaluates.
-JOURNAL_FIELDS = (*FIELDS, "satisfaction_reply")
+JOURNAL_FIELDS = (*FIELDS, "satisfaction_reply", "requirement_edits")
 KEY = "conversation"   # an SLA moment's values carry the conversation as of that moment
 
 

@@ -23,6 +23,7 @@ from redmine_sync.changes import Change
 from redmine_sync.changes import Why
 from redmine_sync.changes import same as _same
 from redmine_sync.changes import target
+from redmine_sync.config import ChangeControl
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
@@ -149,6 +150,7 @@ class World:
     duplicates: DuplicateSource | None = None
     markup: str = "textile"                        # the instance's text format (notes)
     working_time: WorkingTime | None = None        # working days: the SLA file's 1st calendar
+    change_control: ChangeControl = field(default_factory=ChangeControl)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""After the work, on the real Redmine: the satisfaction survey of the shipped followup rules
-(enabled in a copy of the pack). A closing gets one public survey note, however many runs
-follow; the customer's numeric reply lands in the Satisfaction field."""
+"""The pack's optional rules on the real Redmine (enabled in a copy of the pack): the
+satisfaction survey (a closing gets one public survey note, however many runs follow; the
+customer's numeric reply lands in the Satisfaction field) and requirement change control
+(an edit after confirmation raises one change request)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,17 @@ pytestmark = pytest.mark.integration
 def enabled_pack(folder: Path) -> Path:
     rules = folder / "rules"
     shutil.copytree(ROOT / "rules", rules)
-    followup = rules / "60-satisfaction.yaml"
-    text = followup.read_text(encoding="utf-8")
-    assert text.count("enabled: false") == 2
-    followup.write_text(text.replace("enabled: false", "enabled: true"), encoding="utf-8")
+    for name, count in (("60-satisfaction.yaml", 2), ("12-change-control.yaml", 1)):
+        path = rules / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count("enabled: false") == count
+        path.write_text(text.replace("enabled: false", "enabled: true"), encoding="utf-8")
     return rules
+
+
+def tool_notes(issue: dict[str, Any]) -> list[str]:
+    return [j["notes"] for j in issue["journals"] if j.get("notes")
+            and j["user"]["name"] == "redmine-sync bot"]
 
 
 def bot_public_notes(issue: dict[str, Any]) -> list[str]:
@@ -69,3 +76,34 @@ def test_a_closing_gets_one_survey_and_a_numeric_reply_lands_in_the_field(
     assert cf(issue, "Satisfaction") == "8"
     assert len(bot_public_notes(issue)) == 1
     assert issue["status"]["name"] == "Closed"
+
+
+def test_an_edit_after_confirmation_raises_one_change_request(
+        admin: Admin, local_redmine: dict[str, str], tmp_path: Path) -> None:
+    project = admin.new_demo_project("change", seed=False)
+    config = write_config(tmp_path, project, enabled_pack(tmp_path))
+    fields = {f["name"]: f["id"] for f in admin.get("/custom_fields.json")["custom_fields"]}
+    statuses = {s["name"]: s["id"] for s in admin.get("/issue_statuses.json")["issue_statuses"]}
+    issue_id = admin.send("POST", "/issues.json", {"issue": {
+        "project_id": project, "subject": "Export the monthly invoices",
+        "description": "Finance needs the invoices for the auditors.",
+        "custom_fields": [{"id": fields["Customer"], "value": "Northwind Logistics"},
+                          {"id": fields["Acceptance criteria"], "value": "CSV, monthly"}]}}
+    )["issue"]["id"]
+    admin.send("PUT", f"/issues/{issue_id}.json",
+               {"issue": {"status_id": statuses["In Progress"]}})           # confirmed
+    admin.send("PUT", f"/issues/{issue_id}.json", {"issue": {
+        "description": "Finance needs the invoices as signed PDF for the auditors.",
+        "custom_fields": [{"id": fields["Acceptance criteria"], "value": "PDF/A, signed"}]}})
+
+    def read() -> dict[str, Any]:
+        return admin.get(f"/issues/{issue_id}.json", include="journals")["issue"]
+
+    for _ in range(2):   # the second run finds the change request raised: nothing more
+        done = run_cli(local_redmine, config, "apply", "--yes")
+        assert done.returncode == 0, done.stdout + done.stderr
+    issue = read()
+    requests = [n for n in tool_notes(issue) if n.startswith("Change request")]
+    assert len(requests) == 1, tool_notes(issue)
+    assert "the description, Acceptance criteria changed" in requests[0]
+    assert "change-request" in cf(issue, "Labels")

@@ -396,7 +396,7 @@ def test_kpi_document_has_both_charts_in_percent_and_every_definition() -> None:
                           "ordinary (4/4)")
     assert sla.values == (83.3, 85.7, 80.0, 100.0)
     assert {backlog.unit, sla.unit} == {"%"}
-    assert len(doc.footnotes) == 10
+    assert len(doc.footnotes) == 11
     assert all(": " in note for note in doc.footnotes)
 
 
