@@ -290,6 +290,22 @@ class Watchers(Target):
         return None
 
 
+@dataclass(frozen=True)
+class DueDate(Target):
+    """The due date (the planned completion date) as an ISO date, "2026-12-18". Rules set
+    it (``plan_due``); nothing clears it."""
+
+    def read(self, issue: Issue, fields: FieldMap) -> object:
+        return issue.due_date.isoformat() if issue.due_date else None
+
+    def put(self, draft: Draft, value: object, fields: FieldMap) -> None:
+        if _present(value):
+            draft.values["due_date"] = date.fromisoformat(str(value))
+
+    def describe(self, old: object, new: object) -> str:
+        return f"Due date {new}" if _present(new) else "Due date unchanged"
+
+
 ISSUE_FIELDS = ("status", "priority", "tracker", "category")
 SETTABLE = (*ISSUE_FIELDS, "tier", "assigned_to")   # with ``set:``, besides cf.<name>
 
@@ -309,6 +325,8 @@ def target(key: str) -> Target:
         return RelationTo(key)
     if key == "watchers":
         return Watchers(key)
+    if key == "due_date":
+        return DueDate(key)
     if key.startswith("cf.") and len(key) > 3:
         return CustomField(key, key[3:])
     raise KeyError(key)

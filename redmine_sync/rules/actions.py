@@ -9,9 +9,13 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from functools import cached_property
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from redmine_sync import schema as s
 from redmine_sync.changes import SETTABLE
@@ -30,6 +34,7 @@ from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 from redmine_sync.schema import did_you_mean
+from redmine_sync.sla.calendar import Calendar
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,35 @@ def _build_record_satisfaction(params: Any, where: Where) -> ActionFn | None:
     return run
 
 
+def _build_plan_due(params: Any, where: Where) -> ActionFn | None:
+    """``plan_due: {working_days: 15, calendar: china-office}``: the due date that many
+    working days of the calendar (of the SLA file; default Monday to Friday) after today."""
+    if not isinstance(params, dict) or not isinstance(params.get("working_days"), int) or \
+            isinstance(params.get("working_days"), bool) or params["working_days"] < 1:
+        where.error("plan_due takes {working_days: N} (N >= 1), and optionally a calendar of "
+                    "the sla file, e.g. {working_days: 15, calendar: china-office}")
+        return None
+    where.unknown_keys(params, ("working_days", "calendar"))
+    days, name = int(params["working_days"]), params.get("calendar")
+    if name is not None:
+        where.at("calendar").names("calendar", str(name))
+
+    def run(state: IssueState, world: World, fired: Fired) -> IssueState:
+        calendar = world.calendars.get(str(name)) if name is not None else None
+        due = working_days_after(calendar or WEEKDAYS_ONLY, world.now, days)
+        return _change(state, "due_date", due.isoformat(), fired)
+    return run
+
+
+def working_days_after(calendar: Calendar, now: datetime, days: int) -> date:
+    """The local date ``days`` working days (days with business hours) after today."""
+    day = now.astimezone(ZoneInfo(calendar.timezone)).date()
+    while days > 0:
+        day += timedelta(days=1)
+        days -= bool(calendar.hours_on(day))
+    return day
+
+
 def request_lang(state: IssueState) -> str:
     """The language of the request: the customer's ``lang``, else its text's language."""
     issue, customer = state.issue, state.customer
@@ -358,6 +392,7 @@ PLACEHOLDERS: dict[str, Callable[[IssueState, Fired], object]] = {
     "duplicate_of": lambda s, f: _duplicate_of(s),
     "candidates": lambda s, f: _candidates(s),
     "changes": lambda s, f: "",   # needs the journals: filled in by _Placeholders
+    "assignee": lambda s, f: s.get("assigned_to") or "",
     "matched": lambda s, f: _matched(s),
     "account_manager": lambda s, f: _account_manager(s),
     "mention_account_manager": lambda s, f: _mention(_customer_person(s, "account_manager")),
@@ -368,7 +403,8 @@ TEMPLATE_KEYS = tuple(PLACEHOLDERS)
 OF_THE_ANALYSIS = frozenset({"duplicate_of", "candidates", "matched"})
 """Placeholders that depend only on the issue's duplicate search (not on the rule)."""
 PEOPLES_TEXT = frozenset({"subject", "author", "customer", "tier", "account_manager", "reason",
-                          "matched"})
+                          "matched", "assignee"})
+WEEKDAYS_ONLY = Calendar("weekdays")   # Monday to Friday, the calendar's default hours
 
 
 def _registry() -> dict[str, ActionSpec]:
@@ -396,6 +432,9 @@ def _registry() -> dict[str, ActionSpec]:
         "watch": ActionSpec(_build_watch, "add watchers (Redmine mails them): the customer's "
                             "account_manager, escalation_contact, or a user or group",
                             "watch: [escalation_contact, account_manager]"),
+        "plan_due": ActionSpec(_build_plan_due, "set the due date (planned completion) N "
+                               "working days of a calendar after today",
+                               "plan_due: {working_days: 15, calendar: china-office}"),
         "record_satisfaction": ActionSpec(
             _build_record_satisfaction, "write the customer's 0-10 reply after the closing "
             "(satisfaction_reply) into the satisfaction field", "record_satisfaction: true"),

@@ -140,6 +140,12 @@ FIELDS: dict[str, FieldSpec] = {
     "status_working_days": FieldSpec(partial(_talk, "status_working_days"), "status_days in "
                                      "working days (the SLA file's first calendar, else "
                                      "Monday to Friday)", "status_working_days: {ge: 5}"),
+    "due_date": FieldSpec(lambda s, w: s.get("due_date"), "the due date (planned completion), "
+                          "as 2026-12-18, or none", "due_date: empty"),
+    "acceptance_criteria": FieldSpec(lambda s, w: s.get(f"cf.{w.fields.acceptance_criteria}"),
+                                     "what the customer accepts the work by "
+                                     "(fields.acceptance_criteria)",
+                                     "acceptance_criteria: empty"),
     "closed_days": FieldSpec(lambda s, w: _closed_days(s, w),
                              "days since the issue was closed, or none while it is open",
                              "closed_days: {le: 7}"),

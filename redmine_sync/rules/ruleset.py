@@ -297,7 +297,7 @@ def _build(docs: list[Located], problems: Problems) -> RuleSet:
     rule_files.sort(key=lambda f: (order[f.stage], Path(f.path).name))
     _unique_names(rule_files, docs, problems)
     names = tuple(NameUse(kind, name, doc.problem(path, "", value=True))
-                  for kind, name, doc, path in problems.names)
+                  for kind, name, doc, path in problems.names if kind != "calendar")
     return RuleSet(files=tuple(rule_files), teams=tuple(sorted(problems.teams)), names=names,
                    journal_fields=tuple(sorted(problems.journal_fields)), **parts)
 
@@ -354,6 +354,12 @@ def _unique_names(files: list[RuleFile], docs: list[Located], problems: Problems
 
 
 def _check_references(ruleset: RuleSet, problems: Problems) -> None:
+    calendars = tuple(ruleset.sla.calendars) if ruleset.sla else ()
+    for kind, name, doc, path in problems.names:
+        if kind == "calendar" and name not in calendars:
+            problems.add(doc, path, f"unknown calendar '{name}'",
+                         did_you_mean(name, calendars) if calendars else
+                         "define it under calendars: in a kind: sla file", value=True)
     for name, doc, path in problems.keyword_refs:
         if name not in ruleset.keyword_lists:
             problems.add(doc, path, f"unknown keyword list '@{name}'",

@@ -34,6 +34,7 @@ from redmine_sync.rules.duplicates import Candidate
 from redmine_sync.rules.text import Rubric
 from redmine_sync.rules.text import Vagueness
 from redmine_sync.rules.text import Vocabulary
+from redmine_sync.sla.calendar import Calendar
 
 T = TypeVar("T")
 
@@ -151,6 +152,7 @@ class World:
     markup: str = "textile"                        # the instance's text format (notes)
     working_time: WorkingTime | None = None        # working days: the SLA file's 1st calendar
     change_control: ChangeControl = field(default_factory=ChangeControl)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)   # the SLA file's
 
 
 @dataclass(frozen=True)
@@ -214,4 +216,5 @@ def initial_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
     return values
 
 
-_ISSUE_TARGETS = tuple(map(target, (*ISSUE_FIELDS, "assigned_to", "labels", "tier", "relation")))
+_ISSUE_TARGETS = tuple(map(target, (*ISSUE_FIELDS, "assigned_to", "labels", "tier", "relation",
+                                    "due_date")))

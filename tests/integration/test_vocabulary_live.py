@@ -6,6 +6,8 @@ one more ``apply``, each state re-read over REST with the admin key."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,11 @@ from tests.integration.conftest import run_cli
 from tests.unit.test_vocabulary_roundtrip import CASES
 from tests.unit.test_vocabulary_roundtrip import CLOSED_REPLY
 from tests.unit.test_vocabulary_roundtrip import CUSTOMERS
+from tests.unit.test_vocabulary_roundtrip import DUE_BEFORE
 from tests.unit.test_vocabulary_roundtrip import DUPLICATE_TEXT
 from tests.unit.test_vocabulary_roundtrip import Case
 from tests.unit.test_vocabulary_roundtrip import rules_text
+from tests.unit.test_vocabulary_roundtrip import wanted
 
 pytestmark = pytest.mark.integration
 
@@ -64,6 +68,7 @@ def project(admin: Admin) -> tuple[str, dict[int, int]]:
         setup = dict(case.issue)
         text = setup.pop("text", f"case {n}: {case.action}")
         reply = setup.pop(CLOSED_REPLY, None)
+        due = setup.pop(DUE_BEFORE, None)
         if case.action == "link_duplicate":
             admin.send("POST", "/issues.json", {"issue": {
                 "project_id": identifier, "subject": f"older {DUPLICATE_TEXT}",
@@ -72,7 +77,7 @@ def project(admin: Admin) -> tuple[str, dict[int, int]]:
                   for name, v in setup.items()]
         created = admin.send("POST", "/issues.json", {"issue": {
             "project_id": identifier, "subject": f"case-{n} {text}", "description": text,
-            "custom_fields": values}})
+            "custom_fields": values, **({"due_date": due} if due else {})}})
         ids[n] = created["issue"]["id"]
         if reply:   # closed, then the author (not staff, not the bot) answers
             admin.send("PUT", f"/issues/{ids[n]}.json", {"issue": {"status_id": closed}})
@@ -125,7 +130,8 @@ def test_undo_without_yes_shows_the_plan_and_writes_nothing(roundtrip: dict[str,
 def test_plan_apply_reread_undo_live(roundtrip: dict[str, Any], n: int) -> None:
     case, issue_id = CASES[n], roundtrip["ids"][n]
     assert issue_id in roundtrip["applied"]["written"]
-    assert shows(roundtrip["after"][n], case) == case.wanted                    # applied
+    today = datetime.now(UTC).date()   # the tool's today in UTC (plan_due's default days)
+    assert shows(roundtrip["after"][n], case) == wanted(case, today)            # applied
     if case.public_note:
         assert public_notes(roundtrip["after"][n]) == 1
     assert issue_id in roundtrip["undone"]["result"]["written"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,8 @@ class Case:
 
 
 CLOSED_REPLY = "closed, then replied"   # a case setup key, not a field
+DUE_BEFORE = "due date before"          # a case setup key: the issue's due date
+PLANNED = "two weekdays after today"
 DUPLICATE_TEXT = "login page crashes with a stack trace when the form is submitted twice"
 SET_VALUES: dict[str, tuple[str, Any]] = {   # key -> (value in the rule, value read back)
     "status": ("Feedback", "Feedback"),
@@ -90,7 +94,23 @@ CASES = [
     # closed, then the author's public note "8" (CLOSED_REPLY): the survey's answer
     Case("record_satisfaction", "{record_satisfaction: true}", "cf.Satisfaction", "8",
          {CLOSED_REPLY: "8"}),
+    # a due date already set (DUE_BEFORE), so that undo has a date to put back
+    Case("plan_due", "{plan_due: {working_days: 2}}", "due_date", PLANNED,
+         {DUE_BEFORE: "2026-01-01"}),
 ]
+
+
+def weekdays_after(day: date, count: int) -> date:
+    """The date ``count`` weekdays (Monday to Friday) after ``day``."""
+    while count:
+        day += timedelta(days=1)
+        count -= day.weekday() < 5
+    return day
+
+
+def wanted(case: Case, today: date) -> Any:
+    """What the case must show: PLANNED is two weekdays after ``today``."""
+    return weekdays_after(today, 2).isoformat() if case.wanted == PLANNED else case.wanted
 
 
 def test_every_action_and_field_has_a_case() -> None:
@@ -135,7 +155,9 @@ def add_cases(fake: FakeRedmine) -> dict[int, Issue]:
             fake.add_issue(f"older {DUPLICATE_TEXT}", description=DUPLICATE_TEXT)
         reply = setup.pop(CLOSED_REPLY, None)
         author = fake.users[9] if reply else None
+        due = setup.pop(DUE_BEFORE, None)
         issue = fake.add_issue(f"case-{n} {text}", description=text, author=author,
+                               due_date=date.fromisoformat(due) if due else None,
                                custom_fields={"Labels": (), **setup})
         if reply:
             fake.human_edit(issue.id, fake.users[9], status="Closed", is_closed=True)
@@ -197,7 +219,7 @@ def test_plan_apply_reread_undo(roundtrip: dict[str, Any], n: int) -> None:
     elif case.key == "watchers":   # issues as read carry no watchers: the fake's list
         assert roundtrip["watching"][n] == case.wanted
     else:
-        assert target(case.key).holds(after, case.wanted, config.fields)
+        assert target(case.key).holds(after, wanted(case, NOW.date()), config.fields)
     if case.public_note:
         assert roundtrip["notes_after"][n] == 1
     undo_item = next(i for i in roundtrip["undo"].plan.issues if i.issue_id == issue_id)

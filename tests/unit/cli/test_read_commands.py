@@ -28,7 +28,7 @@ def test_config_shows_the_file_the_key_source_and_the_fields(run: Cli) -> None:
 def test_validate_offline_says_names_were_not_checked(run: Cli) -> None:
     result = run("validate")
     assert result.exit_code == 0, result.output
-    assert "11 file(s), 19 rule(s), 8 customer(s): OK (offline" in result.output
+    assert "12 file(s), 19 rule(s), 8 customer(s): OK (offline" in result.output
     assert run.fake.requests_made == 0
 
 

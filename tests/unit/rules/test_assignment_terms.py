@@ -1,0 +1,92 @@
+"""Due date and acceptance criteria on assignment (playbook section 5): the shipped
+41-assignment-terms.yaml, enabled, on the fake; working days of a calendar."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+from redmine_sync.config import Config
+from redmine_sync.config import Limits
+from redmine_sync.model import CustomFieldDef
+from redmine_sync.model import Ref
+from redmine_sync.model import User
+from redmine_sync.redmine.fake import TRACKERS
+from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.redmine.fake import default_custom_fields
+from redmine_sync.rules.actions import working_days_after
+from redmine_sync.sla.calendar import Calendar
+from redmine_sync.store import StateStore
+from redmine_sync.sync import apply_run
+
+ROOT = Path(__file__).resolve().parents[3]
+MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)   # 09:00 in Shanghai
+
+
+def test_working_days_skip_closed_days_of_the_calendar() -> None:
+    weekdays = Calendar("weekdays")
+    assert working_days_after(weekdays, MONDAY, 4) == date(2026, 3, 6)       # Friday
+    assert working_days_after(weekdays, MONDAY, 5) == date(2026, 3, 9)       # next Monday
+    assert working_days_after(Calendar("all", always=True), MONDAY, 5) == date(2026, 3, 7)
+    # the local date counts: 23:30 UTC on Sunday is Monday in Shanghai
+    shanghai = Calendar("office", timezone="Asia/Shanghai")
+    assert working_days_after(shanghai, MONDAY - timedelta(hours=1, minutes=30), 1) == \
+        date(2026, 3, 3)
+    off = Calendar("office", days_off=frozenset({date(2026, 3, 3)}))
+    assert working_days_after(off, MONDAY, 1) == date(2026, 3, 4)
+
+
+def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shutil.copy(ROOT / "rules" / "50-sla.yaml", rules)          # the calendar china-office
+    text = (ROOT / "rules" / "41-assignment-terms.yaml").read_text(encoding="utf-8")
+    (rules / "41-assignment-terms.yaml").write_text(text.replace("enabled: false",
+                                                                 "enabled: true"))
+    labels, *rest = default_custom_fields()
+    fields = (CustomFieldDef(1, "Labels", "list", True, (*(labels.possible_values or ()),
+                                                         "needs-acceptance"), TRACKERS, True),
+              *rest, CustomFieldDef(9, "Acceptance criteria", "text", False, None, TRACKERS,
+                                    True))
+    fake = FakeRedmine(users=[User(5, "cust", "Customer"), User(6, "dev", "Dev")],
+                       custom_fields=fields, clock=lambda: MONDAY)
+    config = Config(rules_dir=rules, projects=("demo",),
+                    limits=Limits(max_issues=50, max_percent=100))
+    return fake, config, StateStore(tmp_path / "s.db")
+
+
+def test_an_assignment_gets_a_planned_date_and_the_owner_is_asked_once(tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    issue = fake.add_issue("Encrypt the exports", author=fake.users[5])
+    fake.human_edit(issue.id, fake.users[6], assigned_to=_ref(fake, 6))
+    unassigned = fake.add_issue("Nobody's yet", author=fake.users[5])
+    for hours in (1, 2):
+        apply_run(fake, config, store, lambda h=hours: MONDAY + timedelta(hours=h), yes=True,
+                  full=True)
+    after = fake.issues[issue.id]
+    assert after.due_date == date(2026, 3, 23)     # 15 working days in Shanghai, no holiday
+    notes = [html.unescape(j.notes) for j in after.journals or () if j.user.id == fake.me.id
+             and j.notes]
+    assert len(notes) == 1 and "Dev: request #1 has no acceptance criteria" in notes[0]
+    assert after.cf("Labels") == ("needs-acceptance",)
+    assert fake.issues[unassigned.id].due_date is None
+
+
+def test_a_date_and_criteria_people_set_are_kept(tmp_path: Path) -> None:
+    fake, config, store = setup(tmp_path)
+    issue = fake.add_issue("Encrypt", author=fake.users[5], due_date=date(2026, 4, 30),
+                           custom_fields={"Acceptance criteria": "passes the certification"})
+    fake.human_edit(issue.id, fake.users[6], assigned_to=_ref(fake, 6))
+    apply_run(fake, config, store, lambda: MONDAY + timedelta(hours=1), yes=True)
+    after = fake.issues[issue.id]
+    assert after.due_date == date(2026, 4, 30)
+    assert not [j for j in after.journals or () if j.user.id == fake.me.id]
+
+
+def _ref(fake: FakeRedmine, user_id: int) -> Ref:
+    return Ref(user_id, fake.users[user_id].name)
