@@ -45,6 +45,7 @@ def test_the_shipped_survey_rules_are_off_until_enabled() -> None:
     shipped = load_rules([ROOT / "rules"])
     assert not [r.name for r in shipped.rules() if r.stage == "followup"]
     assert "survey-sent" not in {u.name for u in shipped.names}   # doctor does not ask for it
+    assert "satisfaction_reply" not in shipped.journal_fields       # nor read journals for it
 
 
 def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
