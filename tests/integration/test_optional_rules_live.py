@@ -1,11 +1,18 @@
 """The pack's optional rules on the real Redmine (enabled in a copy of the pack): the
 satisfaction survey (a closing gets one public survey note, however many runs follow; the
-customer's numeric reply lands in the Satisfaction field) and requirement change control
-(an edit after confirmation raises one change request)."""
+customer's numeric reply lands in the Satisfaction field), requirement change control
+(an edit after confirmation raises one change request) and the terms of an assignment
+(a planned completion date in working days of the office calendar, checked with the
+history oracle's own calendar; the owner asked once for acceptance criteria)."""
 
 from __future__ import annotations
 
 import shutil
+import sys
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +23,17 @@ from tests.integration.conftest import Admin
 from tests.integration.conftest import run_cli
 from tests.integration.conftest import write_config
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from history.oracle import Policy  # the oracle's calendar: imports no redmine_sync
+
 pytestmark = pytest.mark.integration
 
 
 def enabled_pack(folder: Path) -> Path:
     rules = folder / "rules"
     shutil.copytree(ROOT / "rules", rules)
-    for name, count in (("60-satisfaction.yaml", 2), ("12-change-control.yaml", 1)):
+    for name, count in (("60-satisfaction.yaml", 2), ("12-change-control.yaml", 1),
+                        ("41-assignment-terms.yaml", 2)):
         path = rules / name
         text = path.read_text(encoding="utf-8")
         assert text.count("enabled: false") == count
@@ -107,3 +118,28 @@ def test_an_edit_after_confirmation_raises_one_change_request(
     assert len(requests) == 1, tool_notes(issue)
     assert "the description, Acceptance criteria changed" in requests[0]
     assert "change-request" in cf(issue, "Labels")
+
+
+def test_an_assignment_gets_a_planned_date_and_the_owner_is_asked_once(
+        admin: Admin, local_redmine: dict[str, str], tmp_path: Path) -> None:
+    project = admin.new_demo_project("terms", seed=False)
+    config = write_config(tmp_path, project, enabled_pack(tmp_path))
+    owner = next(u for u in admin.get("/users.json", limit=100)["users"]
+                 if u["login"] == "pm.li")
+    issue_id = admin.send("POST", "/issues.json", {"issue": {
+        "project_id": project, "subject": "Encrypt the exported reports",
+        "description": "Exports must be encrypted at rest.",
+        "assigned_to_id": owner["id"]}})["issue"]["id"]
+    for _ in range(2):   # the second run finds the date set and the owner asked
+        done = run_cli(local_redmine, config, "apply", "--yes")
+        assert done.returncode == 0, done.stdout + done.stderr
+    issue = admin.get(f"/issues/{issue_id}.json", include="journals")["issue"]
+    office = Policy(tmp_path / "rules").calendars["china-office"]
+    day, left = datetime.now(UTC).astimezone(office.zone).date(), 15
+    while left:
+        day += timedelta(days=1)
+        left -= bool(office.ranges(day))
+    assert date.fromisoformat(issue["due_date"]) == day
+    asked = [n for n in tool_notes(issue) if "has no acceptance criteria" in n]
+    assert len(asked) == 1 and f"{owner['firstname']} {owner['lastname']}: request" in asked[0]
+    assert "needs-acceptance" in cf(issue, "Labels")
