@@ -99,6 +99,7 @@ def test_an_edit_after_confirmation_raises_one_change_request(
         "project_id": project, "subject": "Export the monthly invoices",
         "description": "Finance needs the invoices for the auditors.",
         "custom_fields": [{"id": fields["Customer"], "value": "Northwind Logistics"},
+                          {"id": fields["Tier"], "value": "strategic"},   # screened before
                           {"id": fields["Acceptance criteria"], "value": "CSV, monthly"}]}}
     )["issue"]["id"]
     admin.send("PUT", f"/issues/{issue_id}.json",
@@ -114,7 +115,7 @@ def test_an_edit_after_confirmation_raises_one_change_request(
         done = run_cli(local_redmine, config, "apply", "--yes")
         assert done.returncode == 0, done.stdout + done.stderr
     issue = read()
-    requests = [n for n in tool_notes(issue) if n.startswith("Change request")]
+    requests = [n for n in tool_notes(issue) if "Change request: " in n]
     assert len(requests) == 1, tool_notes(issue)
     assert "the description, Acceptance criteria changed" in requests[0]
     assert "change-request" in cf(issue, "Labels")
