@@ -12,17 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from redmine_sync.config import Config
-from redmine_sync.config import Limits
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import Ref
-from redmine_sync.model import User
 from redmine_sync.redmine.fake import TRACKERS
 from redmine_sync.redmine.fake import FakeRedmine
-from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.rules.actions import working_days_after
 from redmine_sync.sla.calendar import Calendar
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
+from tests.unit.rules import optional_pack
 
 ROOT = Path(__file__).resolve().parents[3]
 MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)   # 09:00 in Shanghai
@@ -42,22 +40,11 @@ def test_working_days_skip_closed_days_of_the_calendar() -> None:
 
 
 def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    shutil.copy(ROOT / "rules" / "50-sla.yaml", rules)          # the calendar china-office
-    text = (ROOT / "rules" / "41-assignment-terms.yaml").read_text(encoding="utf-8")
-    (rules / "41-assignment-terms.yaml").write_text(text.replace("enabled: false",
-                                                                 "enabled: true"))
-    labels, *rest = default_custom_fields()
-    fields = (CustomFieldDef(1, "Labels", "list", True, (*(labels.possible_values or ()),
-                                                         "needs-acceptance"), TRACKERS, True),
-              *rest, CustomFieldDef(9, "Acceptance criteria", "text", False, None, TRACKERS,
-                                    True))
-    fake = FakeRedmine(users=[User(5, "cust", "Customer"), User(6, "dev", "Dev")],
-                       custom_fields=fields, clock=lambda: MONDAY)
-    config = Config(rules_dir=rules, projects=("demo",),
-                    limits=Limits(max_issues=50, max_percent=100))
-    return fake, config, StateStore(tmp_path / "s.db")
+    (tmp_path / "rules").mkdir()
+    shutil.copy(ROOT / "rules" / "50-sla.yaml", tmp_path / "rules")   # calendar china-office
+    return optional_pack.setup(tmp_path, ("41-assignment-terms.yaml",), ("needs-acceptance",),
+                               CustomFieldDef(9, "Acceptance criteria", "text", False, None,
+                                              TRACKERS, True), MONDAY)
 
 
 def test_an_assignment_gets_a_planned_date_and_the_owner_is_asked_once(tmp_path: Path) -> None:

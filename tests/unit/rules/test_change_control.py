@@ -11,39 +11,24 @@ from pathlib import Path
 from redmine_sync.config import ChangeControl
 from redmine_sync.config import Config
 from redmine_sync.config import FieldMap
-from redmine_sync.config import Limits
 from redmine_sync.model import CustomFieldDef
-from redmine_sync.model import User
 from redmine_sync.redmine.fake import TRACKERS
 from redmine_sync.redmine.fake import FakeRedmine
-from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.reports.data import ReportInput
 from redmine_sync.reports.data import change_requests
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
+from tests.unit.rules import optional_pack
 
 ROOT = Path(__file__).resolve().parents[3]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DECISIONS = ("change-request", "change-approved", "change-rejected")
 
 
-def setup(tmp_path: Path, extra: str = "") -> tuple[FakeRedmine, Config, StateStore]:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    text = (ROOT / "rules" / "12-change-control.yaml").read_text(encoding="utf-8")
-    (rules / "12-change-control.yaml").write_text(text.replace("enabled: false",
-                                                               "enabled: true"))
-    labels, *rest = default_custom_fields()
-    fields = (CustomFieldDef(1, "Labels", "list", True, (*(labels.possible_values or ()),
-                                                         *DECISIONS), TRACKERS, True),
-              *rest, CustomFieldDef(9, "Acceptance criteria", "text", False, None, TRACKERS,
-                                    True))
-    fake = FakeRedmine(users=[User(5, "cust", "Customer"), User(6, "dev", "Dev")],
-                       custom_fields=fields, clock=lambda: START)
-    config = Config(rules_dir=rules, projects=("demo",),
-                    limits=Limits(max_issues=50, max_percent=100))
-    return fake, config, StateStore(tmp_path / "s.db")
+def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
+    return optional_pack.setup(tmp_path, ("12-change-control.yaml",), DECISIONS, CustomFieldDef(
+        9, "Acceptance criteria", "text", False, None, TRACKERS, True), START)
 
 
 def tool_notes(fake: FakeRedmine, issue_id: int) -> list[str]:

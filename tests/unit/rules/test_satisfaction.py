@@ -11,16 +11,14 @@ from pathlib import Path
 import pytest
 
 from redmine_sync.config import Config
-from redmine_sync.config import Limits
 from redmine_sync.model import CustomFieldDef
-from redmine_sync.model import User
 from redmine_sync.redmine.fake import TRACKERS
 from redmine_sync.redmine.fake import FakeRedmine
-from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.rules import load_rules
 from redmine_sync.rules.followup import rating
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
+from tests.unit.rules import optional_pack
 
 ROOT = Path(__file__).resolve().parents[3]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -49,21 +47,11 @@ def test_the_shipped_survey_rules_are_off_until_enabled() -> None:
 
 
 def setup(tmp_path: Path) -> tuple[FakeRedmine, Config, StateStore]:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "customers.yaml").write_text(CUSTOMERS, encoding="utf-8")
-    text = (ROOT / "rules" / "60-satisfaction.yaml").read_text(encoding="utf-8")
-    (rules / "60-satisfaction.yaml").write_text(text.replace("enabled: false", "enabled: true"),
-                                            encoding="utf-8")
-    labels, *rest = default_custom_fields()
-    fields = (CustomFieldDef(1, "Labels", "list", True, (*(labels.possible_values or ()),
-                                                         "survey-sent"), TRACKERS, True),
-              *rest, CustomFieldDef(9, "Satisfaction", "int", False, None, TRACKERS, True))
-    fake = FakeRedmine(users=[User(5, "cust", "Customer"), User(6, "dev", "Dev")],
-                       custom_fields=fields, clock=lambda: START)
-    config = Config(rules_dir=rules, projects=("demo",),
-                    limits=Limits(max_issues=50, max_percent=100))
-    return fake, config, StateStore(tmp_path / "s.db")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "customers.yaml").write_text(CUSTOMERS, encoding="utf-8")
+    return optional_pack.setup(tmp_path, ("60-satisfaction.yaml",), ("survey-sent",),
+                               CustomFieldDef(9, "Satisfaction", "int", False, None, TRACKERS,
+                                              True), START)
 
 
 def public_notes(fake: FakeRedmine, issue_id: int) -> list[str]:
