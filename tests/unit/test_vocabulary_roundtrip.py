@@ -94,9 +94,10 @@ CASES = [
     # closed, then the author's public note "8" (CLOSED_REPLY): the survey's answer
     Case("record_satisfaction", "{record_satisfaction: true}", "cf.Satisfaction", "8",
          {CLOSED_REPLY: "8"}),
-    # a due date already set (DUE_BEFORE), so that undo has a date to put back
+    # a due date already set (DUE_BEFORE; after the start date: Redmine refuses earlier), so
+    # that undo has a date to put back
     Case("plan_due", "{plan_due: {working_days: 2}}", "due_date", PLANNED,
-         {DUE_BEFORE: "2026-01-01"}),
+         {DUE_BEFORE: "2027-06-30"}),
 ]
 
 
