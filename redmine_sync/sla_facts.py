@@ -21,6 +21,7 @@ from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules import RuleSet
+from redmine_sync.rules.conversation import AFTER_CLOSING
 from redmine_sync.rules.engine import start_state
 from redmine_sync.rules.sla_policy import Policy
 from redmine_sync.rules.sla_policy import SlaConfig
@@ -58,12 +59,16 @@ def staff_and_bot(client: RedmineClient, ruleset: RuleSet, projects: Sequence[st
 
 
 def clocked(ruleset: RuleSet, issues: Sequence[Issue], world: World) -> list[Issue]:
-    """The issues whose clocks a run needs, so whose journals it reads: the open ones,
-    and the closed ones a policy covers as they stand (the shipped policy: none).
+    """The issues whose clocks (or journal fields) a run needs, so whose journals it reads:
+    the open ones, the closed ones a policy covers as they stand (the shipped policy:
+    none), and every closed one when a rule reads a field of what follows a closing
+    (conversation.AFTER_CLOSING: the survey's answer).
 
     A closed issue no policy covers has no clock. (One a rule reopens this run gets its
     clock on the next run, once the reopening landed: the write changes the issue.)"""
     sla = ruleset.sla
+    if set(ruleset.journal_fields) & set(AFTER_CLOSING):
+        return list(issues)
     if sla is None:   # rules on who spoke last only: the open issues
         return [i for i in issues if not i.is_closed]
     return [i for i in issues if not i.is_closed or

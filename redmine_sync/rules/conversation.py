@@ -42,6 +42,7 @@ SINCE = ("hours_since_staff_reply", "status_days", "status_working_days")   # gr
 # Every condition field derived from the journals (these, and rules/followup.py's): a rule
 # using one makes the run read the journals of the issues it evaluates.
 JOURNAL_FIELDS = (*FIELDS, "satisfaction_reply", "requirement_edits")
+AFTER_CLOSING = ("satisfaction_reply",)   # read on closed issues too (their journals read)
 KEY = "conversation"   # an SLA moment's values carry the conversation as of that moment
 
 
