@@ -127,7 +127,9 @@ def section(text: str, heading: str) -> list[str]:
 
 
 def ids(lines: list[str]) -> list[int]:
-    return [int(m[1]) for line in lines if (m := re.search(r"#(\d+)", line))]
+    """The first issue reference of each line; a character reference such as ``&#45;`` (an
+    escaped "-" in a subject or business value) is not one."""
+    return [int(m[1]) for line in lines if (m := re.search(r"(?<!&)#(\d+)", line))]
 
 
 def shares(table: dict[str, str]) -> dict[str, str]:
