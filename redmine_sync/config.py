@@ -159,6 +159,11 @@ class RenewalReminder:
     assign: bool = s.key(s.boolean(), "assign the issue to the customer's account manager",
                          False)
 
+    @property
+    def on(self) -> bool:
+        """Either reminder is asked for (both are off by default)."""
+        return self.note or self.assign
+
 
 @dataclass(frozen=True)
 class ChangeControl:

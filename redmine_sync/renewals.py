@@ -77,7 +77,7 @@ def due(customers: CustomerBook, settings: RenewalReminder, days: int, day: date
         fired: Iterable[tuple[int, str, str]]) -> tuple[Due, ...]:
     """The renewals with an issue whose date is ``days`` or fewer ahead of ``day`` (not
     past), not reminded yet under any issue. Nothing when both reminders are off."""
-    if not (settings.note or settings.assign):
+    if not settings.on:
         return ()
     given = {(policy, key) for _issue, policy, key in fired}
     out = []

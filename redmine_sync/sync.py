@@ -296,6 +296,8 @@ def _renewal_reminders(client: RedmineClient, config: Config, ruleset: RuleSet,
     """The renewal reminders due now (renewals.py), with what deciding them needs: their
     issues and the account managers' names."""
     reports = config.reports
+    if not reports.renewal_reminder.on:   # off (the default): not even the marks are read
+        return ()
     fired = store.sla_fired() if store is not None else snapshot.world.sla_fired
     found = tuple(d for d in due(ruleset.customers, reports.renewal_reminder,
                                  reports.key_dates_days, today(snapshot.world.now,

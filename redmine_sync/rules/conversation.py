@@ -35,7 +35,6 @@ from redmine_sync.rules.state import WorkingTime
 from redmine_sync.rules.state import World
 from redmine_sync.sla.timeline import Moment
 
-SPEAKERS = ("customer", "staff", "bot")
 FIELDS = ("last_reply_by", "waiting_on", "customer_replied_since_status",
           "hours_since_staff_reply", "status_days", "status_working_days")
 SINCE = ("hours_since_staff_reply", "status_days", "status_working_days")   # grow with time

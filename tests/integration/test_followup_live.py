@@ -80,9 +80,10 @@ def test_a_stale_request_gets_one_nudge_then_closes(admin: Admin, local_redmine:
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
     shipped = (rules / "12-followup.yaml").read_text(encoding="utf-8")
-    block = shipped[shipped.index("  # - name: stale-close"):]
-    (rules / "12-followup.yaml").write_text(shipped.replace(block, "\n".join(
-        line.replace("  # ", "  ", 1) for line in block.splitlines()) + "\n"))
+    block = shipped[shipped.index("  - name: stale-close"):]
+    switched = block.replace("    enabled: false\n", "    enabled: true\n")
+    assert switched.count("enabled: true") == 2
+    (rules / "12-followup.yaml").write_text(shipped.replace(block, switched))
     now = datetime.now(UTC)
     [stale] = backdate(project, [{
         "subject": "Please improve the system", "author": "client.st",

@@ -145,10 +145,11 @@ def test_working_days_follow_the_calendar_or_monday_to_friday() -> None:
 def stale_rules(folder: Path) -> Path:
     """The shipped followup rules with the stale rules switched on, and an office calendar."""
     shipped = (ROOT / "rules" / "12-followup.yaml").read_text(encoding="utf-8")
-    block = shipped[shipped.index("  # - name: stale-close"):]
-    switched = "\n".join(line.replace("  # ", "  ", 1) for line in block.splitlines())
+    block = shipped[shipped.index("  - name: stale-close"):]
+    switched = block.replace("    enabled: false\n", "    enabled: true\n")
+    assert switched.count("enabled: true") == 2
     folder.mkdir()
-    (folder / "12-followup.yaml").write_text(shipped.replace(block, switched + "\n"))
+    (folder / "12-followup.yaml").write_text(shipped.replace(block, switched))
     (folder / "c.yaml").write_text("kind: customers\ncustomers: []\n")
     (folder / "sla.yaml").write_text(
         "kind: sla\ncalendars: {office: {timezone: UTC, hours: {mon-fri: ['09:00-17:00']}}}\n"
