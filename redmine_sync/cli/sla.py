@@ -35,15 +35,17 @@ def command(app: AppContext, issue_id: int | None, at_risk: bool, limit: int,
     """
     if (issue_id is None) == (not at_risk):
         raise UserError("give an issue number, or --at-risk", hint="redmine-sync sla --help")
-    rows = sla_clocks(app.client(), app.config(), app.store(), app.now(), issue_id)
+    config = app.config()
+    rows = sla_clocks(app.client(), config, app.store(), app.now(), issue_id)
+    zone = config.reports.timezone   # the team's zone, as on the issues and report pages
     if fmt == "json":
         echo_json(at_risk_json(rows, limit) if at_risk else timeline_json(*rows[0]))
         return
     if not at_risk:
-        for line in render_timeline(*rows[0]):
+        for line in render_timeline(*rows[0], zone=zone):
             click.echo(line)
         return
-    for number, line in enumerate(render_at_risk(rows, limit, table_width(), _used_colour)):
+    for number, line in enumerate(render_at_risk(rows, limit, table_width(), _used_colour, zone)):
         echo(click.style(line, bold=True) if number == 0 else line)
 
 

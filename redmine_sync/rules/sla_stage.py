@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from redmine_sync.changes import Change
 from redmine_sync.changes import SlaMark
@@ -30,6 +29,7 @@ from redmine_sync.sla.clock import ClockRules
 from redmine_sync.sla.clock import MetricClock
 from redmine_sync.sla.clock import compute
 from redmine_sync.sla.timeline import replay
+from redmine_sync.sla.view import when
 
 
 @dataclass(frozen=True)
@@ -111,18 +111,13 @@ def _write_fields(config: SlaConfig, state: IssueState, clocks: tuple[MetricCloc
     due = min((c.due for c in running if c.due is not None), default=None)
     fired = Fired(f"sla:{policy.name}", "SLA due time and state")
     if config.write_due:
-        text = _local(due, config.write_timezone) if due else ""
+        text = when(due, config.write_timezone) if due else ""
         state = state.apply(Change.of(f"cf.{config.write_due}", text, fired.rule,
                                       fired.reason))
     if config.write_state:
         state = state.apply(Change.of(f"cf.{config.write_state}", state_name(clocks),
                                       fired.rule, fired.reason))
     return state
-
-
-def _local(instant: datetime, zone: str) -> str:
-    """2026-11-20 17:00 Asia/Shanghai: sortable, and in the team's time zone."""
-    return f"{instant.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
 
 
 def state_name(clocks: tuple[MetricClock, ...]) -> str:

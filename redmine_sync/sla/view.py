@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from redmine_sync.model import Issue
 from redmine_sync.sla.clock import MetricClock
@@ -22,11 +23,17 @@ def hours(seconds: float | None) -> str:
     return f"{sign}{minutes // 60}h{minutes % 60:02d}m"
 
 
-def when(instant: datetime | None) -> str:
-    return instant.strftime("%Y-%m-%d %H:%M UTC") if instant else "-"
+def when(instant: datetime | None, zone: str = "UTC") -> str:
+    """2026-11-20 17:00 Asia/Shanghai: sortable, in the team's time zone; "-" for none."""
+    return f"{instant.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}" if instant else "-"
 
 
-def render_timeline(issue: Issue, policy: Any, clocks: Sequence[MetricClock]) -> Iterator[str]:
+def render_timeline(issue: Issue, policy: Any, clocks: Sequence[MetricClock],
+                    zone: str = "UTC") -> Iterator[str]:
+    """One issue's clocks and their intervals, instants in ``zone``."""
+    def at(instant: datetime | None) -> str:
+        return when(instant, zone)
+
     yield f"#{issue.id} {issue.subject}"
     yield f"  policy: {policy.name}   status: {issue.status}   priority: {issue.priority}"
     for clock in clocks:
@@ -34,12 +41,12 @@ def render_timeline(issue: Issue, policy: Any, clocks: Sequence[MetricClock]) ->
         yield (f"\n  {clock.metric.replace('_', ' ')} (cycle {clock.cycle}): {state}; "
                f"target {hours(clock.target)}, elapsed {hours(clock.elapsed)}, remaining "
                f"{hours(None if clock.target is None else clock.target - clock.elapsed)}")
-        yield (f"    started {when(clock.started)}, due {when(clock.due)}"
-               + (f", breached at {when(clock.breached_at)}" if clock.breached_at else "")
-               + (f", stopped {when(clock.stopped)}" if clock.stopped else ""))
+        yield (f"    started {at(clock.started)}, due {at(clock.due)}"
+               + (f", breached at {at(clock.breached_at)}" if clock.breached_at else "")
+               + (f", stopped {at(clock.stopped)}" if clock.stopped else ""))
         for interval in clock.intervals:
             reason = f"  ({interval.reason})" if interval.reason else ""
-            yield (f"    {interval.state:<8} {when(interval.start)} -> {when(interval.end)}"
+            yield (f"    {interval.state:<8} {at(interval.start)} -> {at(interval.end)}"
                    f"{reason}")
 
 
@@ -48,12 +55,14 @@ AT_RISK = (Column("#", right=True), Column("used", right=True), Column("metric")
 
 
 def render_at_risk(rows: Sequence[tuple[Issue, Any, Sequence[MetricClock]]], limit: int,
-                   width: int | None = None, styles: Styles | None = None) -> Iterator[str]:
+                   width: int | None = None, styles: Styles | None = None,
+                   zone: str = "UTC") -> Iterator[str]:
     """Open clocks ordered by how much of their target is used, highest first: a table
-    fitted to ``width`` terminal columns (None: no limit), then how many are shown."""
+    fitted to ``width`` terminal columns (None: no limit), due times in ``zone``, then how
+    many are shown."""
     items = at_risk(rows)
     cells = [(str(issue.id), f"{fraction:.0%}", clock.metric, hours(_remaining(clock)),
-              when(clock.due), issue.subject) for fraction, issue, clock in items[:limit]]
+              when(clock.due, zone), issue.subject) for fraction, issue, clock in items[:limit]]
     yield from render(AT_RISK, cells, width, styles)
     yield f"{min(len(items), limit)} of {len(items)} open clock(s) shown"
 
