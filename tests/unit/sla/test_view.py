@@ -1,5 +1,7 @@
 """``redmine-sync sla`` text: instants in the team's time zone, as on the issues."""
 
+from __future__ import annotations
+
 from datetime import UTC
 from datetime import datetime
 
