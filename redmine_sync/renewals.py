@@ -7,13 +7,17 @@ date and the account manager, and/or the issue assigned to the account manager
 (``reports.renewal_reminder``: both off by default). The reminder is an ordinary plan of
 that issue (a note, a typed change) carrying a ``ReminderMark``: apply records the mark
 once the write landed, like an SLA threshold's, so each (customer, date) is reminded once
-and never again. Deciding is pure: (customers, issues, settings, now, marks fired).
+and never again. Deciding is pure: (customers, issues, settings, now, marks fired);
+``gathered`` reads what it needs besides (the renewals' issues, the managers' names) and
+``evaluated`` joins the reminders to the rules' plans of their issues.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
@@ -22,15 +26,24 @@ from zoneinfo import ZoneInfo
 
 from redmine_sync.changes import Change
 from redmine_sync.changes import ReminderMark
+from redmine_sync.config import Config
 from redmine_sync.config import RenewalReminder
+from redmine_sync.errors import NotFound
+from redmine_sync.errors import UserError
 from redmine_sync.markup import escape
 from redmine_sync.model import Issue
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Note
 from redmine_sync.plan import Plan
+from redmine_sync.redmine import RedmineClient
+from redmine_sync.redmine.catalog import UnknownName
+from redmine_sync.rules import RuleSet
+from redmine_sync.rules import evaluate
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.customers import KeyDate
+from redmine_sync.rules.state import World
+from redmine_sync.store import StateStore
 
 RULE = "renewal-reminder"
 WORDS = {   # by language: the customer's lang, else reports.lang (both en or zh)
@@ -162,3 +175,72 @@ def with_reminders(plan: Plan, found: Iterable[IssuePlan]) -> Plan:
         reminder = extra.pop(item.issue_id, None)
         issues.append(merged(item, reminder) or item if reminder else item)
     return replace(plan, issues=(*issues, *extra.values()))
+
+
+def gathered(client: RedmineClient, config: Config, ruleset: RuleSet,
+             issues: Sequence[Issue], world: World, store: StateStore | None,
+             issue_id: int | None) -> tuple[IssuePlan, ...]:
+    """The reminders due now, with what deciding them needs: their issues (``issues`` as
+    read this run, else read one by one) and the account managers' names. Only the
+    reminder of ``issue_id`` when given."""
+    reports = config.reports
+    if not reports.renewal_reminder.on:   # off (the default): not even the marks are read
+        return ()
+    fired = store.sla_fired() if store is not None else world.sla_fired
+    found = tuple(d for d in due(ruleset.customers, reports.renewal_reminder,
+                                 reports.key_dates_days, today(world.now, reports.timezone),
+                                 fired)
+                  if issue_id is None or d.issue_id == issue_id)
+    if not found:
+        return ()
+    known = {i.id: i for i in issues}
+    read = {d.issue_id: known.get(d.issue_id) or _issue(client, ruleset, d) for d in found}
+    names = {}
+    for login in {d.customer.account_manager for d in found if d.customer.account_manager}:
+        try:
+            names[login] = client.catalog().principals.get(login).name
+        except UnknownName:
+            continue   # not a user: the note names the login as written
+    return reminders(found, read, reports.renewal_reminder, reports.lang,
+                     config.text_formatting, names)
+
+
+def _issue(client: RedmineClient, ruleset: RuleSet, found: Due) -> Issue:
+    try:
+        return client.get_issue(found.issue_id, journals=False)
+    except NotFound:
+        raise UserError(
+            f"{ruleset.customers_file or 'the customers file'}: the {found.date.day} renewal "
+            f"of {found.customer.name!r} names issue #{found.issue_id}, which {client.url} "
+            "does not have (or the bot may not see)",
+            hint="fix key_dates[].issue in the customers file") from None
+
+
+def evaluated(ruleset: RuleSet, issues: Sequence[Issue], world: World,
+              each: Callable[[IssuePlan], None] | None, found: Sequence[IssuePlan],
+              woken: dict[int, datetime | None] | None = None,
+              sla_states: dict[int, tuple[str, str]] | None = None) -> Plan:
+    """The rules' plan (rules.evaluate) with the reminders ``found`` joined to their
+    issues' plans, also as they stream past with ``each``: the totals then count what
+    went out, a reminder whose issue has no plan follows the others."""
+    if each is None:
+        return with_reminders(evaluate(ruleset, issues, world, woken=woken,
+                                       sla_states=sla_states), found)
+    waiting = {r.issue_id: r for r in found}
+    swapped: list[tuple[IssuePlan, IssuePlan]] = []
+
+    def emit(item: IssuePlan) -> None:
+        reminder = waiting.pop(item.issue_id, None)
+        joined = merged(item, reminder) if reminder else None
+        swapped.extend([(item, joined)] if joined else [])
+        each(joined or item)
+
+    plan = evaluate(ruleset, issues, world, each=emit, woken=woken, sla_states=sla_states)
+    for reminder in waiting.values():
+        each(reminder)
+        swapped.append((IssuePlan(reminder.issue_id, "", reminder.updated_on), reminder))
+    for before, after in swapped:
+        if plan.streamed is not None:
+            plan.streamed.add(before, -1)
+            plan.streamed.add(after)
+    return plan

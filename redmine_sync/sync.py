@@ -30,6 +30,7 @@ from datetime import timedelta
 from functools import partial
 
 from redmine_sync import markup
+from redmine_sync import renewals
 from redmine_sync import wakes
 from redmine_sync.apply import ApplyResult
 from redmine_sync.apply import apply_plan
@@ -37,23 +38,14 @@ from redmine_sync.apply import check_breaker
 from redmine_sync.apply import recorded_run
 from redmine_sync.apply import recover_intents
 from redmine_sync.config import Config
-from redmine_sync.errors import NotFound
 from redmine_sync.errors import UserError
 from redmine_sync.lookups import remembered
 from redmine_sync.model import Issue
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.redmine import RedmineClient
-from redmine_sync.redmine.catalog import UnknownName
-from redmine_sync.renewals import Due
-from redmine_sync.renewals import due
-from redmine_sync.renewals import merged
-from redmine_sync.renewals import reminders
-from redmine_sync.renewals import today
-from redmine_sync.renewals import with_reminders
 from redmine_sync.rules import RuleSet
 from redmine_sync.rules import build_world
-from redmine_sync.rules import evaluate
 from redmine_sync.rules import load_rules
 from redmine_sync.rules.engine import start_state
 from redmine_sync.rules.online import LOOKUPS
@@ -237,9 +229,10 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
                             f"(projects: {', '.join(p or 'all' for p in projects)})")
     if store is not None and ruleset.sla is None:
         store.clear_sla_states()
-    found = _renewal_reminders(client, config, ruleset, snapshot, store, issue_id)
+    found = renewals.gathered(client, config, ruleset, snapshot.issues, snapshot.world,
+                              store, issue_id)
     if store is None or ruleset.sla is None or issue_id is not None:
-        return _evaluated(ruleset, issues, snapshot.world, each, found), snapshot
+        return renewals.evaluated(ruleset, issues, snapshot.world, each, found), snapshot
     planned: set[int] = set()
     woken: dict[int, datetime | None] = {}
     states: dict[int, tuple[str, str]] = {}
@@ -249,8 +242,8 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
         if each is not None:
             each(item)
 
-    plan = _evaluated(ruleset, issues, snapshot.world, seen if each else None, found, woken,
-                      states)
+    plan = renewals.evaluated(ruleset, issues, snapshot.world, seen if each else None, found,
+                              woken, states)
     store.set_sla_states(states, [i.id for i in issues if i.id not in states]
                          + list(snapshot.deleted))
     planned |= {i.issue_id for i in plan.issues}
@@ -259,74 +252,6 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
     if snapshot.wake_basis is not None:  # the next instant of every open issue, not only these
         plan = replace(plan, next_wake=store.next_wake())
     return plan, snapshot
-
-
-def _evaluated(ruleset: RuleSet, issues: Sequence[Issue], world: World,
-               each: Callable[[IssuePlan], None] | None, found: Sequence[IssuePlan],
-               woken: dict[int, datetime | None] | None = None,
-               sla_states: dict[int, tuple[str, str]] | None = None) -> Plan:
-    """The rules' plan with the renewal reminders joined to their issues' plans (as they
-    stream past with ``each``; the totals then count what went out)."""
-    if each is None:
-        return with_reminders(evaluate(ruleset, issues, world, woken=woken,
-                                       sla_states=sla_states), found)
-    waiting = {r.issue_id: r for r in found}
-    swapped: list[tuple[IssuePlan, IssuePlan]] = []
-
-    def emit(item: IssuePlan) -> None:
-        reminder = waiting.pop(item.issue_id, None)
-        joined = merged(item, reminder) if reminder else None
-        swapped.extend([(item, joined)] if joined else [])
-        each(joined or item)
-
-    plan = evaluate(ruleset, issues, world, each=emit, woken=woken, sla_states=sla_states)
-    for reminder in waiting.values():
-        each(reminder)
-        swapped.append((IssuePlan(reminder.issue_id, "", reminder.updated_on), reminder))
-    for before, after in swapped:
-        if plan.streamed is not None:
-            plan.streamed.add(before, -1)
-            plan.streamed.add(after)
-    return plan
-
-
-def _renewal_reminders(client: RedmineClient, config: Config, ruleset: RuleSet,
-                       snapshot: Snapshot, store: StateStore | None, issue_id: int | None
-                       ) -> tuple[IssuePlan, ...]:
-    """The renewal reminders due now (renewals.py), with what deciding them needs: their
-    issues and the account managers' names."""
-    reports = config.reports
-    if not reports.renewal_reminder.on:   # off (the default): not even the marks are read
-        return ()
-    fired = store.sla_fired() if store is not None else snapshot.world.sla_fired
-    found = tuple(d for d in due(ruleset.customers, reports.renewal_reminder,
-                                 reports.key_dates_days, today(snapshot.world.now,
-                                                               reports.timezone), fired)
-                  if issue_id is None or d.issue_id == issue_id)
-    if not found:
-        return ()
-    known = {i.id: i for i in snapshot.issues}
-    issues = {d.issue_id: known.get(d.issue_id) or _renewal_issue(client, ruleset, d)
-              for d in found}
-    names = {}
-    for login in {d.customer.account_manager for d in found if d.customer.account_manager}:
-        try:
-            names[login] = client.catalog().principals.get(login).name
-        except UnknownName:
-            continue   # not a user: the note names the login as written
-    return reminders(found, issues, reports.renewal_reminder, reports.lang,
-                     config.text_formatting, names)
-
-
-def _renewal_issue(client: RedmineClient, ruleset: RuleSet, found: Due) -> Issue:
-    try:
-        return client.get_issue(found.issue_id, journals=False)
-    except NotFound:
-        raise UserError(
-            f"{ruleset.customers_file or 'the customers file'}: the {found.date.day} renewal "
-            f"of {found.customer.name!r} names issue #{found.issue_id}, which {client.url} "
-            "does not have (or the bot may not see)",
-            hint="fix key_dates[].issue in the customers file") from None
 
 
 def apply_run(client: RedmineClient, config: Config, store: StateStore,

@@ -18,10 +18,17 @@ from redmine_sync.config import ReportsConfig
 from redmine_sync.config import load_config
 from redmine_sync.errors import ConfigError
 from redmine_sync.errors import UserError
+from redmine_sync.model import Issue
+from redmine_sync.model import Ref
 from redmine_sync.model import User
+from redmine_sync.plan import IssuePlan
+from redmine_sync.plan import Note
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.renewals import due
+from redmine_sync.renewals import evaluated
+from redmine_sync.rules import build_world
 from redmine_sync.rules import load_rules
+from redmine_sync.rules import load_rules_text
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.customers import KeyDate
@@ -160,3 +167,24 @@ def test_a_streamed_plan_carries_the_reminder_and_counts_it(tmp_path: Path) -> N
     assert item.notes and item.changes   # type: ignore[attr-defined]
     assert plan.summary()["issues_changed"] == 1 and plan.summary()["notes"] == 1
     assert plan.summary()["changes.assigned_to"] == 1
+
+
+def test_reminders_join_the_rules_plans_whole_or_streamed() -> None:
+    ruleset = load_rules_text("kind: triage\nrules:\n  - {name: tag, when: {subject: "
+                              "{contains: renew}}, then: [{add_labels: [renewal]}]}\n")
+    stamp = at(RENEWAL)
+    issues = [Issue(id=n, project=Ref(1, "demo"), tracker="Feature", status="New",
+                    priority="Normal", subject=subject, author=Ref(9, "Cu"),
+                    created_on=stamp, updated_on=stamp)
+              for n, subject in ((1, "renew the contract"), (2, "other"))]
+    found = [IssuePlan(n, "", stamp, notes=(Note(f"renewal {n}", False, "renewal-reminder"),))
+             for n in (2, 1)]
+    world = build_world(ruleset, issues, stamp)
+    streamed: list[IssuePlan] = []
+    plan = evaluated(ruleset, issues, world, streamed.append, found)
+    whole = evaluated(ruleset, issues, world, None, found)
+    for items in (streamed, whole.issues):
+        assert [(i.issue_id, [c.field for c in i.changes], [n.text for n in i.notes])
+                for i in items] == [(1, ["labels"], ["renewal 1"]), (2, [], ["renewal 2"])]
+    assert plan.summary()["issues_changed"] == 2 and plan.summary()["notes"] == 2
+    assert plan.summary()["changes.labels"] == 1
