@@ -85,10 +85,26 @@ bench-screening: install  ## screening precision/recall/F1 on the labeled corpus
 clean:  ## remove the virtualenv and caches (the local Redmine stays; see redmine-down)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
-# End-to-end benchmark on the local Redmine (bench/run.py): seeds the project `bench`
-# (10,000 issues), measures, appends a dated table to bench/RESULTS.md. Extra arguments:
-# make bench BENCH_ARGS="--issues 2000 --repeat 1"
+# End-to-end benchmark on the local Redmine, in two parts that share the data:
+# 1. bench/run.py seeds the project `bench` (BENCH_ISSUES issues), measures each command
+#    (paging, plan, incremental runs, apply, SLA, memory, engine) within --budget-minutes
+#    (default 15) and appends a dated table to bench/RESULTS.md;
+# 2. bench/compare.py takes run.py's steady state and runs the code of BENCH_OLD (issue
+#    18's "today") and this tree alternately, 3 pairs for every ratio: apply after 50
+#    edits, the cold SLA pass (journals of 1 issue in 20 read, pages fetched once), the
+#    no-change run on the fake Redmine; appends its dated section to bench/RESULTS.md.
+#    About 15 min on a quiet machine, 2-3 times that at a load of 6-10.
+# Needs a git checkout (the old tree is `git archive BENCH_OLD`). Extra arguments:
+# make bench BENCH_ISSUES=2000 BENCH_ARGS="--repeat 1" COMPARE_ARGS="--pairs 1"
+BENCH_ISSUES ?= 10000
+BENCH_OLD ?= 526ddc7
 BENCH_ARGS ?=
+COMPARE_ARGS ?=
 .PHONY: bench
-bench: install redmine  ## end-to-end benchmark on the local Redmine, about 15 min (appends to bench/RESULTS.md)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+bench: install redmine  ## benchmarks on the local Redmine: run.py (15 min) + old/new pairs (about 15 min quiet); appends to bench/RESULTS.md
+	@work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && mkdir "$$work/old" && \
+	  git archive $(BENCH_OLD) | tar -x -C "$$work/old" && \
+	  $(BIN)/python bench/run.py --issues $(BENCH_ISSUES) --state-out "$$work/state.db" $(BENCH_ARGS) && \
+	  $(BIN)/python bench/compare.py --old "$$work/old" --old-label $(BENCH_OLD) \
+	    --issues $(BENCH_ISSUES) --state "$$work/state.db" --offset 200 --work "$$work/compare" \
+	    --cold-sample 20 --big 0 --out "$$work/compare.json" --record $(COMPARE_ARGS)

@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,10 +40,13 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+import serverlog
 from fakeredmine import FakeRedmine
-from run import REQUIREMENT_SWAP
+from pagecache import PageCache
+from run import CUSTOMER_SWAP
 from run import Harness
 from run import Run
+from run import commit
 from run import json_tail
 from run import local_env
 from run import mutate
@@ -49,6 +54,7 @@ from run import now_iso
 from run import say
 from run import write_config
 from seed import Admin
+from seed import run_ruby
 from seed import seed
 
 NEW = BENCH.parent
@@ -65,12 +71,22 @@ class Side:
         self.name = name
         self.tree = tree
         self.work = work / name
-        self.work.mkdir()
+        self.work.mkdir(exist_ok=True)
         self.harness = Harness(args, self.work)
         self.harness.env["PYTHONPATH"] = str(tree)
 
+    def config(self, path: Path, state: Path, project: str, write_cap: int | None = None
+               ) -> Path:
+        """A config with this tree's example and rule pack (its keys are the tree's)."""
+        return write_config(path, state, project, write_cap, root=self.tree)
+
     def cli(self, config: Path, *argv: str, env: dict[str, str] | None = None) -> Run:
-        return self.harness.cli(config, *argv, ok=(0, 2), env=env)
+        """The command, with Redmine's own time per kind of request (its log) in
+        ``data["server"]``."""
+        mark = serverlog.Mark()
+        run = self.harness.cli(config, *argv, ok=(0, 2), env=env)
+        run.data["server"] = mark.kinds()
+        return run
 
     def quiet(self, mode: str, config: Path, url: str, *argv: str) -> tuple[dict[str, Any], Run]:
         out = self.work / "quiet.json"
@@ -89,11 +105,11 @@ class Side:
 
 
 def downgrade(state: Path, copy: Path) -> None:
-    """A copy of a schema-9 store the code before schema 9 opens (the index dropped)."""
+    """A copy of a store the code before schema 9 opens (the tables of 9 and 10 dropped)."""
     shutil.copy(state, copy)
     db = sqlite3.connect(copy)
     db.executescript("DROP TABLE IF EXISTS sla_wakes; DROP TABLE IF EXISTS sla_wake_basis;"
-                     "PRAGMA user_version = 8;")
+                     "DROP TABLE IF EXISTS sla_states; PRAGMA user_version = 8;")
     db.close()
 
 
@@ -113,35 +129,56 @@ def alternate(pairs: int, old: Callable[[], dict[str, Any]], new: Callable[[], d
 
 def step_apply(args: argparse.Namespace, sides: dict[str, Side], work: Path,
                env: dict[str, str]) -> dict[str, Any]:
-    """Steady state prepared with the new code, its store copied for the old one."""
+    """Steady state prepared once with the new code (kept in ``--work`` for later runs), its
+    store copied for the old one. In each pair a person moves K open issues to a customer
+    of another tier (bench/run.py's CUSTOMER_SWAP): the pack then writes each of them once,
+    the same on both trees."""
     project, k = args.project, args.writes
-    say("apply: the steady state (new code)")
     new = sides["new"]
-    state = work / "state-new.db"
-    config = write_config(work / "new.yaml", state, project)
-    prime = write_config(work / "prime.yaml", state, project, write_cap=10**9)
-    new.cli(config, "sla", "--at-risk")
-    done = subprocess.run([sys.executable, str(BENCH / "prime.py"), "--config", str(prime),
-                           "--out", str(work / "prime.json")], env=new.harness.env,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"prime.py failed:\n{done.stderr[-3000:]}")
-    for _ in range(4):
-        run = new.cli(config, "apply", "--yes", "--project", project, "--format", "json")
-        if json_tail(run.stdout)["summary"]["written"] == 0:
-            break
-    downgrade(state, work / "state-old.db")
-    configs = {"new": config, "old": write_config(work / "old.yaml", work / "state-old.db",
-                                                  project)}
-    offset = {"at": 0}
+    state, prepared = work / "state-new.db", work / "prepared.json"
+    config = new.config(work / "new.yaml", state, project)
+    old_config = sides["old"].config(work / "old.yaml", work / "state-old.db", project)
+    if not prepared.exists():
+        say("apply: the steady state (new code)")
+        (work / "issues.json").write_text(json.dumps(listed(project)), encoding="utf-8")
+        prime = write_config(work / "prime.yaml", state, project, write_cap=10**9)
+        # The journal cache says "none" for every issue: a first SLA pass over 10,000
+        # issues would take half an hour at a load of 6 (the same world for both trees;
+        # an issue a pair edits is read again, journals included).
+        done = subprocess.run([sys.executable, str(BENCH / "prefill.py"), "--state", str(state),
+                               "--issues", str(work / "issues.json"), "--sample", str(10**9)],
+                              env=new.harness.env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"prefill.py failed:\n{done.stderr[-3000:]}")
+        done = subprocess.run([sys.executable, str(BENCH / "prime.py"), "--config",
+                               str(prime), "--out", str(work / "prime.json")],
+                              env=new.harness.env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"prime.py failed:\n{done.stderr[-3000:]}")
+        settled = []
+        for _ in range(6):
+            run = new.cli(config, "apply", "--yes", "--format", "json")
+            settled.append(json_tail(run.stdout)["summary"]["written"])
+            say(f"  settling apply: {settled[-1]} written")
+            if settled[-1] == 0:
+                break
+        downgrade(state, work / "state-old.db")
+        prepared.write_text(json.dumps({"offset": 0, "settled": settled}), encoding="utf-8")
+    configs = {"new": config, "old": old_config}
+    offset = json.loads(prepared.read_text(encoding="utf-8"))
+    if not offset.get("both_settled"):
+        settle_both(sides, configs)
+        offset["both_settled"] = True
+        prepared.write_text(json.dumps(offset), encoding="utf-8")
 
     def one(name: str) -> Callable[[], dict[str, Any]]:
         def measure() -> dict[str, Any]:
-            edited = mutate(project, edit={"field": "Requirement type", "map": REQUIREMENT_SWAP,
-                                           "count": k, "offset": offset["at"], "at": now_iso()})
-            offset["at"] += k
-            argv = ("apply", "--yes", "--max-changes", str(k), "--project", project,
-                    "--format", "json")
+            edited = mutate(project, edit={"field": "Customer", "map": CUSTOMER_SWAP,
+                                           "count": k, "offset": offset["offset"],
+                                           "at": now_iso()})
+            offset["offset"] += k
+            prepared.write_text(json.dumps(offset), encoding="utf-8")
+            argv = ("apply", "--yes", "--max-changes", str(k), "--format", "json")
             run = sides[name].cli(configs[name], *argv)
             summary = json_tail(run.stdout)["summary"]
             other = "old" if name == "new" else "new"  # the other store absorbs both
@@ -152,48 +189,136 @@ def step_apply(args: argparse.Namespace, sides: dict[str, Side], work: Path,
                     "requests": run.requests(),
                     "reads_per_write": round((run.requests("journal_reads")
                                               + run.requests("issue_reads")) / written, 2),
-                    "rss_mb": round(run.rss_mb)}
+                    "redmine_s": round(sum(run.data.get("request_seconds", {}).values()), 1),
+                    "read_s": round(seconds(run, "journal_reads", "issue_reads"), 1),
+                    "put_s": round(seconds(run, "issue_writes"), 1),
+                    "rss_mb": round(run.rss_mb),
+                    "server_s": server(run)[1], "server_reads_s": server(run, "GET /issues/N")[1],
+                    "server_put_s": server(run, "PUT /issues/N")[1],
+                    "server": run.data.get("server", {})}
         return measure
 
     return {"rows": alternate(args.pairs, one("old"), one("new"))}
 
 
+def settle_both(sides: dict[str, Side], configs: dict[str, Path]) -> None:
+    """Old and new apply in turn until neither writes: the two packs agree on the data
+    before the measured pairs (each pair then writes only what its edits cause)."""
+    for _ in range(3):
+        written = {}
+        for name in ("old", "new"):
+            run = sides[name].cli(configs[name], "apply", "--yes", "--format", "json")
+            written[name] = json_tail(run.stdout)["summary"]["written"]
+        say(f"  settling old and new: {written}")
+        if not any(written.values()):
+            return
+
+
+def server(run: Run, *parts: str) -> tuple[int, float]:
+    """Requests and Redmine's own seconds (its log) for the kinds containing all parts."""
+    rows = [v for k, v in run.data.get("server", {}).items() if all(p in k for p in parts)]
+    return sum(r[0] for r in rows), round(sum(r[1] for r in rows) / 1000, 1)
+
+
+def seconds(run: Run, *kinds: str) -> float:
+    """Time the command waited for Redmine's answers to requests of these kinds."""
+    found = run.data.get("request_seconds", {})
+    return float(sum(found.get(kind, 0.0) for kind in kinds))
+
+
+def listed(project: str) -> list[tuple[int, str]]:
+    """Every issue of the project tree with its updated_on as Redmine lists it (one rails
+    runner: listing 10,000 issues over REST takes minutes under load)."""
+    rows = run_ruby(BENCH / "stamps.rb", {"project": project})["issues"]
+    return [(int(issue_id), str(stamp)) for issue_id, stamp in rows]
+
+
 def step_sla_cold(args: argparse.Namespace, sides: dict[str, Side], work: Path,
                   env: dict[str, str]) -> dict[str, Any]:
-    count = {"n": 0}
+    """``sla --at-risk`` with a store that holds no journals (the first SLA pass).
 
-    def one(name: str) -> Callable[[], dict[str, Any]]:
+    With ``--cold-sample K`` (K > 1), to fit 3 pairs at 10,000 issues in the budget:
+    - the store's journal cache holds "no journals" for every issue but 1 in K
+      (bench/prefill.py, each tree's own code and schema): every issue is paged and
+      evaluated, the journals of 1 issue in K are read;
+    - the pages come from bench/pagecache.py: both trees page the same issues with the
+      same URLs, so one warm-up pass fetches them from Redmine (its time: the listing)
+      and the runs get them from memory;
+    - full pass = the run's wall time + K - 1 times its time waiting for journal reads
+      (measured at the client, bench/probe.py) + the listing's time."""
+    count = {"n": 0}
+    sample = max(args.cold_sample, 1)
+    issues = work / "cold-issues.json"
+    issues.write_text(json.dumps(listed(args.project) if sample > 1 else []),
+                      encoding="utf-8")
+
+    def prepared(name: str, every: int) -> Path:
+        count["n"] += 1
+        state = work / f"cold-{count['n']}.db"
+        state.unlink(missing_ok=True)
+        config = sides[name].config(work / f"cold-{count['n']}.yaml", state, args.project)
+        if every > 1:
+            done = subprocess.run(
+                [sys.executable, str(BENCH / "prefill.py"), "--state", str(state),
+                 "--issues", str(issues), "--sample", str(every)],
+                env=sides[name].harness.env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"prefill.py ({name}) failed:\n{done.stderr[-3000:]}")
+        return config
+
+    def one(name: str, url: dict[str, str], listing: dict[str, float]
+            ) -> Callable[[], dict[str, Any]]:
         def measure() -> dict[str, Any]:
-            count["n"] += 1
-            config = write_config(work / f"cold-{count['n']}.yaml",
-                                  work / f"cold-{count['n']}.db", args.project)
-            run = sides[name].cli(config, "sla", "--at-risk")
-            return {"wall": round(run.wall, 1), "cpu": round(run.cpu, 1),
-                    "journal_reads": run.requests("journal_reads"),
-                    "requests": run.requests()}
+            run = sides[name].cli(prepared(name, sample), "sla", "--at-risk", env=url)
+            reads = seconds(run, "journal_reads", "issue_reads")
+            row = {"wall": round(run.wall, 1), "cpu": round(run.cpu, 1),
+                   "journal_reads": run.requests("journal_reads"),
+                   "read_s": round(reads, 1), "requests": run.requests(),
+                   "server_reads_s": server(run, "GET /issues/N")[1],
+                   "server": run.data.get("server", {})}
+            if sample > 1:
+                row.update(estimated_wall=round(run.wall + (sample - 1) * reads
+                                                + listing["seconds"], 1),
+                           estimated_journal_reads=sample * run.requests("journal_reads"))
+            return row
         return measure
 
-    return {"rows": alternate(args.cold_pairs, one("old"), one("new"))}
+    if sample == 1:
+        return {"sample": 1, "rows": alternate(args.cold_pairs, one("old", {}, {"seconds": 0}),
+                                                one("new", {}, {"seconds": 0}))}
+    with PageCache(env["REDMINE_URL"]) as cache:
+        url = {"REDMINE_URL": cache.url}
+        say("cold SLA pass: warm-up (every journal cached: the pages only, from Redmine)")
+        warm = sides["new"].cli(prepared("new", 10**9), "sla", "--at-risk", env=url)
+        listing = {"seconds": round(cache.page_seconds, 1)}
+        say(f"  listing: {len(cache.pages)} pages, {listing['seconds']} s in Redmine "
+            f"(warm-up wall {warm.wall:.1f} s)")
+        rows = alternate(args.cold_pairs, one("old", url, listing), one("new", url, listing))
+        return {"sample": sample, "issues": len(json.loads(issues.read_text())),
+                "pages": len(cache.pages), "listing_s": listing["seconds"],
+                "warmup_wall": round(warm.wall, 1), "rows": rows}
 
 
 def step_quiet(args: argparse.Namespace, sides: dict[str, Side], work: Path,
                env: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    sla_only = work / "sla-rules"  # the SLA policy alone: no cold screening to prepare
-    sla_only.mkdir()
-    for name in ("50-sla.yaml", "customers.yaml", "vocabulary.yaml"):
-        shutil.copy(NEW / "rules" / name, sla_only / name)
+    for side in sides.values():  # the SLA policy alone: no cold screening to prepare
+        sla_only = work / f"sla-rules-{side.name}"
+        sla_only.mkdir(exist_ok=True)
+        for name in ("50-sla.yaml", "customers.yaml", "vocabulary.yaml"):
+            shutil.copy(side.tree / "rules" / name, sla_only / name)
     for size in (args.quiet_issues or args.issues, args.big):
         if not size:
             continue
         with FakeRedmine(size, args.project, upstream=env["REDMINE_URL"]) as fake:
             configs, setup = {}, {}
             for name, side in sides.items():
-                configs[name] = write_config(work / f"quiet-{name}-{size}.yaml",
-                                             work / f"quiet-{name}-{size}.db", args.project)
+                configs[name] = side.config(work / f"quiet-{name}-{size}.yaml",
+                                            work / f"quiet-{name}-{size}.db", args.project)
                 if size == args.big and args.big_sla_only:
                     text = configs[name].read_text(encoding="utf-8")
-                    configs[name].write_text(text.replace(str(NEW / "rules"), str(sla_only)),
+                    configs[name].write_text(text.replace(str(side.tree / "rules"),
+                                                          str(work / f"sla-rules-{name}")),
                                              encoding="utf-8")
                 say(f"quiet: {size:,} issues, plan --full ({name})")
                 data, run = side.quiet("setup", configs[name], fake.url, "--issues", str(size))
@@ -213,6 +338,95 @@ def step_quiet(args: argparse.Namespace, sides: dict[str, Side], work: Path,
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# the report
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _load(row: dict[str, Any]) -> str:
+    return f"{row['pair']} ({row['start']}, {row['load']})"
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> str:
+    """A Markdown section for bench/RESULTS.md: every pair, and the medians."""
+    lines = [(f"### {results['started']} - {results.get('ended', '?')[11:]}: issue 18, old and "
+             f"new side by side (`bench/compare.py`)"), "",
+             (f"Old = {results['old']}, new = {results['new']}; {args.issues:,} issues in "
+             f"`{args.project}` of the local Redmine. Each measurement is a child process with "
+             "one tree first on PYTHONPATH, old and new alternating (old first in odd pairs); "
+             "the load average (1 min) at the start of each pair is given with it. Machine: "
+             f"{results['machine']}."), ""]
+    apply = results.get("apply")
+    if apply and apply["rows"]:
+        rows = apply["rows"]
+        lines += [(f"**apply** (`apply --yes --max-changes {args.writes}` after a person moved "
+                  f"{args.writes} open issues to a customer of another tier; the other tree's "
+                  "store then takes in the same edits by an unmeasured apply). Wall time, "
+                  "issues written, requests, issue reads per written issue; the time the "
+                  "command waited for Redmine's answers (all / issue reads / PUTs) and "
+                  "Redmine's own time for them in its log (all / issue reads / PUTs):"), "",
+                  "| pair (start, load) | old | new | new vs old |", "|---|---|---|---|"]
+        for row in rows:
+            cells = [f"{row[side]['wall']} s, {row[side]['written']} written, "
+                     f"{row[side]['requests']} req, {row[side]['reads_per_write']} reads/write; "
+                     f"waited {row[side].get('redmine_s')} / {row[side].get('read_s')} / "
+                     f"{row[side].get('put_s')} s; log {row[side].get('server_s')} / "
+                     f"{row[side].get('server_reads_s')} / {row[side].get('server_put_s')} s"
+                     for side in ("old", "new")]
+            change = row["new"]["wall"] / row["old"]["wall"] - 1
+            lines.append(f"| {_load(row)} | {cells[0]} | {cells[1]} | {change:+.0%} |")
+        old = _median([r["old"]["wall"] for r in rows])
+        new = _median([r["new"]["wall"] for r in rows])
+        change = _median([r["new"]["wall"] / r["old"]["wall"] - 1 for r in rows])
+        lines += [f"| median | {old:.1f} s | {new:.1f} s | **{change:+.0%}** |", ""]
+    cold = results.get("sla_cold")
+    if cold and cold["rows"]:
+        rows, sample = cold["rows"], cold["sample"]
+        what = (f"every issue paged and evaluated, the journals of 1 issue in {sample} read "
+                f"(bench/prefill.py), the {cold['pages']} pages served from memory "
+                f"(bench/pagecache.py); full pass = wall + {sample - 1} x the time waiting "
+                f"for those reads + the listing ({cold['listing_s']} s in Redmine, fetched "
+                f"once for both)" if sample > 1 else "every journal read")
+        lines += [(f"**cold SLA pass** (`sla --at-risk`, empty journal cache; {what}). Wall, "
+                   "journal reads, time waiting for them, estimated full pass:"), "",
+                  "| pair (start, load) | old | new | old / new |", "|---|---|---|---|"]
+        key = "estimated_wall" if sample > 1 else "wall"
+        for row in rows:
+            cells = [f"{row[side]['wall']} s, {row[side]['journal_reads']} reads, "
+                     f"{row[side]['read_s']} s" + (f" -> {row[side][key]} s" if sample > 1
+                                                   else "") for side in ("old", "new")]
+            lines.append(f"| {_load(row)} | {cells[0]} | {cells[1]} | "
+                         f"{row['old'][key] / row['new'][key]:.2f}x |")
+        ratio = _median([r["old"][key] / r["new"][key] for r in rows])
+        lines += [(f"| median | {_median([r['old'][key] for r in rows]):.0f} s | "
+                  f"{_median([r['new'][key] for r in rows]):.0f} s | **{ratio:.2f}x** |"), ""]
+    quiet = results.get("quiet") or {}
+    for size, data in quiet.items():
+        rows = data["rows"]
+        if not rows:
+            continue
+        lines += [(f"**no-change run**, {int(size):,} issues of the fake Redmine ({data['rules']}; "
+                  "CPU of `sync._plan` in bench/quiet.py, issues evaluated):"), "",
+                  "| pair (start, load) | old | new | old / new |", "|---|---|---|---|"]
+        for row in rows:
+            lines.append(f"| {_load(row)} | {row['old']['cpu']} s, {row['old']['evaluated']:,} "
+                         f"| {row['new']['cpu']} s, {row['new']['evaluated']:,} | "
+                         f"{row['old']['cpu'] / max(row['new']['cpu'], 1e-6):.0f}x |")
+        lines += [(f"| median | {_median([r['old']['cpu'] for r in rows]):.3f} s | "
+                  f"{_median([r['new']['cpu'] for r in rows]):.3f} s | |"), ""]
+    lines.append(f"Whole run: {results.get('minutes', '?')} min.")
+    return "\n".join(lines) + "\n"
+
+
+def record(text: str) -> None:
+    results = BENCH / "RESULTS.md"
+    existing = results.read_text(encoding="utf-8")
+    results.write_text(existing.rstrip("\n") + "\n\n" + text, encoding="utf-8")
+
+
 STEPS = {"apply": step_apply, "sla_cold": step_sla_cold, "quiet": step_quiet}
 
 
@@ -227,32 +441,77 @@ def main() -> int:
     parser.add_argument("--big-sla-only", action="store_true",
                         help="the large size with the SLA policy alone (no screening)")
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--cold-pairs", type=int, default=1)
+    parser.add_argument("--cold-pairs", type=int, default=3)
+    parser.add_argument("--cold-sample", type=int, default=1,
+                        help="cold SLA pass: read the journals of 1 issue in K (estimate the rest)")
     parser.add_argument("--writes", type=int, default=50)
+    parser.add_argument("--offset", type=int, default=0,
+                        help="with --state: the first of the open issues the edits pick")
     parser.add_argument("--steps", default="apply,sla_cold,quiet")
     parser.add_argument("--out", type=Path, default=Path("compare.json"))
     parser.add_argument("--repeat", type=int, default=1)  # for Harness
+    parser.add_argument("--state", type=Path,
+                        help="a steady-state store of the new code on this data (as bench/run.py "
+                             "--state-out leaves it): the apply step starts from it")
+    parser.add_argument("--old-label", default="", help="how the report names the old tree")
+    parser.add_argument("--record", action="store_true",
+                        help="append the report to bench/RESULTS.md")
+    parser.add_argument("--work", type=Path,
+                        help="kept directory: the apply step's steady state is prepared once "
+                             "there and reused by later runs (the data is then not seeded "
+                             "again)")
+    parser.add_argument("--report", type=Path, metavar="OUT_JSON",
+                        help="only print (and with --record append) the report of a saved run")
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text(encoding="utf-8"))
+        text = report(saved, argparse.Namespace(**saved["args"]))
+        print(text)
+        if args.record:
+            record(text)
+        return 0
     env = local_env()
-    work = Path(tempfile.mkdtemp(prefix="redmine-sync-compare-"))
+    kept = args.work is not None
+    work = args.work.resolve() if kept else Path(tempfile.mkdtemp(prefix="redmine-sync-compare-"))
+    work.mkdir(parents=True, exist_ok=True)
     sides = {"old": Side("old", args.old.resolve(), args, work),
              "new": Side("new", NEW, args, work)}
     for side in sides.values():
         side.harness.env.update(REDMINE_URL=env["REDMINE_URL"],
                                 REDMINE_API_KEY=env["REDMINE_API_KEY"])
-    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    say(f"seeding {args.issues:,} issues in {args.project} (skipped when as seeded)")
-    admin = Admin(env["REDMINE_URL"], env["REDMINE_LOCAL_ADMIN_KEY"])
-    seed(admin, args.project, args.issues)
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "old": args.old_label or str(args.old), "new": commit(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}",
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    if args.state and not (work / "prepared.json").exists():
+        shutil.copy(args.state, work / "state-new.db")
+        downgrade(work / "state-new.db", work / "state-old.db")
+        (work / "prepared.json").write_text(json.dumps({"offset": args.offset}),
+                                            encoding="utf-8")
+    if (work / "prepared.json").exists():
+        say(f"{args.project}: the steady state prepared before in {work} (not seeded again)")
+    else:
+        say(f"seeding {args.issues:,} issues in {args.project} (skipped when as seeded)")
+        admin = Admin(env["REDMINE_URL"], env["REDMINE_LOCAL_ADMIN_KEY"])
+        seed(admin, args.project, args.issues)
     try:
         for key in args.steps.split(","):
             results[key] = STEPS[key](args, sides, work, env)
             args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(work, ignore_errors=True)
     results["ended"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results["minutes"] = round((time.monotonic() - started) / 60, 1)
     args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
-    print(json.dumps(results, indent=1))
+    text = report(results, args)
+    print(text)
+    if args.record:
+        record(text)
+        say("appended to bench/RESULTS.md")
     return 0
 
 

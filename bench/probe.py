@@ -38,8 +38,9 @@ class Counts:
     def __init__(self) -> None:
         self.kinds: Counter[str] = Counter()
         self.paths: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()  # time waiting for the answers, by kind
 
-    def add(self, method: str, url: str) -> None:
+    def add(self, method: str, url: str) -> str:
         parts = urlsplit(url)
         query = parse_qs(parts.query)
         path = parts.path
@@ -59,9 +60,11 @@ class Counts:
         self.kinds[kind] += 1
         self.kinds["total"] += 1
         self.paths[f"{method} {re.sub(r'/[0-9]+', '/N', path)}"] += 1
+        return kind
 
     def json(self) -> dict[str, Any]:
-        return {"requests": dict(self.kinds), "by_path": dict(self.paths.most_common())}
+        return {"requests": dict(self.kinds), "by_path": dict(self.paths.most_common()),
+                "request_seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
 COUNTS = Counts()
@@ -70,8 +73,12 @@ _send = requests.Session.send
 
 def _counting_send(self: requests.Session, request: requests.PreparedRequest,
                    **kwargs: Any) -> requests.Response:
-    COUNTS.add(str(request.method), str(request.url))
-    return _send(self, request, **kwargs)
+    kind = COUNTS.add(str(request.method), str(request.url))
+    start = time.perf_counter()
+    try:
+        return _send(self, request, **kwargs)
+    finally:
+        COUNTS.seconds[kind] += time.perf_counter() - start
 
 
 requests.Session.send = _counting_send  # type: ignore[method-assign]
