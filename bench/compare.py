@@ -286,17 +286,21 @@ def step_sla_cold(args: argparse.Namespace, sides: dict[str, Side], work: Path,
     if sample == 1:
         return {"sample": 1, "rows": alternate(args.cold_pairs, one("old", {}, {"seconds": 0}),
                                                 one("new", {}, {"seconds": 0}))}
-    with PageCache(env["REDMINE_URL"]) as cache:
+    with PageCache(env["REDMINE_URL"], work / "pages.pickle") as cache:
         url = {"REDMINE_URL": cache.url}
-        say("cold SLA pass: warm-up (every journal cached: the pages only, from Redmine)")
-        warm = sides["new"].cli(prepared("new", 10**9), "sla", "--at-risk", env=url)
+        warm = None
+        if not cache.pages:
+            say("cold SLA pass: warm-up (every journal cached: the pages only, from Redmine)")
+            warm = sides["new"].cli(prepared("new", 10**9), "sla", "--at-risk", env=url)
+            cache.save()
         listing = {"seconds": round(cache.page_seconds, 1)}
-        say(f"  listing: {len(cache.pages)} pages, {listing['seconds']} s in Redmine "
-            f"(warm-up wall {warm.wall:.1f} s)")
+        say(f"  listing: {len(cache.pages)} pages, {listing['seconds']} s in Redmine, fetched "
+            f"{cache.fetched} UTC")
         rows = alternate(args.cold_pairs, one("old", url, listing), one("new", url, listing))
         return {"sample": sample, "issues": len(json.loads(issues.read_text())),
                 "pages": len(cache.pages), "listing_s": listing["seconds"],
-                "warmup_wall": round(warm.wall, 1), "rows": rows}
+                "listing_fetched": cache.fetched,
+                "warmup_wall": round(warm.wall, 1) if warm else None, "rows": rows}
 
 
 def step_quiet(args: argparse.Namespace, sides: dict[str, Side], work: Path,
@@ -389,7 +393,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
                 f"(bench/prefill.py), the {cold['pages']} pages served from memory "
                 f"(bench/pagecache.py); full pass = wall + {sample - 1} x the time waiting "
                 f"for those reads + the listing ({cold['listing_s']} s in Redmine, fetched "
-                f"once for both)" if sample > 1 else "every journal read")
+                f"once for both at {cold.get('listing_fetched', '?')} UTC)" if sample > 1
+                else "every journal read")
         lines += [(f"**cold SLA pass** (`sla --at-risk`, empty journal cache; {what}). Wall, "
                    "journal reads, time waiting for them, estimated full pass:"), "",
                   "| pair (start, load) | old | new | old / new |", "|---|---|---|---|"]

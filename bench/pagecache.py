@@ -13,10 +13,12 @@ listing is added back once, the same for both trees.
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
@@ -53,10 +55,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class PageCache:
-    def __init__(self, upstream: str) -> None:
+    """With ``saved`` (a file), the pages and their time are kept across runs: the data
+    does not change while only ``sla`` reads it, and a listing of 10,000 issues takes 5 to
+    10 minutes at a load of 10."""
+
+    def __init__(self, upstream: str, saved: Path | None = None) -> None:
         self.upstream = upstream.rstrip("/")
         self.pages: dict[str, tuple[int, str, bytes]] = {}
         self.page_seconds = 0.0  # Redmine's time for the pages fetched (once each)
+        self.fetched = ""  # when they were fetched (UTC)
+        self.saved = saved
+        if saved is not None and saved.exists():
+            with saved.open("rb") as data:
+                self.pages, self.page_seconds, self.fetched = pickle.load(data)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"cache": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -66,6 +77,12 @@ class PageCache:
     def __enter__(self) -> Self:
         self.thread.start()
         return self
+
+    def save(self) -> None:
+        if self.saved is not None:
+            self.fetched = self.fetched or time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+            with self.saved.open("wb") as data:
+                pickle.dump((self.pages, self.page_seconds, self.fetched), data)
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
