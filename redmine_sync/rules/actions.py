@@ -331,8 +331,12 @@ class _Placeholders(dict[str, object]):
             edits = requirement_edits(self.state.issue, self.world) if self.world else ()
             return ", ".join(escape(e, self.markup) if self.markup else e for e in edits)
         state, markup = self.state, self.markup
-        if key in OF_THE_ANALYSIS:  # the same for every template of the issue: made once
-            return state.analysis.once(f"{{{key}}} {markup}", lambda: self._value(key))
+        if key in OF_THE_ANALYSIS:  # the same for every issue with these candidates
+            shown, name = state.analysis.duplicates.shown, f"{{{key}}} {markup}"
+            found = shown.get(name)
+            if found is None:
+                found = shown[name] = self._value(key)
+            return found
         return self._value(key)
 
     def _value(self, key: str) -> object:

@@ -142,6 +142,10 @@ class DuplicateIndex:
     def __len__(self) -> int:
         return len(self._docs)
 
+    def class_of(self, issue_id: int) -> int:
+        """The class of an indexed issue: members of one class find the same candidates."""
+        return self._docs[issue_id][1]
+
     def tokens_of(self, issue_id: int) -> tuple[frozenset[str], frozenset[str]] | None:
         """The tokens of an indexed issue and of its subject (None if it is not indexed)."""
         doc = self._docs.get(issue_id)
@@ -205,6 +209,9 @@ class DuplicateIndex:
         self._classes: list[_Class] = []
         self._scored: dict[tuple[int | None, float], tuple[tuple[float, int], ...]] = {}
         self._said: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
+        # (class, group or None, min_score, limit) -> its members' candidates, themselves
+        # included (see candidates_of)
+        self._ranked: dict[tuple[int, str | None, float, int], tuple[Candidate, ...]] = {}
         postings: dict[str, list[int]] = {}
         opposable = self._opposable
         for cid, ((tokens, subject, mass, subject_mass), places) in enumerate(alike.items()):
@@ -301,17 +308,26 @@ class DuplicateIndex:
 
     def candidates_of(self, issue_id: int, group: str, *, min_score: float,
                       same_group: bool, limit: int = 5) -> tuple[Candidate, ...]:
-        """candidates() of an indexed issue, with the tokens indexed for it."""
+        """candidates() of an indexed issue, with the tokens indexed for it.
+
+        Every member of a class finds the same candidates but itself (its own tokens are
+        no other issue's): they are ranked once per class and group, one more than asked,
+        and each member takes them without itself."""
         if limit <= 0 or (same_group and not group):
             return ()
-        query = self._member_profile(issue_id)
-        if not query.tokens:
-            return ()
-        return self._candidates(issue_id, group, query, self._docs[issue_id][1],
-                                min_score=min_score, same_group=same_group, limit=limit)
+        mine = self._docs[issue_id][1]
+        key = (mine, group if same_group else None, min_score, limit)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            query = self._member_profile(issue_id)
+            ranked = self._ranked[key] = () if not query.tokens else self._candidates(
+                issue_id, group, query, mine, min_score=min_score, same_group=same_group,
+                limit=limit + 1, keep_self=True)
+        return tuple(c for c in ranked if c.issue_id != issue_id)[:limit]
 
     def _candidates(self, issue_id: int, group: str, query: _Profile, mine: int | None, *,
-                    min_score: float, same_group: bool, limit: int) -> tuple[Candidate, ...]:
+                    min_score: float, same_group: bool, limit: int, keep_self: bool = False
+                    ) -> tuple[Candidate, ...]:
         found: list[tuple[float, int, int]] = []  # -score, issue, class (-1: scored alone)
         alone: dict[int, _Profile] = {}
         # Issues sharing a token of their own with the query: scored one by one (an
@@ -326,7 +342,8 @@ class DuplicateIndex:
             score = self._value(query, profile)
             if score >= min_score - _EPS and score > 0:
                 found.append((-score, doc_id, -1))
-        apart.add(issue_id)
+        if not keep_self:
+            apart.add(issue_id)
         # Everyone else: one score per class, its first members in id order.
         for score, cid in self._class_scores(query, min_score, mine):
             cls = self._classes[cid]

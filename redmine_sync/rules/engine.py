@@ -87,6 +87,7 @@ class LazyIndex:
         self._issues = issues
         self._world = world
         self._corpus = issues if corpus is None else corpus
+        self._found: dict[tuple[int, float, tuple[int, ...]], Duplicates] = {}
 
     @cached_property
     def _by_id(self) -> dict[int, Issue]:
@@ -118,6 +119,22 @@ class LazyIndex:
         """Whether the index holds this very issue, split with the same vocabulary."""
         return self._by_id.get(issue.id) is issue and \
             world.vocabulary is self._world.vocabulary
+
+    def duplicates_of(self, issue: Issue, group: str, *, min_score: float, same_group: bool
+                      ) -> Duplicates:
+        """What an indexed issue's duplicate search found: its older candidates. Issues of
+        one class with the same older candidates share one Duplicates, so what notes show
+        of it is made once (Duplicates.shown)."""
+        index = self.index
+        candidates = index.candidates_of(issue.id, group, min_score=min_score,
+                                         same_group=same_group, limit=10)
+        older = tuple(c for c in candidates if c.issue_id < issue.id)[:5]
+        # a candidate's score and terms depend only on its class and the asking class
+        key = (index.class_of(issue.id), min_score, tuple(c.issue_id for c in older))
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = found_duplicates(older)
+        return found
 
     def candidates(self, issue_id: int, group: str, toks: frozenset[str], *, min_score: float,
                    same_group: bool, limit: int = 5,
@@ -290,14 +307,17 @@ def _duplicates(issue: Issue, world: World, ruleset: RuleSet) -> Duplicates:
     same = ruleset.duplicates.same_customer and bool(group)
     source = world.duplicates
     if isinstance(source, LazyIndex) and source.indexes(issue, world):
-        candidates = source.index.candidates_of(
-            issue.id, group, min_score=ruleset.duplicates.min_score, same_group=same, limit=10)
-    else:
-        toks, subject = _tokens(issue, world)
-        candidates = source.candidates(
-            issue.id, group, toks, min_score=ruleset.duplicates.min_score,
-            same_group=same, limit=10, subject=subject)
-    older = tuple(c for c in candidates if c.issue_id < issue.id)[:5]
+        return source.duplicates_of(issue, group, min_score=ruleset.duplicates.min_score,
+                                    same_group=same)
+    toks, subject = _tokens(issue, world)
+    candidates = source.candidates(
+        issue.id, group, toks, min_score=ruleset.duplicates.min_score,
+        same_group=same, limit=10, subject=subject)
+    return found_duplicates(tuple(c for c in candidates if c.issue_id < issue.id)[:5])
+
+
+def found_duplicates(older: tuple[Candidate, ...]) -> Duplicates:
+    """Duplicates of the older candidates, best first."""
     found = tuple((c.issue_id, round(c.score, 2)) for c in older)
     return Duplicates(found[0][0] if found else None, max((s for _, s in found), default=0.0),
                       found, tuple((c.issue_id, c.matched) for c in older))
