@@ -9,10 +9,10 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
-from functools import cached_property
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,11 +43,11 @@ class Fired:
 
     rule: str
     reason: str
+    why: Why = field(init=False, repr=False, compare=False)
+    """Why its changes are made (one for all of them)."""
 
-    @cached_property
-    def why(self) -> Why:
-        """Why its changes are made (one for all of them)."""
-        return Why(self.rule, self.reason)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "why", Why(self.rule, self.reason))
 
 
 ActionFn = Callable[[IssueState, World, Fired], IssueState]

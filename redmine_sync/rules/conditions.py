@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from functools import cached_property
 from functools import lru_cache
 from functools import partial
 from typing import Any
@@ -304,9 +303,14 @@ class Leaf(Condition):
     test: Callable[[IssueState, World], bool] = dataclass_field(
         init=False, repr=False, compare=False)
     """holds(), compiled once for this field, operator and value (see _compiled)."""
+    described: str = dataclass_field(init=False, repr=False, compare=False)
+    """What it tests, for reasons and explain: "status eq 'New'"."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "test", _compiled(self))
+        object.__setattr__(self, "described", f"{self.field} is {self.op}"
+                           if self.op in NO_VALUE else
+                           f"{self.field} {self.op} {_show(self.value)}")
 
     def holds(self, state: IssueState, world: World) -> bool:
         return self.test(state, world)
@@ -338,12 +342,6 @@ class Leaf(Condition):
 
     def describe(self) -> str:
         return self.described
-
-    @cached_property
-    def described(self) -> str:
-        if self.op in NO_VALUE:
-            return f"{self.field} is {self.op}"
-        return f"{self.field} {self.op} {_show(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -398,7 +396,6 @@ class Block(Condition):
 # table look-ups and generic comparisons of a call per leaf and issue.
 
 _EMPTY: tuple[object, ...] = (None, "", (), [])
-_ISSUE_TEXT = frozenset({"subject", "description", "text"})  # no rule changes these
 
 
 def _joined(kind: str, items: tuple[Condition, ...]) -> Callable[[IssueState, World], bool]:
@@ -487,43 +484,61 @@ def _contains_any_test(get: Getter, expected: tuple[object, ...]
     return test
 
 
-def _folded(value: object) -> tuple[str, str, frozenset[str]]:
-    """A text, case folded, and the characters of that."""
-    text = str(value or "")
-    folded = text.casefold()
-    return text, folded, frozenset(folded)
-
-
 def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
-    """Any keyword in the text, no list of hits: a text holding none of the keywords' leads
-    (most texts) needs no whole-word regex. The issue's own text is folded once per issue."""
+    """Any keyword in the text, no list of hits. ``text`` is its subject's test or its
+    description's: no keyword match crosses the line between them."""
     get, name = leaf.getter, leaf.field
-    static = leaf.keywords or None
-    leads = keyword_leads_finder(static) if static else None
-    pattern = keyword_pattern(static).search if static else None
+    static = keyword_finder(leaf.keywords) if leaf.keywords else None
     listed = str(leaf.value).lstrip("@")
-    constant = name in _ISSUE_TEXT
-    # a keyword list (@name) is the world's: its patterns are looked up when the world's
+    # a keyword list (@name) is the world's: its finder is looked up when the world's
     # list is another object than the one asked last (once per run, not once per issue)
-    last: list[Any] = [None, None, None]
+    last: list[Any] = [None, None]
 
     def test(state: IssueState, world: World) -> bool:
-        if constant:
-            text, folded, chars = state.analysis.once(name, lambda: _folded(get(state, world)))
-        else:
-            text, folded, chars = _folded(get(state, world))
-        if static is None:
+        finder = static
+        if finder is None:
             listing = world.keyword_lists.get(listed, ())
             if listing is not last[0]:
-                words = tuple(listing)
-                last[:] = [listing, keyword_leads_finder(words), keyword_pattern(words).search]
-            if not last[1](folded, chars):
-                return False
-            return last[2](text) is not None
-        if leads is None or pattern is None or not leads(folded, chars):
-            return False
-        return pattern(text) is not None
+                last[:] = [listing, keyword_finder(tuple(listing))]
+            finder = last[1]
+        issue = state.issue
+        if name == "text" and isinstance(issue.description, str):
+            return finder(issue.subject) or finder.remembered(issue.description)
+        if name == "description":
+            return finder.remembered(str(issue.description or ""))
+        return finder(str(get(state, world) or ""))
     return test
+
+
+class KeywordFinder:
+    """Whether a text mentions any of some keywords (keyword_pattern), looking with the
+    regex only in texts holding one of the keywords' leads (most texts hold none).
+    What a description mentions is remembered: descriptions repeat (forms, templates)."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self._leads = keyword_leads_finder(words)
+        self._search = keyword_pattern(words).search
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, text: str) -> bool:
+        folded = text.casefold()
+        return self._leads(folded, frozenset(folded)) and self._search(text) is not None
+
+    def remembered(self, text: str) -> bool:
+        found = self._known.get(text)
+        if found is None:
+            if len(self._known) >= _REMEMBERED:
+                self._known.clear()
+            found = self._known[text] = self(text)
+        return found
+
+
+_REMEMBERED = 4096
+
+
+@lru_cache(maxsize=256)
+def keyword_finder(words: tuple[str, ...]) -> KeywordFinder:
+    return KeywordFinder(words)
 
 
 ALWAYS = Block("all", ())

@@ -361,7 +361,7 @@ def _with_assignment(world: World, issue: Issue, state: IssueState) -> World:
     load[new] = load.get(new, 0) + 1
     if old:
         load[old] = max(0, load.get(old, 0) - 1)
-    return replace(world, pointers=pointers, load=load)
+    return world.with_tallies(pointers, load)
 
 
 def _group(issue: Issue, world: World) -> str:

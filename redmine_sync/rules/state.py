@@ -7,12 +7,12 @@ run (time, customers, vocabulary, team members, load); nothing here does I/O.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 from typing import Protocol
 from typing import TypeVar
@@ -20,6 +20,7 @@ from typing import cast
 
 from redmine_sync.changes import ISSUE_FIELDS
 from redmine_sync.changes import Change
+from redmine_sync.changes import Target
 from redmine_sync.changes import Why
 from redmine_sync.changes import same as _same
 from redmine_sync.changes import target
@@ -65,6 +66,8 @@ class Analysis:
         self._duplicates = duplicates
         self._vagueness = vagueness
         self._once: dict[str, Any] = {}
+        self._found: Duplicates | None = None
+        self._vague: Vagueness | None = None
 
     def once(self, key: str, make: Callable[[], T]) -> T:
         """A value made once per issue (its text folded, its language): what rules cannot
@@ -75,13 +78,19 @@ class Analysis:
             value = self._once[key] = make()
             return value
 
-    @cached_property
+    @property
     def duplicates(self) -> Duplicates:
-        return self._duplicates()
+        found = self._found
+        if found is None:
+            found = self._found = self._duplicates()
+        return found
 
-    @cached_property
+    @property
     def vague(self) -> Vagueness:
-        return self._vagueness()
+        found = self._vague
+        if found is None:
+            found = self._vague = self._vagueness()
+        return found
 
     @property
     def duplicate_of(self) -> int | None:
@@ -157,6 +166,14 @@ class World:
     change_control: ChangeControl = field(default_factory=ChangeControl)
     calendars: Mapping[str, Calendar] = field(default_factory=dict)   # the SLA file's
 
+    def with_tallies(self, pointers: Mapping[str, int], load: Mapping[str, int]) -> World:
+        """replace(self, pointers=..., load=...), without running __init__ over every
+        field again (a run does it once per assignment)."""
+        new = copy.copy(self)
+        object.__setattr__(new, "pointers", pointers)
+        object.__setattr__(new, "load", load)
+        return new
+
 
 @dataclass(frozen=True)
 class IssueState:
@@ -192,10 +209,10 @@ class IssueState:
     def change(self, key: str, new: object, why: Why) -> IssueState:
         """apply(Change.of(key, new, ...)): the change is built only when it changes
         something (most do not once an issue is processed)."""
-        field_target = target(key)
         old = self.values.get(key)
         if _same(old, new):
             return self
+        field_target = _TARGETS.get(key) or _TARGETS.setdefault(key, target(key))
         values = {**self.values, key: new}
         return IssueState(self.issue, values, self.customer, self.analysis,
                           (*self.changes, Change(field_target, old, new, (why,))),
@@ -208,6 +225,10 @@ class IssueState:
     def with_notes(self, notes: tuple[Note, ...]) -> IssueState:
         return IssueState(self.issue, self.values, self.customer, self.analysis, self.changes,
                           notes, self.turns)
+
+
+_TARGETS: dict[str, Target] = {}
+"""Each key's target, made once (a target is an immutable description of a field)."""
 
 
 def initial_values(issue: Issue, fields: FieldMap) -> dict[str, object]:
