@@ -382,7 +382,7 @@ def same(a: object, b: object) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return a == b
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return sorted(map(str, a)) == sorted(map(str, b))
+        return len(a) == len(b) and sorted(map(str, a)) == sorted(map(str, b))
     return a == b or (a in (None, "", ()) and b in (None, "", ()))
 
 

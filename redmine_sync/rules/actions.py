@@ -9,7 +9,6 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -37,17 +36,20 @@ from redmine_sync.schema import did_you_mean
 from redmine_sync.sla.calendar import Calendar
 
 
-@dataclass(frozen=True)
 class Fired:
-    """The rule being applied: its id and the reason text, for changes and templates."""
+    """The rule being applied: its id and the reason text, for changes and templates, and
+    ``why`` its changes are made (one for all of them). Made for every matching rule of
+    every issue: a plain class with slots (a dataclass's __init__ costs more)."""
 
-    rule: str
-    reason: str
-    why: Why = field(init=False, repr=False, compare=False)
-    """Why its changes are made (one for all of them)."""
+    __slots__ = ("reason", "rule", "why")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "why", Why(self.rule, self.reason))
+    def __init__(self, rule: str, reason: str) -> None:
+        self.rule = rule
+        self.reason = reason
+        self.why = Why(rule, reason)
+
+    def __repr__(self) -> str:
+        return f"Fired({self.rule!r}, {self.reason!r})"
 
 
 ActionFn = Callable[[IssueState, World, Fired], IssueState]

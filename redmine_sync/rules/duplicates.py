@@ -77,6 +77,7 @@ def idf_weights(corpus: Iterable[frozenset[str]], *,
 
 
 _Mass = tuple[float, float, float]  # weight of a side's tokens per script: any, zh, en
+_Parts = tuple[list[float], list[float], list[float]]  # the weights summed in a _Mass
 Terms = frozenset[str] | tuple[str, ...]
 """A side's tokens: a set for a query; a sorted tuple (8 bytes a token) in the index."""
 
@@ -162,14 +163,34 @@ class DuplicateIndex:
     def _mass(self, toks: Iterable[str]) -> _Mass:
         """The weight of toks per script; fsum, so the result does not depend on the order
         a set is walked in (which changes from one process to the next)."""
-        parts: tuple[list[float], list[float], list[float]] = ([], [], [])
+        parts = self._parts(toks)
+        return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
+
+    def _parts(self, toks: Iterable[str]) -> _Parts:
+        """The weights of toks per script (any, zh, en)."""
+        parts: _Parts = ([], [], [])
         scripts, weights, default = self._scripts, self._weights, self._default
         for tok in toks:
             where = scripts.get(tok)
             if where is None:
                 where = _SCRIPTS.index(script(tok))
             parts[where].append(weights.get(tok, default))
-        return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
+        return parts
+
+    def _mass_with(self, shared: tuple[str, ...], own: tuple[str, ...],
+                   known: dict[tuple[str, ...], tuple[_Parts, _Mass]]) -> _Mass:
+        """_mass(shared + own), the weights of shared looked up once per run (issues of
+        one class share them): fsum is exact, so how the weights are split is no matter."""
+        found = known.get(shared)
+        if found is None:
+            parts = self._parts(shared)
+            found = known[shared] = (parts, (math.fsum(parts[0]), math.fsum(parts[1]),
+                                             math.fsum(parts[2])))
+        if not own:
+            return found[1]
+        parts, more = found[0], self._parts(own)
+        return (math.fsum(parts[0] + more[0]), math.fsum(parts[1] + more[1]),
+                math.fsum(parts[2] + more[2]))
 
     def _profile(self, toks: Terms, subject: Terms) -> _Profile:
         """A query's profile (sets of its tokens and its subject's)."""
@@ -182,28 +203,32 @@ class DuplicateIndex:
         self._scripts = {t: _SCRIPTS.index(script(t)) for t in self._weights}
         df: Counter[str] = Counter()
         seen: set[int] = set()
+        fulls = []
         for issue_id, _, toks, subject in docs:
             if issue_id in seen:
                 raise ValueError(f"issue {issue_id} is indexed twice")
             seen.add(issue_id)
-            df.update(frozenset(toks).union(subject))
+            full = frozenset(toks).union(subject)
+            fulls.append(full)
+            df.update(full)
         self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it
         opposed = self._vocabulary.opposed
+        # a concept with opposites is never "own": the opposites test needs it
+        singles = frozenset(t for t, n in df.items() if n == 1 and not opposed(t))
         groups: dict[str, str] = {}
         # class key (shared tokens, shared subject tokens, masses) -> its members' places
         alike: dict[tuple[tuple[str, ...], tuple[str, ...], _Mass, _Mass], list[int]] = {}
         kept: list[tuple[int, str, tuple[str, ...], tuple[str, ...]]] = []
-        for issue_id, group, toks, subject in docs:
-            full = frozenset(toks).union(subject)
-            # a concept with opposites is never "own": the opposites test needs it
-            own = tuple(sorted(t for t in full if df[t] == 1 and not opposed(t)))
+        known: dict[tuple[str, ...], tuple[_Parts, _Mass]] = {}
+        for (issue_id, group, _, subject), full in zip(docs, fulls, strict=True):
+            own = tuple(sorted(full & singles)) if singles else _NONE
             for tok in own:
                 self._owner[tok] = issue_id
-            shared = full.difference(own) if own else full
+            shared = tuple(sorted(full.difference(own) if own else full))
             own_subject = tuple(t for t in own if t in subject) if own else _NONE
-            key = (tuple(sorted(shared)),
-                   tuple(sorted(frozenset(subject).difference(own))),
-                   self._mass(full), self._mass(subject))
+            shared_subject = tuple(sorted(frozenset(subject).difference(own)))
+            key = (shared, shared_subject, self._mass_with(shared, own, known),
+                   self._mass_with(shared_subject, own_subject, known))
             alike.setdefault(key, []).append(len(kept))
             kept.append((issue_id, groups.setdefault(group, group), own or _NONE, own_subject))
         self._classes: list[_Class] = []

@@ -195,6 +195,8 @@ def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool 
     state = start_state(issue, world, ruleset)
     traces: list[RuleTrace] = []
     for rule_file in ruleset.files:
+        if not rule_file.rules:   # every rule of it is off
+            continue
         file_ok = rule_file.when.holds(state, world)
         stopped = not file_ok
         for rule in rule_file.rules:
@@ -278,7 +280,7 @@ def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
 
 def _unchanged(old: object, new: object) -> bool:
     if isinstance(old, (tuple, list)) and isinstance(new, (tuple, list)):
-        return sorted(map(str, old)) == sorted(map(str, new))
+        return len(old) == len(new) and sorted(map(str, old)) == sorted(map(str, new))
     return old == new or (old in (None, "", ()) and new in (None, "", ()))
 
 

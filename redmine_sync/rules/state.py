@@ -7,7 +7,6 @@ run (time, customers, vocabulary, team members, load); nothing here does I/O.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -169,9 +168,8 @@ class World:
     def with_tallies(self, pointers: Mapping[str, int], load: Mapping[str, int]) -> World:
         """replace(self, pointers=..., load=...), without running __init__ over every
         field again (a run does it once per assignment)."""
-        new = copy.copy(self)
-        object.__setattr__(new, "pointers", pointers)
-        object.__setattr__(new, "load", load)
+        new = object.__new__(World)
+        new.__dict__.update(self.__dict__, pointers=pointers, load=load)
         return new
 
 
