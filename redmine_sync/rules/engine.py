@@ -204,9 +204,14 @@ def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool 
                 if trace:
                     traces.append(RuleTrace(rule, False, False, (), 0))
                 continue
-            state, matched, lines, made = _apply_rule(rule, state, world, trace)
             if trace:
+                state, matched, lines, made = _traced(rule, state, world)
                 traces.append(RuleTrace(rule, True, matched, lines, made))
+            else:
+                because = rule.when.because(state, world)
+                matched = because is not None
+                if because is not None:
+                    state = _fire(rule, state, world, because)
             stopped = matched and rule_file.match == "first"
     return state, traces
 
@@ -325,18 +330,20 @@ def found_duplicates(older: tuple[Candidate, ...]) -> Duplicates:
                       found, tuple((c.issue_id, c.matched) for c in older))
 
 
-def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
-                ) -> tuple[IssueState, bool, tuple[str, ...], int]:
-    if trace:
-        result = rule.when.explain(state, world, 1)
-        if not result.ok:
-            return state, False, result.trace, 0
-        because, lines = result.because, result.trace
-    else:
-        found = rule.when.because(state, world)
-        if found is None:
-            return state, False, (), 0
-        because, lines = found, ()
+def _traced(rule: Rule, state: IssueState, world: World
+            ) -> tuple[IssueState, bool, tuple[str, ...], int]:
+    """A rule applied with what its condition saw, and how many changes and notes it made."""
+    result = rule.when.explain(state, world, 1)
+    if not result.ok:
+        return state, False, result.trace, 0
+    after = _fire(rule, state, world, result.because)
+    made = len(after.changes) + len(after.notes) - len(state.changes) - len(state.notes)
+    return after, True, result.trace, made
+
+
+def _fire(rule: Rule, state: IssueState, world: World, because: tuple[str, ...]
+          ) -> IssueState:
+    """The actions of a rule whose condition holds, for the true leaves ``because``."""
     reason = "; ".join(because) or "always"
     fired = Fired(rule.name, reason)
     if rule.reason:
@@ -346,8 +353,7 @@ def _apply_rule(rule: Rule, state: IssueState, world: World, trace: bool
         state = action(state, world, fired)
     if len(state.changes) == len(before.changes):
         state = state.with_notes(before.notes)  # nothing changed: nothing to tell
-    made = len(state.changes) + len(state.notes) - len(before.changes) - len(before.notes)
-    return state, True, lines, made
+    return state
 
 
 def _with_assignment(world: World, issue: Issue, state: IssueState) -> World:

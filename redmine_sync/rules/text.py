@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from functools import lru_cache
 from types import MappingProxyType
 
 from redmine_sync.rules.segment import chinese_words
@@ -280,6 +281,7 @@ class Vocabulary:
                 i += 1
 
 
+@lru_cache(maxsize=65536)
 def _stemmed(word: str) -> str:
     return stem(word) if word.isalpha() and len(word) > 3 else word
 
