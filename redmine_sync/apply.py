@@ -203,6 +203,8 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
                                  "next run") for i in plan.changed[index:]]
             break
         try:
+            if index == 0:
+                _no_auto_watch(client)
             outcome = _apply_issue(item, client, store, run_id, fields, clock, grants, markup,
                                    read(item.issue_id))
         except RedmineGone as exc:  # every further request would fail the same way
@@ -220,6 +222,21 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
         outcomes.append(outcome)
         progress.advance(progress.ISSUES_WRITTEN, index + 1, len(plan.changed))
     return ApplyResult(run_id, tuple(outcomes))
+
+
+def _no_auto_watch(client: RedmineClient) -> None:
+    """Before a run's first write: Redmine 5.0 makes an account watch each issue it writes
+    (notes, fields, relations) while its "Auto watch" preference is on, as it is for every
+    new account; the bot's is switched off, or a warning says why it could not be."""
+    try:
+        client.stop_auto_watch()
+    except RedmineGone:
+        raise
+    except RedmineError as exc:
+        log.warning("could not switch off the bot account's preference \"Auto watch issues "
+                    "I contributed to\" (%s): Redmine makes the bot a watcher of each issue "
+                    "it writes; untick it in the bot user's My account > Preferences",
+                    str(exc).splitlines()[0])
 
 
 class Grants:

@@ -67,7 +67,7 @@ def run_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator
         return
     steps: tuple[Callable[[Config, RedmineClient, datetime], Iterator[Check]], ...] = (
         _connection_checks, _markup_check, _project_checks, _issue_checks, _field_checks,
-        _rule_checks, _permission_checks, _clock_check,
+        _rule_checks, _permission_checks, _watch_check, _clock_check,
     )
     for step in steps:
         try:
@@ -373,6 +373,23 @@ def _permission_checks(config: Config, client: RedmineClient, now: datetime) -> 
                         "Administration > Roles and permissions > the bot's role: tick them")
         else:
             yield Check(OK, "permissions", f"{identifier}: all {len(REQUIRED_PERMISSIONS)} needed")
+
+
+def _watch_check(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    """The bot watching issues: Redmine's "Auto watch" preference of its account was on
+    when it wrote them (apply switches it off before writing)."""
+    for identifier in config.projects or (None,):
+        try:
+            count = client.watched(identifier)
+        except (RedmineAuthError, NotFound):
+            continue  # named by the projects check
+        if count:
+            yield Check(WARN, "watchers", f"{identifier or 'all projects'}: the bot watches "
+                        f"{count} issue(s) (its account's preference \"Auto watch issues I "
+                        "contributed to\" was on when it wrote them; apply switches it off "
+                        "before writing)",
+                        "remove the bot from those issues' watchers: the issue list filtered "
+                        "by Watcher = the bot's user, then each issue's Watchers box")
 
 
 def _clock_check(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

@@ -88,6 +88,14 @@ class RedmineClient(Protocol):
     def remove_watcher(self, issue_id: int, principal: str) -> None:
         """Remove a watcher (login or name); one not watching is fine."""
 
+    def stop_auto_watch(self) -> None:
+        """Switch off the API user's own preference "Auto watch issues I contributed to"
+        (on for every new account in Redmine 5.0: the bot would watch every issue it
+        writes); needs no administrator."""
+
+    def watched(self, project: str | None = None) -> int:
+        """How many issues (open and closed) the API user watches."""
+
     def get_wiki_page(self, project: str, title: str) -> WikiPage | None:
         """The page, or None when it does not exist."""
 

@@ -121,6 +121,7 @@ class FakeRedmine:
         self.markup: str | None = None  # the instance's text format; None: cannot tell
         self.visibility = "all"  # the bot role's "Issues visibility"
         self.read_only: set[str] = set()  # fields the workflow makes read-only ("cf.Tier")
+        self.auto_watch = True  # the bot account's "Auto watch issues I contributed to"
         self._now = clock or (lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self._tick = 0
         self._journal_id = 0
@@ -321,6 +322,15 @@ class FakeRedmine:
                 self._store(self.issues[side], [self._journal(self.me, "", False, (detail,))])
         return bool(found)
 
+    def stop_auto_watch(self) -> None:
+        self.requests_made += 1
+        self.auto_watch = False
+
+    def watched(self, project: str | None = None) -> int:
+        self.requests_made += 1
+        return sum(self.me.name in names for issue_id, names in self.watchers.items()
+                   if project is None or self.issues[issue_id].project.name == project)
+
     def add_watcher(self, issue_id: int, principal: str) -> None:
         self.get_issue(issue_id)
         if not self.may(self.issues[issue_id].project.name, "add_issue_watchers"):
@@ -477,6 +487,11 @@ class FakeRedmine:
                        details)
 
     def _store(self, issue: Issue, journals: list[Journal]) -> Issue:
+        if any(j.user.id == self.me.id for j in journals) and self.auto_watch and \
+                self.may(issue.project.name, "add_issue_watchers"):  # like Redmine 5.0
+            watching = self.watchers.setdefault(issue.id, [])
+            if self.me.name not in watching:
+                watching.append(self.me.name)
         stored = replace(issue, updated_on=self.now(),
                          journals=(*(issue.journals or ()), *journals))
         self.issues[issue.id] = stored

@@ -798,6 +798,20 @@ class LiveRedmine:
         with _forbidden(f"DELETE {path}", "delete_issue_watchers"):
             self._retrying(f"DELETE {path}", send)
 
+    def stop_auto_watch(self) -> None:
+        # the preference is not in any API answer, so it cannot be read first; setting it
+        # again is harmless (PUT /my/account.json needs a login, not an administrator)
+        def send() -> None:
+            self._request("put", "/my/account.json", data={"pref": {"auto_watch_on": [""]}})
+
+        self._retrying("PUT /my/account.json", send)
+
+    def watched(self, project: str | None = None) -> int:
+        params: dict[str, Any] = {"watcher_id": "me", "status_id": "*", "limit": 1}
+        if project:
+            params["project_id"] = project
+        return int(self._get("/issues.json", "issues", params).get("total_count") or 0)
+
     def _category_id(self, issue_id: int, name: str) -> int | str:
         """The id of an issue category of the issue's project ("" clears it)."""
         if not name:

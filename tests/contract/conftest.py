@@ -52,6 +52,9 @@ class FakeHarness:
     def block(self, blocker: int, blocked: int) -> None:
         self.fake.add_relation(blocker, blocked, "blocks")
 
+    def bot_auto_watches(self) -> None:
+        self.fake.auto_watch = True
+
 
 class LiveHarness:
     kind = "live"
@@ -116,6 +119,14 @@ class LiveHarness:
     def block(self, blocker: int, blocked: int) -> None:
         self.send("POST", f"/issues/{blocker}/relations.json",
                   {"relation": {"issue_to_id": blocked, "relation_type": "blocks"}})
+
+    def bot_auto_watches(self) -> None:
+        """The bot account's "Auto watch issues I contributed to" on, as for a new account
+        (an administrator's edit of the user)."""
+        bot = next(u["id"] for u in self.get("/users.json", limit=100)["users"]
+                   if u["login"] == self.bot_login)
+        self.send("PUT", f"/users/{bot}.json",
+                  {"user": {}, "pref": {"auto_watch_on": ["issue_contributed_to"]}})
 
     def cleanup(self) -> None:
         self.admin.delete(f"{self.url}/projects/{self.project}.json", timeout=60)

@@ -194,3 +194,16 @@ def test_server_time_is_close_to_issue_stamps(harness: Harness) -> None:
         # thin (the local server) sends no Date header: the tool must say so, not guess
         return
     assert server_now is not None and abs(server_now - stamp) < timedelta(minutes=5)
+
+
+def test_the_bot_watches_what_it_writes_until_its_auto_watch_is_off(harness: Harness) -> None:
+    harness.bot_auto_watches()
+    before = harness.client.watched(harness.project)
+    noted, related = harness.create_issue(unique("noted")), harness.create_issue(unique("b"))
+    harness.client.update_issue(IssueUpdate(noted, notes="seen", private_notes=True))
+    assert harness.client.watched(harness.project) == before + 1  # Redmine 5.0's default
+    harness.client.remove_watcher(noted, harness.bot_login)
+    harness.client.stop_auto_watch()
+    harness.client.update_issue(IssueUpdate(noted, priority="High", notes="again"))
+    harness.client.add_relation(noted, related, "relates")
+    assert harness.client.watched(harness.project) == before

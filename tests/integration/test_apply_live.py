@@ -71,12 +71,17 @@ def applied(admin: Admin, local_redmine: dict[str, str], tmp_path_factory: pytes
     config = write_config(folder, project)
     config.write_text(config.read_text(encoding="utf-8")
                       + "\nmetrics:\n  textfile: redmine_sync.prom\n", encoding="utf-8")
+    bot = next(u["id"] for u in admin.get("/users.json", limit=100)["users"]
+               if u["login"] == "redmine-sync")
+    admin.send("PUT", f"/users/{bot}.json", {"user": {}, "pref": {  # as for a new account
+        "auto_watch_on": ["issue_contributed_to"]}})
     before = admin.issues(project)
     tripped = cli(local_redmine, config, "apply")
     after_trip = admin.issues(project)
     first = cli(local_redmine, config, "apply", "--yes")
     assert first.returncode == 0, first.stdout + first.stderr
-    return {"project": project, "config": config, "before": before, "tripped": tripped,
+    return {"project": project, "config": config, "bot": bot, "before": before,
+            "tripped": tripped,
             "after_trip": after_trip, "first": first, "after": admin.issues(project),
             "metrics": (folder / "redmine_sync.prom").read_text(encoding="utf-8")}
 
@@ -110,6 +115,16 @@ def test_the_pack_leaves_the_playbook_decisions_in_redmine(applied: dict[str, An
     assert [r["relation_type"] for r in resent["relations"]] == ["duplicates"]
     assert "duplicate" in cf(resent, "Labels")
     assert cf(by_subject(issues, "Restyle the login button"), "Tier") == "potential"
+
+
+def test_the_bot_watches_none_of_the_issues_it_wrote(admin: Admin, applied: dict[str, Any]
+                                                     ) -> None:
+    written = [i for i in applied["after"] if len(i.get("journals", [])) >
+               len(next(b for b in applied["before"] if b["id"] == i["id"]).get("journals", []))]
+    assert len(written) > 20
+    watched = admin.get("/issues.json", project_id=applied["project"], status_id="*",
+                        watcher_id=applied["bot"], limit=1)["total_count"]
+    assert watched == 0
 
 
 def test_the_metrics_file_carries_the_figures_of_the_run(applied: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ import pytest
 from redmine_sync.apply import BreakerTripped
 from redmine_sync.config import Config
 from redmine_sync.config import Limits
+from redmine_sync.errors import PermissionDenied
 from redmine_sync.model import User
 from redmine_sync.redmine.fake import NON_MEMBER_PERMISSIONS
 from redmine_sync.redmine.fake import FakeRedmine
@@ -259,3 +260,29 @@ def test_the_daemon_stops_with_exit_2_when_its_last_run_left_reports_unpublished
     assert info.value.exit_code == 2
     monkeypatch.undo()
     assert run_daemon(lambda: fake, config, store, clock, 60.0, stop, max_runs=1) == 1
+
+
+def test_the_bot_watches_no_issue_it_writes(env: Env) -> None:
+    fake, config, store = env
+    assert fake.auto_watch  # Redmine 5.0's default for every new account
+    issues = [fake.add_issue("todo one"), fake.add_issue("reject me")]
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.count("written") == 2
+    assert all(fake.issues[i.id].journals for i in issues)
+    assert fake.watchers == {} and fake.watched("demo") == 0
+
+
+def test_the_writes_go_on_when_the_preference_cannot_be_switched_off(
+        env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    fake, config, store = env
+
+    def refused() -> None:
+        raise PermissionDenied("Redmine answered 403 Forbidden to PUT /my/account.json",
+                               "edit_own_account")
+    monkeypatch.setattr(fake, "stop_auto_watch", refused)
+    issue = fake.add_issue("todo one")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.count("written") == 1
+    assert fake.watchers[issue.id] == [fake.me.name]
+    assert "Auto watch issues I contributed to" in caplog.text
+

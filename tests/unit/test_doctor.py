@@ -241,3 +241,13 @@ def test_a_risk_tracker_redmine_does_not_have_fails_with_its_place(tmp_path: Pat
                        "this Redmine: no issue filed would show as a risk in the weekly report")]
     assert by_status(checks(config(reports=ReportsConfig(risk_tracker="Support")),
                             FakeRedmine()), FAIL) == []
+
+
+def test_issues_the_bot_watches_are_a_warning() -> None:
+    fake = FakeRedmine()
+    issue = fake.add_issue("written while the bot auto-watched")
+    assert not any(c.name == "watchers" for c in checks(config(), fake))
+    fake.watchers[issue.id] = [fake.me.name]
+    [warning] = [c for c in checks(config(), fake) if c.name == "watchers"]
+    assert warning.status == WARN and "the bot watches 1 issue(s)" in warning.detail
+    assert "Auto watch issues I contributed to" in warning.detail and warning.fix
