@@ -49,6 +49,7 @@ from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.plan import show
 from redmine_sync.redmine import RedmineClient
+from redmine_sync.redmine.catalog import UnknownName
 from redmine_sync.redmine.verify import missing_permissions
 from redmine_sync.redmine.verify import needed_permissions
 from redmine_sync.redmine.verify import note_problem
@@ -267,7 +268,8 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         return _record_all(store, run_id, clock(), item, "skipped",
                            "stale: changed since it was read; re-planned next run")
     changes = list(item.changes)
-    update, draft = to_update(item.issue_id, changes, item, fields, markup)
+    update, draft = to_update(item.issue_id, changes, item, fields, markup,
+                              person_names(client))
     items = note_items(item, changes)
     if update.notes and items <= store.sent_items(item.issue_id):
         update = replace(update, notes=None)  # this decision's note went out already
@@ -426,22 +428,24 @@ def _note_rules(item: IssuePlan, changes: list[Change]) -> str:
 
 
 def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: FieldMap,
-              markup: str = "textile") -> tuple[IssueUpdate, Draft]:
+              markup: str = "textile", person: Callable[[str], str] = str
+              ) -> tuple[IssueUpdate, Draft]:
     """The one PUT for an issue (each change's target puts its value), and its relations."""
     draft = draft_of(changes, fields)
-    text, public = compose_note(item, changes, markup)
+    text, public = compose_note(item, changes, markup, person)
     update = IssueUpdate(issue_id, custom_fields=draft.custom, notes=text,
                          private_notes=not public, **draft.values)
     return update, draft
 
 
-def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile"
-                 ) -> tuple[str | None, bool]:
+def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile",
+                 person: Callable[[str], str] = str) -> tuple[str | None, bool]:
     """At most one note: the customer-facing text if a rule has one, else the rules and why.
 
     The change list is written for the instance's ``markup``: a list in every format (in
-    Textile a line starting with "-" would be struck through), values and reasons escaped.
-    The rules' own note texts are the rule author's markup and are kept as written.
+    Textile a line starting with "-" would be struck through), values and reasons escaped,
+    people by their names (``person``: a login's display name). The rules' own note texts
+    are the rule author's markup and are kept as written.
     """
     public = [n.text.strip() for n in item.notes if n.public]
     if public:
@@ -449,9 +453,20 @@ def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile"
     if not changes and not item.notes:
         return None, False
     lines = ["redmine-sync:", ""]
-    lines += [f"{bullet(markup)} {escape(sentence(c), markup)}" for c in changes]
+    lines += [f"{bullet(markup)} {escape(sentence(c, person), markup)}" for c in changes]
     notes = [n.text.strip() for n in item.notes]
     return "\n".join(lines) + ("\n\n" + "\n\n".join(notes) if notes else ""), False
+
+
+def person_names(client: RedmineClient) -> Callable[[str], str]:
+    """A login's display name as Redmine shows it (the catalog's users); a name, or a login
+    the catalog does not know, as written."""
+    def name(who: str) -> str:
+        try:
+            return client.catalog().principals.get(who).name
+        except UnknownName:
+            return who
+    return name
 
 
 def _owned_after(change: Change, before: object) -> object:

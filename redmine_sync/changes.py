@@ -18,6 +18,7 @@ its reason (``Why``), as separate items: nothing is joined into text and split a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -125,6 +126,10 @@ class Target:
         """``value`` as Redmine shows it once written (``written``: the issue re-read)."""
         return value
 
+    def shown(self, value: object, person: Callable[[str], str]) -> object:
+        """``value`` as a person reads it; ``person`` gives a login's display name."""
+        return value
+
     def stored(self, value: object) -> object:
         return value
 
@@ -160,6 +165,9 @@ class Assignee(Target):
 
     def describe(self, old: object, new: object) -> str:
         return f"Assigned to {new}" if _present(new) else "Unassigned"
+
+    def shown(self, value: object, person: Callable[[str], str]) -> object:
+        return person(str(value)) if _present(value) else value
 
     def as_written(self, value: object, written: Issue | None, fields: FieldMap) -> object:
         """A rule may name a login (a customer's account manager): Redmine shows the name."""
@@ -278,6 +286,9 @@ class Watchers(Target):
 
     def unput(self, draft: Draft, value: object) -> None:
         draft.unwatchers.extend(str(v) for v in _items(value))
+
+    def shown(self, value: object, person: Callable[[str], str]) -> object:
+        return tuple(person(v) for v in _items(value))
 
     def describe(self, old: object, new: object) -> str:
         added, removed = _items(new), _items(old)

@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from redmine_sync.changes import Change
 
 
-def sentence(change: Change) -> str:
-    """What changed (the target says it), why (the reasons, "; "-joined), and which rules
-    (in brackets)."""
+def sentence(change: Change, person: Callable[[str], str] = str) -> str:
+    """What changed (the target says it, people by the names ``person`` gives their
+    logins), why (the reasons, "; "-joined), and which rules (in brackets)."""
     reasons = dict.fromkeys(w.reason.strip() for w in change.why if w.reason.strip())
     why = "; ".join(reasons)
-    return (f"{change.target.describe(change.old, change.new)}{f': {why}' if why else ''} "
-            f"({change.rule})")
+    told = change.target.describe(change.target.shown(change.old, person),
+                                  change.target.shown(change.new, person))
+    return f"{told}{f': {why}' if why else ''} ({change.rule})"

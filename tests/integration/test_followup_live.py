@@ -5,6 +5,7 @@ adds the escalation contact and the account manager as watchers and mentions the
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from datetime import UTC
@@ -64,6 +65,8 @@ def test_a_reply_resumes_the_clock_and_a_breach_brings_in_the_escalation_contact
     assert {w["name"] for w in late["watchers"]} >= {"Li Na", "Liu Yang"}, late["watchers"]
     [said] = [j for j in late["journals"] if "SLA breached" in (j["notes"] or "")]
     assert said["notes"].endswith("Escalated. @pm.li")   # the escalation contact is mentioned
+    summary = html.unescape(said["notes"])   # people by their names, as Redmine shows them
+    assert re.search(r"Added watchers (Li Na, Liu Yang|Liu Yang, Li Na): ", summary), summary
     page = web_session(admin.url).get(f"{admin.url}/issues/{breached}", timeout=30).text
     shown = page[page.index("Escalated."):][:400]
     assert re.search(r'<a class="[^"]*user-mention" href="/users/\d+">@Li Na</a>', shown), shown

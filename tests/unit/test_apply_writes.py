@@ -286,3 +286,23 @@ def test_the_writes_go_on_when_the_preference_cannot_be_switched_off(
     assert fake.watchers[issue.id] == [fake.me.name]
     assert "Auto watch issues I contributed to" in caplog.text
 
+
+def test_the_private_summary_names_people_as_redmine_shows_them(env: Env) -> None:
+    fake, config, store = env
+    (config.rules_dir / "w.yaml").write_text("""\
+kind: routing
+match: all
+rules:
+  - name: watch-it
+    when: {subject: {regex: '^todo'}}
+    then: [{watch: [pm.li, Support]}, {assign: {to: pm.li}}]
+""")
+    fake.groups[50] = "Support"
+    fake._catalog = fake._build_catalog()
+    issue = fake.add_issue("todo one")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.count("written") == 1, result
+    [(text, private)] = notes(fake, issue.id)
+    assert private and "* Added watchers Li Na, Support: subject matches" in text
+    assert "* Assigned to Li Na: " in text
+    assert fake.watchers[issue.id] == ["Li Na", "Support"]

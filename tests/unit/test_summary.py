@@ -37,3 +37,16 @@ def change(key: str, old: object, new: object, rule: str, reason: str) -> Change
 ])
 def test_a_change_reads_as_a_sentence(change: Change, expected: str) -> None:
     assert sentence(change) == expected
+
+
+def test_people_are_told_by_the_names_redmine_shows() -> None:
+    names = {"am.liu": "Liu Yang", "pm.li": "Li Na"}.get
+
+    def person(who: str) -> str:
+        return names(who) or who
+    assert sentence(change("watchers", None, ("am.liu", "pm.li", "Support"), "sla:p", "75 %"),
+                    person) == "Added watchers Liu Yang, Li Na, Support: 75 % (sla:p)"
+    assert sentence(change("assigned_to", None, "pm.li", "route", ""), person) == \
+        "Assigned to Li Na (route)"
+    assert sentence(change("priority", "Normal", "High", "r", ""), person) == \
+        "Set priority to High (r)"
