@@ -426,6 +426,19 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Saved runs of different steps (run side by side, on the same trees) as one."""
+    out = dict(runs[0])
+    for run in runs[1:]:
+        out.update({k: v for k, v in run.items() if k in STEPS})
+    out["started"] = min(r["started"] for r in runs)
+    out["ended"] = max(r.get("ended", "?") for r in runs)
+    out["minutes"] = max(r.get("minutes", 0) for r in runs)
+    commits = sorted({r["new"] for r in runs})
+    out["new"] = " / ".join(commits)
+    return out
+
+
 def record(text: str) -> None:
     results = BENCH / "RESULTS.md"
     existing = results.read_text(encoding="utf-8")
@@ -465,11 +478,12 @@ def main() -> int:
                         help="kept directory: the apply step's steady state is prepared once "
                              "there and reused by later runs (the data is then not seeded "
                              "again)")
-    parser.add_argument("--report", type=Path, metavar="OUT_JSON",
-                        help="only print (and with --record append) the report of a saved run")
+    parser.add_argument("--report", type=Path, nargs="+", metavar="OUT_JSON",
+                        help="only print (and with --record append) the report of saved "
+                             "runs (several: steps run at the same time, as one section)")
     args = parser.parse_args()
     if args.report:
-        saved = json.loads(args.report.read_text(encoding="utf-8"))
+        saved = merged([json.loads(p.read_text(encoding="utf-8")) for p in args.report])
         text = report(saved, argparse.Namespace(**saved["args"]))
         print(text)
         if args.record:
