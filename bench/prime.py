@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from redmine_sync.config import load_config
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
+from redmine_sync.model import Journal
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 from redmine_sync.model import UpdateResult
@@ -57,6 +58,8 @@ class CollectingClient:
         self.writes: list[dict[str, Any]] = []
         self.relations: list[dict[str, Any]] = []
         self.watchers = 0
+        self.me: Ref | None = None
+        self.note_ids = 10**9  # above any journal id of the instance
         self.store: StateStore | None = None
 
     def __getattr__(self, name: str) -> Any:
@@ -109,6 +112,14 @@ class CollectingClient:
         custom = {**issue.custom_fields, **update.custom_fields}
         after = replace(issue, custom_fields=custom, **changes)
         self.issues[issue.id] = after
+        if update.notes:  # the note as the verification read would show it
+            if self.me is None:
+                me = self.live.current_user()
+                self.me = Ref(me.id, me.name)
+            self.note_ids += 1
+            after = replace(after, journals=(*(issue.journals or ()), Journal(
+                self.note_ids, self.me, datetime.now(UTC), update.notes,
+                bool(update.private_notes), ())))
         return UpdateResult(after, (), note_added=bool(update.notes))
 
 
