@@ -95,9 +95,9 @@ clean:  ## remove the virtualenv and caches (the local Redmine stays; see redmin
 #    pass (the journals of 1 issue in 50 read, the listing fetched once for both trees),
 #    the no-change run on the fake Redmine; appends its dated section to bench/RESULTS.md.
 #    Estimated 12-15 min on a quiet machine (not measured). On this 2-core machine at a
-#    load of 12-20 (2026-12-01): the cold SLA pairs 17 min after a 12-minute listing, the
-#    no-change pairs 14 min; a 10,000-issue steady state for the apply pairs took longer
-#    than 40 min there, so the whole target needs a machine that is not shared.
+#    load of 12-20 (2026-12-01): the cold SLA pairs 16 min after a 12-minute listing, the
+#    no-change pairs 14 min; a 10,000-issue steady state for the apply pairs was not
+#    ready after 24 min there, so the whole target needs a machine that is not shared.
 # Needs a git checkout (the old tree is `git archive BENCH_OLD`). Extra arguments:
 # make bench BENCH_ISSUES=2000 BENCH_ARGS="--repeat 1" COMPARE_ARGS="--pairs 1"
 BENCH_ISSUES ?= 10000
