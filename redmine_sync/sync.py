@@ -173,8 +173,7 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
     world = replace(build_world(ruleset, issues, now, fields=config.fields, teams=teams,
                                 closed_statuses=closed, priorities=priorities,
                                 author_mails=mails),
-                    markup=config.text_formatting, change_control=config.change_control,
-                    calendars=ruleset.sla.calendars if ruleset.sla else {})
+                    markup=config.text_formatting, change_control=config.change_control)
     if store is None:
         return world
     return replace(world, owned=store.owned(), undone=store.undone(),

@@ -47,7 +47,11 @@ def _age(s: IssueState, w: World, unit: float) -> float:
 def _talk(name: str, s: IssueState, w: World) -> object:
     """A who-spoke-last field (rules/conversation.py); none when no journals were read."""
     found = of_state(s.issue, s.values, w)
-    return None if found is None else found.field(name, w)
+    if found is None:
+        return None
+    if name == "status_working_days":
+        return found.status_working_days(w.working_time(s))
+    return getattr(found, name)
 
 
 def _text(s: IssueState) -> str:
@@ -137,8 +141,8 @@ FIELDS: dict[str, FieldSpec] = {
                              "changed (since creation when it never did)",
                              "status_days: {ge: 7}"),
     "status_working_days": FieldSpec(partial(_talk, "status_working_days"), "status_days in "
-                                     "working days (the SLA file's first calendar, else "
-                                     "Monday to Friday)", "status_working_days: {ge: 5}"),
+                                     "working days (the calendar of the issue's SLA policy, "
+                                     "else Monday to Friday)", "status_working_days: {ge: 5}"),
     "due_date": FieldSpec(lambda s, w: s.values.get("due_date"), "the due date (planned completion), "
                           "as 2026-12-18, or none", "due_date: empty"),
     "acceptance_criteria": FieldSpec(lambda s, w: s.values.get(f"cf.{w.fields.acceptance_criteria}"),

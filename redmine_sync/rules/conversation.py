@@ -14,8 +14,9 @@ Fields (conditions, docs/rules.md):
   (after the creation when it never did);
 - ``hours_since_staff_reply``: hours since the last staff reply (none before one);
 - ``status_days``: days since the status last changed (since the creation when it never
-  did); ``status_working_days``: the same in working days of the SLA file's first
-  calendar (its working hours, weekends and holidays), or Monday to Friday without one.
+  did); ``status_working_days``: the same in working days of the issue's SLA calendar
+  (its policy's, by tier; the SLA file's first when no policy covers the issue: its
+  working hours, weekends and holidays), or Monday to Friday without an SLA file.
 """
 
 from __future__ import annotations
@@ -67,10 +68,8 @@ class Conversation:
     def status_days(self) -> float:
         return round((self.at - self.status_since).total_seconds() / 86400, 2)
 
-    def field(self, name: str, world: World) -> object:
-        if name == "status_working_days":
-            return working_days(self.status_since, self.at, world.working_time)
-        return getattr(self, name)
+    def status_working_days(self, calendar: WorkingTime | None) -> float:
+        return working_days(self.status_since, self.at, calendar)
 
 
 def working_days(start: datetime, end: datetime, calendar: WorkingTime | None) -> float:

@@ -65,11 +65,10 @@ def build_world(ruleset: RuleSet, issues: Sequence[Issue], now: datetime, *,
                 author_mails: dict[int, str] | None = None) -> World:
     """Everything shared by the issues of one run: duplicate index over open issues, load."""
     closed = frozenset(closed_statuses)
-    working = next(iter(ruleset.sla.calendars.values()), None) if ruleset.sla else None
     world = World(now=now, fields=fields, customers=ruleset.customers,
                   vocabulary=ruleset.vocabulary, rubric=ruleset.rubric,
                   keyword_lists=ruleset.keyword_lists, closed_statuses=closed,
-                  teams=teams or {}, author_mails=author_mails or {}, working_time=working)
+                  teams=teams or {}, author_mails=author_mails or {}, sla=ruleset.sla)
     if priorities:
         world = replace(world, priorities=tuple(priorities))
     open_issues = [i for i in issues if not i.is_closed and i.status not in closed]

@@ -43,6 +43,8 @@ from redmine_sync.rules.conditions import Condition
 from redmine_sync.rules.conditions import fields_of
 from redmine_sync.rules.conversation import FIELDS as CONVERSATION
 from redmine_sync.rules.source import Where
+from redmine_sync.rules.state import IssueState
+from redmine_sync.rules.state import World
 from redmine_sync.schema import did_you_mean
 from redmine_sync.sla.calendar import CALENDAR
 from redmine_sync.sla.calendar import Calendar
@@ -86,6 +88,10 @@ class Policy:
     thresholds: tuple[Threshold, ...]
     emergency: Emergency | None = None
     status_change_counts: bool = False
+
+    def calendar_for(self, tier: str) -> str:
+        """The calendar an issue of ``tier`` has its clocks run in."""
+        return self.calendars_by_tier.get(tier, self.calendar)
 
     @cached_property
     def pauses_on_talk(self) -> bool:
@@ -132,6 +138,18 @@ class SlaConfig:
     write_due: str | None = None
     write_state: str | None = None
     write_timezone: str = "UTC"      # the due time is written in this zone, with its name
+
+    def policy_for(self, state: IssueState, world: World) -> Policy | None:
+        """The first policy whose ``when`` holds for the issue (none: no clocks)."""
+        return next((p for p in self.policies if p.when.holds(state, world)), None)
+
+    def working_time(self, state: IssueState, world: World) -> Calendar | None:
+        """The calendar the issue's clocks run in (its policy's, by its current tier), the
+        first calendar when no policy covers it: where its working days are counted."""
+        policy = self.policy_for(state, world)
+        if policy is None:
+            return next(iter(self.calendars.values()), None)
+        return self.calendars[policy.calendar_for(str(state.get("tier") or ""))]
 
 
 class Duration(NamedTuple):
@@ -265,6 +283,10 @@ def _policy(data: dict[str, Any], where: Where, calendars: Mapping[str, Calendar
                                 did_you_mean(name, tuple(calendars)) if calendars else
                                 "define it under calendars:")
     when = compile_condition(data["when"], where.at("when")) if "when" in data else ALWAYS
+    if "status_working_days" in fields_of(when):   # counted in the policy's own calendar
+        where.at("when").error("status_working_days is counted in the calendar of the "
+                               "issue's policy, so a policy's when cannot use it",
+                               "use status_days here")
     pause = tuple(compile_condition(c, where.at("pause_when", i))
                   for i, c in enumerate(data.get("pause_when") or []))
     return Policy(str(data["name"]), when, calendar, by_tier, pause,

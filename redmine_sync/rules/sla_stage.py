@@ -41,7 +41,7 @@ class SlaResult:
 
 
 def policy_for(config: SlaConfig, state: IssueState, world: World) -> Policy | None:
-    return next((p for p in config.policies if p.when.holds(state, world)), None)
+    return config.policy_for(state, world)
 
 
 def clocks_for(policy: Policy, config: SlaConfig, issue: Issue, world: World,
@@ -59,10 +59,9 @@ def clocks_for(policy: Policy, config: SlaConfig, issue: Issue, world: World,
         moments = (*moments[:-1], replace(last, values=values))
     if policy.pauses_on_talk:
         moments = along(issue, moments, world)
-    calendars: dict[str, BusinessCalendar] = {"default": config.calendars[policy.calendar]}
     tier = str(moments[-1].values.get("tier") or "") if moments else ""
-    if tier in policy.calendars_by_tier:
-        calendars["default"] = config.calendars[policy.calendars_by_tier[tier]]
+    calendars: dict[str, BusinessCalendar] = {
+        "default": config.calendars[policy.calendar_for(tier)]}
     if policy.emergency and policy.emergency.calendar:
         calendars["emergency"] = config.calendars[policy.emergency.calendar]
     clocks = compute(issue, moments, _rules(policy, config, issue, world, calendars), calendars,

@@ -137,6 +137,16 @@ class WorkingTime(Protocol):
     def day_seconds(self) -> float: ...
 
 
+class SlaCalendars(Protocol):
+    """The SLA file's calendars, and the one an issue's clocks run in
+    (rules.sla_policy.SlaConfig)."""
+
+    @property
+    def calendars(self) -> Mapping[str, Calendar]: ...
+
+    def working_time(self, state: IssueState, world: World) -> WorkingTime | None: ...
+
+
 @dataclass(frozen=True)
 class World:
     """Inputs shared by every issue of one evaluation. Built by the caller; never mutated."""
@@ -161,9 +171,18 @@ class World:
     author_mails: Mapping[int, str] = field(default_factory=dict)
     duplicates: DuplicateSource | None = None
     markup: str = "textile"                        # the instance's text format (notes)
-    working_time: WorkingTime | None = None        # working days: the SLA file's 1st calendar
     change_control: ChangeControl = field(default_factory=ChangeControl)
-    calendars: Mapping[str, Calendar] = field(default_factory=dict)   # the SLA file's
+    sla: SlaCalendars | None = None                # the SLA file, for its calendars
+
+    @property
+    def calendars(self) -> Mapping[str, Calendar]:
+        """The SLA file's calendars by name (none without one)."""
+        return self.sla.calendars if self.sla is not None else {}
+
+    def working_time(self, state: IssueState) -> WorkingTime | None:
+        """The calendar working days of ``state``'s issue count in: its SLA policy's (by
+        its tier), the SLA file's first when no policy covers it, None without a file."""
+        return self.sla.working_time(state, self) if self.sla is not None else None
 
     def with_tallies(self, pointers: Mapping[str, int], load: Mapping[str, int]) -> World:
         """replace(self, pointers=..., load=...), without running __init__ over every

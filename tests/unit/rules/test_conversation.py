@@ -185,3 +185,67 @@ def test_the_stale_rules_are_off_by_default_and_nudge_once_then_close(tmp_path: 
     run(14)                                             # 10 working days: closed, politely
     assert fake.issues[issue.id].status == "Closed"
     assert public("closing this request for now") == 1
+
+
+WORKING_DAYS_SLA = """\
+kind: sla
+calendars:
+  office: {timezone: UTC, hours: {mon-fri: ['09:00-17:00']}}
+  shifts: {timezone: UTC, hours: {mon: ['08:00-20:00'], tue: ['08:00-20:00'],
+           wed: ['08:00-20:00'], thu: ['08:00-20:00'], fri: ['08:00-20:00'],
+           sat: ['08:00-20:00'], sun: ['08:00-20:00']}}
+  always: {always: true}
+policies:
+  - {name: bugs, when: {tracker: Bug}, calendar: shifts, calendars_by_tier: {strategic: always}}
+"""
+WAITING = """\
+kind: triage
+rules:
+  - {name: waiting, when: {status_working_days: {ge: 2}}, then: [{add_labels: [waiting]}]}
+"""
+
+
+def oracle_working_days(start: datetime, end: datetime, weekdays: range, hours: range
+                        ) -> float:
+    """Minutes of [start, end) inside ``hours`` (UTC) on ``weekdays``, over a day of them."""
+    minutes = sum(1 for m in range(int((end - start).total_seconds() // 60))
+                  if (t := start + timedelta(minutes=m)).weekday() in weekdays
+                  and t.hour in hours)
+    return round(minutes / (len(hours) * 60), 2)
+
+
+def test_status_working_days_count_in_the_calendar_of_the_issues_policy(tmp_path: Path
+                                                                         ) -> None:
+    """Back-dated: the status changed on a Friday; every 3 hours for five days, the rule
+    fires on each issue exactly when the oracle's count in its own calendar reaches 2: a
+    Feature no policy covers (the file's first calendar, office), a Bug (its policy's
+    shifts, every day) and a strategic Bug (its tier's calendar, around the clock)."""
+    (tmp_path / "sla.yaml").write_text(WORKING_DAYS_SLA)
+    (tmp_path / "r.yaml").write_text(WAITING)
+    (tmp_path / "c.yaml").write_text("kind: customers\ncustomers: []\n")
+    thursday = datetime(2026, 1, 8, 15, 0, tzinfo=UTC)
+    clock = {"t": thursday}
+    fake = fake_at(clock)
+    issues = [fake.add_issue("a feature", author=fake.users[5], tracker="Feature"),
+              fake.add_issue("a bug", author=fake.users[5]),
+              fake.add_issue("a strategic bug", author=fake.users[5],
+                             custom_fields={"Tier": "strategic"})]
+    friday = thursday + timedelta(hours=16)   # 07:00
+    clock["t"] = friday
+    for issue in issues:
+        fake.human_edit(issue.id, fake.users[6], "which browser?", status="Feedback")
+    changed = fake.issues[1].journals[-1].created_on   # type: ignore[index]
+    calendars = {1: (range(5), range(9, 17)), 2: (range(7), range(8, 20)),
+                 3: (range(7), range(24))}
+    config = Config(rules_dir=tmp_path, projects=("demo",))
+    fired: dict[int, list[bool]] = {n: [] for n in calendars}
+    expected: dict[int, list[bool]] = {n: [] for n in calendars}
+    for step in range(1, 41):
+        now = friday + timedelta(hours=3 * step)
+        labelled = {i.issue_id for i in plan_run(fake, config, now).changed}
+        for n, (weekdays, hours) in calendars.items():
+            fired[n].append(n in labelled)
+            expected[n].append(oracle_working_days(changed, now, weekdays, hours) >= 2)
+    assert fired == expected
+    # the oracle tells the three apart: the first run each one fires differs
+    assert len({e.index(True) for e in expected.values()}) == 3

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from redmine_sync.errors import UserError
 from redmine_sync.rules import load_rules
 from redmine_sync.rules.sla_policy import AutoReplies
 
@@ -54,3 +55,14 @@ def test_defaults_without_the_key_and_patterns_the_user_writes(tmp_path: Path) -
 def test_a_bad_pattern_says_where(tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"auto_replies.*invalid regular expression"):
         replies(tmp_path, "auto_replies: [{regex: 'Ticket ('}]")
+
+
+def test_a_policy_cannot_be_chosen_by_working_days_counted_in_its_own_calendar(
+        tmp_path: Path) -> None:
+    (tmp_path / "sla.yaml").write_text(SLA.replace("{replies}", "").replace(
+        "{name: p,", "{name: p, when: {status_working_days: {ge: 5}},"), encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        load_rules([tmp_path])
+    assert info.value.exit_code == 1
+    assert "sla.yaml:5:21: policies[0].when: status_working_days is counted in the " \
+        "calendar of the issue's policy" in str(info.value)
