@@ -135,7 +135,8 @@ def _run(client_factory: Callable[[], RedmineClient], config: Config, store: Sta
         with store.writer_lock():  # the reports too: they write the wiki and the state
             result = apply_run(client, config, store, clock, stop=stop.is_set,
                                ruleset=ruleset)
-            published, unpublished = publish_due_or_reason(client, config, store, clock())
+            published, unpublished = publish_due_or_reason(client, config, store, clock(),
+                                                           result.held)
     except RedmineError as exc:
         wait = min(max(delay * 2, interval), MAX_BACKOFF) if delay >= interval else interval
         log.warning("Redmine unavailable: %s; next try in %.0fs", str(exc).splitlines()[0], wait)

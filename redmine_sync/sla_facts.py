@@ -35,12 +35,13 @@ from redmine_sync.store import StateStore
 
 def with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
                    issues: Sequence[Issue], projects: Sequence[str | None],
-                   store: StateStore | None, reads: Reads | None = None) -> World:
+                   store: StateStore | None, reads: Reads | None = None,
+                   held: Held | None = None) -> World:
     """Journals (from the cache unless the issue changed), staff, the bot, what fired.
 
     With ``reads`` (an apply run), each journal read also asks the statuses the workflow
     allows and is kept there: apply writes those issues without reading them again."""
-    found = journals(client, issues, store, reads)
+    found = journals(client, issues, store, reads, held)
     staff, bot = staff_and_bot(client, ruleset, projects, store, world.now)
     return replace(world, journals=found, staff_ids=staff, bot_id=bot,
                    sla_fired=store.sla_fired() if store else frozenset())
@@ -76,18 +77,24 @@ def clocked(ruleset: RuleSet, issues: Sequence[Issue], world: World) -> list[Iss
 
 
 def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore | None,
-             reads: Reads | None = None) -> dict[int, tuple[Journal, ...]]:
-    """Each issue's journals: from the cache unless the issue changed since."""
+             reads: Reads | None = None, held: Held | None = None
+             ) -> dict[int, tuple[Journal, ...]]:
+    """Each issue's journals: those the run holds (``held``), else from the cache, unless
+    the issue changed since; found ones are held for the rest of the run."""
     out = {}
     fetched = []
     for done, issue in enumerate(issues, 1):
-        cached = store.journals(issue.id, issue.updated_on) if store else None
+        cached = held.get(issue) if held is not None else None
+        if cached is None and store is not None:
+            cached = store.journals(issue.id, issue.updated_on)
         if cached is None:
             read = client.issue_journals(issue.id, allowed_statuses=reads is not None)
             cached = read.journals or ()
             fetched.append((issue, cached))
             if reads is not None:
                 reads.add(read)
+        if held is not None:
+            held.keep(issue, cached)
         out[issue.id] = cached
         progress.advance(progress.JOURNALS_READ, done, len(issues))
     if store and fetched:  # one transaction, after the reads: none held across requests
@@ -95,6 +102,22 @@ def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore |
             for issue, cached in fetched:
                 store.cache_journals(issue.id, issue.updated_on, cached)
     return out
+
+
+class Held:
+    """The journals one run holds, each with the ``updated_on`` of the issue it was found
+    for: the SLA pass's, then the reports' of the same run take theirs from here before
+    the cache (an issue written since is found again, in the cache apply filled)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[datetime, tuple[Journal, ...]]] = {}
+
+    def get(self, issue: Issue) -> tuple[Journal, ...] | None:
+        row = self._rows.get(issue.id)
+        return row[1] if row is not None and row[0] == issue.updated_on else None
+
+    def keep(self, issue: Issue, found: tuple[Journal, ...]) -> None:
+        self._rows[issue.id] = (issue.updated_on, found)
 
 
 class Reads:

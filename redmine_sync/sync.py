@@ -55,6 +55,7 @@ from redmine_sync.rules.sla_stage import clocks_for
 from redmine_sync.rules.sla_stage import policy_for
 from redmine_sync.rules.state import World
 from redmine_sync.sla.clock import MetricClock
+from redmine_sync.sla_facts import Held
 from redmine_sync.sla_facts import Reads
 from redmine_sync.sla_facts import clocked
 from redmine_sync.sla_facts import staff_and_bot
@@ -84,6 +85,7 @@ class RunResult:
     applied: ApplyResult | None = None
     deleted: tuple[int, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    held: Held | None = None   # the journals the run holds: for the reports published next
 
 
 def load_ruleset(config: Config) -> RuleSet:
@@ -96,14 +98,15 @@ def scope_of(config: Config, project: str | None) -> tuple[str | None, ...]:
 
 def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,
                   projects: Sequence[str | None], store: StateStore | None = None,
-                  full: bool = True, reads: Reads | None = None, due_only: bool = False
-                  ) -> Snapshot:
+                  full: bool = True, reads: Reads | None = None, due_only: bool = False,
+                  held: Held | None = None) -> Snapshot:
     """Pull what changed (or everything), refresh the cache, build the world of the scope.
 
     With SLA clocks, the open issues are evaluated too: every one of them, or with
     ``due_only`` (a plan of the whole scope) only those whose next threshold instant has
     come (wakes.py); when nothing changed and nothing is due, the cache is not even read.
-    ``reads``: keeps the journal reads for apply (sla_facts.Reads)."""
+    ``reads``: keeps the journal reads for apply (sla_facts.Reads); ``held``: the
+    journals this run holds (sla_facts.Held), taken from there and added to it."""
     scope = _scope_key(projects)
     since = None if full or store is None else store.cursor(scope)
     since = since - OVERLAP if since else None
@@ -144,7 +147,7 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     world = _world(client, config, ruleset, now, list(everything.values()), projects, store)
     if talks:
         world = with_sla_facts(client, ruleset, world, clocked(ruleset, changed, world),
-                               projects, store, reads)
+                               projects, store, reads, held)
     return Snapshot(changed, world, len(everything), deleted, key, timed is None)
 
 
@@ -215,11 +218,12 @@ def check_rule_names(ruleset: RuleSet, client: RedmineClient, config: Config) ->
 def _plan(client: RedmineClient, config: Config, now: datetime,
           projects: Sequence[str | None], issue_id: int | None, store: StateStore | None,
           full: bool, each: Callable[[IssuePlan], None] | None = None,
-          ruleset: RuleSet | None = None, reads: Reads | None = None) -> tuple[Plan, Snapshot]:
+          ruleset: RuleSet | None = None, reads: Reads | None = None,
+          held: Held | None = None) -> tuple[Plan, Snapshot]:
     ruleset = ruleset or load_ruleset(config)
     check_rule_names(ruleset, client, config)
     snapshot = read_snapshot(client, config, ruleset, now, projects, store, full, reads,
-                             due_only=issue_id is None)
+                             due_only=issue_id is None, held=held)
     issues = snapshot.issues
     if issue_id is not None:
         issues = tuple(i for i in issues if i.id == issue_id)
@@ -267,9 +271,10 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
     run_id = store.start_run("apply", now)
     plan: Plan | None = None
     reads = Reads()  # the SLA pass's journal reads double as the reads before the writes
+    held = Held()    # and its journals serve the reports published after the run
     with recorded_run(store, run_id, clock, lambda: len(plan.changed) if plan else 0):
         plan, snapshot = _plan(client, config, now, projects, None, store, full,
-                               ruleset=ruleset, reads=reads)
+                               ruleset=ruleset, reads=reads, held=held)
         recovered = recover_intents(store, {i.id: i for i in snapshot.issues}, run_id, now,
                                     config.fields)
         on_plan(plan)
@@ -303,7 +308,7 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                          skipped=deferred, failed=result.failed,
                          message=f"{pending} pending on a failure reported before" if pending
                          else "")
-    return RunResult(plan, result, snapshot.deleted, recovered)
+    return RunResult(plan, result, snapshot.deleted, recovered, held)
 
 
 def explain_run(client: RedmineClient, config: Config, now: datetime, issue_id: int,

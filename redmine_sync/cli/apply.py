@@ -100,8 +100,9 @@ def _run(app: AppContext, project: str | None, full: bool, yes: bool, max_change
             if fmt == "json":
                 click.echo(json.dumps(_breaker_json(exc, store), ensure_ascii=False, indent=2))
             raise
+        # one project's run: not the scope's reports; they take the journals the run holds
         published, unpublished = ([], "") if project else publish_due_or_reason(
-            client, config, store, app.now())  # one project's run: not the scope's reports
+            client, config, store, app.now(), result.held)
     return result, published, unpublished
 
 

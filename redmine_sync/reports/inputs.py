@@ -20,6 +20,7 @@ from redmine_sync.rules.state import Analysis
 from redmine_sync.rules.state import IssueState
 from redmine_sync.sla.timeline import as_of
 from redmine_sync.sla.timeline import replay
+from redmine_sync.sla_facts import Held
 from redmine_sync.sla_facts import journals
 from redmine_sync.sla_facts import settled
 from redmine_sync.sla_facts import with_sla_facts
@@ -28,18 +29,22 @@ from redmine_sync.sync import load_ruleset
 from redmine_sync.sync import read_snapshot
 
 
-def report_input(client: RedmineClient, config: Config, store: StateStore, now: datetime
-                 ) -> ReportInput:
+def report_input(client: RedmineClient, config: Config, store: StateStore, now: datetime,
+                 held: Held | None = None) -> ReportInput:
     """Everything the reports read, as of ``now``: every issue in scope that existed then,
-    in the state it had then (from its journals), with SLA clocks and customers."""
+    in the state it had then (from its journals), with SLA clocks and customers.
+
+    ``held``: the journals the run holds (the run's, the other reports'): each issue's
+    journals are found once, there, in the cache or in Redmine, and held."""
     ruleset = load_ruleset(config)
+    held = held if held is not None else Held()
     snapshot = read_snapshot(client, config, ruleset, now, config.projects or (None,), store,
-                             full=False)
+                             full=False, held=held)
     everything = store.cached_issues()
     world = with_sla_facts(client, ruleset, snapshot.world, everything,
-                           config.projects or (None,), store) \
+                           config.projects or (None,), store, held=held) \
         if ruleset.sla is not None else \
-        replace(snapshot.world, journals=journals(client, everything, store))
+        replace(snapshot.world, journals=journals(client, everything, store, held=held))
     issues, clocks = [], {}
     verdicts: dict[str, Any] = {}
     for cached in everything:

@@ -40,6 +40,7 @@ from redmine_sync.reports.publish import publish
 from redmine_sync.reports.texts import load_texts
 from redmine_sync.schedule import parse_schedule
 from redmine_sync.schema import did_you_mean
+from redmine_sync.sla_facts import Held
 from redmine_sync.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -159,27 +160,30 @@ def due_reports(config: Config, store: StateStore, now: datetime
 
 
 def publish_due_or_reason(client: RedmineClient, config: Config, store: StateStore,
-                          now: datetime) -> tuple[list[str], str]:
+                          now: datetime, held: Held | None = None) -> tuple[list[str], str]:
     """``publish_due`` for a run that goes on when reports fail (the timer's ``apply``, the
     daemon): what was published, and why the rest was not ("" when nothing failed)."""
     try:
-        return publish_due(client, config, store, now), ""
+        return publish_due(client, config, store, now, held), ""
     except (RedmineError, UserError) as exc:
         reason = str(exc).splitlines()[0]
         log.error("reports not published: %s", reason)
         return [], reason
 
 
-def publish_due(client: RedmineClient, config: Config, store: StateStore, now: datetime
-                ) -> list[str]:
+def publish_due(client: RedmineClient, config: Config, store: StateStore, now: datetime,
+                held: Held | None = None) -> list[str]:
     """Publish each report whose scheduled time has passed, once per period (the daemon and
-    the timer's ``apply`` call this). Hold the writer lock. Returns what was done."""
+    the timer's ``apply`` call this). Hold the writer lock. Returns what was done.
+    ``held``: the journals the run before holds (sync.RunResult.held); the reports share
+    them, and what else they find, so each issue's journals are found once."""
     due = due_reports(config, store, now)
     done = []
     inputs: dict[datetime, ReportInput] = {}
+    held = held if held is not None else Held()
     for number, (name, when) in enumerate(due, 1):  # each as of its time, e.g. Friday 17:00
         if when not in inputs:
-            inputs[when] = report_input(client, config, store, when)
+            inputs[when] = report_input(client, config, store, when, held)
         page = make_page(name, inputs[when], config, config.text_formatting)
         result = publish_page(client, store, config, page)[0]
         done.append(f"report {name} {page.period}: {result.outcome} {result.title}")

@@ -3,10 +3,17 @@ which is the SLA pass's journal read when this run made one, and the verificatio
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from redmine_sync.model import Journal
 from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.reports.run import publish_due
 from redmine_sync.sla_facts import Reads
 from redmine_sync.sync import RunResult
 from redmine_sync.sync import apply_run
@@ -81,3 +88,36 @@ def test_a_read_older_than_its_limit_is_not_the_read_before_the_write() -> None:
     assert reads.before_write(listed, None) is None     # journals unknown: read it
     now["t"] += 121
     assert reads.before_write(listed, ()) is None
+
+
+def test_the_reports_after_a_run_find_each_issues_journals_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three reports due at three instants after an apply: the journals the run's SLA pass
+    found (in the cache, or read as a person changed the issue) are not looked up again;
+    a closed issue's, which the run did not need, are read once for the three."""
+    fake, config, store = sla_setup(tmp_path, SLA)
+    config = replace(config, reports=replace(config.reports, schedules={
+        "weekly": "0 0 * * *", "kpi": "0 3 * * *", "monthly": "0 6 * * *"}))
+    issues = [fake.add_issue(f"help {n}", author=fake.users[5]) for n in range(3)]
+    closed = fake.add_issue("closed long ago", author=fake.users[5], status="Closed",
+                            is_closed=True)
+    now = START + timedelta(days=1, hours=7)
+    assert written(apply_run(fake, config, store, lambda: now - timedelta(minutes=5)))
+    fake.human_edit(issues[0].id, fake.users[5], notes="any news?")
+    looked_up: Counter[int] = Counter()
+    cached = store.journals
+
+    def counted(issue_id: int, updated_on: datetime) -> tuple[Journal, ...] | None:
+        looked_up[issue_id] += 1
+        return cached(issue_id, updated_on)
+
+    monkeypatch.setattr(store, "journals", counted)
+    fake.reads.clear()
+    result = apply_run(fake, config, store, lambda: now)
+    assert written(result) == [] and dict(fake.reads) == {issues[0].id: 1}
+    fake.reads.clear()
+    looked_up.clear()
+    published = publish_due(fake, config, store, now, result.held)
+    assert len(published) == 3 and all("created" in line for line in published)
+    assert dict(fake.reads) == {closed.id: 1}
+    assert dict(looked_up) == {closed.id: 1}
