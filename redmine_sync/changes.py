@@ -85,7 +85,27 @@ class ReminderMark:
         return f"{self.customer}@{self.day.isoformat()}"
 
 
-Mark = SlaMark | ReminderMark   # what a plan fires once; apply records it when it landed
+WATCHED = "rule:watch"   # the watch marks' place beside the SLA policies' names in the store
+
+
+@dataclass(frozen=True)
+class WatchMark:
+    """A watcher a rule added (``watch``): once per issue and person, so no later run adds
+    them again, nor back when a person removed them. Issues as listed carry no watchers."""
+
+    who: str   # as the rule resolved it: a login or a user's or group's name
+
+    @property
+    def policy(self) -> str:
+        return WATCHED
+
+    @property
+    def key(self) -> str:
+        """Its identity in the state store (compared, never parsed)."""
+        return self.who
+
+
+Mark = SlaMark | ReminderMark | WatchMark   # what a plan fires once; apply records it landed
 
 
 @dataclass
@@ -299,6 +319,12 @@ class Watchers(Target):
 
     def holds(self, issue: Issue, value: object, fields: FieldMap) -> bool | None:
         return None
+
+
+def watch_marks(changes: tuple[Change, ...]) -> tuple[WatchMark, ...]:
+    """A once-mark for each watcher ``changes`` add."""
+    return tuple(WatchMark(who) for c in changes if isinstance(c.target, Watchers)
+                 for who in _items(c.new) if who not in _items(c.old))
 
 
 @dataclass(frozen=True)

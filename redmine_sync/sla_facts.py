@@ -1,5 +1,5 @@
 """What SLA clocks need besides the issues: their journals, who counts as staff, the bot,
-the thresholds already fired, and the verdicts recorded for stopped clocks.
+and the verdicts recorded for stopped clocks (the marks already fired are the world's).
 
 ``sync.read_snapshot`` adds these to the world of a run; ``reports.inputs`` uses them
 for the reports' clocks.
@@ -37,14 +37,13 @@ def with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
                    issues: Sequence[Issue], projects: Sequence[str | None],
                    store: StateStore | None, reads: Reads | None = None,
                    held: Held | None = None) -> World:
-    """Journals (from the cache unless the issue changed), staff, the bot, what fired.
+    """Journals (from the cache unless the issue changed), staff, the bot.
 
     With ``reads`` (an apply run), each journal read also asks the statuses the workflow
     allows and is kept there: apply writes those issues without reading them again."""
     found = journals(client, issues, store, reads, held)
     staff, bot = staff_and_bot(client, ruleset, projects, store, world.now)
-    return replace(world, journals=found, staff_ids=staff, bot_id=bot,
-                   sla_fired=store.sla_fired() if store else frozenset())
+    return replace(world, journals=found, staff_ids=staff, bot_id=bot)
 
 
 def staff_and_bot(client: RedmineClient, ruleset: RuleSet, projects: Sequence[str | None],

@@ -180,7 +180,8 @@ def _world(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetim
     if store is None:
         return world
     return replace(world, owned=store.owned(), undone=store.undone(),
-                   pointers={t: store.pointer(t) for t in ruleset.teams})
+                   pointers={t: store.pointer(t) for t in ruleset.teams},
+                   sla_fired=store.sla_fired())
 
 
 def _members(client: RedmineClient, team: str, projects: Sequence[str | None]

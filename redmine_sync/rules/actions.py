@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from redmine_sync import schema as s
 from redmine_sync.changes import SETTABLE
+from redmine_sync.changes import WATCHED
 from redmine_sync.changes import Link
 from redmine_sync.changes import Why
 from redmine_sync.markup import bullet
@@ -109,7 +110,8 @@ def _build_watch(params: Any, where: Where) -> ActionFn | None:
 
     def run(state: IssueState, world: World, fired: Fired) -> IssueState:
         found = (_customer_person(state, p) if p in CUSTOMER_PEOPLE else p for p in params)
-        wanted = tuple(dict.fromkeys(w for w in found if w))
+        wanted = tuple(dict.fromkeys(w for w in found if w and  # added once (WatchMark)
+                                     (state.issue.id, WATCHED, w) not in world.sla_fired))
         current = tuple(map(str, state.get("watchers") or ()))  # type: ignore[call-overload]
         if not wanted or set(wanted) <= set(current):
             return state

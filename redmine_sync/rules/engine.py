@@ -20,8 +20,9 @@ from functools import partial
 from itertools import chain
 
 from redmine_sync.changes import Change
-from redmine_sync.changes import SlaMark
+from redmine_sync.changes import Mark
 from redmine_sync.changes import Why
+from redmine_sync.changes import watch_marks
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
 from redmine_sync.plan import IssuePlan
@@ -157,7 +158,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
         count += 1
         state, _ = evaluate_issue(ruleset, issue, world)
         rule_notes = state.notes
-        marks: tuple[SlaMark, ...] = ()
+        marks: tuple[Mark, ...] = ()
         if ruleset.sla is not None and issue.id in world.journals:
             state, sla = sla_stage(ruleset.sla, _with_journals(state, world), world)
             if sla is not None:
@@ -169,6 +170,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
                 if woken is not None:
                     woken[issue.id] = sla.next_wake
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
+        marks = (*marks, *watch_marks(changes))
         # a rule's note explains its changes; an SLA threshold's note is the action itself
         notes = (rule_notes if changes else ()) + state.notes[len(rule_notes):]
         if changes or notes or held or marks:

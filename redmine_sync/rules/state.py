@@ -166,7 +166,7 @@ class World:
     pointers: Mapping[str, int] = field(default_factory=dict)   # round-robin turns taken
     staff_ids: frozenset[int] = frozenset()        # whose public notes are SLA responses
     bot_id: int | None = None                      # the tool's own user: never a response
-    sla_fired: frozenset[tuple[int, str, str]] = frozenset()  # (issue, policy, mark) done
+    sla_fired: frozenset[tuple[int, str, str]] = frozenset()  # (issue, policy, mark) fired once
     journals: Mapping[int, tuple[Journal, ...]] = field(default_factory=dict)
     author_mails: Mapping[int, str] = field(default_factory=dict)
     duplicates: DuplicateSource | None = None
