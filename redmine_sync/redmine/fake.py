@@ -277,6 +277,9 @@ class FakeRedmine:
         if not self.may(project, "set_notes_private"):
             kept = replace(kept, private_notes=False)
         after, details = self._apply_fields(before, kept)
+        if after.start_date and after.due_date and after.due_date < after.start_date:
+            msg = "Due date must be greater than start date"   # like Redmine: a 422
+            raise RedmineValidationError(f"Redmine refused the change: {msg}", [msg])
         journals = self._journals_for(kept, details)
         self._store(after, journals)
         result = self.get_issue(update.issue_id, journals=True)

@@ -245,7 +245,9 @@ def _build_record_satisfaction(params: Any, where: Where) -> ActionFn | None:
 
 def _build_plan_due(params: Any, where: Where) -> ActionFn | None:
     """``plan_due: {working_days: 15, calendar: china-office}``: the due date that many
-    working days of the calendar (of the SLA file; default Monday to Friday) after today."""
+    working days of the calendar (of the SLA file; default Monday to Friday) after today,
+    or after the issue's start date when that is later (Redmine refuses a due date before
+    the start date; the reason then says so)."""
     if not isinstance(params, dict) or not isinstance(params.get("working_days"), int) or \
             isinstance(params.get("working_days"), bool) or params["working_days"] < 1:
         where.error("plan_due takes {working_days: N} (N >= 1), and optionally a calendar of "
@@ -257,15 +259,24 @@ def _build_plan_due(params: Any, where: Where) -> ActionFn | None:
         where.at("calendar").names("calendar", str(name))
 
     def run(state: IssueState, world: World, fired: Fired) -> IssueState:
-        calendar = world.calendars.get(str(name)) if name is not None else None
-        due = working_days_after(calendar or WEEKDAYS_ONLY, world.now, days)
+        calendar = (world.calendars.get(str(name)) if name is not None else None) or \
+            WEEKDAYS_ONLY
+        start = state.issue.start_date
+        due = working_days_after(calendar, world.now, days, not_before=start)
+        if start is not None and due != working_days_after(calendar, world.now, days):
+            fired = Fired(fired.rule, f"{fired.reason}; {days} working days from the start "
+                          f"date {start.isoformat()}")
         return _change(state, "due_date", due.isoformat(), fired)
     return run
 
 
-def working_days_after(calendar: Calendar, now: datetime, days: int) -> date:
-    """The local date ``days`` working days (days with business hours) after today."""
+def working_days_after(calendar: Calendar, now: datetime, days: int, *,
+                       not_before: date | None = None) -> date:
+    """The local date ``days`` working days (days with business hours) after today, or
+    after ``not_before`` when that is later (the day work starts)."""
     day = now.astimezone(ZoneInfo(calendar.timezone)).date()
+    if not_before is not None and not_before > day:
+        day = not_before
     while days > 0:
         day += timedelta(days=1)
         days -= bool(calendar.hours_on(day))

@@ -7,6 +7,7 @@ history oracle's own calendar; the owner asked once for acceptance criteria)."""
 
 from __future__ import annotations
 
+import html
 import shutil
 import sys
 from datetime import UTC
@@ -131,16 +132,29 @@ def test_an_assignment_gets_a_planned_date_and_the_owner_is_asked_once(
         "project_id": project, "subject": "Encrypt the exported reports",
         "description": "Exports must be encrypted at rest.",
         "assigned_to_id": owner["id"]}})["issue"]["id"]
+    office = Policy(tmp_path / "rules").calendars["china-office"]
+    today = datetime.now(UTC).astimezone(office.zone).date()
+    start = today + timedelta(days=40)   # Redmine refuses a due date before it (422)
+    later_id = admin.send("POST", "/issues.json", {"issue": {
+        "project_id": project, "subject": "Encrypt the archive next quarter",
+        "description": "Archives must be encrypted too.", "start_date": start.isoformat(),
+        "assigned_to_id": owner["id"]}})["issue"]["id"]
     for _ in range(2):   # the second run finds the date set and the owner asked
         done = run_cli(local_redmine, config, "apply", "--yes")
         assert done.returncode == 0, done.stdout + done.stderr
+
+    def working_days_after(day: date, left: int = 15) -> date:
+        while left:
+            day += timedelta(days=1)
+            left -= bool(office.ranges(day))
+        return day
+
     issue = admin.get(f"/issues/{issue_id}.json", include="journals")["issue"]
-    office = Policy(tmp_path / "rules").calendars["china-office"]
-    day, left = datetime.now(UTC).astimezone(office.zone).date(), 15
-    while left:
-        day += timedelta(days=1)
-        left -= bool(office.ranges(day))
-    assert date.fromisoformat(issue["due_date"]) == day
+    assert date.fromisoformat(issue["due_date"]) == working_days_after(today)
+    later = admin.get(f"/issues/{later_id}.json", include="journals")["issue"]
+    assert date.fromisoformat(later["due_date"]) == working_days_after(start)
+    assert any(f"15 working days from the start date {start.isoformat()}"
+               in html.unescape(n) for n in tool_notes(later))
     asked = [n for n in tool_notes(issue) if "has no acceptance criteria" in n]
     assert len(asked) == 1 and f"{owner['firstname']} {owner['lastname']}: request" in asked[0]
     assert "needs-acceptance" in cf(issue, "Labels")

@@ -77,3 +77,22 @@ def test_a_date_and_criteria_people_set_are_kept(tmp_path: Path) -> None:
 
 def _ref(fake: FakeRedmine, user_id: int) -> Ref:
     return Ref(user_id, fake.users[user_id].name)
+
+
+def test_a_later_start_date_is_where_the_working_days_count_from(tmp_path: Path) -> None:
+    """Redmine refuses a due date before the start date (the fake too): an issue whose
+    work starts after today gets its days from the start, and the note says so."""
+    fake, config, store = setup(tmp_path)
+    start = date(2026, 6, 1)    # a Monday
+    issue = fake.add_issue("Encrypt later", author=fake.users[5], start_date=start)
+    today = fake.add_issue("Encrypt now", author=fake.users[5], start_date=MONDAY.date())
+    for each in (issue, today):
+        fake.human_edit(each.id, fake.users[6], assigned_to=_ref(fake, 6))
+    result = apply_run(fake, config, store, lambda: MONDAY + timedelta(hours=1), yes=True)
+    assert result.applied is not None and result.applied.failed == 0
+    # 15 working days: three weeks and a day, as 19 June is the Dragon Boat Festival
+    assert fake.issues[issue.id].due_date == date(2026, 6, 23)
+    assert fake.issues[today.id].due_date == date(2026, 3, 23)  # from today, as before
+    [summary] = [html.unescape(j.notes) for j in fake.issues[issue.id].journals or ()
+                 if j.user.id == fake.me.id and "Due date" in j.notes]
+    assert "15 working days from the start date 2026-06-01" in summary
