@@ -208,7 +208,8 @@ class DuplicateIndex:
             if issue_id in seen:
                 raise ValueError(f"issue {issue_id} is indexed twice")
             seen.add(issue_id)
-            full = frozenset(toks).union(subject)
+            full = toks if isinstance(toks, frozenset) and toks.issuperset(subject) else \
+                frozenset(toks).union(subject)
             fulls.append(full)
             df.update(full)
         self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it

@@ -164,6 +164,7 @@ class Vocabulary:
     _cjk_leads: Mapping[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _latin: Mapping[tuple[str, ...], str] = field(init=False, repr=False, compare=False)
     _starts: frozenset[str] = field(init=False, repr=False, compare=False)
+    _single: Mapping[str, str] = field(init=False, repr=False, compare=False)
     _longest: int = field(init=False, repr=False, compare=False)
     _stop: frozenset[str] = field(init=False, repr=False, compare=False)
     _opposed: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
@@ -195,6 +196,8 @@ class Vocabulary:
             {c: tuple(sorted(sizes, reverse=True)) for c, sizes in leads.items()}))
         object.__setattr__(self, "_latin", MappingProxyType(latin))
         object.__setattr__(self, "_starts", frozenset(k[0] for k in latin if len(k) > 1))
+        object.__setattr__(self, "_single", MappingProxyType(
+            {k[0]: token for k, token in latin.items() if len(k) == 1}))
         object.__setattr__(self, "_longest", max(map(len, latin), default=0))
         opposed: dict[str, set[str]] = {}
         for pair in self.opposites:
@@ -260,25 +263,38 @@ class Vocabulary:
             elif len(word) > 1 and word not in self._stop:
                 yield word
 
-    def _latin_tokens(self, words: list[str]) -> Iterator[str]:
+    def _latin_tokens(self, words: list[str]) -> list[str]:
         """Concepts (longest phrase first) and stems of a text's Latin words, in order."""
         stems = [_stemmed(w) for w in words]
-        latin, stop, starts = self._latin, self._stop, self._starts
+        single, stop, starts = self._single, self._stop, self._starts
+        out: list[str] = []
         i, n = 0, len(stems)
         while i < n:
             first = stems[i]
-            longest = min(self._longest, n - i) if first in starts else 1
-            for size in range(longest, 0, -1):
-                concept = latin.get(tuple(stems[i:i + size]) if size > 1 else (first,))
+            if first in starts:
+                concept, size = self._phrase(stems, i)
                 if concept is not None:
-                    yield concept
+                    out.append(concept)
                     i += size
-                    break
+                    continue
+            concept = single.get(first)
+            if concept is not None:
+                out.append(concept)
             else:
-                word, stemmed = words[i], first
-                if (len(word) > 1 or word.isdigit()) and word not in stop and stemmed not in stop:
-                    yield stemmed
-                i += 1
+                word = words[i]
+                if (len(word) > 1 or word.isdigit()) and word not in stop and first not in stop:
+                    out.append(first)
+            i += 1
+        return out
+
+    def _phrase(self, stems: list[str], i: int) -> tuple[str | None, int]:
+        """The concept of the longest phrase of two or more words at stems[i], and its
+        length (None when there is none)."""
+        for size in range(min(self._longest, len(stems) - i), 1, -1):
+            concept = self._latin.get(tuple(stems[i:i + size]))
+            if concept is not None:
+                return concept, size
+        return None, 0
 
 
 @lru_cache(maxsize=65536)
