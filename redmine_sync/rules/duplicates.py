@@ -203,15 +203,11 @@ class DuplicateIndex:
         self._scripts = {t: _SCRIPTS.index(script(t)) for t in self._weights}
         df: Counter[str] = Counter()
         seen: set[int] = set()
-        fulls = []
         for issue_id, _, toks, subject in docs:
             if issue_id in seen:
                 raise ValueError(f"issue {issue_id} is indexed twice")
             seen.add(issue_id)
-            full = toks if isinstance(toks, frozenset) and toks.issuperset(subject) else \
-                frozenset(toks).union(subject)
-            fulls.append(full)
-            df.update(full)
+            df.update(_full(toks, subject))
         self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it
         opposed = self._vocabulary.opposed
         # a concept with opposites is never "own": the opposites test needs it
@@ -221,7 +217,8 @@ class DuplicateIndex:
         alike: dict[tuple[tuple[str, ...], tuple[str, ...], _Mass, _Mass], list[int]] = {}
         kept: list[tuple[int, str, tuple[str, ...], tuple[str, ...]]] = []
         known: dict[tuple[str, ...], tuple[_Parts, _Mass]] = {}
-        for (issue_id, group, _, subject), full in zip(docs, fulls, strict=True):
+        for issue_id, group, toks, subject in docs:
+            full = _full(toks, subject)   # made again: kept for every issue, it costs memory
             own = tuple(sorted(full & singles)) if singles else _NONE
             for tok in own:
                 self._owner[tok] = issue_id
@@ -444,6 +441,13 @@ class DuplicateIndex:
             if tok in query.subject:
                 rest_s -= w
         return found
+
+
+def _full(toks: Terms, subject: Terms) -> frozenset[str]:
+    """A side's tokens with its subject's."""
+    if isinstance(toks, frozenset) and toks.issuperset(subject):
+        return toks
+    return frozenset(toks).union(subject)
 
 
 def _common(a: Terms, b: Terms) -> frozenset[str]:

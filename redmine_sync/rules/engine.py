@@ -108,14 +108,13 @@ class LazyIndex:
                 found = known[text] = tokens(text, vocabulary, runs)
             return found
 
-        own = []
-        for issue in self._issues:
-            subject = split(issue.subject)
-            own.append((issue.id, _group(issue, self._world),
-                        subject | split(issue.description), subject))
+        # an issue's whole token set is made only while it is counted (at 100,000 open
+        # issues, keeping one per issue would cost hundreds of MB)
+        own = [(i.id, _group(i, self._world), split(i.description), split(i.subject))
+               for i in self._issues]
         others = (split(i.subject) | split(i.description) for i in self._corpus
                   if i.id not in indexed)
-        weights = idf_weights(chain((full for _, _, full, _ in own), others))
+        weights = idf_weights(chain((d | s for _, _, d, s in own), others))
         return DuplicateIndex(own, weights, vocabulary)
 
     def indexes(self, issue: Issue, world: World) -> bool:
