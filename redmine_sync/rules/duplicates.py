@@ -147,6 +147,10 @@ class DuplicateIndex:
         """The class of an indexed issue: members of one class find the same candidates."""
         return self._docs[issue_id][1]
 
+    def alone(self, cid: int) -> bool:
+        """Whether a class has one member (what it finds is asked for once: not kept)."""
+        return len(self._classes[cid].members) == 1
+
     def tokens_of(self, issue_id: int) -> tuple[frozenset[str], frozenset[str]] | None:
         """The tokens of an indexed issue and of its subject (None if it is not indexed)."""
         doc = self._docs.get(issue_id)
@@ -343,9 +347,11 @@ class DuplicateIndex:
         ranked = self._ranked.get(key)
         if ranked is None:
             query = self._member_profile(issue_id)
-            ranked = self._ranked[key] = () if not query.tokens else self._candidates(
+            ranked = () if not query.tokens else self._candidates(
                 issue_id, group, query, mine, min_score=min_score, same_group=same_group,
                 limit=limit + 1, keep_self=True)
+            if not self.alone(mine):   # kept for the other members only
+                self._ranked[key] = ranked
         return tuple(c for c in ranked if c.issue_id != issue_id)[:limit]
 
     def _candidates(self, issue_id: int, group: str, query: _Profile, mine: int | None, *,

@@ -132,7 +132,10 @@ class LazyIndex:
                                          same_group=same_group, limit=10)
         older = tuple(c for c in candidates if c.issue_id < issue.id)[:5]
         # a candidate's score and terms depend only on its class and the asking class
-        key = (index.class_of(issue.id), min_score, tuple(c.issue_id for c in older))
+        mine = index.class_of(issue.id)
+        if index.alone(mine):   # nobody else asks with this class: nothing to share
+            return found_duplicates(older)
+        key = (mine, min_score, tuple(c.issue_id for c in older))
         found = self._found.get(key)
         if found is None:
             found = self._found[key] = found_duplicates(older)
