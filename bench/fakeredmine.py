@@ -1,9 +1,12 @@
 """A fake Redmine over HTTP on 127.0.0.1 for the client-side benchmark: no Redmine needed.
 
 It serves ``GET /issues.json`` (status_id, project_id, sort=updated_on,id, updated_on>=,
-offset, limit), ``GET /issues/N.json`` (no journals) and ``GET /issue_statuses.json`` for
-``count`` synthetic issues that look like the local Redmine's (same keys, twelve custom
-fields, Chinese and English text). With ``upstream`` (the local Redmine's URL), every other
+offset, limit), ``GET /issues/N.json`` (no journals), ``GET /issues/N/relations.json``
+(none) and ``GET /issue_statuses.json`` for ``count`` synthetic issues that look like the
+local Redmine's (same keys, twelve custom fields, Chinese and English text). Writes to
+those issues (``PUT /issues/N.json``, relations, watchers) are answered as Redmine answers
+them and kept nowhere: the next read shows the issue unchanged, so apply reports its
+changes as dropped. That is enough to measure what an apply holds and sends. With ``upstream`` (the local Redmine's URL), every other
 request is forwarded there, so the real command line runs against 100,000 issues with the
 local Redmine's statuses, fields, projects and members.
 Nothing is stored per issue: each page is generated from the issue numbers it covers, so
@@ -117,6 +120,9 @@ class Catalogue:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out as two writes: without this, each answer on a kept-alive
+    # connection waited about 40 ms for the client's delayed acknowledgement
+    disable_nagle_algorithm = True
     catalogue: Catalogue
     upstream: str | None = None
 
@@ -129,6 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif single and 1 <= int(single[1]) <= self.catalogue.count:
             body = {"issue": dict(self.catalogue.issue(int(single[1])), journals=[],
                                   relations=[], attachments=[])}
+        elif self._ours(parts.path, "relations"):
+            body = {"relations": []}
         elif self.upstream:
             self._forward()
             return
@@ -143,6 +151,39 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, body)
 
+    def do_PUT(self) -> None:
+        self._write()
+
+    def do_POST(self) -> None:
+        self._write()
+
+    def do_DELETE(self) -> None:
+        self._write()
+
+    def _ours(self, path: str, *kinds: str) -> bool:
+        """``/issues/N.json`` or ``/issues/N/KIND.json`` of one of the fake's issues."""
+        found = re.fullmatch(r"/issues/(\d+)(?:/(\w+))?\.json", path)
+        return bool(found and 1 <= int(found[1]) <= self.catalogue.count
+                    and (found[2] in kinds if found[2] else not kinds))
+
+    def _write(self) -> None:
+        """A write to a fake issue is answered and forgotten; any other goes upstream."""
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = urlsplit(self.path).path
+        if self.command == "PUT" and self._ours(path):
+            self._send(204, None)
+        elif self.command == "POST" and self._ours(path, "relations"):
+            asked = json.loads(body or b"{}").get("relation", {})
+            self._send(201, {"relation": {"id": 1, "issue_id": int(path.split("/")[2]),
+                                          "issue_to_id": asked.get("issue_to_id"),
+                                          "relation_type": asked.get("relation_type"),
+                                          "delay": None}})
+        elif self._ours(path, "watchers") or path.startswith("/relations/") or \
+                re.fullmatch(r"/issues/\d+/watchers/\d+\.json", path):
+            self._send(204, None)
+        else:
+            self._send(404, {"errors": ["the fake Redmine forwards reads only"]})
+
     def _forward(self) -> None:
         """Everything but issues from the real Redmine (statuses, fields, members...)."""
         key = self.headers.get("X-Redmine-API-Key", "")
@@ -155,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(answer.content)
 
     def _send(self, status: int, body: Any) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
+        data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
