@@ -160,7 +160,7 @@ def main() -> int:
     refresh_journals(store, client, stored.pop("write_journals", {}))
     done = time.perf_counter()
     summary = {
-        "planned_issues": len(result.plan.changed), "evaluated": result.plan.evaluated,
+        "planned_issues": result.plan.changed_count, "evaluated": result.plan.evaluated,
         "outcomes": {s: result.applied.count(s) for s in
                      ("written", "partial", "skipped", "deferred", "failed")},
         "writes": len(client.writes), "relations": len(client.relations),

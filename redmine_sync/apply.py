@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -25,7 +26,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from datetime import datetime
+from itertools import chain
 from typing import Any
+from typing import Protocol
 
 from redmine_sync import progress
 from redmine_sync.changes import Change
@@ -46,7 +49,6 @@ from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
 from redmine_sync.model import Ref
 from redmine_sync.plan import IssuePlan
-from redmine_sync.plan import Plan
 from redmine_sync.plan import show
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.redmine.catalog import UnknownName
@@ -59,6 +61,15 @@ from redmine_sync.store import StateStore
 from redmine_sync.summary import sentence
 
 log = logging.getLogger(__name__)
+
+
+class Changed(Protocol):
+    """Issue plans with something to write, counted and read in order: a plan's
+    (``Plan.changed``), or a spool's read back one at a time (spool.py)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[IssuePlan]: ...
 
 
 class BreakerTripped(RedmineSyncError):
@@ -133,16 +144,18 @@ def _ids(ids: list[int]) -> str:
     return f" ({shown}{', ...' if len(ids) > 10 else ''})"
 
 
-def check_breaker(plan: Plan, limits: Limits, *, in_scope: int, max_changes: int | None,
-                  yes: bool, held: Mapping[int, tuple[datetime, str, int]] | None = None
-                  ) -> None:
+def check_breaker(changed: Iterable[tuple[int, datetime]], limits: Limits, *, in_scope: int,
+                  max_changes: int | None, yes: bool,
+                  held: Mapping[int, tuple[datetime, str, int]] | None = None) -> None:
     """Refuse a run that changes more issues than allowed, before anything is written.
 
-    Issues ``held`` on a failure already reported (unchanged since) do not count: they
-    are not retried until they or the reason change."""
+    ``changed``: (issue id, ``updated_on``) of each issue the plan writes (counted without
+    holding the plans: spool.py). Issues ``held`` on a failure already reported
+    (unchanged since) do not count: they are not retried until they or the reason
+    change."""
     held = held or {}
-    count = sum(1 for i in plan.changed
-                if i.issue_id not in held or held[i.issue_id][0] != i.updated_on)
+    count = sum(1 for issue_id, updated_on in changed
+                if issue_id not in held or held[issue_id][0] != updated_on)
     if yes or count == 0:
         return
     allowed = max_changes if max_changes is not None else limits.max_issues
@@ -183,25 +196,28 @@ def recorded_run(store: StateStore, run_id: int, clock: Callable[[], datetime],
         raise
 
 
-def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int, *,
-               fields: FieldMap, write_cap: int, clock: Callable[[], datetime],
-               stop: Callable[[], bool], markup: str = "textile",
+def apply_plan(changed: Changed, client: RedmineClient, store: StateStore,
+               run_id: int, *, fields: FieldMap, write_cap: int,
+               clock: Callable[[], datetime], stop: Callable[[], bool],
+               markup: str = "textile",
                read: Callable[[int], Issue | None] = lambda issue_id: None) -> ApplyResult:
-    """Write each changed issue; a failure on one issue never stops the others.
+    """Write each changed issue plan, in order; a failure on one issue never stops the
+    others.
 
     ``markup`` is the instance's text format, which the notes are written in. ``read``
     gives an issue as this run read it moments ago (journals and allowed statuses), which
     then is the read before its write; None: it is read now."""
     outcomes: list[Outcome] = []
     grants = Grants(client)
-    for index, item in enumerate(plan.changed):
+    items = iter(changed)
+    for index, item in enumerate(items):
         if stop():
             outcomes += [Outcome(i.issue_id, "deferred", "stopped before writing")
-                         for i in plan.changed[index:]]
+                         for i in chain([item], items)]
             break
         if index >= write_cap:
             outcomes += [Outcome(i.issue_id, "deferred", f"per-run write cap {write_cap}; "
-                                 "next run") for i in plan.changed[index:]]
+                                 "next run") for i in chain([item], items)]
             break
         try:
             if index == 0:
@@ -214,14 +230,13 @@ def apply_plan(plan: Plan, client: RedmineClient, store: StateStore, run_id: int
                 "interrupted mid-write: the next run checks whether it landed" if started else
                 "not written: the run stopped (Redmine unavailable or unusable)")))
             outcomes += [Outcome(i.issue_id, "deferred", "not written: the run stopped "
-                                 "(Redmine unavailable or unusable)")
-                         for i in plan.changed[index + 1:]]
+                                 "(Redmine unavailable or unusable)") for i in items]
             raise RunStopped(ApplyResult(run_id, tuple(outcomes)), exc,
                              (item.issue_id,) if started else ()) from None
         log.info("issue #%d: %s%s", item.issue_id, outcome.status,
                  f" ({outcome.reason})" if outcome.reason else "")
         outcomes.append(outcome)
-        progress.advance(progress.ISSUES_WRITTEN, index + 1, len(plan.changed))
+        progress.advance(progress.ISSUES_WRITTEN, index + 1, len(changed))
     return ApplyResult(run_id, tuple(outcomes))
 
 

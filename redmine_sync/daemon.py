@@ -154,7 +154,7 @@ def _run(client_factory: Callable[[], RedmineClient], config: Config, store: Sta
     applied = result.applied
     if applied is not None:
         log.info("run %d: %d issue(s) planned, %d written, %d skipped or deferred, %d failed",
-                 applied.run_id, len(result.plan.changed), applied.count("written", "partial"),
+                 applied.run_id, result.plan.changed_count, applied.count("written", "partial"),
                  applied.count("skipped", "deferred", "pending"), applied.failed)
         if applied.failed:
             problems.append(f"{applied.failed} issue(s) not fully written; see "

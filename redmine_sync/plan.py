@@ -59,6 +59,11 @@ class Plan:
         """The issues with something to write."""
         return tuple(p for p in self.issues if not p.empty)
 
+    @property
+    def changed_count(self) -> int:
+        """How many issues have something to write, also when the plan was streamed."""
+        return self.streamed.changed if self.streamed is not None else len(self.changed)
+
     def summary(self) -> dict[str, int]:
         tally = self.streamed or Tally.of(self.issues)
         return {"issues_evaluated": self.evaluated, **tally.as_dict()}

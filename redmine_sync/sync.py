@@ -7,7 +7,8 @@
       -> pure rule engine (rules/: triage -> tiering -> priority -> routing)
       -> plan (plan.py: every change with its rule and reason; people win), plus the
          reminders due on key dates (renewals.py)
-      -> apply (apply.py: one verified write per issue, breaker, audit)
+      -> apply (apply.py: one verified write per issue, breaker, audit; the plan
+         streams into it through a spool on disk, spool.py)
       -> daemon (daemon.py) / CLI (cli/: one module per command)
 
 What SLA clocks need besides the issues is gathered in sla_facts.py; what the reports
@@ -21,6 +22,7 @@ plan or apply it. The cursor moves only after an apply in which nothing failed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -60,6 +62,7 @@ from redmine_sync.sla_facts import Reads
 from redmine_sync.sla_facts import clocked
 from redmine_sync.sla_facts import staff_and_bot
 from redmine_sync.sla_facts import with_sla_facts
+from redmine_sync.spool import Spool
 from redmine_sync.store import StateStore
 
 OVERLAP = timedelta(minutes=2)  # re-read a little before the cursor: clock and commit skew
@@ -262,9 +265,13 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
               clock: Callable[[], datetime], *, project: str | None = None,
               full: bool = False, yes: bool = False, max_changes: int | None = None,
               stop: Callable[[], bool] = lambda: False,
-              on_plan: Callable[[Plan], None] = lambda plan: None,
+              on_plan: Callable[[Plan, Iterable[IssuePlan]], None] = lambda plan, issues: None,
               ruleset: RuleSet | None = None) -> RunResult:
     """One write run: recover, plan, breaker, apply, advance the cursor. Hold the lock.
+
+    The plan streams into apply through a spool (spool.py): every issue plan goes to disk
+    as it is decided, the breaker counts the changed ones, and apply reads them back one
+    at a time. ``on_plan``: the plan's totals and its issue plans, before the breaker.
     ``ruleset``: rules already loaded (the daemon keeps the last good ones)."""
     projects = scope_of(config, project)
     markup.check(config.text_formatting, client.text_formatting())
@@ -273,17 +280,18 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
     plan: Plan | None = None
     reads = Reads()  # the SLA pass's journal reads double as the reads before the writes
     held = Held()    # and its journals serve the reports published after the run
-    with recorded_run(store, run_id, clock, lambda: len(plan.changed) if plan else 0):
+    with recorded_run(store, run_id, clock, lambda: plan.changed_count if plan else 0), \
+            Spool(store.path.parent) as spool:
         plan, snapshot = _plan(client, config, now, projects, None, store, full,
-                               ruleset=ruleset, reads=reads, held=held)
+                               each=spool.add, ruleset=ruleset, reads=reads, held=held)
         recovered = recover_intents(store, {i.id: i for i in snapshot.issues}, run_id, now,
                                     config.fields)
-        on_plan(plan)
-        check_breaker(plan, config.limits, in_scope=snapshot.in_scope,
+        on_plan(plan, spool)
+        check_breaker(spool.changed, config.limits, in_scope=snapshot.in_scope,
                       max_changes=max_changes, yes=yes, held=store.held_failures())
-        writing = {i.issue_id for i in plan.changed} if len(reads) else set()
+        writing = {issue_id for issue_id, _ in spool.changed} if len(reads) else set()
         listed = {i.id: i for i in snapshot.issues if i.id in writing}
-        result = apply_plan(plan, client, store, run_id, fields=config.fields,
+        result = apply_plan(spool.writes(), client, store, run_id, fields=config.fields,
                             write_cap=config.limits.write_cap, clock=clock, stop=stop,
                             markup=config.text_formatting,
                             read=lambda issue_id: reads.before_write(
@@ -295,17 +303,18 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
     with store.transaction():  # the run's end: pointers, fired marks, cursor, its record
         for team, turn in plan.pointers.items():
             store.set_pointer(team, turn)
-        for item in plan.issues:
-            if item.sla_marks and (item.empty or item.issue_id in done):
-                for mark in item.sla_marks:
-                    store.fire(item.issue_id, mark.policy, mark.key, run_id)
+        for issue_id, empty, marks in spool.marks:
+            if empty or issue_id in done:
+                for mark in marks:
+                    store.fire(issue_id, mark.policy, mark.key, run_id)
         if not result.failed and not deferred:
             newest = max((i.updated_on for i in snapshot.issues), default=None)
             cursor = store.cursor(_scope_key(projects))
             if newest is not None and (cursor is None or newest > cursor):  # never back
                 store.set_cursor(_scope_key(projects), newest)
         store.finish_run(run_id, clock(), "failed" if result.failed else "ok",
-                         planned=len(plan.changed), written=result.count("written", "partial"),
+                         planned=plan.changed_count,
+                         written=result.count("written", "partial"),
                          skipped=deferred, failed=result.failed,
                          message=f"{pending} pending on a failure reported before" if pending
                          else "")

@@ -100,9 +100,9 @@ def write_undo(undo: UndoPlan, client: RedmineClient, store: StateStore, *,
     check_markup(markup, client.text_formatting())
     run_id = store.start_run(f"undo {undo.target}", clock())
     with recorded_run(store, run_id, clock, lambda: len(plan.changed)):
-        check_breaker(plan, limits, in_scope=max(plan.evaluated, 1), max_changes=max_changes,
-                      yes=yes)
-        result = apply_plan(plan, client, store, run_id, fields=fields,
+        check_breaker([(i.issue_id, i.updated_on) for i in plan.changed], limits,
+                      in_scope=max(plan.evaluated, 1), max_changes=max_changes, yes=yes)
+        result = apply_plan(plan.changed, client, store, run_id, fields=fields,
                             write_cap=len(plan.changed), clock=clock, stop=lambda: False,
                             markup=markup)
     store.finish_run(run_id, clock(), "failed" if result.failed else "ok",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -17,8 +18,10 @@ from redmine_sync.cli.context import pass_app
 from redmine_sync.cli.output import format_option
 from redmine_sync.errors import WritesFailed
 from redmine_sync.metrics import RunFigures
+from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
-from redmine_sync.plan import render_text
+from redmine_sync.plan import text_issue
+from redmine_sync.plan import text_tail
 from redmine_sync.reports.run import publish_due_or_reason
 from redmine_sync.store import StateStore
 from redmine_sync.sync import RunResult
@@ -46,9 +49,11 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
     config = app.config()
     store = app.store()
 
-    def show_plan(plan: Plan) -> None:
-        if fmt == "text" and plan.changed:
-            click.echo(render_text(plan, applying=True))
+    def show_plan(plan: Plan, issues: Iterable[IssuePlan]) -> None:
+        if fmt == "text" and plan.changed_count:  # read back one at a time: none kept
+            for item in issues:
+                click.echo("\n".join(text_issue(item)))
+            click.echo(text_tail(plan, applying=True))
 
     try:
         result, published, unpublished = _run(app, project, full, yes, max_changes, fmt,
@@ -81,7 +86,8 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
 
 
 def _run(app: AppContext, project: str | None, full: bool, yes: bool, max_changes: int | None,
-         fmt: str, show_plan: Callable[[Plan], None]) -> tuple[RunResult, list[str], str]:
+         fmt: str, show_plan: Callable[[Plan, Iterable[IssuePlan]], None]
+         ) -> tuple[RunResult, list[str], str]:
     """The run and the scheduled reports, under the writer lock."""
     config, store, client = app.config(), app.store(), app.client()
     with store.writer_lock():

@@ -112,7 +112,7 @@ def test_the_plan_shows_the_reminder_and_apply_writes_it_once(tmp_path: Path) ->
     stamp = issue.updated_on
     for later in (now, now + timedelta(days=5), at(RENEWAL)):   # once, never again
         again = apply_run(fake, config, store, lambda: later)   # noqa: B023
-        assert again.plan.changed == () and fake.issues[1].updated_on == stamp
+        assert again.plan.changed_count == 0 and fake.issues[1].updated_on == stamp
     assert ("key_date:renewal", "Northwind Logistics@2026-12-18") in \
         {(p, k) for _, p, k in store.sla_fired()}
 

@@ -25,6 +25,7 @@ from redmine_sync.config import Limits
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import Issue
 from redmine_sync.model import User
+from redmine_sync.plan import IssuePlan
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.rules.actions import actions
@@ -189,7 +190,9 @@ def roundtrip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     store = StateStore(Path(tmp) / "state.db")
     issues = add_cases(fake)
     before = {n: fake.get_issue(i.id, journals=False) for n, i in issues.items()}
-    applied = apply_run(fake, config, store, lambda: NOW, yes=True)
+    planned: list[IssuePlan] = []
+    applied = apply_run(fake, config, store, lambda: NOW, yes=True,
+                        on_plan=lambda plan, items: planned.extend(items))
     assert applied.applied is not None
     after = {n: fake.get_issue(i.id, journals=False) for n, i in issues.items()}
     watching = {n: tuple(fake.watchers.get(i.id, ())) for n, i in issues.items()}
@@ -201,7 +204,7 @@ def roundtrip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     unwatched = {n: tuple(fake.watchers.get(i.id, ())) for n, i in issues.items()}
     again = apply_run(fake, config, store, lambda: NOW, yes=True)
     return {"config": config, "fake": fake, "issues": issues, "before": before,
-            "plan": applied.plan, "applied": applied.applied, "after": after,
+            "plan": planned, "applied": applied.applied, "after": after,
             "notes_after": notes_after, "undo": shown, "undo_result": written,
             "undone": undone, "again": again, "watching": watching, "unwatched": unwatched}
 
@@ -211,7 +214,7 @@ def roundtrip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_plan_apply_reread_undo(roundtrip: dict[str, Any], n: int) -> None:
     case, fake, config = CASES[n], roundtrip["fake"], roundtrip["config"]
     issue_id = roundtrip["issues"][n].id
-    [item] = [i for i in roundtrip["plan"].issues if i.issue_id == issue_id]
+    [item] = [i for i in roundtrip["plan"] if i.issue_id == issue_id]
     assert case.key in {c.field for c in item.changes}, item.changes           # planned
     assert {o.issue_id: o.status for o in roundtrip["applied"].outcomes}[issue_id] == "written"
     after = roundtrip["after"][n]
@@ -243,7 +246,9 @@ def test_undo_without_writing_changes_nothing(tmp_path: Path) -> None:
     fake = fake_redmine()
     store = StateStore(tmp_path / "state.db")
     add_cases(fake)
-    applied = apply_run(fake, config, store, lambda: NOW, yes=True)
+    planned: list[IssuePlan] = []
+    applied = apply_run(fake, config, store, lambda: NOW, yes=True,
+                        on_plan=lambda plan, items: planned.extend(items))
     assert applied.applied is not None
     state = dict(fake.issues)
     shown = plan_undo(fake, store, applied.applied.run_id, config.fields, NOW)

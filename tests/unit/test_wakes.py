@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from redmine_sync import wakes
+from redmine_sync.plan import IssuePlan
 from redmine_sync.rules import load_rules
 from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
@@ -123,10 +124,12 @@ def story(tmp_path: Path, index: bool, monkeypatch: pytest.MonkeyPatch
             fake.human_edit(1 + step % len(fake.issues), fake.users[6], status="Feedback")
         if step % 73 == 60:
             fake.human_edit(1 + (step - 10) % len(fake.issues), fake.users[5], status="New")
-        result = apply_run(fake, config, store, clock)
+        planned: list[IssuePlan] = []
+        apply_run(fake, config, store, clock, on_plan=lambda plan, issues, into=planned:
+                  into.extend(issues))
         decided = sorted((i.issue_id, tuple(sorted(f"{c.field}={c.new}" for c in i.changes)
                                              + [n.text for n in i.notes]))
-                         for i in result.plan.issues)
+                         for i in planned)
         seen.append((step, decided))
     monkeypatch.undo()
     return seen

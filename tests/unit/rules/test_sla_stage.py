@@ -13,6 +13,7 @@ from redmine_sync.config import Limits
 from redmine_sync.daemon import wake_in
 from redmine_sync.model import CustomFieldDef
 from redmine_sync.model import User
+from redmine_sync.plan import IssuePlan
 from redmine_sync.redmine.fake import TRACKERS
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.redmine.fake import default_custom_fields
@@ -251,8 +252,10 @@ def test_a_breach_adds_the_escalation_contact_as_watcher_once_with_a_mention(
         '{watch: [escalation_contact, account_manager, Support]}, '
         '{note: "breached. {mention_escalation_contact}"}'))
     issue = fake.add_issue("help", author=fake.users[5], custom_fields={"Customer": "Acme"})
-    plan = apply_run(fake, config, store, lambda: START + timedelta(hours=3)).plan
-    [item] = plan.issues
+    planned: list[IssuePlan] = []
+    apply_run(fake, config, store, lambda: START + timedelta(hours=3),
+              on_plan=lambda plan, items: planned.extend(items))
+    [item] = planned
     watchers = next(c for c in item.changes if c.field == "watchers")
     assert watchers.new == ("pm.li", "am.liu", "Support")
     assert fake.watchers[issue.id] == ["Li Ping", "Liu Yang", "Support"]
@@ -260,4 +263,4 @@ def test_a_breach_adds_the_escalation_contact_as_watcher_once_with_a_mention(
     assert note.endswith("breached. @pm.li")   # a mention: Redmine notifies pm.li
     fake.watchers[issue.id].remove("Liu Yang")   # a person removes a watcher: it stays removed
     again = apply_run(fake, config, store, lambda: START + timedelta(hours=5))
-    assert again.plan.changed == () and fake.watchers[issue.id] == ["Li Ping", "Support"]
+    assert again.plan.changed_count == 0 and fake.watchers[issue.id] == ["Li Ping", "Support"]
