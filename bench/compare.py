@@ -13,9 +13,12 @@ alike. The load average is written beside each pair.
   quiet      the fake Redmine with N and 100,000 issues: the CPU of an incremental run in
              which nothing changed (bench/quiet.py), and the peak RSS of the
              ``plan --full`` that prepared it
+  memory     the fake Redmine, shipped pack: peak RSS of the first ``apply --yes`` over
+             --memory-issues issues (empty state store; the fake answers the writes and
+             keeps none), and of ``plan --full`` over --big issues (journal cache filled)
 
     .venv/bin/python bench/compare.py --old DIR [--issues 10000] [--pairs 3]
-        [--steps apply,sla_cold,quiet] [--out results.json]
+        [--steps apply,sla_cold,quiet,memory] [--out results.json]
 
 Prints a Markdown section (old, new, ratio per pair, median) for bench/RESULTS.md.
 """
@@ -342,6 +345,50 @@ def step_quiet(args: argparse.Namespace, sides: dict[str, Side], work: Path,
     return out
 
 
+def step_memory(args: argparse.Namespace, sides: dict[str, Side], work: Path,
+                env: dict[str, str]) -> dict[str, Any]:
+    """Peak RSS of a first apply and of ``plan --full``, each from a new state store."""
+    out: dict[str, Any] = {}
+    sizes = {"apply": args.memory_issues, "plan": args.big}
+    count = {"n": 0}
+    for what in args.memory.split(","):
+        size = sizes[what]
+        with FakeRedmine(size, args.project, upstream=env["REDMINE_URL"]) as fake:
+            rows = work / f"memory-rows-{size}.json"
+            rows.write_text(json.dumps([[n, fake.catalogue.updated_on(n).isoformat()]
+                                        for n in range(1, size + 1)]), encoding="utf-8")
+
+            def one(name: str, what: str = what, fake: FakeRedmine = fake, rows: Path = rows
+                    ) -> Callable[[], dict[str, Any]]:
+                def measure() -> dict[str, Any]:
+                    count["n"] += 1
+                    side, stem = sides[name], work / f"memory-{what}-{name}-{count['n']}"
+                    state = stem.with_suffix(".db")
+                    config = side.config(stem.with_suffix(".yaml"), state, args.project)
+                    if what == "plan":  # the fake's issues have no journals: cached as such
+                        done = subprocess.run(
+                            [sys.executable, str(BENCH / "prefill.py"), "--state", str(state),
+                             "--issues", str(rows), "--sample", str(fake.catalogue.count + 1)],
+                            env=side.harness.env, capture_output=True, text=True, check=False)
+                        if done.returncode != 0:
+                            raise SystemExit(f"prefill.py ({name}) failed:\n{done.stderr[-2000:]}")
+                        argv: tuple[str, ...] = ("plan", "--full", "--format", "json")
+                    else:
+                        argv = ("apply", "--yes", "--format", "json")
+                    run = side.cli(config, *argv, env={"REDMINE_URL": fake.url})
+                    summary = json_tail(run.stdout)["summary"]
+                    for path in work.glob(f"{stem.name}.db*"):
+                        path.unlink()
+                    return {"rss_mb": round(run.rss_mb), "wall": round(run.wall, 1),
+                            "cpu": round(run.cpu, 1),
+                            "changed": summary.get("issues_changed", summary.get("written"))}
+                return measure
+
+            say(f"memory: {what}, {size:,} fake issues")
+            out[what] = {"issues": size, "rows": alternate(args.pairs, one("old"), one("new"))}
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # the report
 
@@ -422,6 +469,21 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
                          f"{row['old']['cpu'] / max(row['new']['cpu'], 1e-6):.0f}x |")
         lines += [(f"| median | {_median([r['old']['cpu'] for r in rows]):.3f} s | "
                   f"{_median([r['new']['cpu'] for r in rows]):.3f} s | |"), ""]
+    memory = results.get("memory") or {}
+    for what, data in memory.items():
+        rows = data["rows"]
+        title = (f"first `apply --yes`, {data['issues']:,} issues of the fake Redmine (empty "
+                 "state store)" if what == "apply" else
+                 f"`plan --full`, {data['issues']:,} issues of the fake Redmine (journal "
+                 "cache filled)")
+        lines += [f"**memory**: {title}, shipped pack; peak RSS of the command, wall time:",
+                  "", "| pair (start, load) | old | new | new vs old |", "|---|---|---|---|"]
+        for row in rows:
+            lines.append(f"| {_load(row)} | {row['old']['rss_mb']} MB, {row['old']['wall']} s "
+                         f"| {row['new']['rss_mb']} MB, {row['new']['wall']} s | "
+                         f"{row['new']['rss_mb'] / row['old']['rss_mb'] - 1:+.0%} |")
+        lines += [(f"| median | {_median([r['old']['rss_mb'] for r in rows]):.0f} MB | "
+                  f"{_median([r['new']['rss_mb'] for r in rows]):.0f} MB | |"), ""]
     lines.append(f"Whole run: {results.get('minutes', '?')} min.")
     return "\n".join(lines) + "\n"
 
@@ -445,7 +507,8 @@ def record(text: str) -> None:
     results.write_text(existing.rstrip("\n") + "\n\n" + text, encoding="utf-8")
 
 
-STEPS = {"apply": step_apply, "sla_cold": step_sla_cold, "quiet": step_quiet}
+STEPS = {"apply": step_apply, "sla_cold": step_sla_cold, "quiet": step_quiet,
+         "memory": step_memory}
 
 
 def main() -> int:
@@ -463,6 +526,10 @@ def main() -> int:
     parser.add_argument("--cold-sample", type=int, default=1,
                         help="cold SLA pass: read the journals of 1 issue in K (estimate the rest)")
     parser.add_argument("--writes", type=int, default=50)
+    parser.add_argument("--memory-issues", type=int, default=10_000,
+                        help="memory step: fake issues of the first apply")
+    parser.add_argument("--memory", default="apply,plan",
+                        help="memory step: which of apply (--memory-issues) and plan (--big)")
     parser.add_argument("--offset", type=int, default=0,
                         help="with --state: the first of the open issues the edits pick")
     parser.add_argument("--steps", default="apply,sla_cold,quiet")
