@@ -381,7 +381,8 @@ def step_memory(args: argparse.Namespace, sides: dict[str, Side], work: Path,
                         path.unlink()
                     return {"rss_mb": round(run.rss_mb), "wall": round(run.wall, 1),
                             "cpu": round(run.cpu, 1),
-                            "changed": summary.get("issues_changed", summary.get("written"))}
+                            "changed": summary["issues_changed"] if what == "plan"
+                            else sum(summary.values())}  # apply: every outcome is an issue
                 return measure
 
             say(f"memory: {what}, {size:,} fake issues")
