@@ -11,6 +11,7 @@ from redmine_sync.changes import WATCHED
 from redmine_sync.config import Config
 from redmine_sync.config import Limits
 from redmine_sync.model import User
+from redmine_sync.plan import IssuePlan
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
@@ -35,7 +36,7 @@ def test_a_watcher_a_rule_adds_is_added_once_and_not_planned_again(tmp_path: Pat
     store = StateStore(tmp_path / "s.db")
     first = fake.add_issue("help", author=fake.users[5], custom_fields={"Customer": "Acme"})
 
-    [item] = apply_run(fake, config, store, lambda: NOW).plan.changed
+    [item] = applied(fake, config, store, NOW)
     assert [(c.field, c.new) for c in item.changes] == [("watchers", ("am.liu", "Support"))]
     assert fake.watchers[first.id] == ["Liu Yang", "Support"]
     assert {(i, k) for i, p, k in store.sla_fired() if p == WATCHED} == \
@@ -46,7 +47,16 @@ def test_a_watcher_a_rule_adds_is_added_once_and_not_planned_again(tmp_path: Pat
     fake.human_edit(first.id, fake.users[5], "any news?")
     second = fake.add_issue("more help", author=fake.users[5],
                             custom_fields={"Customer": "Acme"})
-    again = apply_run(fake, config, store, lambda: NOW + timedelta(hours=1))
-    assert [i.issue_id for i in again.plan.changed] == [second.id]   # each issue once
+    again = applied(fake, config, store, NOW + timedelta(hours=1))
+    assert [i.issue_id for i in again] == [second.id]   # each issue once
     assert fake.watchers == {first.id: ["Support"], second.id: ["Liu Yang", "Support"]}
-    assert apply_run(fake, config, store, lambda: NOW + timedelta(hours=2)).plan.changed == ()
+    assert applied(fake, config, store, NOW + timedelta(hours=2)) == []
+
+
+def applied(fake: FakeRedmine, config: Config, store: StateStore, now: datetime
+            ) -> list[IssuePlan]:
+    """An apply run's issue plans with something to write, as they streamed past."""
+    planned: list[IssuePlan] = []
+    apply_run(fake, config, store, lambda: now, on_plan=lambda plan, items: planned.extend(
+        i for i in items if not i.empty))
+    return planned
