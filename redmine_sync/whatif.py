@@ -39,6 +39,7 @@ from redmine_sync.rules.state import World
 from redmine_sync.rules.state import initial_values
 from redmine_sync.sla.clock import MetricClock
 from redmine_sync.sla.timeline import replay as replay_journals
+from redmine_sync.sla.view import when
 from redmine_sync.sla_facts import with_sla_facts
 from redmine_sync.store import StateStore
 from redmine_sync.sync import read_snapshot
@@ -267,21 +268,18 @@ def _ratio(ratio: Ratio) -> str:
         else "n/a"
 
 
-def _when(instant: datetime | None) -> str:
-    return f"{instant:%Y-%m-%d %H:%M} UTC" if instant else "-"
-
-
-def _clock(clock: MetricClock) -> str:
+def _clock(clock: MetricClock, zone: str) -> str:
     target = f"{clock.target / 3600:g} h" if clock.target is not None else "no target"
-    return f"{clock.metric}#{clock.cycle} breached {_when(clock.breached_at)} (target {target})"
+    return (f"{clock.metric}#{clock.cycle} breached {when(clock.breached_at, zone)} "
+            f"(target {target})")
 
 
-def render_text(result: WhatIf, proposed_name: str) -> list[str]:
+def render_text(result: WhatIf, proposed_name: str, zone: str = "UTC") -> list[str]:
     """Side by side: figures, then the lists (breaches gained and avoided, escalations and
-    notes only one side has, issues whose outcome changes)."""
+    notes only one side has, issues whose outcome changes); instants in ``zone``."""
     cur, new = result.current, result.proposed
-    since = f", created since {_when(result.since)}" if result.since else ""
-    head = (f"what-if at {_when(result.now)}: {len(cur.outcomes)} issue(s){since}; "
+    since = f", created since {when(result.since, zone)}" if result.since else ""
+    head = (f"what-if at {when(result.now, zone)}: {len(cur.outcomes)} issue(s){since}; "
             f"current rules vs {proposed_name}. Nothing is written.")
     lines = [head, ""]
     rows: list[tuple[str, object, object]] = [
@@ -300,9 +298,9 @@ def render_text(result: WhatIf, proposed_name: str) -> list[str]:
     lines += [f"{name:<{width}}  {a!s:<20}  {b}" for name, a, b in rows]
     gained, avoided = result.new_breaches(), result.gone_breaches()
     lines += ["", f"breaches only under the proposed rules ({len(gained)}):"]
-    lines += [f"  #{o.issue_id} {_clock(c)}  {o.subject}" for o, c in gained] or ["  none"]
+    lines += [f"  #{o.issue_id} {_clock(c, zone)}  {o.subject}" for o, c in gained] or ["  none"]
     lines += ["", f"breaches the proposed rules avoid ({len(avoided)}):"]
-    lines += [f"  #{o.issue_id} {_clock(c)}  {o.subject}" for o, c in avoided] or ["  none"]
+    lines += [f"  #{o.issue_id} {_clock(c, zone)}  {o.subject}" for o, c in avoided] or ["  none"]
     for title, mine, theirs in (("escalations", new.escalations(), cur.escalations()),
                                 ("notes", new.reached(), cur.reached())):
         known = {(o.issue_id, r.key) for o, r in theirs}

@@ -46,5 +46,5 @@ def command(app: AppContext, rules_dir: Path, since: str | None, fmt: str) -> No
     if fmt == "json":
         click.echo(json.dumps(as_json(result), ensure_ascii=False, indent=1))
         return
-    for line in render_text(result, str(rules_dir)):
+    for line in render_text(result, str(rules_dir), config.reports.timezone):
         click.echo(line)

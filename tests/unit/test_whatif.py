@@ -107,6 +107,18 @@ def test_the_text_shows_both_sides_and_the_lists(world: tuple[FakeRedmine, Path,
         "SLA p: first response at 150% of 2 h (threshold 100%)" in out
 
 
+def test_the_text_shows_instants_in_the_reports_time_zone(
+        world: tuple[FakeRedmine, Path, Path]) -> None:
+    fake, config, proposed = world
+    config.write_text(config.read_text() + "reports: {timezone: Asia/Shanghai}\n")
+    code, out = invoke(fake, config, "--rules", str(proposed))
+    assert code == 0, out
+    # 12:05 UTC is 20:05 in Shanghai (UTC+8): converted, not relabelled
+    assert "#2 first_response#1 breached 2026-01-05 20:05 Asia/Shanghai (target 2 h)" in out
+    assert out.startswith("what-if at 2026-01-07 17:00 Asia/Shanghai: 3 issue(s);")
+    assert " UTC" not in out
+
+
 def test_since_leaves_older_issues_out(world: tuple[FakeRedmine, Path, Path]) -> None:
     fake, config, proposed = world
     code, out = invoke(fake, config, "--rules", str(proposed), "--format", "json",
