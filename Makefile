@@ -39,10 +39,10 @@ demo: install redmine  ## local Redmine + 10 weeks of history + doctor + validat
 	  echo "== scripts/build-history (10 weeks of customer requests, back-dated, in project demo)" && \
 	  mkdir -p $(DEMO_DIR) && \
 	  $(BIN)/python scripts/build-history --project demo --replace --events $(DEMO_DIR)/demo-history.json && \
-	  echo && echo "== redmine-sync doctor" && \
-	  $(BIN)/redmine-sync --config $(CONFIG) doctor && \
-	  echo && echo "== redmine-sync validate (the playbook's rule pack in rules/)" && \
-	  $(BIN)/redmine-sync --config $(CONFIG) validate --online && \
+	  echo && echo "== redmine-sync doctor (exit 5 = nothing failed, but the bot's key could not check all)" && \
+	  { $(BIN)/redmine-sync --config $(CONFIG) doctor || [ $$? -eq 5 ]; } && \
+	  echo && echo "== redmine-sync validate --online (the playbook's rule pack in rules/; exit 5 as doctor)" && \
+	  { $(BIN)/redmine-sync --config $(CONFIG) validate --online || [ $$? -eq 5 ]; } && \
 	  $(BIN)/redmine-sync --config $(CONFIG) test-rules | tail -1 && \
 	  echo && echo "== redmine-sync plan --full (what the rules would change; nothing is written)" && \
 	  $(BIN)/redmine-sync --config $(CONFIG) plan --project demo --full | tail -1 && \

@@ -50,6 +50,7 @@ class Check:
     name: str
     detail: str
     fix: str = ""
+    checked: bool = True   # False: a warning that this key or server could not check it
 
     def render(self) -> str:
         line = f"{self.status:<4}  {self.name:<16} {self.detail}"
@@ -130,7 +131,8 @@ def _markup_check(config: Config, client: RedmineClient, now: datetime) -> Itera
         yield Check(WARN, "text format", f"not measured: Redmine's text preview needs a login "
                     f"here; notes and pages are written in {configured}",
                     "check Administration > Settings > General > Text formatting is "
-                    f"{markup.LABELS[configured]}, or set redmine.text_formatting to match")
+                    f"{markup.LABELS[configured]}, or set redmine.text_formatting to match",
+                    checked=False)
     elif actual != configured:
         yield Check(FAIL, "text format", f"Redmine renders {actual}, the config writes "
                     f"{configured}: pages would lose their headings, charts show as raw markup",
@@ -255,7 +257,7 @@ def _field_in_trackers(config: Config, client: RedmineClient, concept: str,
             yield Check(WARN, "custom field", f"{definition.name!r} ({concept}): trackers not "
                         "checked: a non-admin key cannot read a field's trackers",
                         f"make sure Administration > Custom fields > {definition.name} > "
-                        "Trackers ticks every tracker of the projects in scope")
+                        "Trackers ticks every tracker of the projects in scope", checked=False)
         return
     for identifier in config.projects:
         try:
@@ -322,7 +324,7 @@ def _rule_checks(config: Config, client: RedmineClient, now: datetime) -> Iterat
         yield Check(WARN, "rules", f"{len(used)} label value(s) the rules set not checked: a "
                     f"non-admin key cannot read the values {config.fields.labels!r} allows",
                     f"make sure Administration > Custom fields > {config.fields.labels} lists: "
-                    + ", ".join(used))
+                    + ", ".join(used), checked=False)
     elif not problems:
         yield Check(OK, "rules", f"{len(ruleset.names)} name(s) and value(s) known to Redmine")
 
@@ -397,7 +399,8 @@ def _clock_check(config: Config, client: RedmineClient, now: datetime) -> Iterat
     if server_now is None:
         yield Check(WARN, "clock", "not measured: the server sends no Date header",
                     "serve Redmine through a web server that sends Date (Apache, nginx), and "
-                    "run NTP on both machines; SLA times use Redmine's timestamps")
+                    "run NTP on both machines; SLA times use Redmine's timestamps",
+                    checked=False)
         return
     skew = (server_now - now).total_seconds()
     detail = f"server clock differs by {skew:+.0f}s"

@@ -56,10 +56,16 @@ REDMINE = ExitCode(4, "redmine", "Redmine unreachable past the run's retry budge
                    "which remain), its TLS certificate refused (`redmine.ca_bundle`), the key "
                    "refused or missing, or an answer unusable; nothing was written after it",
                    "`redmine-sync doctor`; the next run retries and finishes the rest")
+NOT_CHECKED = ExitCode(5, "not checked", "nothing failed, but something could not be checked "
+                       "with this key or server: `validate --online`'s NOT CHECKED lines, "
+                       "`doctor`'s warnings of what it could not check or measure",
+                       "check each listed item by hand, or run the command with a key that "
+                       "can see it (an administrator's)")
 INTERNAL = ExitCode(70, "internal error", "a bug in redmine-sync", "run it by hand with -vv "
                     "for the traceback and report it")
 INTERRUPTED = ExitCode(130, "interrupted", "stopped by Ctrl-C or SIGINT")
-EXIT_TABLE: tuple[ExitCode, ...] = (OK, USER, WRITES, BREAKER, REDMINE, INTERNAL, INTERRUPTED)
+EXIT_TABLE: tuple[ExitCode, ...] = (OK, USER, WRITES, BREAKER, REDMINE, NOT_CHECKED, INTERNAL,
+                                   INTERRUPTED)
 """Every exit code of every command, in one place (docs/cli.md is generated from it)."""
 
 
@@ -157,6 +163,12 @@ class WritesFailed(RedmineSyncError):
 
 class ChecksFailed(RedmineSyncError):
     """``doctor`` found at least one failing check. Exit 1."""
+
+
+class NotChecked(RedmineSyncError):
+    """Nothing failed, but a check could not be made; the output listed what. Exit 5."""
+
+    exit_code = NOT_CHECKED.code
 
 
 EXIT_CODES: dict[str, int] = {e.meaning: e.code for e in EXIT_TABLE}

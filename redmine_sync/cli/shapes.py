@@ -83,13 +83,17 @@ ISSUE_LINE = obj({
 })
 DOCTOR = obj({
     "checks": array(obj({"status": one_of("ok", "warn", "FAIL"), "name": STRING,
-                         "detail": STRING, "fix": doc(STRING, "\"\" when none")})),
+                         "detail": STRING, "fix": doc(STRING, "\"\" when none"),
+                         "checked": doc(BOOL, "false: a warning that this key or server "
+                                        "could not check it (exit 5)")})),
     "failed": INT, "warnings": INT,
+    "not_checked": doc(INT, "checks that could not be made (exit 5 when none failed)"),
     "passed": doc(BOOL, "no check failed and none warned"),
 })
 PROBLEMS = doc(array(STRING), "file:line:col: path: message, one per problem")
 VALIDATE = obj({
-    "ok": BOOL, "files": INT, "rules": INT, "customers": INT,
+    "ok": doc(BOOL, "no problem, and (with --online) nothing left unchecked"),
+    "files": INT, "rules": INT, "customers": INT,
     "online": doc(BOOL, "names were checked against Redmine"),
     "not_checked": doc(array(STRING), "with --online: what this key could not check"),
     "error": doc(STRING, "when not ok"), "problems": PROBLEMS,

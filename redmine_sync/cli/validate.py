@@ -10,6 +10,7 @@ from redmine_sync.cli.context import AppContext
 from redmine_sync.cli.context import pass_app
 from redmine_sync.cli.output import echo_json
 from redmine_sync.cli.output import format_option
+from redmine_sync.errors import NotChecked
 from redmine_sync.errors import UserError
 from redmine_sync.rules import RuleSet
 from redmine_sync.rules import load_rules
@@ -25,7 +26,7 @@ from redmine_sync.rules.ruleset import rule_paths
               "custom field, allowed value, user and group name against Redmine (and the "
               "config's reports.risk_tracker).")
 @format_option("ok, the counts, what was not checked; when not ok, the error and every "
-               "problem (the exit code stays 1)")
+               "problem (the exit codes stay 1 and 5)")
 @pass_app
 def command(app: AppContext, paths: tuple[Path, ...], online: bool, fmt: str) -> None:
     """Check rule files (default: the rules directory of the config).
@@ -33,7 +34,8 @@ def command(app: AppContext, paths: tuple[Path, ...], online: bool, fmt: str) ->
     Reports every problem at once as file:line:col: path: message, with "did you mean"
     hints; exit 1 when there is any, when a path does not exist, or when a rules directory
     has no customers file (tier and account-manager rules would do nothing). Without
-    --online nothing is sent to Redmine; with it, what this key cannot check is listed.
+    --online nothing is sent to Redmine; with it, what this key cannot check is listed as
+    NOT CHECKED and the exit code is 5 (never 0 while something was not checked).
     """
     try:
         _validate(app, paths, online, fmt)
@@ -56,14 +58,13 @@ def _validate(app: AppContext, paths: tuple[Path, ...], online: bool, fmt: str) 
             hint="add one (see rules/customers.yaml); with no customers to manage, say so "
             "with a file holding `kind: customers` and `customers: []`")
     files = len(rule_paths(targets))
-    if fmt == "json":
-        echo_json({"ok": True, "files": files, "rules": len(ruleset.rules()),
-                   "customers": len(ruleset.customers.customers), "online": online,
-                   "not_checked": not_checked, "problems": []})
-        return
     summary = (f"{files} file(s), {len(ruleset.rules())} rule(s), "
                f"{len(ruleset.customers.customers)} customer(s)")
-    if not online:
+    if fmt == "json":
+        echo_json({"ok": not not_checked, "files": files, "rules": len(ruleset.rules()),
+                   "customers": len(ruleset.customers.customers), "online": online,
+                   "not_checked": not_checked, "problems": []})
+    elif not online:
         click.echo(f"{summary}: OK (offline: Redmine names not checked; --online checks them)")
     elif not_checked:
         click.echo(f"{summary}: names checked against Redmine, except:")
@@ -71,6 +72,10 @@ def _validate(app: AppContext, paths: tuple[Path, ...], online: bool, fmt: str) 
             click.echo(f"  NOT CHECKED: {line}")
     else:
         click.echo(f"{summary}: OK (every name checked against Redmine)")
+    if not_checked:  # a check this key could not make is never an OK (exit 5)
+        raise NotChecked(f"{len(not_checked)} item(s) not checked against Redmine with this "
+                         "key (listed above): check them by hand, or validate with an "
+                         "administrator's key")
 
 
 def _validate_online(app: AppContext, ruleset: RuleSet) -> list[str]:

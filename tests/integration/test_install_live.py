@@ -107,11 +107,12 @@ def test_a_wheel_installed_outside_the_checkout_inits_checks_and_plans(
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("  # path: ~/.local/state/redmine-sync/state.db",
                                    "  path: state.db"), encoding="utf-8")
-    doctor = run([tool, "--config", str(config), "doctor"], cwd=work)
+    # the bot's key cannot check everything (the Labels field's trackers and values): exit 5
+    doctor = run([tool, "--config", str(config), "doctor"], cwd=work, code=5)
     assert "ok    permissions      demo: all 7 needed" in doctor.stdout
     assert "FAIL" not in doctor.stdout
-    validate = run([tool, "--config", str(config), "validate", "--online"], cwd=work)
-    assert "names checked against Redmine" in validate.stdout
+    validate = run([tool, "--config", str(config), "validate", "--online"], cwd=work, code=5)
+    assert "names checked against Redmine, except:" in validate.stdout
     plan = run([tool, "--config", str(config), "plan", "--project", "demo"], cwd=work)
     assert "issue(s)" in plan.stdout, plan.stdout
     assert (work / "team" / "state.db").is_file()
@@ -122,10 +123,11 @@ def test_a_wheel_installed_outside_the_checkout_inits_checks_and_plans(
           f"init+doctor+validate+plan in {time.monotonic() - installed:.1f} s")
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(args: list[str], cwd: Path, code: int = 0) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "REDMINE_SYNC_CONFIG")}
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False,
                           timeout=600)
-    assert done.returncode == 0, f"{args[:4]} exit {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == code, \
+        f"{args[:4]} exit {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done

@@ -105,8 +105,16 @@ def test_validate_online_checks_names_against_redmine(
     monkeypatch.setenv("REDMINE_URL", demo["REDMINE_URL"])
     monkeypatch.setenv("REDMINE_API_KEY", demo["REDMINE_API_KEY"])
     config = demo["config"]
+    # the bot's key cannot read the Labels field's allowed values: listed, exit 5, never OK
+    assert main(["--config", config, "validate", "--online"]) == 5
+    out, err = capsys.readouterr()
+    assert "names checked against Redmine, except:\n  NOT CHECKED: " in out and "OK" not in out
+    assert "not checked against Redmine with this key" in err
+    # an administrator's key reads them: every name checked, exit 0
+    monkeypatch.setenv("REDMINE_API_KEY", demo["REDMINE_LOCAL_ADMIN_KEY"])
     assert main(["--config", config, "validate", "--online"]) == 0
-    assert "names checked against Redmine" in capsys.readouterr().out
+    assert "OK (every name checked against Redmine)" in capsys.readouterr().out
+    monkeypatch.setenv("REDMINE_API_KEY", demo["REDMINE_API_KEY"])
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: triage\nrules:\n  - name: x\n    then:\n"
                    "      - set: {status: Reopened, priority: Hihg}\n"

@@ -75,8 +75,8 @@ def test_missing_permissions_are_named() -> None:
 
 def test_admin_key_is_a_warning() -> None:
     fake = FakeRedmine(me=User(1, "admin", "Redmine Admin", admin=True))
-    warnings = by_status(checks(config(), fake), WARN)
-    assert any("ADMINISTRATOR" in w for w in warnings)
+    admin = [c for c in checks(config(), fake) if "ADMINISTRATOR" in c.detail]
+    assert [(c.status, c.checked) for c in admin] == [(WARN, True)]  # worth a look, checked
 
 
 def test_unknown_project_fails() -> None:
@@ -87,7 +87,7 @@ def test_unknown_project_fails() -> None:
 def test_clock_skew_is_reported() -> None:
     fake = FakeRedmine(clock=lambda: NOW)
     result = checks(config(), fake, now=NOW + timedelta(minutes=10))
-    assert any(c.name == "clock" and c.status == WARN for c in result)
+    assert any(c.name == "clock" and c.status == WARN and c.checked for c in result)
     assert any(c.name == "clock" and c.status == OK for c in checks(config(), fake, now=NOW))
 
 
@@ -106,7 +106,8 @@ def test_markup_that_matches_is_ok_and_an_unmeasured_one_never_is() -> None:
     assert [c.status for c in checks(config(text_formatting="textile"), fake)
             if c.name == "text format"] == [OK]
     fake.markup = None
-    assert [c.status for c in checks(config(), fake) if c.name == "text format"] == [WARN]
+    assert [(c.status, c.checked) for c in checks(config(), fake)
+            if c.name == "text format"] == [(WARN, False)]   # not measured: exit 5
 
 
 def test_a_closed_project_in_scope_fails_with_the_fix() -> None:
@@ -168,6 +169,7 @@ def test_label_values_a_non_admin_cannot_read_are_never_ok() -> None:
     fake.fields["Labels"] = replace(fake.fields["Labels"], possible_values=None)
     rules = [c for c in checks(config(), fake) if c.name == "rules"]
     assert [c.status for c in rules] == [WARN] and "ui" in rules[0].fix
+    assert not rules[0].checked
 
 
 def test_single_value_labels_seen_on_an_issue_fail() -> None:

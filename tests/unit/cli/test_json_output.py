@@ -37,7 +37,8 @@ def test_every_command_with_json_has_a_documented_shape() -> None:
 
 
 def test_the_shapes_refuse_an_undocumented_key() -> None:
-    data = {"checks": [], "failed": 0, "warnings": 0, "passed": True, "extra": 1}
+    data = {"checks": [], "failed": 0, "warnings": 0, "not_checked": 0, "passed": True,
+            "extra": 1}
     assert not Draft202012Validator(SHAPES["doctor"]).is_valid(data)
 
 
@@ -45,7 +46,7 @@ def test_doctor(run: Cli) -> None:
     data = shaped("doctor", run("doctor", "--format", "json"), exit_code=1)
     assert data["failed"] >= 1 and not data["passed"]
     assert {"status": "ok", "name": "config", "detail": data["checks"][0]["detail"],
-            "fix": ""} == data["checks"][0]
+            "fix": "", "checked": True} == data["checks"][0]
 
 
 def test_config(run: Cli) -> None:

@@ -4,6 +4,7 @@ test-rules, history."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,11 +40,26 @@ def test_validate_online_names_what_redmine_does_not_know(run: Cli) -> None:
     assert "unknown user or group 'am.liu'" in result.output
 
 
-def test_validate_online_ok_when_every_name_is_known(run: Cli, tmp_path: Path) -> None:
+def test_validate_online_never_says_ok_when_this_key_could_not_check(run: Cli,
+                                                                      tmp_path: Path) -> None:
+    # the fixture's Labels field is seen as a non-admin sees it: no allowed values
+    result = run("validate", "--online", str(known_rules(tmp_path)))
+    assert result.exit_code == 5, result.output
+    assert "1 rule(s), 0 customer(s): names checked against Redmine, except:" in result.output
+    assert "  NOT CHECKED: 1 value(s) of the custom field 'Labels' (ui)" in result.output
+    assert "OK" not in result.output
+    assert "error: 1 item(s) not checked against Redmine with this key" in result.output
+    data = json.loads(run("validate", "--online", "--format", "json",
+                          str(tmp_path / "known-rules")).stdout)
+    assert data["ok"] is False and data["problems"] == [] and len(data["not_checked"]) == 1
+
+
+def test_validate_online_ok_when_every_name_is_checked(run: Cli, tmp_path: Path) -> None:
+    labels = run.fake.fields["Labels"]
+    run.fake.fields["Labels"] = replace(labels, possible_values=("ui",))  # an admin's view
     result = run("validate", "--online", str(known_rules(tmp_path)))
     assert result.exit_code == 0, result.output
-    assert "1 rule(s), 0 customer(s): " in result.output
-    assert "NOT CHECKED" in result.output or "every name checked" in result.output
+    assert "1 rule(s), 0 customer(s): OK (every name checked against Redmine)" in result.output
 
 
 def test_validate_online_locates_a_risk_tracker_redmine_does_not_have(run: Cli,
@@ -56,7 +72,9 @@ def test_validate_online_locates_a_risk_tracker_redmine_does_not_have(run: Cli,
         "no issue filed would show as a risk in the weekly report" in result.output
     run.config = write_config(tmp_path, tmp_path / "known-rules",
                               "reports:\n  risk_tracker: Bug\n")
-    assert run("validate", "--online").exit_code == 0
+    result = run("validate", "--online")
+    assert result.exit_code == 5, result.output   # only the Labels values left unchecked
+    assert "risk_tracker" not in result.output
 
 
 def test_validate_refuses_a_rules_directory_without_customers(run: Cli, tmp_path: Path) -> None:

@@ -130,8 +130,8 @@ def test_doctor_fails_on_the_shipped_pack_against_a_bare_redmine(run: Cli) -> No
 def test_doctor_with_a_warning_never_says_all_checks_passed(
         run: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_config(tmp_path, rules_dir=known_rules(tmp_path))
-    checks = [Check(OK, "API key", "accepted"),
-              Check(WARN, "custom field", "trackers not checked: a non-admin key", "tick them")]
+    checks = [Check(OK, "config", "read"),
+              Check(WARN, "API key", "accepted: user bot is an ADMINISTRATOR", "a bot user")]
     monkeypatch.setattr("redmine_sync.cli.doctor.run_checks", lambda *args: iter(checks))
     result = run("doctor")
     assert result.exit_code == 0, result.output
@@ -140,14 +140,32 @@ def test_doctor_with_a_warning_never_says_all_checks_passed(
         "no check failed; 1 warning(s) above (not checked, or worth a look)")
 
 
+def test_doctor_exits_5_when_a_check_could_not_be_made(
+        run: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(tmp_path, rules_dir=known_rules(tmp_path))
+    checks = [Check(OK, "API key", "accepted"),
+              Check(WARN, "custom field", "trackers not checked: a non-admin key", "tick them",
+                    checked=False)]
+    monkeypatch.setattr("redmine_sync.cli.doctor.run_checks", lambda *args: iter(checks))
+    result = run("doctor")
+    assert result.exit_code == 5, result.output
+    assert "no check failed; 1 warning(s) above (not checked, or worth a look)" in result.output
+    assert "error: 1 check(s) could not be made with this key or server" in result.output
+    data = json.loads(run("doctor", "--format", "json").stdout)
+    assert (data["not_checked"], data["passed"]) == (1, False)
+    assert [c["checked"] for c in data["checks"]] == [True, False]
+
+
 def test_doctor_passes_on_rules_the_redmine_knows(run: Cli, tmp_path: Path) -> None:
     write_config(tmp_path, rules_dir=known_rules(tmp_path))
     run.fake._now = lambda: run.now
     result = run("doctor")
-    assert result.exit_code == 0, result.output
-    # the fake lacks optional fields and hides Labels' values from the bot: warned, exit 0
-    assert result.output.rstrip().endswith(
-        "no check failed; 8 warning(s) above (not checked, or worth a look)")
+    # the fake lacks optional fields (worth a look) and hides Labels' values from the bot
+    # (not checked): nothing failed, but never an exit 0 while something was not checked
+    assert result.exit_code == 5, result.output
+    assert "FAIL" not in result.output
+    assert "no check failed; 8 warning(s) above (not checked, or worth a look)" in result.output
+    assert "error: 1 check(s) could not be made" in result.output
 
 
 class Stopping(FakeRedmine):
