@@ -31,7 +31,7 @@ LABELS = {"textile": "Textile", "markdown": "Markdown", "common_mark":
 PROBE = "h3. redmine-sync probe\n\n1) probe"
 
 _SPECIAL = {  # characters that start markup (or a Redmine link) in each format
-    "textile": frozenset('!"#%&*+-:<=>?@[\\]^_{|}~'),
+    "textile": frozenset('!"#%&*+:<=>?@[\\]^_{|}~'),   # "-": only where _DASH says
     "markdown": frozenset('!"#&*+-:<>@[\\]^_`{|}~'),
     "common_mark": frozenset('!"#&*+-:<>@[\\]_`{|}~'),
 }
@@ -42,6 +42,11 @@ _WWW = re.compile(r"(?i)(www)\.")
 _MAYBE_REVISION = re.compile(r"[rR]\d")  # what _REVISION matches at least
 _MAYBE_WWW = re.compile(r"[wW][wW][wW]\.")  # what _WWW matches
 _GLYPH = re.compile(r"(?i)\((?=(?:c|r|tm)\))")  # Textile's (c) (r) (tm) -> © ® ™
+# A "-" Textile reads: at the start (a list, table-cell or definition marker, or a
+# strike-through opener), after a space or "(" (the only other places a strike-through
+# "-text-" can open, and " - ", the en dash), or next to another "-" ("--", the em dash;
+# "---"). Every other "-" (e-mail, 2026-11-29, A-1) stays as written in the page source.
+_DASH = re.compile(r"(?:^|(?<=[\s(\-]))-|-(?=-)")
 _BLOCK = re.compile(  # Textile's block signatures at the start of a line: "h1. ", "p(x). "
     r"^(\s*(?:h[1-6]|p|bq|bc|pre|fn\d+|notextile|table)\S*?)\.(?=\s|$)")
 
@@ -82,6 +87,8 @@ def escape(text: str, fmt: str) -> str:
         out = _COLON.sub("&#58;", out)
     if _MAYBE_WWW.search(out):
         out = _WWW.sub(lambda m: m.group(1) + "&#46;", out)
+    if fmt == "textile" and "-" in out:
+        out = _DASH.sub("&#45;", out)
     if fmt == "textile" and "(" in out:
         out = _GLYPH.sub("&#40;", out)
     return _BLOCK.sub(lambda m: m.group(1) + "&#46;", out) if fmt == "textile" else out

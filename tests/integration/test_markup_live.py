@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
+from redmine_sync.markup import escape
 from tests.integration.conftest import Admin
 from tests.integration.conftest import rails_runner
 from tests.integration.conftest import run_cli
@@ -28,7 +30,12 @@ pytestmark = pytest.mark.integration
 
 FORMATS = ("textile", "markdown", "common_mark")
 INJECTION = ("Export fails {{include(Reports)}} !http://127.0.0.1:9/x.png! [[Reports]] "
-             "http://evil.example/x -struck- *bold*")
+             "http://evil.example/x -struck- *bold* re-export")
+# Hyphens where Textile reads them (strike-through, list, cell and rule markers, "--") and
+# where it does not (e-mail, dates): each on its own, in a list item and in a table cell.
+HYPHENS = ("-struck- a -b- c (-x-) x - y a -- b --- *-x-* [-x-] a->b x -y-z- w a-(b)-c",
+           "e-mail 2026-11-29 re-export word- A-1", "-. cell", "- term := def", "- - -",
+           "-5")
 SUBJECTS = (
     INJECTION,
     "Login page 😀 typo עברית العربية 中文",
@@ -135,6 +142,36 @@ def test_bot_notes_render_as_lists_never_struck_through(instance: dict[str, Any]
     assert bot_notes, "the shipped pack wrote no note: " + apply.stdout + apply.stderr
 
 
+def test_hyphens_render_as_when_every_one_was_escaped(instance: dict[str, Any],
+                                                      admin: Admin) -> None:
+    """escape() leaves a "-" as written only where the format does not read it: Redmine's
+    own renderer gives the same HTML as with every "-" a character reference (Textile
+    passes references through: the same once they are decoded, as a browser does)."""
+    fmt = instance["fmt"]
+
+    def page(texts: list[str]) -> str:  # each text alone, in a list item, in a table cell
+        item = "*" if fmt == "textile" else "-"
+        return "\n\n".join([*texts, *(f"{item} {t}" for t in texts),
+                             *(f"|{t}|" for t in texts)])
+
+    escaped = [escape(text, fmt) for text in HYPHENS]
+    source = page(escaped)
+
+    def rendered(text: str) -> str:
+        answer = requests.get(f"{admin.url}/preview/text", params={"text": text}, timeout=30)
+        assert answer.status_code == 200, answer.status_code
+        return answer.text
+
+    shown = rendered(source)
+    every = page([e.replace("-", "&#45;") for e in escaped])
+    assert html.unescape(shown) == html.unescape(rendered(every))
+    assert "<del>" not in shown and "<hr" not in shown and "<dl" not in shown
+    for text in HYPHENS:
+        assert text in visible(shown), text
+    if fmt == "textile":  # what people editing the page see: ordinary hyphens as written
+        assert "e-mail 2026-11-29 re-export word- A-1" in source
+
+
 def test_report_page_renders_with_user_text_shown_as_written(instance: dict[str, Any],
                                                              admin: Admin) -> None:
     published = run_cli(instance["env"], instance["config"], "report", "weekly", "--publish")
@@ -150,6 +187,9 @@ def test_report_page_renders_with_user_text_shown_as_written(instance: dict[str,
     text = visible(wiki)
     for subject in SUBJECTS:
         assert subject in text, subject  # the include, the image, the links: all as written
+    if instance["fmt"] == "textile":  # the page source people edit: no entity for "re-export"
+        source = admin.get(f"/projects/{instance['project']}/wiki/{title[1]}.json")
+        assert "bold&#42; re-export" in source["wiki_page"]["text"]
     assert "Weekly report" in text and text.count("Weekly report") == 1  # nothing included
     assert "127.0.0.1:9" not in " ".join(re.findall(r"<img[^>]*>", wiki))
     assert 'href="http://evil.example' not in wiki

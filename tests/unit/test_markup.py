@@ -48,6 +48,27 @@ def test_common_mark_breaks_every_redmine_link_pattern(text: str) -> None:
         assert pattern not in decoded
 
 
+HYPHENS = ["-struck-", "a -b- c", "(-x-)", "x - y", "a -- b", "---", "- - -", "-. cell",
+           "- term := def", "*-x-*", "[-x-]", "a->b", "e-mail", "2026-11-29", "A-1 re-export",
+           "word-", "-5", "x -y-z- w", "a-(b)-c", "\u00a0-x-"]
+
+
+@pytest.mark.parametrize("text", HYPHENS)
+def test_textile_escapes_a_hyphen_only_where_textile_reads_it(text: str) -> None:
+    escaped = markup.escape(text, "textile")
+    assert visible(escaped) == text
+    # no strike-through can open, no list/cell/rule marker starts it, no "--" is left
+    assert not escaped.startswith("-") and "--" not in escaped
+    assert not any(escaped[i] == "-" and (escaped[i - 1].isspace() or escaped[i - 1] == "(")
+                   for i in range(1, len(escaped)))
+
+
+def test_ordinary_hyphens_stay_as_written_in_a_textile_source() -> None:
+    assert markup.escape("e-mail on 2026-11-29, ticket A-1", "textile") == \
+        "e-mail on 2026-11-29, ticket A-1"
+    assert markup.escape("-struck- and - dash", "textile") == "&#45;struck- and &#45; dash"
+
+
 def test_line_breaks_become_spaces() -> None:
     assert markup.escape("one\ntwo\r\nthree", "markdown") == "one two three"
 
@@ -96,7 +117,13 @@ def _escaped_char_by_char(text: str, fmt: str) -> str:
         out = "".join((f"&#{ord(c)};" + (JOINER if c in "[{#:@" else "")) if c in special
                       and at(i) else c for i, c in enumerate(flat))
         return re.sub(r"(?i)(www)\.", lambda m: m.group(1) + JOINER + ".", out)
-    out = "".join(f"&#{ord(c)};" if c in special and at(i) else c for i, c in enumerate(flat))
+    def dash(i: int) -> bool:  # a "-" Textile reads: first, after a space or "(", in "--"
+        return fmt == "textile" and flat[i] == "-" and (
+            i == 0 or flat[i - 1].isspace() or flat[i - 1] in "(-"
+            or (i + 1 < len(flat) and flat[i + 1] == "-"))
+
+    out = "".join(f"&#{ord(c)};" if (c in special and at(i)) or dash(i) else c
+                  for i, c in enumerate(flat))
     out = re.sub(r"(?i)(www)\.", lambda m: m.group(1) + "&#46;", out)
     if fmt == "textile":
         out = re.sub(r"(?i)\((?=(?:c|r|tm)\))", "&#40;", out)

@@ -102,7 +102,7 @@ def test_the_plan_shows_the_reminder_and_apply_writes_it_once(tmp_path: Path) ->
     [note] = item.notes
     assert not note.public
     assert note.text == ("Contract renewal of Northwind Logistics (2027 &#42;service&#42; "
-                         "contract) on 2026&#45;12&#45;18: 30 day(s) from today. Account "
+                         "contract) on 2026-12-18: 30 day(s) from today. Account "
                          "manager: Anna Smith.")   # Textile, escaped: no bold, no strike
     first = apply_run(fake, config, store, lambda: now)
     assert first.applied is not None and first.applied.count("written") == 1
