@@ -37,7 +37,7 @@ from redmine_sync.rules.online import unchecked
 CONFIG_NAME = "redmine-sync.yaml"
 RULES_NAME = "rules"
 UNITS_NAME = "systemd"
-_UNIT_CONFIG = "/etc/redmine-sync/config.yaml"  # the shipped units' ExecStart=
+_UNIT_CONFIG = f"/etc/redmine-sync/{CONFIG_NAME}"  # the shipped units' ExecStart=
 _UNIT_TOOL = "/opt/redmine-sync/venv/bin/redmine-sync"
 PLACEHOLDER_URL = "https://redmine.example.com"
 _INIT_HEAD = ("# redmine-sync configuration, written by `redmine-sync init`. The tool finds it as\n"

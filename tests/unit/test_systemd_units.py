@@ -16,7 +16,7 @@ APPLY = "redmine-sync-apply.service"
 TIMER = "redmine-sync-apply.timer"
 DAEMON = "redmine-sync-daemon.service"
 EXECUTABLE = "/opt/redmine-sync/venv/bin/redmine-sync"
-CONFIG = "--config /etc/redmine-sync/config.yaml"
+CONFIG = "--config /etc/redmine-sync/redmine-sync.yaml"
 
 
 def unit(name: str) -> configparser.ConfigParser:

@@ -19,6 +19,8 @@ from redmine_sync.model import CustomFieldDef
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.rules import load_rules
+from redmine_sync.starter import CONFIG_NAME
+from redmine_sync.starter import unit_files
 
 ROOT = Path(__file__).resolve().parents[3]
 URL = "http://redmine.test"
@@ -193,3 +195,14 @@ def test_systemd_units_are_written_aimed_at_the_new_config(tmp_path: Path) -> No
     refused = init(str(tmp_path / "third"), "--systemd")
     assert refused.exit_code == USER.code and "systemd already exist(s)" in refused.output
     assert not (tmp_path / "third" / "redmine-sync.yaml").exists()
+
+
+def test_the_shipped_units_expect_the_config_init_writes() -> None:
+    """One name: `init /etc/redmine-sync` writes the config the shipped units start with,
+    so --systemd aimed there changes nothing but the tool's path."""
+    shipped = {p.name: p.read_bytes() for p in (ROOT / "contrib" / "systemd").iterdir()}
+    aimed = unit_files(Path("/etc/redmine-sync") / CONFIG_NAME, None)
+    assert {str(name): text for name, text in aimed.items()} == shipped
+    for name, text in shipped.items():
+        if name.endswith(".service"):
+            assert f"--config /etc/redmine-sync/{CONFIG_NAME} ".encode() in text, name
