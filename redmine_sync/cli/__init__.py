@@ -8,33 +8,19 @@ exit codes (``errors.EXIT_TABLE``), so ``redmine-sync``, ``main()`` and click's
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import click
 
 from redmine_sync import __version__
-from redmine_sync.cli import apply as apply_cmd
-from redmine_sync.cli import config as config_cmd
-from redmine_sync.cli import daemon as daemon_cmd
-from redmine_sync.cli import doctor as doctor_cmd
-from redmine_sync.cli import explain as explain_cmd
-from redmine_sync.cli import history as history_cmd
-from redmine_sync.cli import init as init_cmd
-from redmine_sync.cli import issues as issues_cmd
-from redmine_sync.cli import plan as plan_cmd
-from redmine_sync.cli import report as report_cmd
-from redmine_sync.cli import rule_fixtures as rule_fixtures_cmd
-from redmine_sync.cli import rules as rules_cmd
-from redmine_sync.cli import schema as schema_cmd
-from redmine_sync.cli import sla as sla_cmd
-from redmine_sync.cli import undo as undo_cmd
-from redmine_sync.cli import validate as validate_cmd
-from redmine_sync.cli import whatif as whatif_cmd
-from redmine_sync.cli.context import AppContext
-from redmine_sync.cli.progress import watching
 from redmine_sync.errors import INTERNAL
 from redmine_sync.errors import INTERRUPTED
 from redmine_sync.errors import OK
@@ -42,8 +28,38 @@ from redmine_sync.errors import USER
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.logs import setup_logging
 
+if TYPE_CHECKING:
+    from redmine_sync.cli.context import AppContext
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 log = logging.getLogger("redmine_sync")
+
+# Each command's module in this package, in the order of the workflow. A module is imported
+# only when its command runs (or shows its own help): `redmine-sync --help` lists the
+# commands from their docstrings, without the engine, the Redmine client or the reports.
+COMMANDS = {"init": "init", "doctor": "doctor", "config": "config", "validate": "validate",
+            "schema": "schema", "plan": "plan", "explain": "explain", "apply": "apply",
+            "history": "history", "undo": "undo", "daemon": "daemon", "sla": "sla",
+            "what-if": "whatif", "report": "report", "rules": "rules",
+            "test-rules": "rule_fixtures", "issues": "issues"}
+
+
+def load(name: str) -> click.Command:
+    """The command called ``name``: ``command`` of its module, imported on first use."""
+    command: click.Command = importlib.import_module(f"{__name__}.{COMMANDS[name]}").command
+    return command
+
+
+def listed(name: str) -> click.Command:
+    """The command as the group's help lists it: its name and docstring, read from its
+    module's source without importing the module (nor what it imports)."""
+    spec = importlib.util.find_spec(f"{__name__}.{COMMANDS[name]}")
+    if spec is None or spec.origin is None:
+        raise LookupError(f"no module for the command {name!r}")
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    doc = next(ast.get_docstring(node) for node in tree.body
+               if isinstance(node, ast.FunctionDef) and node.name == "command")
+    return click.Command(name, help=doc)
 
 
 class Group(click.Group):
@@ -51,7 +67,20 @@ class Group(click.Group):
     every error into a message and an exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            self.add_command(load(name))
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list in --help, each command's first sentence, no command module imported."""
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        rows = [(name, (self.commands.get(name) or listed(name)).get_short_help_str(limit))
+                for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -113,17 +142,15 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
       zsh, in ~/.zshrc:    eval "$(_REDMINE_SYNC_COMPLETE=zsh_source redmine-sync)"
       fish:                _REDMINE_SYNC_COMPLETE=fish_source redmine-sync | source
     """
+    # what a command needs, imported only when one runs (never for --help)
+    from redmine_sync.cli.context import AppContext
+    from redmine_sync.cli.progress import watching
+
     setup_logging(log_format, verbose)
     app = ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()
     app.config_path, app.log_format, app.verbose = config_path, log_format, verbose
     ctx.obj = app
     ctx.with_resource(watching(quiet, clock=app.monotonic))
-
-
-for _module in (init_cmd, doctor_cmd, config_cmd, validate_cmd, schema_cmd, plan_cmd, explain_cmd,
-                apply_cmd, history_cmd, undo_cmd, daemon_cmd, sla_cmd, whatif_cmd, report_cmd,
-                rules_cmd, rule_fixtures_cmd, issues_cmd):
-    cli.add_command(_module.command)
 
 
 def main(argv: list[str] | None = None, context: AppContext | None = None) -> int:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from redmine_sync.cli import COMMANDS
 from redmine_sync.cli import cli
+from redmine_sync.cli import listed
+from redmine_sync.cli import load
 from redmine_sync.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,11 +19,42 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for name in cli.commands:
+    for name in COMMANDS:
         assert name in result.output
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_module_with_a_command_is_listed() -> None:
+    modules = {p.stem for p in (ROOT / "redmine_sync" / "cli").glob("*.py")
+               if "\n@click.command(" in p.read_text(encoding="utf-8")}
+    assert set(COMMANDS.values()) == modules
+    assert all(load(name).name == name for name in COMMANDS)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_help_lists_each_command_as_its_own_help_would(name: str) -> None:
+    for limit in (20, 45, 80):
+        assert listed(name).get_short_help_str(limit) == load(name).get_short_help_str(limit)
+
+
+def test_help_imports_no_command_nor_what_commands_need() -> None:
+    """`redmine-sync --help` lists the commands from their sources: it imports neither the
+    command modules nor the engine, the Redmine client, the reports or their libraries."""
+    show = ("import sys; from redmine_sync.cli import main; main(['--help']); "
+            "print('modules:', *sorted(sys.modules))")
+    done = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True,
+                          check=True)
+    assert "Commands:" in done.stdout and "what-if" in done.stdout
+    loaded = set(done.stdout.rsplit("modules:", 1)[1].split())
+    assert "redmine_sync.cli" in loaded
+    heavy = {"redmine_sync.cli.context", "redmine_sync.cli.progress", "redmine_sync.config",
+             "redmine_sync.rules", "redmine_sync.redmine", "redmine_sync.reports",
+             "redmine_sync.sync", "redmine_sync.store", "rich", "jieba", "matplotlib",
+             "requests", "yaml", "prometheus_client"}
+    heavy |= {f"redmine_sync.cli.{module}" for module in COMMANDS.values()}
+    assert sorted(heavy & loaded) == []
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_has_help_and_is_in_the_readme(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0

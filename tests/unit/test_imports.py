@@ -15,6 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "redmine_sync"
 # Imported where first needed, on purpose: matplotlib is an optional extra (charts), and
 # holidays takes long to load and only calendars with holidays need it.
 LAZY = {"matplotlib", "holidays"}
+# The command line's group imports what a command needs when one runs, so that
+# `redmine-sync --help` stays quick (the commands' own modules are loaded by name).
+LAZY_IN = {"redmine_sync/cli/__init__.py": {"redmine_sync.cli.context",
+                                            "redmine_sync.cli.progress"}}
 
 
 def modules() -> dict[str, Path]:
@@ -59,7 +63,9 @@ def graph() -> tuple[dict[str, set[str]], list[str]]:
             id(n) for block in tree.body if isinstance(block, (ast.If, ast.Try))
             for n in ast.walk(block)}
         for node, target in imports(tree, known):
-            if id(node) not in top and target.split(".")[0] not in LAZY:
+            lazy = target.split(".")[0] in LAZY or \
+                target in LAZY_IN.get(str(path.relative_to(PACKAGE.parent)), ())
+            if id(node) not in top and not lazy:
                 inner.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {target}")
             if target in known and target != name:
                 edges[name].add(target)

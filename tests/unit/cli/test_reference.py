@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 import pytest
 
+from redmine_sync.cli import COMMANDS
 from redmine_sync.cli import cli
+from redmine_sync.cli import load
 from redmine_sync.cli.reference import markdown
 from redmine_sync.errors import EXIT_TABLE
 from redmine_sync.errors import RedmineSyncError
@@ -20,10 +22,10 @@ def test_docs_cli_md_is_up_to_date() -> None:
         "docs/cli.md differs from the commands: run scripts/cli-doc"
 
 
-@pytest.mark.parametrize("name", list(cli.commands))
+@pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_command_and_option_is_in_the_reference(name: str) -> None:
     text = markdown(cli)
-    command = cli.commands[name]
+    command = load(name)
     section = text.split(f"## `redmine-sync {name}`\n", 1)[1].split("\n## ", 1)[0]
     assert f"    redmine-sync {name} " in section
     for param in command.params:
