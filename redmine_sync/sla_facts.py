@@ -79,13 +79,18 @@ def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore |
              reads: Reads | None = None, held: Held | None = None
              ) -> dict[int, tuple[Journal, ...]]:
     """Each issue's journals: those the run holds (``held``), else from the cache, unless
-    the issue changed since; found ones are held for the rest of the run."""
+    the issue changed since; found ones are held for the rest of the run. None without a
+    read for an issue never changed since it was created (Redmine sets updated_on with
+    every journal; in an apply run, whose journal read is also the read before the write,
+    such an issue is read all the same)."""
     out = {}
     fetched = []
     for done, issue in enumerate(issues, 1):
         cached = held.get(issue) if held is not None else None
         if cached is None and store is not None:
             cached = store.journals(issue.id, issue.updated_on)
+        if cached is None and reads is None and issue.updated_on == issue.created_on:
+            cached = ()
         if cached is None:
             read = client.issue_journals(issue.id, allowed_statuses=reads is not None)
             cached = read.journals or ()
