@@ -162,8 +162,9 @@ def test_a_quiet_run_fetches_no_journals(tmp_path: Path) -> None:
     from redmine_sync.sync import plan_run
 
     fake, config, store = setup(tmp_path)
-    fake.add_issue("one", author=fake.users[5])
-    fake.add_issue("two", author=fake.users[5])
+    for subject in ("one", "two"):   # changed since created: their journals are read once
+        issue = fake.add_issue(subject, author=fake.users[5])
+        fake.human_edit(issue.id, fake.users[5], notes="any news?")
     calls = journal_reads(fake)
     plan_run(fake, config, START + timedelta(minutes=10), store=store, full=False)
     assert sorted(calls) == [1, 2]
