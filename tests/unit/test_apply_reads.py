@@ -101,6 +101,7 @@ def test_the_reports_after_a_run_find_each_issues_journals_once(
     issues = [fake.add_issue(f"help {n}", author=fake.users[5]) for n in range(3)]
     closed = fake.add_issue("closed long ago", author=fake.users[5], status="Closed",
                             is_closed=True)
+    fake.human_edit(closed.id, fake.users[5], notes="thanks")  # it has journals to read
     now = START + timedelta(days=1, hours=7)
     assert written(apply_run(fake, config, store, lambda: now - timedelta(minutes=5)))
     fake.human_edit(issues[0].id, fake.users[5], notes="any news?")
