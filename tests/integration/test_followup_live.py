@@ -22,7 +22,8 @@ from tests.integration.conftest import run_cli
 from tests.integration.conftest import web_session
 from tests.integration.conftest import write_config
 
-pytestmark = pytest.mark.integration
+# Slow and self-contained: `make test` runs it on a second instance (scripts/run-tests).
+pytestmark = [pytest.mark.integration, pytest.mark.second_redmine]
 
 
 def labels(issue: dict[str, object]) -> list[str]:

@@ -34,7 +34,8 @@ from history.events import LOCAL
 from history.events import count
 from history.oracle import figures
 
-pytestmark = pytest.mark.integration
+# Slow and self-contained: `make test` runs it on a second instance (scripts/run-tests).
+pytestmark = [pytest.mark.integration, pytest.mark.second_redmine]
 
 SEED = 11
 # The tool runs and reports a quarter of an hour after the history ends: later than any

@@ -22,7 +22,8 @@ import pytest
 
 from redmine_sync.cli import main
 
-pytestmark = pytest.mark.integration
+# Slow and self-contained: `make test` runs it on a second instance (scripts/run-tests).
+pytestmark = [pytest.mark.integration, pytest.mark.second_redmine]
 ROOT = Path(__file__).resolve().parents[2]
 # What the build reads: the package (its pack/ links to the three below) and the metadata.
 BUILD_INPUTS = ("pyproject.toml", "README.md", "redmine_sync", "rules", "config.example.yaml",

@@ -15,7 +15,8 @@ import pytest
 
 from tests.integration.conftest import Admin
 
-pytestmark = pytest.mark.integration
+# Slow and self-contained: `make test` runs it on a second instance (scripts/run-tests).
+pytestmark = [pytest.mark.integration, pytest.mark.second_redmine]
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 BLOCK = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)
