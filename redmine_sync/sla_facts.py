@@ -127,17 +127,32 @@ class Held:
 class Reads:
     """The issues an apply run read with their journals and allowed statuses while
     planning: apply's read before the write, when it is at most ``max_age`` seconds old
-    (an older one is read again: a person may have edited the issue since).
+    and the issue list still shows it unchanged (``updated_on``: a person may have edited
+    it since; then it is read again, found changed and left for the next run).
+
+    The list is asked for the next issues to write together (up to ``BATCH``, in the order
+    given to ``will_write``), and its answer is trusted for ``listed_for`` seconds: an edit
+    made in the last seconds before a write (or within the second of the planning read:
+    Redmine's stamps are whole seconds) can still go unseen; Redmine's API shows no lock
+    version to send with the write instead.
 
     Kept small: the time stamp and allowed statuses of each (the same tuples shared);
     the journals are the world's."""
 
-    def __init__(self, max_age: float = 120.0,
+    BATCH = 20
+
+    def __init__(self, updated_on: Callable[[Sequence[int]], dict[int, datetime]],
+                 max_age: float = 120.0, listed_for: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        self.updated_on = updated_on
         self.max_age = max_age
+        self.listed_for = listed_for
         self.clock = clock
         self._rows: dict[int, tuple[float, datetime, tuple[str, ...] | None]] = {}
         self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._order: dict[int, int] = {}   # issue id -> its place in the writing order
+        self._writing: list[int] = []
+        self._listed: dict[int, tuple[float, datetime | None]] = {}
 
     def add(self, issue: Issue) -> None:
         allowed = issue.allowed_statuses
@@ -148,14 +163,38 @@ class Reads:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def __contains__(self, issue_id: object) -> bool:
+        return issue_id in self._order
+
+    def will_write(self, issue_ids: Sequence[int]) -> None:
+        """The issues apply is about to write, in its order (listed together)."""
+        self._writing = [i for i in issue_ids if i in self._rows]
+        self._order = {issue_id: at for at, issue_id in enumerate(self._writing)}
+
     def before_write(self, listed: Issue, journals: tuple[Journal, ...] | None
                      ) -> Issue | None:
         """The issue as read this run (``listed``: as listed, ``journals``: as read), or
-        None when it was not read or the read is too old."""
+        None when it was not read, the read is too old, or the issue changed since."""
         row = self._rows.get(listed.id)
         if row is None or journals is None or self.clock() - row[0] > self.max_age:
             return None
+        if self._listed_now(listed.id) != row[1]:
+            return None
         return replace(listed, updated_on=row[1], journals=journals, allowed_statuses=row[2])
+
+    def _listed_now(self, issue_id: int) -> datetime | None:
+        """The issue's ``updated_on`` as the list showed it at most ``listed_for`` ago."""
+        seen = self._listed.get(issue_id)
+        if seen is None or self.clock() - seen[0] > self.listed_for:
+            at = self._order.get(issue_id)
+            batch = [issue_id] + ([] if at is None else
+                                  self._writing[at + 1:at + self.BATCH])
+            asked = self.clock()   # trusted from when it was asked, not answered
+            shown = self.updated_on(batch)
+            for other in batch:
+                self._listed[other] = (asked, shown.get(other))
+            seen = self._listed[issue_id]
+        return seen[1]
 
 
 def staff_ids(client: RedmineClient, sla: SlaConfig, projects: Sequence[str | None]

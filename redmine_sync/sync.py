@@ -278,7 +278,9 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
     now = clock()
     run_id = store.start_run("apply", now)
     plan: Plan | None = None
-    reads = Reads()  # the SLA pass's journal reads double as the reads before the writes
+    # the SLA pass's journal reads double as the reads before the writes, while the
+    # issue list shows no change since
+    reads = Reads(client.updated_on)
     held = Held()    # and its journals serve the reports published after the run
     with recorded_run(store, run_id, clock, lambda: plan.changed_count if plan else 0), \
             Spool(store.path.parent) as spool:
@@ -289,8 +291,9 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
         on_plan(plan, spool)
         check_breaker(spool.changed, config.limits, in_scope=snapshot.in_scope,
                       max_changes=max_changes, yes=yes, held=store.held_failures())
-        writing = {issue_id for issue_id, _ in spool.changed} if len(reads) else set()
-        listed = {i.id: i for i in snapshot.issues if i.id in writing}
+        writing = [issue_id for issue_id, _ in spool.changed] if len(reads) else []
+        reads.will_write(writing)
+        listed = {i.id: i for i in snapshot.issues if i.id in reads}
         result = apply_plan(spool.writes(), client, store, run_id, fields=config.fields,
                             write_cap=config.limits.write_cap, clock=clock, stop=stop,
                             markup=config.text_formatting,

@@ -60,6 +60,10 @@ class RedmineClient(Protocol):
     ) -> Iterator[Issue]:
         """Every issue, open and closed, ordered by (updated_on, id), each exactly once."""
 
+    def updated_on(self, issue_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each issue last changed, as listed now (one listing per 100 issues); an
+        issue the bot no longer sees is absent."""
+
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
         """One issue; with journals sorted by id, relations and allowed statuses."""
 

@@ -230,6 +230,10 @@ class FakeRedmine:
                 continue
             yield replace(issue, journals=None, allowed_statuses=None)
 
+    def updated_on(self, issue_ids: Sequence[int]) -> dict[int, datetime]:
+        self.requests_made += 1
+        return {i: self.issues[i].updated_on for i in issue_ids if i in self.issues}
+
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
         self.reads[issue_id] += 1
         return self._shown(issue_id, journals)

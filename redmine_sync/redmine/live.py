@@ -657,6 +657,17 @@ class LiveRedmine:
                 if pending is not None:
                     pending.cancel()
 
+    def updated_on(self, issue_ids: Sequence[int]) -> dict[int, datetime]:
+        out: dict[int, datetime] = {}
+        ids = list(dict.fromkeys(int(i) for i in issue_ids))
+        for start in range(0, len(ids), PAGE):
+            chunk = ",".join(map(str, ids[start:start + PAGE]))
+            rows = self._get("/issues.json", "issues", {
+                "issue_id": chunk, "status_id": "*", "limit": PAGE})["issues"]
+            for row in rows:
+                out[int(row["id"])] = _mapped("GET /issues.json", mapping.updated_on, row)
+        return out
+
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
         includes = ["relations", "allowed_statuses", "attachments"]
         if journals:

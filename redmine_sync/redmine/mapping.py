@@ -166,6 +166,11 @@ def wiki_title(title: str) -> str:
     return cleaned[:1].upper() + cleaned[1:]
 
 
+def updated_on(data: Json) -> datetime:
+    """When a listed issue last changed."""
+    return _required_time(data, "updated_on")
+
+
 def _required_time(data: Json, key: str) -> datetime:
     value = parse_time(data.get(key))
     if value is None:

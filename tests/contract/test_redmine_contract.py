@@ -196,6 +196,14 @@ def test_server_time_is_close_to_issue_stamps(harness: Harness) -> None:
     assert server_now is not None and abs(server_now - stamp) < timedelta(minutes=5)
 
 
+def test_updated_on_lists_the_issues_asked_for(harness: Harness) -> None:
+    first, second = harness.create_issue(unique("one")), harness.create_issue(unique("two"))
+    harness.close(second)
+    got = harness.client.updated_on([first, second, 99_999_999])
+    assert got == {i: harness.client.get_issue(i, journals=False).updated_on
+                   for i in (first, second)}
+
+
 def test_the_bot_watches_what_it_writes_until_its_auto_watch_is_off(harness: Harness) -> None:
     harness.bot_auto_watches()
     before = harness.client.watched(harness.project)

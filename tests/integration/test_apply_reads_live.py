@@ -4,7 +4,10 @@ write; then the verification read), and a closed issue no policy covers is not r
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,6 +18,8 @@ import requests
 
 from redmine_sync.clock import utc_now
 from redmine_sync.config import load_config
+from redmine_sync.plan import IssuePlan
+from redmine_sync.plan import Plan
 from redmine_sync.redmine.live import LiveRedmine
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
@@ -82,3 +87,39 @@ def test_apply_reads_each_written_issue_twice(admin: Admin, local_redmine: dict[
         assert set(journal_read.split(",")) == {"journals", "allowed_statuses"}
         assert "journals" in verification.split(",")
     assert reads[closed] == []                     # no policy covers it: no clock to read
+
+
+def test_a_person_editing_between_plan_and_apply_is_not_overwritten(
+        admin: Admin, local_redmine: dict[str, str], tmp_path: Path) -> None:
+    """The planning read is not reused for the write once the issue list shows the issue
+    changed: the tool's labels would replace the person's."""
+    project = admin.new_demo_project("race", seed=False)
+    opened = [int(admin.send("POST", "/issues.json", {"issue": {
+        "project_id": project, "subject": f"request {n}"}})["issue"]["id"]) for n in range(2)]
+    labels = next(f["id"] for f in admin.get("/custom_fields.json")["custom_fields"]
+                  if f["name"] == "Labels")
+    config = load_config(str(config_with_rules(tmp_path, project, {"sla.yaml": SLA})),
+                         env=cli_env(local_redmine))
+
+    def person_edits(plan: Plan, items: Iterable[IssuePlan]) -> None:  # before the writes
+        assert {i.issue_id for i in items if not i.empty} == set(opened)
+        time.sleep(1.1)   # Redmine's stamps are whole seconds
+        admin.send("PUT", f"/issues/{opened[0]}.json", {"issue": {
+            "custom_fields": [{"id": labels, "value": ["ui"]}]}}, as_user="pm.li")
+
+    store = StateStore(config.state_path)
+    try:
+        result = apply_run(LiveRedmine.from_config(config), config, store,
+                           lambda: utc_now() + timedelta(days=4), yes=True,
+                           on_plan=person_edits)
+    finally:
+        store.close()
+    assert result.applied is not None
+    status = {o.issue_id: o.status for o in result.applied.outcomes}
+    assert status == {opened[0]: "skipped", opened[1]: "written"}, result.applied.outcomes
+
+    def shown(issue_id: int) -> list[str]:
+        issue = admin.get(f"/issues/{issue_id}.json")["issue"]
+        return next(f["value"] for f in issue["custom_fields"] if f["name"] == "Labels")
+    assert shown(opened[0]) == ["ui"]              # the person's edit stays
+    assert shown(opened[1]) == ["sla-breached"]

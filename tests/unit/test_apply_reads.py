@@ -4,6 +4,8 @@ which is the SLA pass's journal read when this run made one, and the verificatio
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from redmine_sync.model import Journal
+from redmine_sync.plan import IssuePlan
+from redmine_sync.plan import Plan
 from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.reports.run import publish_due
 from redmine_sync.sla_facts import Reads
@@ -81,7 +85,7 @@ def test_a_read_older_than_its_limit_is_not_the_read_before_the_write() -> None:
     fake = FakeRedmine(clock=lambda: START)
     listed = fake.add_issue("help")
     now = {"t": 100.0}
-    reads = Reads(max_age=120, clock=lambda: now["t"])
+    reads = Reads(fake.updated_on, max_age=120, clock=lambda: now["t"])
     reads.add(fake.issue_journals(listed.id, allowed_statuses=True))
     shown = reads.before_write(listed, ())
     assert shown is not None and shown.allowed_statuses and shown.journals == ()
@@ -122,3 +126,44 @@ def test_the_reports_after_a_run_find_each_issues_journals_once(
     assert len(published) == 3 and all("created" in line for line in published)
     assert dict(fake.reads) == {closed.id: 1}
     assert dict(looked_up) == {closed.id: 1}
+
+
+def test_a_person_editing_between_plan_and_apply_is_not_overwritten(tmp_path: Path) -> None:
+    fake, config, store = sla_setup(tmp_path, SLA)
+    issues = [fake.add_issue(f"help {n}", author=fake.users[5]) for n in range(3)]
+    edited = issues[1]
+
+    def person_edits(plan: Plan, items: Iterable[IssuePlan]) -> None:  # before the writes
+        assert edited.id in {i.issue_id for i in items if not i.empty}
+        fake.human_edit(edited.id, fake.users[6], custom_fields={"Labels": ("ui",)})
+    fake.requests_made = 0
+    result = apply_run(fake, config, store, lambda: START + timedelta(hours=1, minutes=30),
+                       on_plan=person_edits)
+    assert result.applied is not None
+    status = {o.issue_id: o.status for o in result.applied.outcomes}
+    assert status == {issues[0].id: "written", edited.id: "skipped", issues[2].id: "written"}
+    assert fake.issues[edited.id].cf("Labels") == ("ui",)   # the person's edit stays
+    assert fake.issues[issues[0].id].cf("Labels") == ("sla-warning",)
+    assert fake.reads[issues[0].id] == 2 and fake.reads[issues[2].id] == 2
+
+
+def test_the_list_is_asked_once_for_the_next_writes_and_trusted_for_seconds() -> None:
+    fake = FakeRedmine(clock=lambda: START)
+    issues = [fake.add_issue(f"help {n}") for n in range(3)]
+    asked: list[list[int]] = []
+
+    def listing(ids: Sequence[int]) -> dict[int, datetime]:
+        asked.append(list(ids))
+        return fake.updated_on(ids)
+    now = {"t": 100.0}
+    reads = Reads(listing, listed_for=2, clock=lambda: now["t"])
+    for issue in issues:
+        reads.add(fake.issue_journals(issue.id, allowed_statuses=True))
+    reads.will_write([i.id for i in issues])
+    assert reads.before_write(issues[0], ()) is not None
+    assert reads.before_write(issues[1], ()) is not None
+    assert asked == [[i.id for i in issues]]
+    fake.human_edit(issues[2].id, fake.users[fake.me.id], notes="edited meanwhile")
+    now["t"] += 3    # the list's answer is too old now: asked again, the edit seen
+    assert reads.before_write(issues[2], ()) is None
+    assert asked[1] == [issues[2].id]

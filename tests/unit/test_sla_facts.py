@@ -27,6 +27,6 @@ def test_an_issue_never_changed_since_it_was_created_is_not_read(tmp_path: Path)
 def test_an_apply_run_reads_it_all_the_same_its_read_is_the_read_before_the_write() -> None:
     fake = FakeRedmine()
     untouched = fake.add_issue("help")
-    reads = Reads()
+    reads = Reads(fake.updated_on)
     journals(fake, [fake.issues[untouched.id]], None, reads)
     assert fake.reads[untouched.id] == 1 and len(reads) == 1
