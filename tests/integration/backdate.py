@@ -8,8 +8,10 @@ issues::
     {"subject": "...", "author": "client.wei", "created": datetime, "priority": "Normal",
      "fields": {"Customer": "华信银行", "Labels": ["sla-warning"]},
      "journals": [{"at": datetime, "user": "support.zhao", "notes": "...",
-                   "private": False, "status": "Closed", "fields": {...}}]}
+                   "private": False, "status": "Closed", "fields": {...},
+                   "subject": "...", "description": "..."}]}
 
+A spec with ``"id"`` (and no subject, author or created) adds its journals to that issue.
 Unknown authors are created as users (customers, not project members).
 """
 

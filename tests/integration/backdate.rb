@@ -18,17 +18,22 @@ def set_values(issue, fields, values)
 end
 
 ids = spec.fetch('issues').map do |row|
-  author = person(row.fetch('author'))
-  User.current = author
-  issue = Issue.new(project: project, author: author, subject: row.fetch('subject'),
-                    tracker: Tracker.find_by!(name: row.fetch('tracker', 'Bug')),
-                    priority: IssuePriority.find_by!(name: row.fetch('priority', 'Normal')),
-                    description: row.fetch('description', ''))
-  set_values(issue, fields, row.fetch('fields', {}))
-  issue.save!
-  created = Time.iso8601(row.fetch('created'))
-  Issue.where(id: issue.id).update_all(created_on: created, updated_on: created)
-  last = created
+  if row['id']   # more history for an issue made before
+    issue = Issue.find(row['id'])
+    last = nil
+  else
+    author = person(row.fetch('author'))
+    User.current = author
+    issue = Issue.new(project: project, author: author, subject: row.fetch('subject'),
+                      tracker: Tracker.find_by!(name: row.fetch('tracker', 'Bug')),
+                      priority: IssuePriority.find_by!(name: row.fetch('priority', 'Normal')),
+                      description: row.fetch('description', ''))
+    set_values(issue, fields, row.fetch('fields', {}))
+    issue.save!
+    created = Time.iso8601(row.fetch('created'))
+    Issue.where(id: issue.id).update_all(created_on: created, updated_on: created)
+    last = created
+  end
   closed = nil
   row.fetch('journals', []).each do |j|
     issue = Issue.find(issue.id)
@@ -38,6 +43,8 @@ ids = spec.fetch('issues').map do |row|
     issue.current_journal.private_notes = j.fetch('private', false)
     issue.status = IssueStatus.find_by!(name: j['status']) if j['status']
     issue.priority = IssuePriority.find_by!(name: j['priority']) if j['priority']
+    issue.subject = j['subject'] if j['subject']
+    issue.description = j['description'] if j['description']
     set_values(issue, fields, j['fields']) if j['fields']
     issue.save!
     at = Time.iso8601(j.fetch('at'))
@@ -45,9 +52,9 @@ ids = spec.fetch('issues').map do |row|
     last = at
     closed = at if j['status'] && issue.status.is_closed?
   end
-  stamps = { updated_on: last }
+  stamps = last ? { updated_on: last } : {}
   stamps[:closed_on] = closed if closed
-  Issue.where(id: issue.id).update_all(stamps)
+  Issue.where(id: issue.id).update_all(stamps) unless stamps.empty?
   issue.id
 end
 puts JSON.dump(ids)
