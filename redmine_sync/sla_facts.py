@@ -7,6 +7,7 @@ for the reports' clocks.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -16,6 +17,9 @@ from functools import partial
 from typing import Any
 
 from redmine_sync import progress
+from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineTLSError
+from redmine_sync.errors import RedmineUnavailable
 from redmine_sync.lookups import remembered
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
@@ -32,6 +36,7 @@ from redmine_sync.sla_verdict import Verdict
 from redmine_sync.sla_verdict import settle
 from redmine_sync.store import StateStore
 
+log = logging.getLogger(__name__)
 
 def with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
                    issues: Sequence[Issue], projects: Sequence[str | None],
@@ -136,6 +141,10 @@ class Reads:
     Redmine's stamps are whole seconds) can still go unseen; Redmine's API shows no lock
     version to send with the write instead.
 
+    When the list cannot be read (an error or an answer it cannot use), each issue left is
+    read again before its write, for the rest of the run: a failing read then fails that
+    issue only. A Redmine that cannot be reached stops the run as any read would.
+
     Kept small: the time stamp and allowed statuses of each (the same tuples shared);
     the journals are the world's."""
 
@@ -153,6 +162,7 @@ class Reads:
         self._order: dict[int, int] = {}   # issue id -> its place in the writing order
         self._writing: list[int] = []
         self._listed: dict[int, tuple[float, datetime | None]] = {}
+        self._unlisted = False   # the list failed once: read each issue before its write
 
     def add(self, issue: Issue) -> None:
         allowed = issue.allowed_statuses
@@ -183,14 +193,26 @@ class Reads:
         return replace(listed, updated_on=row[1], journals=journals, allowed_statuses=row[2])
 
     def _listed_now(self, issue_id: int) -> datetime | None:
-        """The issue's ``updated_on`` as the list showed it at most ``listed_for`` ago."""
+        """The issue's ``updated_on`` as the list showed it at most ``listed_for`` ago;
+        None when it does not show it or cannot be read."""
+        if self._unlisted:
+            return None
         seen = self._listed.get(issue_id)
         if seen is None or self.clock() - seen[0] > self.listed_for:
             at = self._order.get(issue_id)
             batch = [issue_id] + ([] if at is None else
                                   self._writing[at + 1:at + self.BATCH])
             asked = self.clock()   # trusted from when it was asked, not answered
-            shown = self.updated_on(batch)
+            try:
+                shown = self.updated_on(batch)
+            except (RedmineUnavailable, RedmineTLSError):
+                raise
+            except RedmineError as exc:
+                self._unlisted = True
+                log.warning("the issue list could not be read to check the next writes "
+                            "(%s); each issue left is read again before its write",
+                            str(exc).splitlines()[0])
+                return None
             for other in batch:
                 self._listed[other] = (asked, shown.get(other))
             seen = self._listed[issue_id]

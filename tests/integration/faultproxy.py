@@ -5,7 +5,8 @@ kind the network and a busy Redmine produce: 503 and 429 before Redmine sees the
 a connection reset before it, and, after Redmine processed it, a reset, a stalled answer
 (past the client's read timeout) and a 502. With ``down_after`` it plays "Redmine
 stopped": after that many answers its port closes (new connections are refused) and kept-
-alive connections are reset.
+alive connections are reset. With ``fail``, every request whose path and query match it is
+answered 500 (Redmine's internal error) without reaching Redmine.
 """
 
 from __future__ import annotations
@@ -49,13 +50,16 @@ class FaultProxy:
     """An HTTP proxy on 127.0.0.1 that forwards to Redmine and injects faults."""
 
     def __init__(self, upstream: str, rate: float, seed: int, down_after: int | None = None,
-                 port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+                 port: int = 0, tls: ssl.SSLContext | None = None,
+                 fail: str | None = None) -> None:
         target = urlsplit(upstream)
         self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
         self.rate, self.rng, self.lock = rate, random.Random(seed), threading.Lock()
         self.injected: Counter[str] = Counter()
         self.forwarded = 0
         self.down_after, self.down_at = down_after, 0.0
+        self.fail = re.compile(fail) if fail else None
+        self.failed: list[str] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -108,6 +112,14 @@ class FaultProxy:
             return
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else None
+        if self.fail is not None and self.fail.search(handler.path):
+            with self.lock:
+                self.failed.append(handler.path)
+            handler.send_response(500)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
         fault = self.pick()
         if fault in ("503", "429"):
             handler.send_response(int(fault))

@@ -4,6 +4,7 @@ write; then the verification read), and a closed issue no policy covers is not r
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from redmine_sync.plan import Plan
 from redmine_sync.redmine.live import LiveRedmine
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
+from tests.integration import faultproxy as fp
 from tests.integration.conftest import Admin
 from tests.integration.conftest import cli_env
 from tests.integration.conftest import config_with_rules
@@ -44,6 +46,30 @@ policies:
 """
 
 
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> dict[int, list[str]]:
+    """Each issue's reads from now on (``GET /issues/N.json``), as their ``include``s."""
+    reads: dict[int, list[str]] = defaultdict(list)
+    real_send = requests.Session.send
+
+    def counting(self: requests.Session, request: requests.PreparedRequest,
+                 **kwargs: Any) -> requests.Response:
+        url = urlsplit(request.url or "")
+        parts = url.path.strip("/").split("/")
+        if request.method == "GET" and len(parts) == 2 and parts[0] == "issues":
+            issue = int(parts[1].removesuffix(".json"))
+            reads[issue].append(",".join(parse_qs(url.query).get("include", [""])))
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", counting)
+    return reads
+
+
+def created(admin: Admin, project: str, count: int) -> list[int]:
+    return [int(admin.send("POST", "/issues.json", {"issue": {
+        "project_id": project, "subject": f"request {n}"}})["issue"]["id"])
+        for n in range(count)]
+
+
 def test_apply_reads_each_written_issue_twice(admin: Admin, local_redmine: dict[str, str],
                                               tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,19 +86,7 @@ def test_apply_reads_each_written_issue_twice(admin: Admin, local_redmine: dict[
     admin.send("PUT", f"/issues/{closed}.json", {"issue": {"status_id": closed_id}})
     config = load_config(str(config_with_rules(tmp_path, project, {"sla.yaml": SLA})),
                          env=cli_env(local_redmine))
-    reads: dict[int, list[str]] = defaultdict(list)
-    real_send = requests.Session.send
-
-    def counting(self: requests.Session, request: requests.PreparedRequest,
-                 **kwargs: Any) -> requests.Response:
-        url = urlsplit(request.url or "")
-        parts = url.path.strip("/").split("/")
-        if request.method == "GET" and len(parts) == 2 and parts[0] == "issues":
-            issue = int(parts[1].removesuffix(".json"))
-            reads[issue].append(",".join(parse_qs(url.query).get("include", [""])))
-        return real_send(self, request, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "send", counting)
+    reads = counted_reads(monkeypatch)
     store = StateStore(config.state_path)
     try:
         result = apply_run(LiveRedmine.from_config(config), config, store, utc_now, yes=True)
@@ -94,8 +108,7 @@ def test_a_person_editing_between_plan_and_apply_is_not_overwritten(
     """The planning read is not reused for the write once the issue list shows the issue
     changed: the tool's labels would replace the person's."""
     project = admin.new_demo_project("race", seed=False)
-    opened = [int(admin.send("POST", "/issues.json", {"issue": {
-        "project_id": project, "subject": f"request {n}"}})["issue"]["id"]) for n in range(2)]
+    opened = created(admin, project, 2)
     labels = next(f["id"] for f in admin.get("/custom_fields.json")["custom_fields"]
                   if f["name"] == "Labels")
     config = load_config(str(config_with_rules(tmp_path, project, {"sla.yaml": SLA})),
@@ -123,3 +136,32 @@ def test_a_person_editing_between_plan_and_apply_is_not_overwritten(
         return next(f["value"] for f in issue["custom_fields"] if f["name"] == "Labels")
     assert shown(opened[0]) == ["ui"]              # the person's edit stays
     assert shown(opened[1]) == ["sla-breached"]
+
+
+def test_an_issue_list_answering_500_leaves_each_issue_read_before_its_write(
+        admin: Admin, local_redmine: dict[str, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Through a proxy answering 500 to the list of the next writes: every issue is read
+    again before its write and written, one warning says why, nothing failed."""
+    project = admin.new_demo_project("unlisted", seed=False)
+    opened = created(admin, project, 3)
+    with fp.FaultProxy(local_redmine["REDMINE_URL"], rate=0.0, seed=fp.SEED,
+                       fail=r"^/issues\.json\?.*issue_id=") as proxy:
+        config = load_config(str(config_with_rules(tmp_path, project, {"sla.yaml": SLA})),
+                             env={**cli_env(local_redmine), "REDMINE_URL": proxy.url})
+        reads = counted_reads(monkeypatch)
+        store = StateStore(config.state_path)
+        try:
+            with caplog.at_level(logging.WARNING, logger="redmine_sync.sla_facts"):
+                result = apply_run(LiveRedmine.from_config(config), config, store, utc_now,
+                                   yes=True)
+        finally:
+            store.close()
+    assert result.applied is not None and not result.applied.failed
+    assert sorted(o.issue_id for o in result.applied.outcomes if o.status == "written") == \
+        opened
+    assert len(proxy.failed) == 1, proxy.failed      # asked once, then not again
+    for issue in opened:  # the journal read, the read before the write, the verification
+        assert len(reads[issue]) == 3, reads[issue]
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "redmine_sync.sla_facts"]
+    assert "HTTP 500" in warning, warning

@@ -3,7 +3,9 @@ which is the SLA pass's journal read when this run made one, and the verificatio
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,6 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from redmine_sync.apply import RunStopped
+from redmine_sync.errors import RedmineError
+from redmine_sync.errors import RedmineUnavailable
+from redmine_sync.errors import UnusableAnswer
+from redmine_sync.model import Issue
 from redmine_sync.model import Journal
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
@@ -167,3 +174,63 @@ def test_the_list_is_asked_once_for_the_next_writes_and_trusted_for_seconds() ->
     now["t"] += 3    # the list's answer is too old now: asked again, the edit seen
     assert reads.before_write(issues[2], ()) is None
     assert asked[1] == [issues[2].id]
+
+
+FAILED_LISTS = [RedmineError("Redmine had an internal error (HTTP 500); see its production.log"),
+                UnusableAnswer("Redmine answered unusably at GET /issues.json: expected JSON")]
+
+
+def failing(error: RedmineError, asked: list[Sequence[int]] | None = None
+            ) -> Callable[[Sequence[int]], dict[int, datetime]]:
+    """A batched ``updated_on`` listing that answers ``error``, noting what it was asked."""
+    def listing(ids: Sequence[int]) -> dict[int, datetime]:
+        if asked is not None:
+            asked.append(ids)
+        raise error
+    return listing
+
+
+@pytest.mark.parametrize("failure", FAILED_LISTS, ids=["500", "unusable"])
+def test_a_list_that_cannot_be_read_leaves_each_issue_read_before_its_write(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, failure: RedmineError) -> None:
+    fake, config, store = sla_setup(tmp_path, SLA)
+    issues = [fake.add_issue(f"help {n}", author=fake.users[5]) for n in range(4)]
+    asked: list[Sequence[int]] = []
+    fake.updated_on = failing(failure, asked)  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="redmine_sync.sla_facts"):
+        result = apply_run(fake, config, store, lambda: START + timedelta(minutes=10))
+    assert sorted(written(result)) == [i.id for i in issues]
+    assert result.applied is not None and not result.applied.failed
+    assert len(asked) == 1                 # not asked again for each issue after it failed
+    assert all(fake.reads[i.id] == 3 for i in issues), dict(fake.reads)  # + the read before
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "redmine_sync.sla_facts"]
+    assert "could not be read" in warning and str(failure).splitlines()[0] in warning
+
+
+def test_after_a_failed_list_a_failed_read_fails_that_issue_only(tmp_path: Path) -> None:
+    fake, config, store = sla_setup(tmp_path, SLA)
+    issues = [fake.add_issue(f"help {n}", author=fake.users[5]) for n in range(3)]
+    real = fake.get_issue
+
+    def flaky(issue_id: int, *, journals: bool = True) -> Issue:
+        if issue_id == issues[1].id:
+            raise RedmineError("Redmine had an internal error (HTTP 500); see its production.log")
+        return real(issue_id, journals=journals)
+
+    fake.updated_on = failing(FAILED_LISTS[0])  # type: ignore[method-assign]
+    fake.get_issue = flaky  # type: ignore[method-assign]
+    result = apply_run(fake, config, store, lambda: START + timedelta(minutes=10))
+    assert result.applied is not None
+    status = {o.issue_id: o.status for o in result.applied.outcomes}
+    assert status == {issues[0].id: "written", issues[1].id: "failed",
+                      issues[2].id: "written"}
+    assert result.applied.failed == 1        # the run is recorded failed: exit 2
+
+
+def test_a_redmine_that_cannot_be_reached_for_the_list_stops_the_run(tmp_path: Path) -> None:
+    fake, config, store = sla_setup(tmp_path, SLA)
+    fake.add_issue("help", author=fake.users[5])
+    fake.updated_on = failing(  # type: ignore[method-assign]
+        RedmineUnavailable("Redmine did not answer GET /issues.json"))
+    with pytest.raises(RunStopped, match="did not answer"):
+        apply_run(fake, config, store, lambda: START + timedelta(minutes=10))

@@ -14,6 +14,8 @@ from redmine_sync.cli.doctor import QUICK
 from redmine_sync.doctor import OK
 from redmine_sync.doctor import WARN
 from redmine_sync.doctor import Check
+from redmine_sync.errors import RedmineError
+from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
 from redmine_sync.model import UpdateResult
 from redmine_sync.redmine.fake import FakeRedmine
@@ -53,6 +55,36 @@ def test_apply_a_failed_write_is_exit_2_and_named(run: Cli) -> None:
     assert "1 issue(s) not fully written" in result.output
     history = run("history", "--run", "1")
     assert "[failed]" in history.output and "[written]" in history.output
+
+
+def test_apply_whose_issue_list_fails_says_so_once_and_exits_by_its_writes(run: Cli) -> None:
+    """The list checking the next writes answers 500: each issue is read again before its
+    write, one warning says so; exit 0 when every write landed, 2 when a read then fails."""
+    requests(run.fake)
+    asked = []
+
+    def failing(ids: object) -> dict[int, object]:
+        asked.append(ids)
+        raise RedmineError("Redmine had an internal error (HTTP 500); see its production.log")
+
+    run.fake.updated_on = failing  # type: ignore[method-assign]
+    result = run("apply")
+    assert result.exit_code == 0, result.output
+    assert "run 1: 3 written, 0 partly written, 0 skipped, 0 failed" in result.output
+    assert result.output.count("the issue list could not be read") == 1 and len(asked) == 1
+
+    run.fake.add_issue("Please optimise the search", custom_fields={"Customer": "Tailspin Travel"})
+    real = run.fake.get_issue
+
+    def refused(issue_id: int, *, journals: bool = True) -> Issue:
+        if issue_id == 4:
+            raise RedmineError("Redmine had an internal error (HTTP 500); see its production.log")
+        return real(issue_id, journals=journals)
+
+    run.fake.get_issue = refused  # type: ignore[method-assign]
+    again = run("apply")
+    assert again.exit_code == 2, again.output
+    assert "#4: failed: Redmine had an internal error (HTTP 500)" in again.output
 
 
 def test_apply_breaker_is_exit_3_and_max_changes_lets_it_through(run: Cli) -> None:
