@@ -414,6 +414,31 @@ class Change:
         return Change(self.target, self.new, self.old, (why,))
 
 
+def made_change(target: Target, old: object, new: object, why: tuple[Why, ...]) -> Change:
+    """Change(target, old, new, why) without the frozen dataclass's __init__ (one
+    object.__setattr__ per field): the rule engine makes one for every change of every
+    issue. The same object otherwise (equality, hash, replace(), repr)."""
+    change = _new(Change)
+    own = change.__dict__
+    own["target"] = target
+    own["old"] = old
+    own["new"] = new
+    own["why"] = why
+    return change
+
+
+_new = object.__new__
+
+
+def made_why(rule: str, reason: str) -> Why:
+    """Why(rule, reason), made as made_change() makes a Change (once per matching rule)."""
+    why = _new(Why)
+    own = why.__dict__
+    own["rule"] = rule
+    own["reason"] = reason
+    return why
+
+
 def same(a: object, b: object) -> bool:
     """Equal as the tool compares field values: lists as sets of names, empty as empty."""
     if isinstance(a, str) and isinstance(b, str):

@@ -20,7 +20,7 @@ from redmine_sync import schema as s
 from redmine_sync.changes import SETTABLE
 from redmine_sync.changes import WATCHED
 from redmine_sync.changes import Link
-from redmine_sync.changes import Why
+from redmine_sync.changes import made_why
 from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
 from redmine_sync.plan import Note
@@ -47,7 +47,7 @@ class Fired:
     def __init__(self, rule: str, reason: str) -> None:
         self.rule = rule
         self.reason = reason
-        self.why = Why(rule, reason)
+        self.why = made_why(rule, reason)
 
     def __repr__(self) -> str:
         return f"Fired({self.rule!r}, {self.reason!r})"

@@ -309,12 +309,15 @@ class Leaf(Condition):
     """holds(), compiled once for this field, operator and value (see _compiled)."""
     described: str = dataclass_field(init=False, repr=False, compare=False)
     """What it tests, for reasons and explain: "status eq 'New'"."""
+    reason: tuple[str] = dataclass_field(init=False, repr=False, compare=False)
+    """because() of a leaf that holds, when it does not name what it found."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "test", _compiled(self))
         object.__setattr__(self, "described", f"{self.field} is {self.op}"
                            if self.op in NO_VALUE else
                            f"{self.field} {self.op} {_show(self.value)}")
+        object.__setattr__(self, "reason", (self.described,))
 
     def holds(self, state: IssueState, world: World) -> bool:
         return self.test(state, world)
@@ -331,7 +334,7 @@ class Leaf(Condition):
             return None
         if self.op in ("regex", "mentions"):  # the reason names what was found
             return (self._check(self.getter(state, world), world)[1] or self.describe(),)
-        return (self.describe(),)
+        return self.reason
 
     def _check(self, actual: object, world: World) -> tuple[bool, str]:
         if self.op == "regex":
@@ -364,6 +367,8 @@ class Block(Condition):
         return self.test(state, world)
 
     def because(self, state: IssueState, world: World) -> tuple[str, ...] | None:
+        if not self.test(state, world):   # most blocks fail: no reason to gather then
+            return None
         if self.kind == "not":
             return super().because(state, world)
         found: list[str] = []
@@ -403,21 +408,25 @@ _EMPTY: tuple[object, ...] = (None, "", (), [])
 
 
 def _joined(kind: str, items: tuple[Condition, ...]) -> Callable[[IssueState, World], bool]:
-    """all / any / not over the items' tests, without a loop for one or two items."""
+    """all / any / not over the items' tests, as nested pairs (no generator per test)."""
     tests = tuple(getattr(item, "test", None) or item.holds for item in items)
     if kind == "not":
         first = tests[0]
         return lambda s, w: not first(s, w)
+    if not tests:
+        return lambda s, w: kind == "all"
+    return _paired(kind == "all", tests)
+
+
+def _paired(every: bool, tests: tuple[Callable[[IssueState, World], bool], ...]
+            ) -> Callable[[IssueState, World], bool]:
+    """The first test, then the rest (and / or), left to right as all() / any() go."""
     if len(tests) == 1:
         return tests[0]
-    if len(tests) == 2:
-        a, b = tests
-        if kind == "all":
-            return lambda s, w: a(s, w) and b(s, w)
-        return lambda s, w: a(s, w) or b(s, w)
-    if kind == "all":
-        return lambda s, w: all(t(s, w) for t in tests)
-    return lambda s, w: any(t(s, w) for t in tests)
+    a, b = tests[0], _paired(every, tests[1:])
+    if every:
+        return lambda s, w: a(s, w) and b(s, w)
+    return lambda s, w: a(s, w) or b(s, w)
 
 
 def _compiled(leaf: Leaf) -> Callable[[IssueState, World], bool]:
@@ -507,7 +516,9 @@ def _mentions(leaf: Leaf) -> Callable[[IssueState, World], bool]:
             finder = last[1]
         issue = state.issue
         if name == "text" and isinstance(issue.description, str):
-            return finder(issue.subject) or finder.remembered(issue.description)
+            subject = state.analysis.once("subject folded", partial(_folded, issue.subject))
+            return finder.in_folded(issue.subject, *subject) or \
+                finder.remembered(issue.description)
         if name == "description":
             return finder.remembered(str(issue.description or ""))
         return finder(str(get(state, world) or ""))
@@ -528,6 +539,10 @@ class KeywordFinder:
         folded = text.casefold()
         return self._leads(folded, frozenset(folded)) and self._search(text) is not None
 
+    def in_folded(self, text: str, folded: str, chars: frozenset[str]) -> bool:
+        """self(text), with _folded(text) made by the caller (once for several lists)."""
+        return self._leads(folded, chars) and self._search(text) is not None
+
     def remembered(self, text: str) -> bool:
         found = self._known.get(text)
         if found is None:
@@ -538,6 +553,12 @@ class KeywordFinder:
 
 
 _REMEMBERED = 4096
+
+
+def _folded(text: str) -> tuple[str, frozenset[str]]:
+    """A text case folded, and the set of its characters (what KeywordFinder looks at)."""
+    folded = text.casefold()
+    return folded, frozenset(folded)
 
 
 @lru_cache(maxsize=256)

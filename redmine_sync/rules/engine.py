@@ -22,6 +22,7 @@ from itertools import chain
 from redmine_sync.changes import Change
 from redmine_sync.changes import Mark
 from redmine_sync.changes import Why
+from redmine_sync.changes import made_change
 from redmine_sync.changes import watch_marks
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
@@ -44,6 +45,7 @@ from redmine_sync.rules.state import Duplicates
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
 from redmine_sync.rules.state import initial_values
+from redmine_sync.rules.state import made_state
 from redmine_sync.rules.text import tokens
 from redmine_sync.rules.text import vagueness
 
@@ -200,6 +202,8 @@ def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool 
     """Run every stage on one issue; with ``trace``, also say what each rule saw."""
     state = start_state(issue, world, ruleset)
     traces: list[RuleTrace] = []
+    if not trace:
+        return _decided(ruleset, state, world), traces
     for rule_file in ruleset.files:
         if not rule_file.rules:   # every rule of it is off
             continue
@@ -222,11 +226,30 @@ def evaluate_issue(ruleset: RuleSet, issue: Issue, world: World, *, trace: bool 
     return state, traces
 
 
+def _decided(ruleset: RuleSet, state: IssueState, world: World) -> IssueState:
+    """evaluate_issue's loop without traces: a file whose condition fails is skipped, a
+    ``match: first`` file stops at its first matching rule."""
+    for rule_file in ruleset.files:
+        rules = rule_file.rules
+        if not rules or not rule_file.when.holds(state, world):
+            continue
+        first = rule_file.match == "first"
+        for rule in rules:
+            because = rule.when.because(state, world)
+            if because is not None:
+                state = _fire(rule, state, world, because)
+                if first:
+                    break
+    return state
+
+
 def hold_for_people(issue_id: int, changes: Sequence[Change], world: World, ruleset: RuleSet
                     ) -> tuple[tuple[Change, ...], tuple[Change, ...]]:
     """People win: a field the tool set and a person changed since is not set back
     (unless a rule says ``enforce: true``). Labels are judged one by one. What ``undo`` put
     back is kept the same way while the field still shows it."""
+    if not world.owned and not world.undone:   # a first run: nobody else touched anything
+        return tuple(changes), ()
     kept, held = [], []
     for change in changes:
         owned = world.owned.get((issue_id, change.field), _NOT_OWNED)
@@ -285,7 +308,7 @@ def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
             merged[change.field] = change
             continue
         why = first.why + tuple(w for w in change.why if w not in first.why)
-        merged[change.field] = Change(first.target, first.old, change.new, why)
+        merged[change.field] = made_change(first.target, first.old, change.new, why)
     return tuple(c for c in merged.values() if not _unchanged(c.old, c.new))
 
 
@@ -296,8 +319,8 @@ def _unchanged(old: object, new: object) -> bool:
 
 
 def start_state(issue: Issue, world: World, ruleset: RuleSet) -> IssueState:
-    return IssueState(issue, initial_values(issue, world.fields), customer_of(issue, world),
-                      analyse(issue, world, ruleset))
+    return made_state(issue, initial_values(issue, world.fields), customer_of(issue, world),
+                      analyse(issue, world, ruleset), (), (), ())
 
 
 def customer_of(issue: Issue, world: World) -> Customer | None:

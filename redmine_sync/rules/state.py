@@ -21,6 +21,7 @@ from redmine_sync.changes import ISSUE_FIELDS
 from redmine_sync.changes import Change
 from redmine_sync.changes import Target
 from redmine_sync.changes import Why
+from redmine_sync.changes import made_change
 from redmine_sync.changes import same as _same
 from redmine_sync.changes import target
 from redmine_sync.config import ChangeControl
@@ -218,30 +219,54 @@ class IssueState:
             return self
         old = self.values.get(change.field)
         values = {**self.values, change.field: change.new}
-        # built field by field: dataclasses.replace() costs more than the whole change
-        return IssueState(self.issue, values, self.customer, self.analysis,
-                          (*self.changes, Change(change.target, old, change.new, change.why)),
+        return made_state(self.issue, values, self.customer, self.analysis,
+                          (*self.changes, made_change(change.target, old, change.new,
+                                                      change.why)),
                           self.notes, self.turns)
 
     def change(self, key: str, new: object, why: Why) -> IssueState:
         """apply(Change.of(key, new, ...)): the change is built only when it changes
         something (most do not once an issue is processed)."""
-        old = self.values.get(key)
+        values = self.values
+        old = values.get(key)
         if _same(old, new):
             return self
         field_target = _TARGETS.get(key) or _TARGETS.setdefault(key, target(key))
-        values = {**self.values, key: new}
-        return IssueState(self.issue, values, self.customer, self.analysis,
-                          (*self.changes, Change(field_target, old, new, (why,))),
+        return made_state(self.issue, {**values, key: new}, self.customer, self.analysis,
+                          (*self.changes, made_change(field_target, old, new, (why,))),
                           self.notes, self.turns)
 
     def add_note(self, note: Note) -> IssueState:
-        return IssueState(self.issue, self.values, self.customer, self.analysis, self.changes,
+        return made_state(self.issue, self.values, self.customer, self.analysis, self.changes,
                           (*self.notes, note), self.turns)
 
     def with_notes(self, notes: tuple[Note, ...]) -> IssueState:
-        return IssueState(self.issue, self.values, self.customer, self.analysis, self.changes,
+        if notes is self.notes:
+            return self
+        return made_state(self.issue, self.values, self.customer, self.analysis, self.changes,
                           notes, self.turns)
+
+
+def made_state(issue: Issue, values: Mapping[str, object], customer: Customer | None,
+               analysis: Analysis, changes: tuple[Change, ...], notes: tuple[Note, ...],
+               turns: tuple[str, ...]) -> IssueState:
+    """IssueState(issue, values, ...) without the frozen dataclass's __init__, which sets
+    each field through object.__setattr__: a run makes one state per change of every
+    issue, and that __init__ cost more than the change itself. The same object otherwise
+    (equality, replace(), repr)."""
+    state = _new(IssueState)
+    own = state.__dict__
+    own["issue"] = issue
+    own["values"] = values
+    own["customer"] = customer
+    own["analysis"] = analysis
+    own["changes"] = changes
+    own["notes"] = notes
+    own["turns"] = turns
+    return state
+
+
+_new = object.__new__
 
 
 _TARGETS: dict[str, Target] = {}
