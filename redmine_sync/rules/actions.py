@@ -326,7 +326,29 @@ def render(text: str, state: IssueState, fired: Fired, lang: str = "en",
     escaped for that format and {missing} is a list in it; without (a rule's reason),
     values go in as they are. ``{changes}`` reads the journals of ``world`` (empty
     without one)."""
+    names = _names_in(text)
+    if not names:
+        return _plain(text)
+    if names <= OF_THE_ANALYSIS:  # the same for every issue with these candidates
+        shown, key = state.analysis.duplicates.shown, (text, lang, markup)
+        found = shown.get(key)
+        if found is None:
+            found = shown[key] = text.format_map(_Placeholders(state, fired, lang, markup,
+                                                               world))
+        return str(found)
     return text.format_map(_Placeholders(state, fired, lang, markup, world))
+
+
+@lru_cache(maxsize=1024)
+def _names_in(text: str) -> frozenset[str]:
+    """The placeholders a template uses (templates were checked at load time)."""
+    return frozenset(f for _, f, _, _ in string.Formatter().parse(text) if f is not None)
+
+
+@lru_cache(maxsize=1024)
+def _plain(text: str) -> str:
+    """A template without placeholders, as it renders ("{{" is "{")."""
+    return text.format_map({})
 
 
 class _Placeholders(dict[str, object]):
@@ -347,7 +369,7 @@ class _Placeholders(dict[str, object]):
             return ", ".join(escape(e, self.markup) if self.markup else e for e in edits)
         state, markup = self.state, self.markup
         if key in OF_THE_ANALYSIS:  # the same for every issue with these candidates
-            shown, name = state.analysis.duplicates.shown, f"{{{key}}} {markup}"
+            shown, name = state.analysis.duplicates.shown, (key, markup)
             found = shown.get(name)
             if found is None:
                 found = shown[name] = self._value(key)

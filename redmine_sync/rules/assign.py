@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from redmine_sync.changes import Why
+from redmine_sync.changes import made_why
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
@@ -57,7 +57,7 @@ def build_assign(params: Any, where: Where) -> Any:
         who, why = pick(strategy, target, state, world)
         if who is None:
             return fallback(state, world, fired) if fallback else state
-        state = state.change("assigned_to", who, Why(fired.rule, f"{fired.reason}; {why}"))
+        state = state.change("assigned_to", who, made_why(fired.rule, f"{fired.reason}; {why}"))
         if strategy == "round_robin":
             state = replace(state, turns=(*state.turns, str(target)))
         return state

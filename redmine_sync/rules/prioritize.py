@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from redmine_sync.changes import Why
+from redmine_sync.changes import made_why
 from redmine_sync.rules.source import Where
 from redmine_sync.rules.state import IssueState
 from redmine_sync.rules.state import World
@@ -61,7 +61,7 @@ def build_prioritize(params: Any, where: Where) -> Any:
         if decided is None:
             return state
         quadrant, priority, reason = decided
-        why = Why(fired.rule, reason)
+        why = made_why(fired.rule, reason)
         state = state.change("priority", priority, why)
         if matrix.label_quadrant:
             others = set(matrix.quadrants.values()) - {quadrant}

@@ -53,9 +53,11 @@ class Duplicates:
     duplicate_candidates: tuple[tuple[int, float], ...] = ()
     matched: tuple[tuple[int, tuple[tuple[str, float], ...]], ...] = ()
     """Per candidate, the terms that matched and their weights, heaviest first."""
-    shown: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
-    """What templates show of it ({candidates}, {matched}...), made once (actions.render):
-    issues with the same candidates share one Duplicates."""
+    shown: dict[tuple[str | None, ...], object] = field(default_factory=dict, compare=False,
+                                                        repr=False)
+    """What templates show of it ({candidates}, {matched}..., and whole texts made of
+    those only), made once (actions.render): issues with the same candidates share one
+    Duplicates."""
 
 
 class Analysis:
