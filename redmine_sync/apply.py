@@ -4,18 +4,18 @@ For each issue with changes: re-read it with its journals, unless this run read 
 moments ago while planning (an issue that changed since it was listed is skipped as stale
 and re-planned next run; at most two reads per written issue), check before sending that
 the decision can land whole (the bot's permissions in the project, the workflow's allowed
-statuses; otherwise nothing of it is sent), record the write intent, link relations,
-send ONE PUT with every field and at most one note, re-read and report what Redmine
-silently dropped and whether the note is there exactly once with the intended privacy,
-then record the outcome in the audit ledger and what the tool set (so that people win
-later). A decision's note goes out once; a failure that will not change by itself is
-reported once, then pending. A circuit breaker refuses over-broad runs before anything
-is written.
+statuses; otherwise nothing of it is sent), leave out a custom field the issue does not
+have (Redmine would drop it), record the write intent, link relations, send ONE PUT with
+every field and at most one note, re-read and report what Redmine silently dropped and
+whether the note is there exactly once with the intended privacy (after a drop the note
+is rewritten to tell only of what landed), then record the outcome in the audit ledger
+and what the tool set (so that people win later). A decision's note goes out once; a
+failure that will not change by itself is reported once, then pending. A circuit breaker
+refuses over-broad runs before anything is written.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -43,13 +43,13 @@ from redmine_sync.errors import RedmineError
 from redmine_sync.errors import RedmineGone
 from redmine_sync.errors import RedmineSyncError
 from redmine_sync.errors import UserError
-from redmine_sync.markup import bullet
-from redmine_sync.markup import escape
 from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
+from redmine_sync.model import Journal
 from redmine_sync.model import Ref
+from redmine_sync.notes import compose_note
+from redmine_sync.notes import note_items
 from redmine_sync.plan import IssuePlan
-from redmine_sync.plan import show
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.redmine.catalog import UnknownName
 from redmine_sync.redmine.verify import missing_permissions
@@ -57,8 +57,8 @@ from redmine_sync.redmine.verify import needed_permissions
 from redmine_sync.redmine.verify import note_problem
 from redmine_sync.redmine.verify import permission_label
 from redmine_sync.redmine.verify import sent_notes
+from redmine_sync.redmine.verify import unshown_fields
 from redmine_sync.store import StateStore
-from redmine_sync.summary import sentence
 
 log = logging.getLogger(__name__)
 
@@ -283,9 +283,11 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         return _record_all(store, run_id, clock(), item, "skipped",
                            "stale: changed since it was read; re-planned next run")
     changes = list(item.changes)
-    update, draft = to_update(item.issue_id, changes, item, fields, markup,
-                              person_names(client))
-    items = note_items(item, changes)
+    person = person_names(client)
+    absent = _unshown(item, changes, current, fields, client)  # Redmine would drop them
+    sent = [c for c in changes if c.field not in absent]
+    update, draft = to_update(item.issue_id, sent, item, fields, markup, person)
+    items = note_items(item, sent)
     if update.notes and items <= store.sent_items(item.issue_id):
         update = replace(update, notes=None)  # this decision's note went out already
     try:
@@ -300,14 +302,14 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     held = store.held_failures().get(item.issue_id)
     if held is not None and held[0] == current.updated_on and \
             not (draft.links or draft.unlinks) and \
-            held[1] == drop_reason([c.field for c in changes]):
+            held[1] == drop_reason([c.field for c in sent], absent):
         return _record_all(store, run_id, clock(), item, "pending",
                            f"{held[1]} (reported in run {held[2]})")
     try:
         with store.transaction():
             store.release_failure(item.issue_id)
             store.add_intent(run_id, item.issue_id,
-                             {c.field: c.target.stored(c.new) for c in changes}, update.notes)
+                             {c.field: c.target.stored(c.new) for c in sent}, update.notes)
         for link in draft.links:
             client.add_relation(item.issue_id, link.issue_id, link.kind)
         for link in draft.unlinks:
@@ -330,19 +332,32 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     posted = sent_notes(update, current, result.issue, client.current_user().id) \
         if result else ()
     note_failure = note_problem(update, posted)
-    lost = [c.field for c in changes if c.target.reported_as(fields) in dropped]
+    landed = [c for c in sent if c.target.reported_as(fields) not in dropped]
+    after = result.issue if result else None
+    told = None  # why the note still tells of a change Redmine dropped
+    if after is not None and len(landed) < len(sent) and posted and not note_failure:
+        text, _ = compose_note(item, landed, markup, person)
+        if text != update.notes:  # it listed them: rewritten from what landed
+            after, told = _retold(client, grants.of(current.project), posted[0], text or "",
+                                  after)
+            if told is None:
+                items = note_items(item, landed)
+    lost = [c.field for c in sent if c.target.reported_as(fields) in dropped]
     with store.transaction():
         now = clock()
         problems = []
         for change in changes:
             key = change.target.reported_as(fields)
+            if change.field in absent:
+                problems.append(change.field)
+                _record(store, run_id, now, item.issue_id, change, "failed", UNSHOWN)
+                continue
             if key in dropped:
                 problems.append(change.field)
                 _record(store, run_id, now, item.issue_id, change, "failed",
                         f"Redmine dropped it: {dropped[key].reason}")
                 continue
-            shown = replace(change, new=change.target.as_written(
-                change.new, result.issue if result else None, fields))
+            shown = replace(change, new=change.target.as_written(change.new, after, fields))
             _record(store, run_id, now, item.issue_id, shown, "written")
             if change.target.owned:
                 owned = _owned_after(shown, store.owned_value(item.issue_id, change.field))
@@ -353,37 +368,86 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
                                  change.target.stored(shown.new), run_id)
             else:
                 store.clear_undone(item.issue_id, change.field)
-        if note_failure:
+        if note_failure or told:
             store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
-                         _note_rules(item, changes), "failed", note_failure)
+                         _note_rules(item, changes), "failed", note_failure or told or "")
         store.clear_intent(item.issue_id)
         if posted:
             store.add_sent(item.issue_id, items, run_id)
-        if result:
-            store.mark_tool_write(item.issue_id, result.issue.updated_on)
-            store.cache_issues([result.issue])
-            if result.issue.journals is not None:  # read anyway: the next run needs none
-                store.cache_journals(item.issue_id, result.issue.updated_on,
-                                     result.issue.journals)
+        if after is not None:
+            store.mark_tool_write(item.issue_id, after.updated_on)
+            store.cache_issues([after])
+            if after.journals is not None:  # read anyway: the next run needs none
+                store.cache_journals(item.issue_id, after.updated_on, after.journals)
         if not problems and not note_failure:
             store.clear_sent(item.issue_id)
-        if lost and result and not note_failure:
-            store.hold_failure(item.issue_id, result.issue.updated_on, drop_reason(lost),
-                               run_id)
+        if (lost or absent) and not note_failure:
+            store.hold_failure(item.issue_id, (after or current).updated_on,
+                               drop_reason(lost, absent), run_id)
     written = tuple(c.field for c in changes)
     if note_failure:
         return Outcome(item.issue_id, "failed", note_failure, written)
     if problems:
-        return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems), written)
+        return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems)
+                       + (f"; {told}" if told else ""), written)
     return Outcome(item.issue_id, "written", "", written)
 
 
-def drop_reason(lost: list[str]) -> str:
-    """Why changes Redmine dropped are pending: the same text for the same fields."""
-    return (f"Redmine dropped {', '.join(sorted(set(lost)))} without an error (read-only by "
-            "the workflow for the bot's role, or not enabled for the tracker or project); "
-            "not sent again until the issue changes (fix it in Administration > Workflow > "
-            "Fields permissions or the field's trackers)")
+UNSHOWN = ("not sent: the issue does not have this custom field (not enabled for its tracker "
+           "or project, or hidden from the bot's role), so Redmine would drop it")
+
+
+def _unshown(item: IssuePlan, changes: list[Change], current: Issue, fields: FieldMap,
+             client: RedmineClient) -> tuple[str, ...]:
+    """The changes (keys) to a custom field the issue, as read before the write, does not
+    have: Redmine would drop them without an error inside the write that carries the note
+    telling of them, so they are left out of both. (A field Redmine does not know at all
+    stays in: the write then fails naming it.)"""
+    update, _ = to_update(item.issue_id, changes, item, fields)
+    names = set()
+    for name in unshown_fields(update, current):
+        try:
+            client.catalog().custom_field(name)
+        except UnknownName:
+            continue
+        names.add(f"cf.{name}")
+    return tuple(c.field for c in changes if c.target.reported_as(fields) in names)
+
+
+def _retold(client: RedmineClient, granted: frozenset[str] | None, journal: Journal,
+            text: str, issue: Issue) -> tuple[Issue, str | None]:
+    """After Redmine dropped part of a write: the bot's note given ``text``, which tells
+    only of the changes that landed (blank: it told of nothing else, and goes). The issue
+    with the note as it now stands, and why the note still tells of the dropped changes
+    when it could not be rewritten."""
+    if granted is not None and not {"edit_own_issue_notes", "edit_issue_notes"} & granted:
+        return issue, ("the note still tells of it: the bot's role lacks "
+                       f"{permission_label('edit_own_issue_notes')} to correct it")
+    try:
+        client.edit_note(journal.id, text)
+    except (RedmineError, UserError) as exc:  # Redmine gone too: the write itself is done
+        return issue, f"the note still tells of it: {str(exc).splitlines()[0]}"
+    kept = tuple(replace(j, notes=text) if j.id == journal.id else j
+                 for j in issue.journals or ()
+                 if j.id != journal.id or text.strip() or j.details)
+    return replace(issue, journals=kept if issue.journals is not None else None), None
+
+
+def drop_reason(dropped: list[str], absent: Iterable[str] = ()) -> str:
+    """Why changes Redmine dropped, or would drop, are pending: the same text for the same
+    fields."""
+    parts = []
+    if dropped:
+        parts.append(f"Redmine dropped {', '.join(sorted(set(dropped)))} without an error "
+                     "(read-only by the workflow for the bot's role, or not enabled for the "
+                     "tracker or project)")
+    if absent:
+        parts.append(f"{', '.join(sorted(set(absent)))} not sent: the issue does not have "
+                     "the custom field (not enabled for its tracker or project), so Redmine "
+                     "would drop it")
+    return "; ".join(parts) + ("; not sent again until the issue changes (fix it in "
+                               "Administration > Workflow > Fields permissions or the field's "
+                               "trackers)")
 
 
 def preflight(update: IssueUpdate, relations: bool, current: Issue,
@@ -409,15 +473,6 @@ def preflight(update: IssueUpdate, relations: bool, current: Issue,
                 "nothing of this decision was sent (add the transition for the bot's role in "
                 "Administration > Workflow)")
     return None
-
-
-def note_items(item: IssuePlan, changes: list[Change]) -> frozenset[str]:
-    """What a decision's note says, item by item: a retry whose items were all said
-    already sends its fields without the note."""
-    said = {f"{c.field}={show(c.new)}" for c in changes}
-    said |= {"note:" + hashlib.sha256(n.text.strip().encode()).hexdigest()[:16]
-             for n in item.notes}
-    return frozenset(said)
 
 
 def _hold(store: StateStore, run_id: int, now: datetime, item: IssuePlan,
@@ -451,26 +506,6 @@ def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: Fie
     update = IssueUpdate(issue_id, custom_fields=draft.custom, notes=text,
                          private_notes=not public, **draft.values)
     return update, draft
-
-
-def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile",
-                 person: Callable[[str], str] = str) -> tuple[str | None, bool]:
-    """At most one note: the customer-facing text if a rule has one, else the rules and why.
-
-    The change list is written for the instance's ``markup``: a list in every format (in
-    Textile a line starting with "-" would be struck through), values and reasons escaped,
-    people by their names (``person``: a login's display name). The rules' own note texts
-    are the rule author's markup and are kept as written.
-    """
-    public = [n.text.strip() for n in item.notes if n.public]
-    if public:
-        return "\n\n".join(public), True
-    if not changes and not item.notes:
-        return None, False
-    lines = ["redmine-sync:", ""]
-    lines += [f"{bullet(markup)} {escape(sentence(c, person), markup)}" for c in changes]
-    notes = [n.text.strip() for n in item.notes]
-    return "\n".join(lines) + ("\n\n" + "\n\n".join(notes) if notes else ""), False
 
 
 def person_names(client: RedmineClient) -> Callable[[str], str]:

@@ -76,6 +76,11 @@ class RedmineClient(Protocol):
         """One PUT with all fields and the note, then a re-read (journals included, for
         the SLA cache) reporting dropped changes."""
 
+    def edit_note(self, journal_id: int, text: str) -> None:
+        """Replace the text of a note (``PUT /journals/:id.json``; the bot's own notes need
+        "Edit own notes", others' "Edit notes"); a blank text deletes a note that carries
+        no change. The issue's ``updated_on`` stays as it was."""
+
     def relations(self, issue_id: int) -> tuple[Relation, ...]:
         """Relations of one issue."""
 

@@ -12,7 +12,8 @@ Redmine's effects: without "Edit issues" every field of a PUT is dropped silentl
 neither of the first two, or a relation without "Manage issue relations", or a wiki
 write without "Edit wiki pages" is a 403. Others' private notes are hidden without
 "View private notes" (the bot always sees its own). Fields in ``read_only`` (the
-workflow's "read-only" for the bot's role) are dropped silently.
+workflow's "read-only" for the bot's role) are dropped silently, and so are custom fields
+an issue does not have (``add_issue(..., without=...)``: not enabled for its tracker).
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ PRIORITIES = ("Low", "Normal", "High", "Urgent", "Immediate")
 TRACKERS = ("Bug", "Feature", "Support")
 ROLES = ("Manager", "Developer", "Reporter", "Bot")
 BOT_PERMISSIONS = ("view_issues", "add_issues", "edit_issues", "add_issue_notes", "set_notes_private",
-                   "view_private_notes", "manage_issue_relations", "add_issue_watchers",
-                   "delete_issue_watchers", "view_wiki_pages", "edit_wiki_pages")
+                   "view_private_notes", "edit_own_issue_notes", "manage_issue_relations",
+                   "add_issue_watchers", "delete_issue_watchers", "view_wiki_pages",
+                   "edit_wiki_pages")
 NON_MEMBER_PERMISSIONS = ("view_issues", "add_issues", "add_issue_notes", "view_wiki_pages")
 REVERSE = {"duplicated": "duplicates", "blocked": "blocks", "follows": "precedes",
            "copied_from": "copied_to"}
@@ -135,7 +137,9 @@ class FakeRedmine:
         return (self._now() + timedelta(seconds=self._tick)).replace(microsecond=0)
 
     def add_issue(self, subject: str, *, project: str = "demo", author: User | None = None,
-                  **fields: object) -> Issue:
+                  without: Iterable[str] = (), **fields: object) -> Issue:
+        """A new issue with every custom field but those ``without`` (not enabled for its
+        tracker or project: Redmine shows them not and drops writes to them)."""
         author = author or self.me
         stamp = self.now()
         issue = Issue(
@@ -146,6 +150,8 @@ class FakeRedmine:
         )
         custom = {cf.name: () if cf.multiple else None for cf in self.fields.values()}
         custom.update(fields.pop("custom_fields", None) or {})  # type: ignore[call-overload]
+        for name in without:
+            custom.pop(name, None)
         issue = replace(issue, custom_fields=custom, **fields)  # type: ignore[arg-type]
         self.issues[issue.id] = issue
         return issue
@@ -269,6 +275,8 @@ class FakeRedmine:
         if not self.may(project, "edit_issues"):  # like Redmine: only the note is safe
             kept = IssueUpdate(update.issue_id, notes=update.notes,
                                private_notes=update.private_notes)
+        kept = replace(kept, custom_fields={  # like Redmine: only the issue's own fields
+            k: v for k, v in kept.custom_fields.items() if k in before.custom_fields})
         if self.read_only:  # like Redmine: read-only fields are dropped without an error
             dropped: dict[str, Any] = {f: None for f in self.read_only if "." not in f}
             kept = replace(kept, **dropped,
@@ -289,6 +297,23 @@ class FakeRedmine:
         result = self.get_issue(update.issue_id, journals=True)
         return UpdateResult(result, dropped_changes(update, result, self._catalog),
                             note_added=bool(update.notes))
+
+    def edit_note(self, journal_id: int, text: str) -> None:
+        self.requests_made += 1
+        found = [(i, j) for i in self.issues.values() for j in i.journals or ()
+                 if j.id == journal_id]
+        if not found:
+            raise NotFound(f"journal #{journal_id} not found (HTTP 404)")
+        [(issue, journal)] = found
+        if not (self.may(issue.project.name, "edit_issue_notes") or (
+                journal.user.id == self.me.id and
+                self.may(issue.project.name, "edit_own_issue_notes"))):
+            raise PermissionDenied(f"Redmine answered 403 Forbidden to PUT /journals/"
+                                   f"{journal_id}.json", "edit_own_issue_notes")
+        kept = tuple(replace(j, notes=text) if j.id == journal_id else j
+                     for j in issue.journals or ()
+                     if j.id != journal_id or text.strip() or j.details)
+        self.issues[issue.id] = replace(issue, journals=kept)  # updated_on stays, as in 5.0
 
     def relations(self, issue_id: int) -> tuple[Relation, ...]:
         self._shown(issue_id, False)

@@ -4,7 +4,9 @@ Redmine answers 204 to a PUT even when it ignored part of it (a status the workf
 not allow, a custom field not enabled for the tracker, a note without "Add notes", the
 privacy of a note without "Set notes as private"...). ``missing_permissions`` says before
 sending what the bot's role cannot do; ``dropped_changes`` and ``note_problem`` compare
-what was asked with what a re-read shows. Shared by the live adapter, the fake and apply.
+what was asked with what a re-read shows; ``unshown_fields`` says before sending which
+custom fields Redmine would drop because the issue does not have them. Shared by the live
+adapter, the fake and apply.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ PERMISSION_NAMES = {  # Redmine's permission -> its label in Administration > Ro
     "add_issue_notes": "Add notes",
     "set_notes_private": "Set notes as private",
     "view_private_notes": "View private notes",
+    "edit_own_issue_notes": "Edit own notes",
     "manage_issue_relations": "Manage issue relations",
     "add_issue_watchers": "Add watchers",
     "delete_issue_watchers": "Delete watchers",
@@ -74,6 +77,17 @@ def missing_permissions(needed: tuple[str, ...], granted: frozenset[str] | None
     if granted is None:
         return ()
     return tuple(p for p in needed if p not in granted)
+
+
+def unshown_fields(update: IssueUpdate, issue: Issue) -> tuple[str, ...]:
+    """The custom fields the update sets that ``issue`` (as read before the write) does not
+    show: not enabled for its tracker or project, or hidden from the bot's role. Redmine
+    would drop them without an error (it takes only the issue's own editable fields). A
+    tracker change brings the new tracker's fields: then nothing can be told before."""
+    if update.tracker is not None:
+        return ()
+    shown = {name.casefold() for name in issue.custom_fields}
+    return tuple(name for name in update.custom_fields if name.casefold() not in shown)
 
 
 def sent_notes(update: IssueUpdate, before: Issue, after: Issue, me: int

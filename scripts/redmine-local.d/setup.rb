@@ -121,7 +121,7 @@ ActiveRecord::Base.transaction do
 
   permissions = %i[
     view_issues add_issues edit_issues add_issue_notes set_notes_private view_private_notes
-    manage_issue_relations view_issue_watchers add_issue_watchers delete_issue_watchers
+    edit_own_issue_notes manage_issue_relations view_issue_watchers add_issue_watchers delete_issue_watchers
     view_wiki_pages view_wiki_edits edit_wiki_pages view_members
   ]
   known = Redmine::AccessControl.permissions.map(&:name)

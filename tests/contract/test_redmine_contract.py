@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineValidationError
 from redmine_sync.errors import WikiConflict
 from redmine_sync.model import IssueUpdate
@@ -215,3 +216,23 @@ def test_the_bot_watches_what_it_writes_until_its_auto_watch_is_off(harness: Har
     harness.client.update_issue(IssueUpdate(noted, priority="High", notes="again"))
     harness.client.add_relation(noted, related, "relates")
     assert harness.client.watched(harness.project) == before
+
+
+def test_the_bot_rewrites_its_own_note_and_the_issue_stays_as_it_was(harness: Harness) -> None:
+    issue_id = harness.create_issue(unique("told"))
+    result = harness.client.update_issue(IssueUpdate(issue_id, priority="High",
+                                                     notes="told of two", private_notes=True))
+    [note] = [j for j in result.issue.journals or () if j.notes == "told of two"]
+    harness.client.edit_note(note.id, "told of one")
+    after = harness.client.get_issue(issue_id)
+    assert [(j.notes, j.private) for j in after.journals or () if j.id == note.id] == [
+        ("told of one", True)]
+    assert after.updated_on == result.issue.updated_on  # the next run sees no change
+    harness.client.edit_note(note.id, "")  # a note without changes (Redmine split them off)
+    left = harness.client.get_issue(issue_id).journals or ()
+    assert note.id not in {j.id for j in left} and any(j.details for j in left)
+    harness.human_comment(issue_id, "a person's note")
+    [theirs] = [j for j in harness.client.get_issue(issue_id).journals or ()
+                if j.notes == "a person's note"]
+    with pytest.raises(PermissionDenied):  # the bot may edit its own notes only
+        harness.client.edit_note(theirs.id, "rewritten")

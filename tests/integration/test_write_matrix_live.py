@@ -20,6 +20,7 @@ import pytest
 
 from tests.integration.conftest import ROOT
 from tests.integration.conftest import Admin
+from tests.integration.conftest import rails_runner
 from tests.integration.conftest import run_cli
 from tests.integration.conftest import write_config
 
@@ -204,10 +205,36 @@ def test_a_field_redmine_drops_is_reported_once_then_pending(
                 in later.stdout, later.stdout
         [(text, private)] = variant.notes(key)  # sent with the first write only
         assert private and text.startswith("redmine-sync:")
+        assert "strategic" in text and "Set tier to" not in text, text
         assert "strategic" in variant.labels(key)  # the rest of the decision landed
         assert next(f.get("value") for f in variant.issue(key)["custom_fields"]
                     if f["name"] == "Tier") in (None, "")
     check_invariants(variant)
+
+
+def test_a_field_not_enabled_for_the_tracker_is_left_out_of_the_write_and_its_note(
+        variant: Variant) -> None:
+    field = f"{variant.project} Tier"  # enabled for Support only; the requests are Features
+    rails_runner("support_only_field.rb", field, variant.project)
+    try:
+        text = variant.config.read_text(encoding="utf-8")
+        variant.config.write_text(text.replace("  tier: Tier ", f"  tier: {field} ", 1),
+                                  encoding="utf-8")
+        variant.add_requests()
+        first, second = variant.apply(2)
+        assert first.returncode == 2, first.stdout + first.stderr
+        assert second.returncode == 0, second.stdout + second.stderr
+        for key in ("feature", "original", "duplicate"):
+            assert f"#{variant.ids[key]}: partial: not applied: tier" in first.stdout
+            assert f"#{variant.ids[key]}: pending: tier not sent: the issue does not have " \
+                "the custom field" in second.stdout, second.stdout
+            [(note, private)] = variant.notes(key)
+            assert private and note.startswith("redmine-sync:")
+            assert "strategic" in note and "Set tier to" not in note, note
+            assert "strategic" in variant.labels(key)
+        check_invariants(variant)
+    finally:
+        rails_runner("drop_fields.rb", field)
 
 
 def test_without_edit_wiki_pages_the_issues_land_and_apply_names_the_missing_permission(

@@ -124,14 +124,63 @@ def test_a_field_redmine_drops_is_reported_once_then_pending(env: Env) -> None:
     assert runs[0].failed == 1 and runs[1].failed == 0  # type: ignore[union-attr]
     assert "Redmine dropped priority without an error" in runs[1].outcomes[0].reason  # type: ignore[union-attr]
     [(text, private)] = notes(fake, issue.id)  # sent once, with the first write
-    assert private and "ui" in text
+    assert private and "* Added label ui: " in text
+    assert "priority" not in text  # rewritten after the write: it tells only what landed
     assert fake.issues[issue.id].priority == "Normal"
     fake.read_only = set()  # the workflow is fixed; a person touches the issue
     fake.human_edit(issue.id, PERSON, notes="please retry")
     again = apply_run(fake, config, store, clock).applied
     assert again is not None and again.outcomes[0].status == "written"
     assert fake.issues[issue.id].priority == "High"
-    assert [t for t, _ in notes(fake, issue.id)].count(text) == 1  # said once already
+    said = [t for t, _ in notes(fake, issue.id)]
+    assert said.count(text) == 1 and "* Set priority to High: " in said[-1]
+    assert "label" not in said[-1]  # said once already
+
+
+def test_a_field_the_issue_does_not_have_is_left_out_of_the_write_and_its_note(
+        env: Env) -> None:
+    fake, config, store = env
+    issue = fake.add_issue("todo one", without=("Labels",))  # not enabled for its tracker
+    puts = []
+    writes = fake.update_issue
+    fake.update_issue = lambda update: puts.append(update) or writes(update)  # type: ignore
+    runs = [apply_run(fake, config, store, clock).applied for _ in range(2)]
+    assert [r.outcomes[0].status for r in runs] == ["partial", "pending"]  # type: ignore
+    assert runs[0].outcomes[0].reason == "not applied: labels"  # type: ignore[union-attr]
+    assert "labels not sent: the issue does not have the custom field" \
+        in runs[1].outcomes[0].reason  # type: ignore[union-attr]
+    [put] = puts
+    assert put.priority == "High" and put.custom_fields == {}
+    [(text, private)] = notes(fake, issue.id)
+    assert private and "* Set priority to High: " in text and "label" not in text
+    [row] = [r for r in store.audit(runs[0].run_id) if r.field == "labels"]  # type: ignore
+    assert row.outcome == "failed" and "does not have this custom field" in row.detail
+
+
+def test_a_note_the_bot_may_not_correct_is_named_with_the_permission(env: Env) -> None:
+    fake, config, store = env
+    fake.read_only = {"priority"}
+    fake.granted.discard("edit_own_issue_notes")
+    issue = fake.add_issue("todo one")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.failed == 1
+    assert result.outcomes[0].reason == (
+        "not applied: priority; the note still tells of it: the bot's role lacks "
+        '"Edit own notes" (edit_own_issue_notes) to correct it')
+    [(text, _)] = notes(fake, issue.id)
+    assert "* Set priority to High: " in text
+    [row] = [r for r in store.audit(result.run_id) if r.field == "note"]
+    assert row.outcome == "failed" and "the note still tells of it" in row.detail
+
+
+def test_a_note_that_told_only_of_dropped_changes_is_deleted(env: Env) -> None:
+    fake, config, store = env
+    fake.read_only = {"priority", "cf.Labels"}
+    issue = fake.add_issue("todo one")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.outcomes[0].status == "partial"
+    assert notes(fake, issue.id) == []
+    assert fake.issues[issue.id].priority == "Normal"
 
 
 def test_when_redmine_drops_every_field_the_note_goes_out_once(
