@@ -4,13 +4,17 @@
 Builds N synthetic issues from the demo requests (Chinese and English, all customers and
 requirement types), then times build_world + evaluate (median of several runs) and
 adds dated rows to the engine's table in bench/RESULTS.md. A measurement, not a test: no pass/fail.
+With BENCH_CODE=DIR (a checkout of other code, as bench/compare.py sets it for the old
+tree), that tree's code and rule pack are measured on the same issues.
 
-    .venv/bin/python bench/engine.py [--issues 20000] [--repeat 3]
+    .venv/bin/python bench/engine.py [--issues 20000] [--repeat 3] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import statistics
 import sys
@@ -23,7 +27,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("BENCH_CODE") or HERE)  # the code and the rule pack measured
 sys.path.insert(0, str(ROOT))
 
 from bench.results import add_rows
@@ -41,7 +46,7 @@ TARGET = 20_000
 
 
 def synthetic_issues(count: int, seed: int = 7) -> list[Issue]:
-    data = yaml.safe_load((ROOT / "scripts" / "demo-data.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((HERE / "scripts" / "demo-data.yaml").read_text(encoding="utf-8"))
     templates = data["issues"]
     customers = [c["name"] for c in data["customers"]]
     rng = random.Random(seed)
@@ -117,10 +122,17 @@ def main() -> int:
     parser.add_argument("--issues", type=int, default=TARGET)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--json", action="store_true",
+                        help="print the figures as JSON only (implies --no-record)")
     args = parser.parse_args()
+    measured = measure(args.issues, args.repeat)
+    if args.json:
+        print(json.dumps({what: {"cpu_seconds": seconds, "changed": changed}
+                          for what, (seconds, changed) in measured.items()}))
+        return 0
     stamp = row_start()
     lines = []
-    for what, (seconds, changed) in measure(args.issues, args.repeat).items():
+    for what, (seconds, changed) in measured.items():
         rate = args.issues / seconds
         verdict = "met" if rate >= TARGET else "NOT met"
         lines.append(
@@ -129,7 +141,7 @@ def main() -> int:
             f"| {rate:,.0f} issues/s | {TARGET:,}/s per core: {verdict} |")
     print("\n".join(lines))
     if not args.no_record:
-        record(ROOT / "bench" / "RESULTS.md", lines)
+        record(HERE / "bench" / "RESULTS.md", lines)
     return 0
 
 

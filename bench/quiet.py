@@ -5,6 +5,9 @@ Run by bench/compare.py as a child process, once with each tree's code on PYTHON
 (so the same script measures the code before and after a change):
 
     quiet.py setup   --config C --issues N   plan --full: fills the state store
+    quiet.py settle  --config C --issues N   only the end of setup, on a store that a
+                                             ``plan --full`` filled (bench/compare.py's
+                                             memory step leaves one at 100,000 issues)
     quiet.py measure --config C              one incremental plan, nothing changed
 
 REDMINE_URL points at the fake (bench/fakeredmine.py).
@@ -42,7 +45,7 @@ from redmine_sync.store import StateStore
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("setup", "measure"))
+    parser.add_argument("mode", choices=("setup", "settle", "measure"))
     parser.add_argument("--config", required=True)
     parser.add_argument("--issues", type=int, default=0)
     parser.add_argument("--project", default="bench")
@@ -52,6 +55,7 @@ def main() -> int:
     store = StateStore(config.state_path)
     projects = sync.scope_of(config, None)
     now = datetime.now(UTC)
+    out: dict[str, float | int] = {}
     if args.mode == "setup":
         catalogue = Catalogue(args.issues, args.project)
         with store.transaction():
@@ -60,12 +64,13 @@ def main() -> int:
         start = time.perf_counter()
         plan = sync.plan_run(client, config, now, store=store, full=True,
                              each=lambda item: None)
-        newest = catalogue.updated_on(args.issues)
+        out = {"seconds": time.perf_counter() - start, "evaluated": plan.evaluated}
+    if args.mode in ("setup", "settle"):
+        newest = Catalogue(args.issues, args.project).updated_on(args.issues)
         store.set_cursor(",".join(p or "*" for p in projects), newest)
         with contextlib.suppress(sqlite3.OperationalError):  # no index: the code before it
             store.db.execute("UPDATE sla_wakes SET wake = NULL WHERE wake = ''")
-        out = {"seconds": time.perf_counter() - start, "evaluated": plan.evaluated}
-    else:
+    if args.mode == "measure":
         ruleset = sync.load_ruleset(config)
         cpu, wall = time.process_time(), time.perf_counter()
         plan, _ = sync._plan(client, config, now, projects, None, store, False,

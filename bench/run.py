@@ -1,4 +1,4 @@
-"""End-to-end benchmark on the local Redmine (``make bench``): appends to bench/RESULTS.md.
+"""End-to-end benchmark on the local Redmine (``make bench-commands``): appends to RESULTS.md.
 
 Seeds N issues into the project ``bench`` of the local Redmine of scripts/redmine-local
 (one ``rails runner`` with insert_all), then measures, on the same data, wall time, HTTP
@@ -17,8 +17,9 @@ requests (counted at the client) and peak RSS of each command run as a child pro
 
 Extra repetitions (up to --repeat, median reported) are planned to fit --budget-minutes;
 steps that need an empty state store, and the data preparation, run once. Redmine must be
-up: ``scripts/redmine-local up`` (``make bench`` does it). The project's data is changed by
-a run (apply, touched issues) and seeded again by the next one.
+up: ``scripts/redmine-local up`` (``make bench-commands`` does it). The project's data is
+changed by a run (apply, touched issues) and seeded again by the next one (after which
+``make bench`` prepares its steady state again).
 
     .venv/bin/python bench/run.py [--issues 10000] [--repeat 3] [--budget-minutes 15]
 """

@@ -6,13 +6,18 @@ its own (SQLite autocommit: one fsync of the WAL per issue). ``cache_issues`` no
 the whole batch in one transaction; caching them one call at a time reproduces the old
 behaviour. Wall time (the cost is the disk's, not the CPU's), median of several runs,
 each into a fresh state file; adds dated rows to the store's table in bench/RESULTS.md.
+With BENCH_CODE=DIR (as bench/compare.py sets it for the old tree), that tree's store is
+measured; ``--json --only transaction`` prints the figures of one way only.
 
-    .venv/bin/python bench/store.py [--issues 5000] [--repeat 3]
+    .venv/bin/python bench/store.py [--issues 5000] [--repeat 3] [--only commit|transaction]
+        [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,8 +29,9 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, os.environ.get("BENCH_CODE") or str(HERE))  # the store measured
+sys.path.insert(1, str(HERE))
 
 from bench.results import add_rows
 from bench.results import row_start
@@ -47,15 +53,17 @@ def issues(n: int) -> list[Issue]:
     return [replace(base, id=i, updated_on=T0 + timedelta(minutes=i)) for i in range(1, n + 1)]
 
 
-def timed(batch: list[Issue], write: Callable[[StateStore, list[Issue]], None]) -> float:
+def timed(batch: list[Issue], write: Callable[[StateStore, list[Issue]], None]
+          ) -> tuple[float, float]:
+    """Wall and CPU seconds of one write of the batch into a fresh state file."""
     with tempfile.TemporaryDirectory() as folder:
         store = StateStore(Path(folder) / "state.db")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         write(store, batch)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         assert len(store.issue_stamps()) == len(batch)
         store.close()
-    return seconds
+    return seconds, cpu
 
 
 def one_commit_each(store: StateStore, batch: list[Issue]) -> None:
@@ -67,23 +75,37 @@ def one_transaction(store: StateStore, batch: list[Issue]) -> None:
     store.cache_issues(batch)
 
 
+WAYS = {"commit": ("cache_issues, one commit per issue (before)", one_commit_each),
+        "transaction": ("cache_issues, one transaction (now)", one_transaction)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--only", choices=tuple(WAYS), help="measure one way only")
+    parser.add_argument("--json", action="store_true",
+                        help="print the figures as JSON only (implies --no-record)")
     args = parser.parse_args()
-    stamp = row_start()
     batch = issues(args.issues)
+    ways = {k: v for k, v in WAYS.items() if args.only in (None, k)}
+    measured = {key: [timed(batch, write) for _ in range(args.repeat)]
+                for key, (_, write) in ways.items()}
+    if args.json:
+        print(json.dumps({key: {"wall": statistics.median(w for w, _ in runs),
+                                "cpu": statistics.median(c for _, c in runs)}
+                          for key, runs in measured.items()}))
+        return 0
+    stamp = row_start()
     lines = []
-    for what, write in (("cache_issues, one commit per issue (before)", one_commit_each),
-                        ("cache_issues, one transaction (now)", one_transaction)):
-        seconds = statistics.median(timed(batch, write) for _ in range(args.repeat))
+    for key, (what, _) in ways.items():
+        seconds = statistics.median(w for w, _ in measured[key])
         lines.append(f"{stamp} {what} | {args.issues} issues | "
                      f"{seconds:.2f} s wall (median of {args.repeat}) |")
     print("\n".join(lines))
     if not args.no_record:
-        record(ROOT / "bench" / "RESULTS.md", lines)
+        record(HERE / "bench" / "RESULTS.md", lines)
     return 0
 
 
