@@ -11,7 +11,8 @@ alike. The load average is written beside each pair. The steps, in the order the
                 K open issues, then ``apply`` writes them; time, requests, reads per
                 written issue
   sla_cold      ``sla --at-risk`` with an empty state store (the first SLA pass)
-  beside them (--lanes 2), on the fake Redmine or none (peak RSS, CPU of one process):
+  beside them (--lanes 3: two more lanes, and the first one when its own are done),
+  on the fake Redmine or none (peak RSS, CPU of one process):
   engine        bench/engine.py on each tree's code and rule pack: issues per second,
                 cold and steady
   store         bench/store.py: caching N issues in one transaction, each tree's store
@@ -22,12 +23,14 @@ alike. The load average is written beside each pair. The steps, in the order the
   memory_plan   peak RSS of ``plan --full`` over --big issues (journal cache filled)
   quiet_big     as quiet, at --big issues, from the stores memory_plan's last pair left
 
-The whole run keeps to --budget-minutes (preparation included): a step starts only if its
-pairs fit in what is left (estimated from this machine's pace so far), and never runs
-fewer than --pairs pairs; a step that does not fit is left out and the report says so.
+The run keeps to --budget-minutes, counted once the data is ready (a first run on a
+Redmine seeds the project and prepares its steady state before, about 10-15 minutes,
+and keeps it in --work): a step starts only if its pairs fit in what is left (estimated
+from this machine's pace so far), and never runs fewer than --pairs pairs; a step that
+does not fit is left out and the report says so.
 
     .venv/bin/python bench/compare.py --old DIR [--issues 10000] [--pairs 3]
-        [--budget-minutes 40] [--steps apply,sla_cold,engine,...] [--lanes 2]
+        [--budget-minutes 25] [--steps apply,sla_cold,engine,...] [--lanes 3]
         [--work DIR] [--out results.json] [--record]
 
 Prints a Markdown section (old, new, ratio per pair, median) for bench/RESULTS.md.
@@ -79,22 +82,19 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-# Seconds of one step at --pairs 3 on this 2-core machine with its load of other work
-# (2026-12-01 trial run, main d801109): what a step is expected to take before it starts.
-# The budget scales them by the pace of the steps done so far.
-PER_PAIR = {"apply": 150.0, "sla_cold": 120.0, "engine": 100.0, "store": 10.0, "quiet": 20.0,
-            "memory_apply": 150.0, "memory_plan": 300.0, "quiet_big": 60.0}
-ONCE = {"apply": 60.0, "sla_cold": 150.0, "engine": 0.0, "store": 0.0, "quiet": 60.0,
-        "memory_apply": 0.0, "memory_plan": 0.0, "quiet_big": 20.0}
-PREPARE = 900.0  # the apply step's steady state, when --work holds none yet
+# Seconds a step is expected to take (once, and per pair) on a 2-core machine running the
+# three lanes and the local Redmine, from trial runs on 2026-12-01 (main d801109, CPU
+# time of each measurement, at a load of 6-17). The budget scales them by the pace of
+# the steps done so far.
+PER_PAIR = {"apply": 300.0, "sla_cold": 150.0, "engine": 90.0, "store": 25.0, "quiet": 40.0,
+            "memory_apply": 240.0, "memory_plan": 360.0, "quiet_big": 100.0}
+ONCE = {"apply": 30.0, "sla_cold": 240.0, "engine": 0.0, "store": 0.0, "quiet": 120.0,
+        "memory_apply": 0.0, "memory_plan": 0.0, "quiet_big": 30.0}
 
 
-def estimate(step: str, args: argparse.Namespace, work: Path) -> float:
+def estimate(step: str, args: argparse.Namespace) -> float:
     """Seconds the step is expected to take with --pairs pairs (before the pace)."""
-    seconds = ONCE[step] + PER_PAIR[step] * args.pairs
-    if step == "apply" and not (work / "prepared.json").exists():
-        seconds += PREPARE
-    return seconds
+    return ONCE[step] + PER_PAIR[step] * args.pairs
 
 
 class Budget:
@@ -111,6 +111,14 @@ class Budget:
         self.spent: dict[str, float] = {}
         self.expected: dict[str, float] = {}
         self.left_out: dict[str, str] = {}
+        self.stopped: dict[str, str] = {}
+        self.running = threading.local()  # .step: the step this lane runs now
+
+    def stop(self, why: str) -> None:
+        """The running step's next pair would not end within the budget."""
+        step = getattr(self.running, "step", None) or "?"
+        say(f"{step}: {why}")
+        self.stopped[step] = why
 
     @property
     def pace(self) -> float:
@@ -123,18 +131,22 @@ class Budget:
         need = expected * self.pace
         if need <= self.left():
             return True
-        self.left_out[step] = (f"needs about {need / 60:.0f} min, {max(self.left(), 0) / 60:.0f}"
-                               f" min were left of {self.seconds / 60:.0f}")
+        self.left_out[step] = (f"needs about {need / 60:.1f} min, {max(self.left(), 0) / 60:.1f}"
+                               f" min were left of {self.seconds / 60:g}")
         return False
 
     def done(self, step: str, expected: float, seconds: float) -> None:
         self.spent[step], self.expected[step] = seconds, expected
 
     def describe(self) -> dict[str, Any]:
-        return {"minutes": round(self.seconds / 60), "left_out": self.left_out,
+        return {"minutes": round(self.seconds / 60, 1), "left_out": self.left_out,
+                "stopped": self.stopped,
                 "steps": {k: {"minutes": round(v / 60, 1),
                               "expected": round(self.expected[k] / 60, 1)}
                           for k, v in self.spent.items()}}
+
+
+BUDGET = Budget(float("inf"))  # main() starts it; alternate() asks it between pairs
 
 
 class Side:
@@ -190,8 +202,14 @@ def downgrade(state: Path, copy: Path) -> None:
 
 def alternate(pairs: int, old: Callable[[], dict[str, Any]], new: Callable[[], dict[str, Any]]
               ) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
+    begun = time.monotonic()
     for index in range(pairs):
+        if rows and BUDGET.left() < (time.monotonic() - begun) / len(rows):
+            BUDGET.stop(f"stopped after {len(rows)} of {pairs} pairs: the next one needs about "
+                        f"{(time.monotonic() - begun) / len(rows) / 60:.1f} min, "
+                        f"{max(BUDGET.left(), 0) / 60:.1f} min were left")
+            break
         first = ("old", old), ("new", new)
         row: dict[str, Any] = {"pair": index + 1, "load": load(),
                                "start": time.strftime("%H:%M", time.gmtime())}
@@ -202,13 +220,13 @@ def alternate(pairs: int, old: Callable[[], dict[str, Any]], new: Callable[[], d
     return rows
 
 
-def step_apply(args: argparse.Namespace, sides: dict[str, Side], work: Path,
-               env: dict[str, str]) -> dict[str, Any]:
-    """Steady state prepared once with the new code (kept in ``--work`` for later runs), its
-    store copied for the old one. In each pair a person moves K open issues to a customer
-    of another tier (bench/run.py's CUSTOMER_SWAP): the pack then writes each of them once,
-    the same on both trees."""
-    project, k = args.project, args.writes
+def prepare(args: argparse.Namespace, sides: dict[str, Side], work: Path,
+            env: dict[str, str], settle: bool = True) -> tuple[dict[str, Path], dict[str, Any]]:
+    """The steady state, prepared once with the new code (kept in ``--work`` for later
+    runs), its store copied for the old one; with ``settle``, old and new then apply in
+    turn until neither writes. Each tree's config, and the kept record (the next issues
+    to edit)."""
+    project = args.project
     new = sides["new"]
     state, prepared = work / "state-new.db", work / "prepared.json"
     config = new.config(work / "new.yaml", state, project)
@@ -242,11 +260,19 @@ def step_apply(args: argparse.Namespace, sides: dict[str, Side], work: Path,
         prepared.write_text(json.dumps({"offset": 0, "settled": settled,
                                         "data": data_id(admin, project)}), encoding="utf-8")
     configs = {"new": config, "old": old_config}
-    offset = json.loads(prepared.read_text(encoding="utf-8"))
-    if not offset.get("both_settled"):
+    if settle:  # in every run: this run's code, and what came due since the last one
         settle_both(sides, configs)
-        offset["both_settled"] = True
-        prepared.write_text(json.dumps(offset), encoding="utf-8")
+    return configs, json.loads(prepared.read_text(encoding="utf-8"))
+
+
+def step_apply(args: argparse.Namespace, sides: dict[str, Side], work: Path,
+               env: dict[str, str]) -> dict[str, Any]:
+    """In each pair a person moves K open issues to a customer of another tier (bench/
+    run.py's CUSTOMER_SWAP): the pack then writes each of them once, the same on both
+    trees, from the steady state (``prepare``)."""
+    project, k = args.project, args.writes
+    prepared = work / "prepared.json"
+    configs, offset = prepare(args, sides, work, env, settle=False)  # main() settled
 
     def one(name: str) -> Callable[[], dict[str, Any]]:
         def measure() -> dict[str, Any]:
@@ -648,12 +674,19 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     budget = results.get("budget")
     if budget:
         spent = ", ".join(f"{k} {v['minutes']} min" for k, v in budget["steps"].items())
-        lanes = " beside ".join("(" + ", ".join(lane) + ")" for lane in results.get("lanes", []))
+        lanes = "; ".join(f"{lane}: " + ", ".join(keys)
+                          for lane, keys in sorted(results.get("lanes", {}).items()))
         lines.append(f"Budget: {budget['minutes']} min; steps: {spent}; lanes: {lanes}.")
         for step, why in budget["left_out"].items():
             lines.append(f"**Left out: {step}** ({why}).")
+        for step, why in budget.get("stopped", {}).items():
+            lines.append(f"**Stopped: {step}**, {why}: its tables hold fewer pairs.")
     for step, error in (results.get("failed") or {}).items():
-        lines.append(f"**Failed: {step}**: {error.strip().splitlines()[-1] if error.strip() else '?'}")
+        last = error.strip().splitlines()[-1] if error.strip() else "?"
+        lines.append(f"**Failed: {step}**: {last}")
+    if results.get("prepared_minutes") is not None:
+        lines.append(f"Preparing the steady state (before the budget): "
+                     f"{results['prepared_minutes']} min.")
     lines.append(f"Whole run: {results.get('minutes', '?')} min.")
     return "\n".join(lines) + "\n"
 
@@ -695,10 +728,11 @@ STEPS: dict[str, tuple[str, Measure]] = {
     "quiet_big": ("quiet", partial(step_quiet, big=True))}
 GROUPS = {group or name for name, (group, _) in STEPS.items()}
 ON_REDMINE = ("apply", "sla_cold")  # steps that need the seeded project
-# With --lanes 2, the steps on the local Redmine (wall-time ratios) run beside those on
-# the fake Redmine (peak RSS and CPU time of one process, which the other lane's load
-# changes little): two processes for 2 cores, each pair still alternating old and new.
-LANES = (ON_REDMINE, ("engine", "store", "quiet", "memory_apply", "memory_plan", "quiet_big"))
+# The steps on the local Redmine (wall-time ratios, lane 1) run beside the others (peak
+# RSS, CPU time of one process: little changed by the other lanes' load), which lanes 2
+# and 3 take from a shared queue, longest first, and lane 1 too once its own are done;
+# quiet_big follows memory_plan in the same lane (it starts from its stores).
+UNITS = (("memory_plan", "quiet_big"), ("engine",), ("memory_apply",), ("quiet",), ("store",))
 
 
 def server_nice() -> int:
@@ -744,9 +778,9 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=100_000, help="fake issues, large size")
     parser.add_argument("--project", default="bench")
     parser.add_argument("--pairs", type=int, default=3, help="pairs per ratio (every step)")
-    parser.add_argument("--budget-minutes", type=float, default=40.0,
-                        help="the whole run, preparation included: a step whose pairs do not "
-                             "fit in what is left is left out (and named in the report)")
+    parser.add_argument("--budget-minutes", type=float, default=25.0,
+                        help="the run once the data is ready: a step whose pairs do not fit "
+                             "in what is left is left out (and named in the report)")
     parser.add_argument("--cold-sample", type=int, default=1,
                         help="cold SLA pass: read the journals of 1 issue in K (estimate the rest)")
     parser.add_argument("--writes", type=int, default=50)
@@ -754,8 +788,10 @@ def main() -> int:
                         help="memory step: fake issues of the first apply")
     parser.add_argument("--offset", type=int, default=0,
                         help="with --state: the first of the open issues the edits pick")
-    parser.add_argument("--lanes", type=int, choices=(1, 2), default=2,
-                        help="2: the Redmine steps beside the fake-Redmine steps; 1: in turn")
+    parser.add_argument("--lanes", type=int, choices=(1, 2, 3), default=3,
+                        help="lane 1 runs the steps on the local Redmine, then takes the others "
+                             "from a shared queue like lanes 2 and 3 from the start (1: all in "
+                             "turn)")
     parser.add_argument("--engine-issues", type=int, default=20_000)
     parser.add_argument("--engine-repeat", type=int, default=3,
                         help="engine step: evaluations per run (median)")
@@ -787,6 +823,7 @@ def main() -> int:
     kept = args.work is not None
     work = args.work.resolve() if kept else Path(tempfile.mkdtemp(prefix="redmine-sync-compare-"))
     work.mkdir(parents=True, exist_ok=True)
+
     def sides(lane: str) -> dict[str, Side]:
         made = {"old": Side("old", args.old.resolve(), args, work / lane),
                 "new": Side("new", NEW, args, work / lane)}
@@ -796,10 +833,7 @@ def main() -> int:
         return made
 
     started = time.monotonic()
-    budget = Budget(args.budget_minutes)
     steps = args.steps.split(",")
-    say(f"budget: {args.budget_minutes:g} min for the whole run (preparation included), "
-        f"{args.pairs} pairs per ratio; steps: {', '.join(steps)}")
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "old": args.old_label or str(args.old), "new": commit(),
@@ -824,42 +858,68 @@ def main() -> int:
     else:
         say(f"seeding {args.issues:,} issues in {args.project} (skipped when as seeded)")
         seed(admin, args.project, args.issues)
+    if "apply" in steps:
+        begun = time.monotonic()
+        prepare(args, sides("lane1"), work, env)
+        results["prepared_minutes"] = round((time.monotonic() - begun) / 60, 1)
+        say(f"the steady state is ready ({results['prepared_minutes']} min)")
+    global BUDGET
+    budget = BUDGET = Budget(args.budget_minutes)
+    say(f"budget: {args.budget_minutes:g} min from now, {args.pairs} pairs per ratio; "
+        f"steps: {', '.join(steps)}")
     for path in work.glob("quiet-*.db*"):  # the no-change stores are this run's own
         path.unlink()
-    lanes = [[k for k in lane if k in steps] for lane in LANES] if args.lanes == 2 else [steps]
-    results["lanes"] = [lane for lane in lanes if lane]
-    say("lanes: " + " | ".join(", ".join(lane) for lane in results["lanes"]))
+    own = [k for k in steps if k in ON_REDMINE]
+    shared = [[k for k in unit if k in steps] for unit in UNITS]
+    shared = [unit for unit in shared if unit]
+    results["lanes"] = {}
+    say((f"lane 1: {', '.join(own)}, then " if own else "") + "from the shared queue: "
+        + " | ".join(", ".join(unit) for unit in shared)
+        + {1: "", 2: " (lane 2 from the start)", 3: " (lanes 2 and 3 from the start)"}[args.lanes])
     lock = threading.Lock()
 
-    def run_lane(number: int, lane: list[str]) -> None:
-        for key in lane:
-            expected = estimate(key, args, work)
+    def run_lane(number: int) -> None:
+        while True:
             with lock:
-                admitted = budget.admits(key, expected)
-            if not admitted:
-                say(f"{key}: LEFT OUT, {budget.left_out[key]}")
-                continue
-            say(f"{key}: expected {expected * budget.pace / 60:.1f} min, "
-                f"{budget.left() / 60:.1f} min left")
-            begun = time.monotonic()
-            try:
-                group, measure = STEPS[key]
-                found = measure(args, sides(f"lane{number}"), work, env)
-            except (Exception, SystemExit) as exc:  # noqa: BLE001 - named in the report
-                say(f"{key}: FAILED: {exc}")
-                with lock:
-                    results.setdefault("failed", {})[key] = str(exc)[-2000:]
-                continue
-            with lock:
-                if group:
-                    results.setdefault(group, {}).update(found)
+                if number == 1 and own:
+                    unit = [own.pop(0)]
+                elif shared:
+                    unit = shared.pop(0)
                 else:
-                    results[key] = found
-                budget.done(key, expected, time.monotonic() - begun)
-                results["budget"] = budget.describe()
-                args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+                    return
+            for key in unit:
+                run_step(number, key)
 
-    threads = [threading.Thread(target=run_lane, args=(n, lane)) for n, lane in enumerate(lanes)]
+    def run_step(number: int, key: str) -> None:
+        expected = estimate(key, args)
+        with lock:
+            admitted = budget.admits(key, expected)
+        if not admitted:
+            say(f"{key}: LEFT OUT, {budget.left_out[key]}")
+            return
+        results["lanes"].setdefault(f"lane {number}", []).append(key)
+        say(f"{key} (lane {number}): expected {expected * budget.pace / 60:.1f} min, "
+            f"{budget.left() / 60:.1f} min left")
+        begun = time.monotonic()
+        budget.running.step = key
+        try:
+            group, measure = STEPS[key]
+            found = measure(args, sides(f"lane{number}"), work, env)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - named in the report
+            say(f"{key}: FAILED: {exc}")
+            with lock:
+                results.setdefault("failed", {})[key] = str(exc)[-2000:]
+            return
+        with lock:
+            if group:
+                results.setdefault(group, {}).update(found)
+            else:
+                results[key] = found
+            budget.done(key, expected, time.monotonic() - begun)
+            results["budget"] = budget.describe()
+            args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+    threads = [threading.Thread(target=run_lane, args=(n,)) for n in range(1, args.lanes + 1)]
     try:
         for thread in threads:
             thread.start()
@@ -868,6 +928,7 @@ def main() -> int:
     finally:
         if not kept:
             shutil.rmtree(work, ignore_errors=True)
+    results["budget"] = budget.describe()
     results["ended"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results["minutes"] = round((time.monotonic() - started) / 60, 1)
     args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
