@@ -180,11 +180,14 @@ def publish_due(client: RedmineClient, config: Config, store: StateStore, now: d
     due = due_reports(config, store, now)
     done = []
     inputs: dict[datetime, ReportInput] = {}
+    last_use = {when: number for number, (_, when) in enumerate(due, 1)}
     held = held if held is not None else Held()
     for number, (name, when) in enumerate(due, 1):  # each as of its time, e.g. Friday 17:00
         if when not in inputs:
             inputs[when] = report_input(client, config, store, when, held)
         page = make_page(name, inputs[when], config, config.text_formatting)
+        if last_use[when] == number:  # every issue of the scope: held no longer than needed
+            del inputs[when]
         result = publish_page(client, store, config, page)[0]
         done.append(f"report {name} {page.period}: {result.outcome} {result.title}")
         done += [f"report {name} {page.period}: warning: {w}" for w in page.warnings]
