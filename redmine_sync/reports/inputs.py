@@ -38,13 +38,16 @@ def report_input(client: RedmineClient, config: Config, store: StateStore, now: 
     journals are found once, there, in the cache or in Redmine, and held."""
     ruleset = load_ruleset(config)
     held = held if held is not None else Held()
-    snapshot = read_snapshot(client, config, ruleset, now, config.projects or (None,), store,
-                             full=False, held=held)
+    # Reports ask for no duplicates: the world without its index (which holds the issues
+    # it was built from) lets the snapshot's copy of the scope go before the cache is read
+    # again, so one copy of every issue is held, not two.
+    base = replace(read_snapshot(client, config, ruleset, now, config.projects or (None,),
+                                 store, full=False, held=held).world, duplicates=None)
     everything = store.cached_issues()
-    world = with_sla_facts(client, ruleset, snapshot.world, everything,
+    world = with_sla_facts(client, ruleset, base, everything,
                            config.projects or (None,), store, held=held) \
         if ruleset.sla is not None else \
-        replace(snapshot.world, journals=journals(client, everything, store, held=held))
+        replace(base, journals=journals(client, everything, store, held=held))
     issues, clocks = [], {}
     verdicts: dict[str, Any] = {}
     for cached in everything:
