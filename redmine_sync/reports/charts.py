@@ -54,10 +54,11 @@ class Renderer:
     font_file: str | None
 
     def draw(self, chart: Chart) -> bytes:
+        # a Figure on an Agg canvas of its own: no pyplot, so no figure manager or global
+        # state, and nothing to close
         import matplotlib
-
-        matplotlib.use("Agg", force=True)
-        from matplotlib import pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
         style: Any = {"font.family": "sans-serif", "font.sans-serif": [self.font, "DejaVu Sans"],
                  "font.size": 10, "axes.titlesize": 13,
@@ -68,17 +69,15 @@ class Renderer:
             height = HEIGHT_IN
             if chart.kind == "hbar":
                 height = max(HEIGHT_IN, 1.2 + 0.38 * len(chart.labels))
-            fig = plt.figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
-            try:
-                ax = fig.add_subplot()
-                _plot(ax, chart)
-                if len(chart.series) > 1 or chart.target_label:
-                    fig.legend(loc="outside right upper", frameon=False, fontsize=9)
-                out = io.BytesIO()
-                fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None},
-                            facecolor="white")
-            finally:
-                plt.close(fig)
+            fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            _plot(ax, chart)
+            if len(chart.series) > 1 or chart.target_label:
+                fig.legend(loc="outside right upper", frameon=False, fontsize=9)
+            out = io.BytesIO()
+            fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None},
+                        facecolor="white")
         return out.getvalue()
 
 
