@@ -113,8 +113,7 @@ class _Tokenizer(jieba.Tokenizer):
                 found = key(sentence[idx:x + 1])
                 candidate = (math.log((counts[found] if found is not None else 0) or 1) - logtotal
                              + route[x + 1][0], x)
-                if candidate > best:
-                    best = candidate
+                best = max(best, candidate)
             route[idx] = best
 
 
