@@ -9,7 +9,7 @@ that issue (a note, a typed change) carrying a ``ReminderMark``: apply records t
 once the write landed, like an SLA threshold's, so each (customer, date) is reminded once
 and never again. Deciding is pure: (customers, issues, settings, now, marks fired);
 ``gathered`` reads what it needs besides (the renewals' issues, the managers' names) and
-``evaluated`` joins the reminders to the rules' plans of their issues.
+``Join`` joins them to the rules' plans of their issues.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from redmine_sync.plan import Plan
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.redmine.catalog import UnknownName
 from redmine_sync.rules import RuleSet
-from redmine_sync.rules import evaluate
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.customers import KeyDate
@@ -216,31 +215,41 @@ def _issue(client: RedmineClient, ruleset: RuleSet, found: Due) -> Issue:
             hint="fix key_dates[].issue in the customers file") from None
 
 
-def evaluated(ruleset: RuleSet, issues: Sequence[Issue], world: World,
-              each: Callable[[IssuePlan], None] | None, found: Sequence[IssuePlan],
-              woken: dict[int, datetime | None] | None = None,
-              sla_states: dict[int, tuple[str, str]] | None = None) -> Plan:
-    """The rules' plan (rules.evaluate) with the reminders ``found`` joined to their
-    issues' plans, also as they stream past with ``each``: the totals then count what
-    went out, a reminder whose issue has no plan follows the others."""
-    if each is None:
-        return with_reminders(evaluate(ruleset, issues, world, woken=woken,
-                                       sla_states=sla_states), found)
-    waiting = {r.issue_id: r for r in found}
-    swapped: list[tuple[IssuePlan, IssuePlan]] = []
+class Join:
+    """The reminders ``found`` joined to the rules' plans of their issues (rules.evaluate).
 
-    def emit(item: IssuePlan) -> None:
-        reminder = waiting.pop(item.issue_id, None)
+    ``each`` goes to ``evaluate`` in place of the consumer's own: it joins a reminder to
+    its issue's plan as the plan streams past. ``joined`` then finishes the plan: a
+    reminder whose issue had no plan follows the others, and a streamed plan's totals
+    count what went out. Without a consumer (``each`` None), the plan holds its issue
+    plans and ``joined`` merges the reminders into them."""
+
+    def __init__(self, found: Sequence[IssuePlan],
+                 each: Callable[[IssuePlan], None] | None) -> None:
+        self.found = found
+        self.consumer = each
+        self.each = self._emit if each is not None else None
+        self._waiting = {r.issue_id: r for r in found}
+        self._swapped: list[tuple[IssuePlan, IssuePlan]] = []
+
+    def _emit(self, item: IssuePlan) -> None:
+        assert self.consumer is not None
+        reminder = self._waiting.pop(item.issue_id, None)
         joined = merged(item, reminder) if reminder else None
-        swapped.extend([(item, joined)] if joined else [])
-        each(joined or item)
+        if joined:
+            self._swapped.append((item, joined))
+        self.consumer(joined or item)
 
-    plan = evaluate(ruleset, issues, world, each=emit, woken=woken, sla_states=sla_states)
-    for reminder in waiting.values():
-        each(reminder)
-        swapped.append((IssuePlan(reminder.issue_id, "", reminder.updated_on), reminder))
-    for before, after in swapped:
-        if plan.streamed is not None:
-            plan.streamed.add(before, -1)
-            plan.streamed.add(after)
-    return plan
+    def joined(self, plan: Plan) -> Plan:
+        if self.consumer is None:
+            return with_reminders(plan, self.found)
+        for reminder in self._waiting.values():
+            self.consumer(reminder)
+            self._swapped.append((IssuePlan(reminder.issue_id, "", reminder.updated_on),
+                                  reminder))
+        self._waiting.clear()
+        for before, after in self._swapped:
+            if plan.streamed is not None:
+                plan.streamed.add(before, -1)
+                plan.streamed.add(after)
+        return plan

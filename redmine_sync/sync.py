@@ -48,6 +48,7 @@ from redmine_sync.plan import Plan
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules import RuleSet
 from redmine_sync.rules import build_world
+from redmine_sync.rules import evaluate
 from redmine_sync.rules import load_rules
 from redmine_sync.rules.engine import start_state
 from redmine_sync.rules.online import LOOKUPS
@@ -239,7 +240,9 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
     found = renewals.gathered(client, config, ruleset, snapshot.issues, snapshot.world,
                               store, issue_id)
     if store is None or ruleset.sla is None or issue_id is not None:
-        return renewals.evaluated(ruleset, issues, snapshot.world, each, found), snapshot
+        join = renewals.Join(found, each)
+        plan = evaluate(ruleset, issues, snapshot.world, each=join.each)
+        return join.joined(plan), snapshot
     planned: set[int] = set()
     woken: dict[int, datetime | None] = {}
     states: dict[int, tuple[str, str]] = {}
@@ -249,8 +252,10 @@ def _plan(client: RedmineClient, config: Config, now: datetime,
         if each is not None:
             each(item)
 
-    plan = renewals.evaluated(ruleset, issues, snapshot.world, seen if each else None, found,
-                              woken, states)
+    join = renewals.Join(found, seen if each else None)   # the reminders, to their issues
+    plan = evaluate(ruleset, issues, snapshot.world, each=join.each, woken=woken,
+                    sla_states=states)
+    plan = join.joined(plan)
     store.set_sla_states(states, [i.id for i in issues if i.id not in states]
                          + list(snapshot.deleted))
     planned |= {i.issue_id for i in plan.issues}

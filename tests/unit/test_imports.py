@@ -147,3 +147,21 @@ def test_a_module_imports_on_its_own(module: str) -> None:
     done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
                           text=True, check=False, cwd=PACKAGE.parent)
     assert done.returncode == 0, done.stderr
+
+
+def called(path: Path, function: str | None = None) -> set[str]:
+    """The names called in a module (or in one of its top-level functions)."""
+    tree: ast.AST = ast.parse(path.read_text(encoding="utf-8"))
+    if function is not None:
+        tree = next(n for n in ast.walk(tree)
+                    if isinstance(n, ast.FunctionDef) and n.name == function)
+    return {n.func.id for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def test_a_run_shows_the_rules_evaluation_the_reminders_joined_after_it() -> None:
+    """sync.py is the page that explains a run: its planning calls the rule engine itself
+    and joins the renewal reminders to that plan; renewals.py runs no rules."""
+    known = modules()
+    assert "evaluate" in called(known["redmine_sync.sync"], "_plan")
+    assert "evaluate" not in called(known["redmine_sync.renewals"])

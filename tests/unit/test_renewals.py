@@ -24,9 +24,10 @@ from redmine_sync.model import User
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Note
 from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.renewals import Join
 from redmine_sync.renewals import due
-from redmine_sync.renewals import evaluated
 from redmine_sync.rules import build_world
+from redmine_sync.rules import evaluate
 from redmine_sync.rules import load_rules
 from redmine_sync.rules import load_rules_text
 from redmine_sync.rules.customers import Customer
@@ -181,8 +182,10 @@ def test_reminders_join_the_rules_plans_whole_or_streamed() -> None:
              for n in (2, 1)]
     world = build_world(ruleset, issues, stamp)
     streamed: list[IssuePlan] = []
-    plan = evaluated(ruleset, issues, world, streamed.append, found)
-    whole = evaluated(ruleset, issues, world, None, found)
+    join = Join(found, streamed.append)
+    plan = join.joined(evaluate(ruleset, issues, world, each=join.each))
+    join = Join(found, None)
+    whole = join.joined(evaluate(ruleset, issues, world, each=join.each))
     for items in (streamed, whole.issues):
         assert [(i.issue_id, [c.field for c in i.changes], [n.text for n in i.notes])
                 for i in items] == [(1, ["labels"], ["renewal 1"]), (2, [], ["renewal 2"])]
