@@ -7,6 +7,10 @@ a connection reset before it, and, after Redmine processed it, a reset, a stalle
 stopped": after that many answers its port closes (new connections are refused) and kept-
 alive connections are reset. With ``fail``, every request whose path and query match it is
 answered 500 (Redmine's internal error) without reaching Redmine.
+
+A busy machine answers slowly without any fault: a run's read timeout and retry budget
+are scaled to how fast this Redmine answered just before (``Timing``), never below
+``READ_TIMEOUT`` and ``BUDGET``, and a stall lasts past the timeout in force.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -41,9 +46,55 @@ READ_TIMEOUT = 2.0
 CONNECT_TIMEOUT = 1.0
 BUDGET = 8.0
 MAX_RUNS = 12
+EXIT_SLACK = 1.5       # seconds for the interpreter's exit after a run gives up
+SLOWER = 5             # a read timeout this many times Redmine's slowest recent answer
 SETTINGS = {"connect": CONNECT_TIMEOUT, "read": READ_TIMEOUT, "attempts": 8, "backoff": 0.05,
             "max_backoff": 0.5, "total_seconds": BUDGET}
 PATIENT = {**SETTINGS, "attempts": 100, "backoff": 0.5, "max_backoff": 2}  # the budget bounds
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A fault run's read timeout, and its retry budget and exit slack in proportion (a
+    quiet machine: ``READ_TIMEOUT``, ``BUDGET``, ``EXIT_SLACK``)."""
+
+    read: float
+
+    @classmethod
+    def after(cls, slowest: float) -> Timing:
+        """For a Redmine whose slowest answer of late took ``slowest`` seconds."""
+        return cls(max(READ_TIMEOUT, SLOWER * slowest))
+
+    @property
+    def scale(self) -> float:
+        return self.read / READ_TIMEOUT
+
+    @property
+    def budget(self) -> float:
+        return BUDGET * self.scale
+
+    @property
+    def slack(self) -> float:
+        return EXIT_SLACK * self.scale
+
+    def settings(self, base: dict[str, float] = SETTINGS) -> dict[str, float]:
+        return {**base, "read": round(self.read, 1), "total_seconds": round(self.budget, 1)}
+
+
+def slowest_answer(admin: Admin, project: str, rounds: int = 2) -> float:
+    """The slowest of the heaviest reads a run makes (the project's issue list, an issue
+    with its journals), each asked ``rounds`` times, in seconds."""
+    first = admin.get("/issues.json", project_id=project, status_id="*", limit=1)["issues"]
+    slowest = 0.0
+    for _ in range(rounds):
+        for path, params in (("/issues.json", {"project_id": project, "status_id": "*",
+                                               "sort": "updated_on,id", "limit": 100}),
+                             (f"/issues/{first[0]['id']}.json",
+                              {"include": "journals,allowed_statuses"})):
+            began = time.monotonic()
+            admin.get(path, **params)
+            slowest = max(slowest, time.monotonic() - began)
+    return slowest
 
 
 class FaultProxy:
@@ -57,6 +108,8 @@ class FaultProxy:
         self.rate, self.rng, self.lock = rate, random.Random(seed), threading.Lock()
         self.injected: Counter[str] = Counter()
         self.forwarded = 0
+        self.stall = READ_TIMEOUT + 0.5   # past the client's read timeout
+        self.slowest = 0.0                # Redmine's slowest answer forwarded so far
         self.down_after, self.down_at = down_after, 0.0
         self.fail = re.compile(fail) if fail else None
         self.failed: list[str] = []
@@ -135,7 +188,7 @@ class FaultProxy:
             _reset(handler)
             return
         if fault == "stall after":
-            time.sleep(READ_TIMEOUT + 0.5)
+            time.sleep(self.stall)
             _reset(handler)
             return
         if fault == "502 after":
@@ -158,10 +211,13 @@ class FaultProxy:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
         headers = {k: v for k, v in handler.headers.items()
                    if k.lower() not in ("host", "connection", "content-length")}
+        began = time.monotonic()
         connection.request(handler.command, handler.path, body=body, headers=headers)
         answer = connection.getresponse()
         data = answer.read()
         connection.close()
+        with self.lock:
+            self.slowest = max(self.slowest, time.monotonic() - began)
         return answer.status, answer.getheaders(), data
 
 

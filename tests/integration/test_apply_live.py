@@ -282,21 +282,26 @@ def test_redmine_stopped_mid_apply_then_faults_until_it_converges(
     """Redmine goes away mid-apply: the run ends within the retry budget plus one request
     timeout, exits 4 and says truly what it wrote. Then every run goes through a proxy
     injecting 20 % faults until nothing is left to do: the project ends as a clean run
-    left the same data, no note twice, no extra wiki page, no exit 70."""
+    left the same data, no note twice, no extra wiki page, no exit 70.
+
+    Each run's read timeout and budget are scaled to how fast Redmine answered just before
+    (fp.Timing): on a busy machine a slow answer is not one of the faults."""
     project = admin.new_demo_project("faults")
-    config = fp.configure(tmp_path, project, fp.PATIENT)
     before = {i["id"]: i["updated_on"] for i in admin.issues(project)}
+    timing = fp.Timing.after(fp.slowest_answer(admin, project))
+    config = fp.configure(tmp_path, project, timing.settings(fp.PATIENT))
     with fp.FaultProxy(local_redmine["REDMINE_URL"], rate=0.0, seed=fp.SEED,
                        down_after=100) as proxy:
         run = fp.apply(local_redmine, config, proxy.url, "--format", "json")
         ended = time.monotonic()
-    assert proxy.down_at, "the run ended before Redmine went away"
+    assert proxy.down_at, f"the run ended before Redmine went away ({timing})"
     took = ended - proxy.down_at
-    limit = fp.BUDGET + fp.CONNECT_TIMEOUT + fp.READ_TIMEOUT
+    limit = timing.budget + fp.CONNECT_TIMEOUT + timing.read
     print(f"\nRedmine stopped after {proxy.forwarded} answers; the run ended {took:.1f}s "
-          f"later (budget {fp.BUDGET:g}s + one request timeout), exit {run.returncode}")
+          f"later (budget {timing.budget:.1f}s + one request timeout {timing.read:.1f}s), "
+          f"exit {run.returncode}")
     assert run.returncode == 4, run.stdout + run.stderr
-    assert took <= limit + 1.5  # the interpreter's exit on a busy machine
+    assert took <= limit + timing.slack  # the interpreter's exit on a busy machine
     stopped = re.search(r"run \d+ stopped: .*did not answer.* -- (\d+) issue\(s\) written "
                         r"before it.*?; (?:(\d+) interrupted mid-write.*?; )?(\d+) not written",
                         run.stderr)
@@ -310,14 +315,19 @@ def test_redmine_stopped_mid_apply_then_faults_until_it_converges(
     assert set(summary["written"]) <= changed and "did not answer" in summary["stopped"]
     assert "Traceback" not in run.stderr
 
-    config = fp.configure(tmp_path, project)
     port = int(proxy.url.rsplit(":", 1)[1])  # the same address: the state is tied to it
-    codes = []
+    codes, timeouts = [], []
+    slowest = proxy.slowest
     with fp.FaultProxy(local_redmine["REDMINE_URL"], rate=fp.FAULT_RATE, seed=fp.SEED,
                        port=port) as faults:
         for _ in range(fp.MAX_RUNS):
+            timing = fp.Timing.after(slowest)   # Redmine's pace in the run before
+            config = fp.configure(tmp_path, project, timing.settings())
+            faults.stall, faults.slowest = timing.read + 0.5, 0.0
             run = fp.apply(local_redmine, config, faults.url, "--format", "json")
             codes.append(run.returncode)
+            timeouts.append(timing.read)
+            slowest = faults.slowest
             assert run.returncode != 70, run.stderr
             assert "Traceback" not in run.stderr and "internal error" not in run.stderr
             if run.returncode == 0 and '"written": []' in run.stdout:
@@ -325,7 +335,8 @@ def test_redmine_stopped_mid_apply_then_faults_until_it_converges(
     issues = admin.issues(project)
     print(f"faults injected: {dict(faults.injected)} ({sum(faults.injected.values())} of "
           f"{sum(faults.injected.values()) + faults.forwarded} requests); exit codes of the "
-          f"runs: {codes}; duplicated notes: {fp.duplicated_notes(issues)}")
+          f"runs: {codes}; read timeouts: {timeouts}; duplicated notes: "
+          f"{fp.duplicated_notes(issues)}")
     assert codes[-1] == 0, f"did not converge in {fp.MAX_RUNS} runs: {codes}"
     assert set(faults.injected) == set(fp.KINDS)
     assert fp.duplicated_notes(issues) == 0
