@@ -125,6 +125,19 @@ def write_config(folder: Path, project: str, rules_dir: Path = ROOT / "rules") -
     return path
 
 
+def config_edited(folder: Path, project: str, edits: dict[str, str],
+                  rules_dir: Path = ROOT / "rules") -> Path:
+    """``write_config`` with text of config.example.yaml changed: each key of ``edits``
+    (which must stand there once) replaced by its value."""
+    config = write_config(folder, project, rules_dir)
+    text = config.read_text(encoding="utf-8")
+    for old, new in edits.items():
+        assert text.count(old) == 1, f"config.example.yaml has {text.count(old)} {old!r}"
+        text = text.replace(old, new)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
 def config_with_rules(folder: Path, project: str, files: dict[str, str]) -> Path:
     """``write_config`` with a rules directory of its own holding ``files`` (name: text)."""
     rules = folder / "rules"

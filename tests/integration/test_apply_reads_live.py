@@ -28,22 +28,13 @@ from tests.integration import faultproxy as fp
 from tests.integration.conftest import Admin
 from tests.integration.conftest import cli_env
 from tests.integration.conftest import config_with_rules
+from tests.rule_files import sla_yaml
 
 pytestmark = pytest.mark.integration
 
-SLA = """\
-kind: sla
-calendars: {always: {always: true}}
-staff: {roles: [Developer, Manager]}
-write: {state: SLA state}
-policies:
-  - name: slow
-    when: {is_closed: false}
-    calendar: always
-    targets: {first_response: {default: {any: 72h}}}
-    thresholds:
-      - {at: 100%, then: [{add_labels: [sla-breached]}]}
-"""
+SLA = sla_yaml("{first_response: {default: {any: 72h}}}", name="slow", pause=None,
+               staff="{roles: [Developer, Manager]}", write="{state: SLA state}",
+               thresholds={"100%": "[{add_labels: [sla-breached]}]"})
 
 
 def counted_reads(monkeypatch: pytest.MonkeyPatch) -> dict[int, list[str]]:

@@ -21,10 +21,10 @@ import requests
 
 from redmine_sync.markup import escape
 from tests.integration.conftest import Admin
+from tests.integration.conftest import config_edited
 from tests.integration.conftest import rails_runner
 from tests.integration.conftest import run_cli
 from tests.integration.conftest import web_session
-from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -60,12 +60,8 @@ def visible(markup: str) -> str:
 
 
 def config_in(folder: Path, project: str, fmt: str) -> Path:
-    path = write_config(folder, project)
-    text = path.read_text(encoding="utf-8")
-    assert "text_formatting: common_mark" in text
-    path.write_text(text.replace("text_formatting: common_mark", f"text_formatting: {fmt}"),
-                    encoding="utf-8")
-    return path
+    return config_edited(folder, project, {"text_formatting: common_mark":
+                                           f"text_formatting: {fmt}"})
 
 
 @pytest.fixture(scope="module", params=FORMATS)

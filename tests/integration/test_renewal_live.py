@@ -12,23 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.integration.conftest import Admin
+from tests.integration.conftest import config_edited
 from tests.integration.conftest import run_cli
 from tests.integration.conftest import web_session
-from tests.integration.conftest import write_config
+from tests.rule_files import renewal_customers
 
 pytestmark = pytest.mark.integration
-
-CUSTOMERS = """\
-kind: customers
-customers:
-  - name: Northwind Logistics
-    value: 84
-    fit: 90
-    account_manager: am.smith
-    lang: en
-    key_dates:
-      - {{date: {day}, what: renewal, note: "2027 *service* contract", issue: {issue}}}
-"""
 
 
 def test_a_renewal_is_noted_and_assigned_once(admin: Admin, local_redmine: dict[str, str],
@@ -39,11 +28,10 @@ def test_a_renewal_is_noted_and_assigned_once(admin: Admin, local_redmine: dict[
     day = (datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(days=5)).date()
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "customers.yaml").write_text(CUSTOMERS.format(day=day, issue=issue))
-    config = write_config(tmp_path, project, rules)
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("    note: false ", "    note: true  ").replace(
-        "    assign: false ", "    assign: true  "), encoding="utf-8")
+    (rules / "customers.yaml").write_text(renewal_customers(day, issue))
+    config = config_edited(tmp_path, project, {"    note: false ": "    note: true  ",
+                                               "    assign: false ": "    assign: true  "},
+                           rules)
 
     shown = run_cli(local_redmine, config, "plan", "--format", "json")
     assert shown.returncode == 0, shown.stdout + shown.stderr

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Admin
+from tests.integration.conftest import config_edited
 from tests.integration.conftest import rails_runner
 from tests.integration.conftest import run_cli
-from tests.integration.conftest import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +32,8 @@ def risk_tracker(admin: Admin) -> Iterator[tuple[str, str, int]]:
 
 
 def config_naming(tmp_path: Path, project: str, tracker: str) -> Path:
-    config = write_config(tmp_path, project)
-    text = config.read_text(encoding="utf-8")
-    assert "  # risk_tracker: Risk " in text
-    config.write_text(text.replace("  # risk_tracker: Risk ", f"  risk_tracker: {tracker} "),
-                      encoding="utf-8")
-    return config
+    return config_edited(tmp_path, project,
+                         {"  # risk_tracker: Risk ": f"  risk_tracker: {tracker} "})
 
 
 def test_an_unknown_risk_tracker_is_located_and_fails_doctor(

@@ -10,24 +10,14 @@ import pytest
 from tests.integration.conftest import Admin
 from tests.integration.conftest import config_with_rules
 from tests.integration.conftest import run_cli
+from tests.rule_files import sla_yaml
 
 pytestmark = pytest.mark.integration
 
-SLA = """\
-kind: sla
-calendars: {always: {always: true}}
-staff: {roles: [Developer, Manager]}
-write: {due: SLA due, state: SLA state}
-policies:
-  - name: fast
-    when: {is_closed: false}
-    calendar: always
-    pause_when: [{status: Feedback}]
-    targets: {first_response: {default: {any: 4s}}}
-    thresholds:
-      - at: 100%
-        then: [{add_labels: [sla-breached]}, {note: "SLA breached ({reason})"}]
-"""
+SLA = sla_yaml("{first_response: {default: {any: 4s}}}", name="fast",
+               staff="{roles: [Developer, Manager]}", write="{due: SLA due, state: SLA state}",
+               thresholds={"100%": '[{add_labels: [sla-breached]}, '
+                                   '{note: "SLA breached ({reason})"}]'})
 
 
 cli = run_cli

@@ -28,22 +28,12 @@ from redmine_sync.reports.run import publish_due
 from redmine_sync.sla_facts import Reads
 from redmine_sync.sync import RunResult
 from redmine_sync.sync import apply_run
+from tests.rule_files import sla_yaml
 from tests.unit.rules.test_sla_stage import START
 from tests.unit.rules.test_sla_stage import setup as sla_setup
 
-SLA = """\
-kind: sla
-calendars: {always: {always: true}}
-write: {state: SLA state}
-policies:
-  - name: p
-    when: {is_closed: false}
-    calendar: always
-    pause_when: [{status: Feedback}]
-    targets: {first_response: {default: {any: 2h}}}
-    thresholds:
-      - {at: 50%, then: [{add_labels: [sla-warning]}]}
-"""
+SLA = sla_yaml("{first_response: {default: {any: 2h}}}", write="{state: SLA state}",
+               thresholds={"50%": "[{add_labels: [sla-warning]}]"})
 
 
 def written(result: RunResult) -> list[int]:

@@ -36,21 +36,11 @@ from redmine_sync.rules.customers import KeyDate
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
+from tests.rule_files import renewal_customers
 
 RENEWAL = date(2026, 12, 18)
+LAUNCH = date(2026, 12, 10)
 BOTH = RenewalReminder(note=True, assign=True)
-CUSTOMERS = """\
-kind: customers
-customers:
-  - name: Northwind Logistics
-    value: 84
-    fit: 90
-    account_manager: am.smith
-    lang: {lang}
-    key_dates:
-      - {{date: 2026-12-18, what: renewal, note: "2027 *service* contract", issue: {issue}}}
-      - {{date: 2026-12-10, what: launch, issue: {issue}}}
-"""
 
 
 def book(issue: int | None = 7) -> CustomerBook:
@@ -80,7 +70,7 @@ def setup(tmp_path: Path, *, lang: str = "en", issue: int = 1, markup: str = "te
           reminder: RenewalReminder = BOTH) -> tuple[FakeRedmine, Config, StateStore]:
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "customers.yaml").write_text(CUSTOMERS.format(lang=lang, issue=issue))
+    (rules / "customers.yaml").write_text(renewal_customers(RENEWAL, issue, lang=lang, launch=LAUNCH))
     fake = FakeRedmine(users=[User(8, "am.smith", "Anna Smith"), User(9, "cust", "Cu")])
     fake.add_issue("Renew the 2027 contract", author=fake.users[9])
     config = Config(rules_dir=rules, projects=("demo",), text_formatting=markup,
@@ -153,7 +143,7 @@ def test_wrong_reminder_config_and_issue_keys_are_located(tmp_path: Path) -> Non
     assert info.value.exit_code == 1
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "customers.yaml").write_text(CUSTOMERS.format(lang="en", issue="'#12'"))
+    (rules / "customers.yaml").write_text(renewal_customers(RENEWAL, "'#12'", launch=LAUNCH))
     with pytest.raises(UserError, match=r"customers.yaml:10:\d+: .*issue.*whole number") as bad:
         load_rules([rules])
     assert bad.value.exit_code == 1

@@ -13,17 +13,10 @@ from redmine_sync.redmine.fake import FakeRedmine
 from redmine_sync.reports.data import attainment
 from redmine_sync.reports.inputs import report_input
 from redmine_sync.store import StateStore
+from tests.rule_files import sla_yaml
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-SLA = """\
-kind: sla
-calendars: {always: {always: true}}
-policies:
-  - name: p
-    when: {is_closed: false}
-    calendar: always
-    targets: {first_response: {default: {any: TARGET}}}
-"""
+SLA = sla_yaml("{first_response: {default: {any: TARGET}}}", pause=None)
 
 
 def test_raising_a_target_after_a_breach_leaves_the_verdict(tmp_path: Path) -> None:

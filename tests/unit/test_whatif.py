@@ -17,21 +17,12 @@ from redmine_sync.config import Config
 from redmine_sync.config import RetryPolicy
 from redmine_sync.model import User
 from redmine_sync.redmine.fake import FakeRedmine
+from tests.rule_files import sla_yaml
 
-SLA = """\
-kind: sla
-calendars: {always: {always: true}}
-policies:
-  - name: p
-    when: {is_closed: false}
-    calendar: always
-    pause_when: [{status: Feedback}]
-    targets: {first_response: {default: {any: 4h}}}
-    thresholds:
-      - {at: 50%, then: [{add_labels: [sla-warning]}]}
-      - {at: 100%, then: [{add_labels: [sla-breached]}, {set: {priority: Urgent}},
-                          {note: "breached: {reason}"}]}
-"""
+SLA = sla_yaml("{first_response: {default: {any: 4h}}}",
+               thresholds={"50%": "[{add_labels: [sla-warning]}]",
+                           "100%": ("[{add_labels: [sla-breached]}, {set: {priority: Urgent}}, "
+                                    '{note: "breached: {reason}"}]')})
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 NOW = START + timedelta(days=2)
 

@@ -25,6 +25,7 @@ from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
 from redmine_sync.sync import sla_clocks
+from tests.rule_files import sla_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -99,16 +100,7 @@ def test_a_rule_on_who_spoke_last_reads_journals_without_an_sla_file(tmp_path: P
     assert [(c.field, c.new) for c in item.changes] == [("status", "In Progress")]
 
 
-SLA = """\
-kind: sla
-calendars: {always: {always: true}}
-policies:
-  - name: p
-    when: {is_closed: false}
-    calendar: always
-    pause_when: [{waiting_on: customer}]
-    targets: {resolution: {default: {any: 10h}}}
-"""
+SLA = sla_yaml("{resolution: {default: {any: 10h}}}", pause="{waiting_on: customer}")
 
 
 def test_an_sla_pause_on_waiting_on_stops_the_clock_until_the_customer_answers(

@@ -20,21 +20,11 @@ from redmine_sync.redmine.fake import default_custom_fields
 from redmine_sync.store import StateStore
 from redmine_sync.sync import apply_run
 from redmine_sync.sync import sla_clocks
+from tests.rule_files import sla_yaml
 
-SLA = """\
-kind: sla
-calendars: {always: {always: true}}
-write: {state: SLA state}
-policies:
-  - name: p
-    when: {is_closed: false}
-    calendar: always
-    pause_when: [{status: Feedback}]
-    targets: {first_response: {default: {any: 2h}}}
-    thresholds:
-      - {at: 50%, then: [{add_labels: [sla-warning]}]}
-      - {at: 100%, then: [{add_labels: [sla-breached]}, {note: "breached: {reason}"}]}
-"""
+SLA = sla_yaml("{first_response: {default: {any: 2h}}}", write="{state: SLA state}",
+               thresholds={"50%": "[{add_labels: [sla-warning]}]",
+                           "100%": '[{add_labels: [sla-breached]}, {note: "breached: {reason}"}]'})
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
