@@ -38,6 +38,7 @@ from redmine_sync.store import StateStore
 
 log = logging.getLogger(__name__)
 
+
 def with_sla_facts(client: RedmineClient, ruleset: RuleSet, world: World,
                    issues: Sequence[Issue], projects: Sequence[str | None],
                    store: StateStore | None, reads: Reads | None = None,
