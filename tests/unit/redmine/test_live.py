@@ -261,6 +261,19 @@ def test_update_sends_one_json_put_and_reports_what_redmine_dropped(client: Live
 
 
 @responses.activate
+def test_the_read_after_a_write_asks_only_what_the_checks_need(client: LiveRedmine) -> None:
+    """The notes always; the statuses the workflow allows only when a status was set."""
+    lookups(responses)
+    responses.put(f"{URL}/issues/1.json", status=204)
+    responses.get(f"{URL}/issues/1.json", json={"issue": issue_json(1, priority="High")})
+    client.update_issue(IssueUpdate(1, priority="High", notes="why"))
+    client.update_issue(IssueUpdate(1, status="New"))
+    asked = [c.request.params.get("include") for c in responses.calls
+             if c.request.method == "GET" and "/issues/1.json" in c.request.url]
+    assert asked == ["journals", "journals,allowed_statuses"]
+
+
+@responses.activate
 def test_unknown_names_fail_before_any_write(client: LiveRedmine) -> None:
     lookups(responses)
     with pytest.raises(UnknownName, match="did you mean 'In Progress'"):
