@@ -13,6 +13,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -102,7 +103,7 @@ def journals(client: RedmineClient, issues: Sequence[Issue], store: StateStore |
             cached = read.journals or ()
             fetched.append((issue, cached))
             if reads is not None:
-                reads.add(read)
+                reads.add(read, listed=issue.updated_on)
         if held is not None:
             held.keep(issue, cached)
         out[issue.id] = cached
@@ -137,7 +138,11 @@ class Reads:
     it since; then it is read again, found changed and left for the next run).
 
     The list is asked for the next issues to write together (up to ``BATCH``, in the order
-    given to ``will_write``), and its answer is trusted for ``listed_for`` seconds: an edit
+    given to ``will_write``), and only for those changed since the newest ``updated_on``
+    the planning listing showed before the reads (less a second): an edit made after a
+    read is stamped no earlier than that, so an issue the list leaves out is unchanged
+    since its read (and Redmine renders none of those). Its answer is trusted for
+    ``listed_for`` seconds: an edit
     made in the last seconds before a write (or within the second of the planning read:
     Redmine's stamps are whole seconds) can still go unseen; Redmine's API shows no lock
     version to send with the write instead.
@@ -151,7 +156,8 @@ class Reads:
 
     BATCH = 20
 
-    def __init__(self, updated_on: Callable[[Sequence[int]], dict[int, datetime]],
+    def __init__(self, updated_on: Callable[[Sequence[int], datetime | None],
+                                            dict[int, datetime]],
                  max_age: float = 120.0, listed_for: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.updated_on = updated_on
@@ -164,12 +170,17 @@ class Reads:
         self._writing: list[int] = []
         self._listed: dict[int, tuple[float, datetime | None]] = {}
         self._unlisted = False   # the list failed once: read each issue before its write
+        self._newest: datetime | None = None   # the newest updated_on listed before
 
-    def add(self, issue: Issue) -> None:
+    def add(self, issue: Issue, listed: datetime) -> None:
+        """The issue as read now; ``listed``: its ``updated_on`` as listed before the reads
+        (this run's issue list, or the cache of an earlier one)."""
         allowed = issue.allowed_statuses
         if allowed is not None:
             allowed = self._shared.setdefault(allowed, allowed)
         self._rows[issue.id] = (self.clock(), issue.updated_on, allowed)
+        if self._newest is None or listed > self._newest:
+            self._newest = listed
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -204,8 +215,9 @@ class Reads:
             batch = [issue_id] + ([] if at is None else
                                   self._writing[at + 1:at + self.BATCH])
             asked = self.clock()   # trusted from when it was asked, not answered
+            since = self._newest - timedelta(seconds=1) if self._newest else None
             try:
-                shown = self.updated_on(batch)
+                shown = self.updated_on(batch, since)
             except (RedmineUnavailable, RedmineTLSError):
                 raise
             except RedmineError as exc:
@@ -214,8 +226,10 @@ class Reads:
                             "(%s); each issue left is read again before its write",
                             str(exc).splitlines()[0])
                 return None
-            for other in batch:
-                self._listed[other] = (asked, shown.get(other))
+            for other in batch:   # left out of a list of the changed ones: as read
+                read = self._rows.get(other)
+                unchanged = read[1] if since is not None and read is not None else None
+                self._listed[other] = (asked, shown.get(other, unchanged))
             seen = self._listed[issue_id]
         return seen[1]
 

@@ -60,9 +60,12 @@ class RedmineClient(Protocol):
     ) -> Iterator[Issue]:
         """Every issue, open and closed, ordered by (updated_on, id), each exactly once."""
 
-    def updated_on(self, issue_ids: Sequence[int]) -> dict[int, datetime]:
+    def updated_on(self, issue_ids: Sequence[int], since: datetime | None = None
+                   ) -> dict[int, datetime]:
         """When each issue last changed, as listed now (one listing per 100 issues); an
-        issue the bot no longer sees is absent."""
+        issue the bot no longer sees is absent. With ``since``, the issues changed at or
+        after it, and none changed more than a second before (Redmine keeps finer stamps
+        than it shows, and renders only the issues it lists)."""
 
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
         """One issue; with journals sorted by id, relations and allowed statuses."""

@@ -236,9 +236,11 @@ class FakeRedmine:
                 continue
             yield replace(issue, journals=None, allowed_statuses=None)
 
-    def updated_on(self, issue_ids: Sequence[int]) -> dict[int, datetime]:
+    def updated_on(self, issue_ids: Sequence[int], since: datetime | None = None
+                   ) -> dict[int, datetime]:
         self.requests_made += 1
-        return {i: self.issues[i].updated_on for i in issue_ids if i in self.issues}
+        return {i: self.issues[i].updated_on for i in issue_ids if i in self.issues
+                and (since is None or self.issues[i].updated_on >= since)}
 
     def get_issue(self, issue_id: int, *, journals: bool = True) -> Issue:
         self.reads[issue_id] += 1

@@ -657,13 +657,15 @@ class LiveRedmine:
                 if pending is not None:
                     pending.cancel()
 
-    def updated_on(self, issue_ids: Sequence[int]) -> dict[int, datetime]:
+    def updated_on(self, issue_ids: Sequence[int], since: datetime | None = None
+                   ) -> dict[int, datetime]:
         out: dict[int, datetime] = {}
         ids = list(dict.fromkeys(int(i) for i in issue_ids))
+        changed = {} if since is None else {"updated_on": f">={mapping.format_time(since)}"}
         for start in range(0, len(ids), PAGE):
             chunk = ",".join(map(str, ids[start:start + PAGE]))
             rows = self._get("/issues.json", "issues", {
-                "issue_id": chunk, "status_id": "*", "limit": PAGE})["issues"]
+                "issue_id": chunk, "status_id": "*", "limit": PAGE, **changed})["issues"]
             for row in rows:
                 out[int(row["id"])] = _mapped("GET /issues.json", mapping.updated_on, row)
         return out

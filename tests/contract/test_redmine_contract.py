@@ -203,6 +203,11 @@ def test_updated_on_lists_the_issues_asked_for(harness: Harness) -> None:
     got = harness.client.updated_on([first, second, 99_999_999])
     assert got == {i: harness.client.get_issue(i, journals=False).updated_on
                    for i in (first, second)}
+    newest = max(got.values())   # with since: those changed at or after it, as they show
+    since = harness.client.updated_on([first, second], newest)
+    assert {i for i, stamp in got.items() if stamp >= newest} <= since.keys()
+    assert since.items() <= got.items()   # Redmine may add the second before (finer stamps)
+    assert harness.client.updated_on([first, second], newest + timedelta(seconds=2)) == {}
 
 
 def test_the_bot_watches_what_it_writes_until_its_auto_watch_is_off(harness: Harness) -> None:

@@ -83,7 +83,7 @@ def test_a_read_older_than_its_limit_is_not_the_read_before_the_write() -> None:
     listed = fake.add_issue("help")
     now = {"t": 100.0}
     reads = Reads(fake.updated_on, max_age=120, clock=lambda: now["t"])
-    reads.add(fake.issue_journals(listed.id, allowed_statuses=True))
+    reads.add(fake.issue_journals(listed.id, allowed_statuses=True), listed.updated_on)
     shown = reads.before_write(listed, ())
     assert shown is not None and shown.allowed_statuses and shown.journals == ()
     assert reads.before_write(listed, None) is None     # journals unknown: read it
@@ -149,13 +149,13 @@ def test_the_list_is_asked_once_for_the_next_writes_and_trusted_for_seconds() ->
     issues = [fake.add_issue(f"help {n}") for n in range(3)]
     asked: list[list[int]] = []
 
-    def listing(ids: Sequence[int]) -> dict[int, datetime]:
+    def listing(ids: Sequence[int], since: datetime | None) -> dict[int, datetime]:
         asked.append(list(ids))
-        return fake.updated_on(ids)
+        return fake.updated_on(ids, since)
     now = {"t": 100.0}
     reads = Reads(listing, listed_for=2, clock=lambda: now["t"])
     for issue in issues:
-        reads.add(fake.issue_journals(issue.id, allowed_statuses=True))
+        reads.add(fake.issue_journals(issue.id, allowed_statuses=True), issue.updated_on)
     reads.will_write([i.id for i in issues])
     assert reads.before_write(issues[0], ()) is not None
     assert reads.before_write(issues[1], ()) is not None
@@ -166,14 +166,42 @@ def test_the_list_is_asked_once_for_the_next_writes_and_trusted_for_seconds() ->
     assert asked[1] == [issues[2].id]
 
 
+def test_the_list_shows_only_the_issues_changed_since_the_planning_listing() -> None:
+    """Redmine renders only what changed since the newest stamp listed before the reads:
+    an issue left out is unchanged; a person's edit after its read is stamped later."""
+    at = {"now": START}
+    fake = FakeRedmine(clock=lambda: at["now"])
+    quiet = fake.add_issue("quiet for a day")
+    at["now"] += timedelta(days=1)
+    recent = fake.add_issue("changed just before the plan")
+    answers: list[tuple[datetime | None, dict[int, datetime]]] = []
+
+    def listing(ids: Sequence[int], since: datetime | None) -> dict[int, datetime]:
+        answers.append((since, fake.updated_on(ids, since)))
+        return answers[-1][1]
+    now = {"t": 100.0}
+    reads = Reads(listing, listed_for=2, clock=lambda: now["t"])
+    for issue in (quiet, recent):
+        reads.add(fake.issue_journals(issue.id, allowed_statuses=True), issue.updated_on)
+    reads.will_write([quiet.id, recent.id])
+    assert reads.before_write(quiet, ()) is not None and reads.before_write(recent, ())
+    assert answers == [(recent.updated_on - timedelta(seconds=1),
+                        {recent.id: recent.updated_on})]
+    at["now"] += timedelta(seconds=1)
+    fake.human_edit(quiet.id, fake.users[fake.me.id], notes="edited after its read")
+    now["t"] += 3
+    assert reads.before_write(quiet, ()) is None       # listed now, and changed: read again
+    assert answers[-1][1][quiet.id] == fake.issues[quiet.id].updated_on
+
+
 FAILED_LISTS = [RedmineError("Redmine had an internal error (HTTP 500); see its production.log"),
                 UnusableAnswer("Redmine answered unusably at GET /issues.json: expected JSON")]
 
 
 def failing(error: RedmineError, asked: list[Sequence[int]] | None = None
-            ) -> Callable[[Sequence[int]], dict[int, datetime]]:
+            ) -> Callable[[Sequence[int], datetime | None], dict[int, datetime]]:
     """A batched ``updated_on`` listing that answers ``error``, noting what it was asked."""
-    def listing(ids: Sequence[int]) -> dict[int, datetime]:
+    def listing(ids: Sequence[int], since: datetime | None = None) -> dict[int, datetime]:
         if asked is not None:
             asked.append(ids)
         raise error

@@ -63,7 +63,7 @@ def test_apply_whose_issue_list_fails_says_so_once_and_exits_by_its_writes(run: 
     requests(run.fake)
     asked = []
 
-    def failing(ids: object) -> dict[int, object]:
+    def failing(ids: object, since: object = None) -> dict[int, object]:
         asked.append(ids)
         raise RedmineError("Redmine had an internal error (HTTP 500); see its production.log")
 
