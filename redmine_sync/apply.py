@@ -6,12 +6,17 @@ and re-planned next run; at most two reads per written issue), check before send
 the decision can land whole (the bot's permissions in the project, the workflow's allowed
 statuses; otherwise nothing of it is sent), leave out a custom field the issue does not
 have (Redmine would drop it), record the write intent, link relations, send ONE PUT with
-every field and at most one note, re-read and report what Redmine silently dropped and
-whether the note is there exactly once with the intended privacy (after a drop the note
-is rewritten to tell only of what landed), then record the outcome in the audit ledger
-and what the tool set (so that people win later). A decision's note goes out once; a
-failure that will not change by itself is reported once, then pending. A circuit breaker
-refuses over-broad runs before anything is written.
+every field and the decision's first note, re-read and report what Redmine silently
+dropped and whether the note is there exactly once with the intended privacy (after a
+drop the note is rewritten to tell only of what landed), then record the outcome in the
+audit ledger and what the tool set (so that people win later).
+
+A second note (the private one beside a customer-facing one: Redmine keeps one note per
+write) is recorded as due before the first write and goes in a PUT of its own after it;
+a run killed in between leaves it due, and the next run sends it unless the issue's
+journals show it went out. A decision's note goes out once; a failure that will not
+change by itself is reported once, then pending. A circuit breaker refuses over-broad
+runs before anything is written.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
@@ -47,17 +53,20 @@ from redmine_sync.model import Issue
 from redmine_sync.model import IssueUpdate
 from redmine_sync.model import Journal
 from redmine_sync.model import Ref
-from redmine_sync.notes import compose_note
-from redmine_sync.notes import note_items
+from redmine_sync.notes import NoteWrite
+from redmine_sync.notes import compose_notes
+from redmine_sync.notes import retold
 from redmine_sync.plan import IssuePlan
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.redmine.catalog import UnknownName
 from redmine_sync.redmine.verify import missing_permissions
 from redmine_sync.redmine.verify import needed_permissions
 from redmine_sync.redmine.verify import note_problem
+from redmine_sync.redmine.verify import notes_since
 from redmine_sync.redmine.verify import permission_label
 from redmine_sync.redmine.verify import sent_notes
 from redmine_sync.redmine.verify import unshown_fields
+from redmine_sync.store import DueNote
 from redmine_sync.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -225,7 +234,8 @@ def apply_plan(changed: Changed, client: RedmineClient, store: StateStore,
             outcome = _apply_issue(item, client, store, run_id, fields, clock, grants, markup,
                                    read(item.issue_id))
         except RedmineGone as exc:  # every further request would fail the same way
-            started = item.issue_id in {i for i, *_ in store.intents()}
+            started = item.issue_id in {i for i, *_ in store.intents()} or \
+                bool(store.due_notes(item.issue_id))
             outcomes.append(Outcome(item.issue_id, "deferred", (
                 "interrupted mid-write: the next run checks whether it landed" if started else
                 "not written: the run stopped (Redmine unavailable or unusable)")))
@@ -286,13 +296,16 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
     person = person_names(client)
     absent = _unshown(item, changes, current, fields, client)  # Redmine would drop them
     sent = [c for c in changes if c.field not in absent]
-    update, draft = to_update(item.issue_id, sent, item, fields, markup, person)
-    items = note_items(item, sent)
-    if update.notes and items <= store.sent_items(item.issue_id):
-        update = replace(update, notes=None)  # this decision's note went out already
+    said = store.sent_items(item.issue_id)
+    notes = [n for n in compose_notes(item, sent, markup, person)
+             if not n.items <= said]   # a note of this decision that went out already: not again
+    first, further = (notes[0] if notes else None), notes[1:]
+    update, draft = to_update(item.issue_id, sent, fields, first)
     try:
         refusal = preflight(update, bool(draft.links or draft.unlinks), current,
-                            grants.of(current.project), draft)
+                            grants.of(current.project), draft,
+                            [IssueUpdate(item.issue_id, notes=n.text, private_notes=not n.public)
+                             for n in further])
     except RedmineGone:
         raise
     except RedmineError as exc:
@@ -305,11 +318,16 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             held[1] == drop_reason([c.field for c in sent], absent):
         return _record_all(store, run_id, clock(), item, "pending",
                            f"{held[1]} (reported in run {held[2]})")
+    seen = max((j.id for j in current.journals or ()), default=0)
+    rules = _note_rules(item, changes)
     try:
-        with store.transaction():
+        with store.transaction():  # what the next run finishes if this one is killed
             store.release_failure(item.issue_id)
             store.add_intent(run_id, item.issue_id,
                              {c.field: c.target.stored(c.new) for c in sent}, update.notes)
+            for note in further:  # each in a write of its own, after the first
+                store.add_due_note(item.issue_id, run_id, seen, note.text, not note.public,
+                                   rules, note.items)
         for link in draft.links:
             client.add_relation(item.issue_id, link.issue_id, link.kind)
         for link in draft.unlinks:
@@ -320,28 +338,32 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             client.remove_watcher(item.issue_id, who)
         result = client.update_issue(update) if _has_content(update) else None
     except RedmineGone:
-        raise  # the intent stays: the next run looks whether the write landed
+        raise  # the intents stay: the next run looks whether the write landed
     except (RedmineError, UserError) as exc:
         with store.transaction():
             store.clear_intent(item.issue_id)
+            store.clear_due(item.issue_id, run_id=run_id)  # none of it went out: retried
         reason = str(exc).splitlines()[0]
         if isinstance(exc, PermissionDenied):  # will not change by itself: report it once
             return _hold(store, run_id, clock(), item, current.updated_on, reason)
         return _record_all(store, run_id, clock(), item, "failed", reason)
+    me = client.current_user().id
     dropped = {d.field: d for d in result.dropped} if result else {}
-    posted = sent_notes(update, current, result.issue, client.current_user().id) \
-        if result else ()
+    posted = sent_notes(update, current, result.issue, me) if result else ()
     note_failure = note_problem(update, posted)
     landed = [c for c in sent if c.target.reported_as(fields) not in dropped]
     after = result.issue if result else None
     told = None  # why the note still tells of a change Redmine dropped
-    if after is not None and len(landed) < len(sent) and posted and not note_failure:
-        text, _ = compose_note(item, landed, markup, person)
-        if text != update.notes:  # it listed them: rewritten from what landed
-            after, told = _retold(client, grants.of(current.project), posted[0], text or "",
-                                  after)
+    items = first.items if first else frozenset()
+    if first and after is not None and len(landed) < len(sent) and posted and not note_failure:
+        again = retold(first, item, landed, markup, person)
+        if again is None or again.text != first.text:  # it listed them: told again
+            after, told = _retold(client, grants.of(current.project), posted[0],
+                                  again.text if again else "", after)
             if told is None:
-                items = note_items(item, landed)
+                items = again.items if again else frozenset()
+    retell = [retold(n, item, landed, markup, person) for n in further] \
+        if len(landed) < len(sent) else further  # not yet sent: told from what landed
     lost = [c.field for c in sent if c.target.reported_as(fields) in dropped]
     with store.transaction():
         now = clock()
@@ -370,27 +392,109 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
                 store.clear_undone(item.issue_id, change.field)
         if note_failure or told:
             store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
-                         _note_rules(item, changes), "failed", note_failure or told or "")
+                         rules, "failed", note_failure or told or "")
         store.clear_intent(item.issue_id)
+        if retell is not further:
+            store.clear_due(item.issue_id, run_id=run_id)
+            for note in filter(None, retell):
+                store.add_due_note(item.issue_id, run_id, seen, note.text, not note.public,
+                                   rules, note.items)
         if posted:
             store.add_sent(item.issue_id, items, run_id)
         if after is not None:
-            store.mark_tool_write(item.issue_id, after.updated_on)
-            store.cache_issues([after])
-            if after.journals is not None:  # read anyway: the next run needs none
-                store.cache_journals(item.issue_id, after.updated_on, after.journals)
-        if not problems and not note_failure:
-            store.clear_sent(item.issue_id)
+            _keep(store, item.issue_id, after)
         if (lost or absent) and not note_failure:
             store.hold_failure(item.issue_id, (after or current).updated_on,
                                drop_reason(lost, absent), run_id)
+    failures = [note_failure] if note_failure else []
+    for due in store.due_notes(item.issue_id):
+        after, why = send_due_note(client, store, run_id, clock, due, after or current, me)
+        failures += [why] if why else []
+        if not why:
+            with store.transaction():
+                store.add_sent(item.issue_id, due.items, run_id)
+    if not problems and not failures:
+        with store.transaction():
+            store.clear_sent(item.issue_id)   # landed whole: a later decision may say it again
     written = tuple(c.field for c in changes)
-    if note_failure:
-        return Outcome(item.issue_id, "failed", note_failure, written)
+    if failures:
+        return Outcome(item.issue_id, "failed", "; ".join(failures), written)
     if problems:
         return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems)
                        + (f"; {told}" if told else ""), written)
     return Outcome(item.issue_id, "written", "", written)
+
+
+def send_due_note(client: RedmineClient, store: StateStore, run_id: int,
+                  clock: Callable[[], datetime], due: DueNote, issue: Issue, me: int
+                  ) -> tuple[Issue, str | None]:
+    """A further note of a decision, in a write of its own, unless ``issue`` (read with its
+    journals after the decision's first write) shows it went out already; its intent is
+    cleared once it is there or has failed (named in the ledger, never resent). The issue
+    as it then reads, and why the note is not there as intended (None: it is)."""
+    update = IssueUpdate(due.issue_id, notes=due.text, private_notes=due.private)
+    posted = notes_since(update, due.seen, issue, me)
+    problem = note_problem(update, posted) if posted else None
+    wrote = False
+    if not posted:
+        try:
+            result = client.update_issue(update)
+        except RedmineGone:
+            raise  # still due: the next run sends it
+        except (RedmineError, UserError) as exc:
+            problem = str(exc).splitlines()[0]
+        else:
+            posted = sent_notes(update, issue, result.issue, me)
+            problem = note_problem(update, posted)
+            issue, wrote = result.issue, True
+    with store.transaction():
+        if problem:
+            store.record(run_id, clock(), due.issue_id, "note", None, _first_line(due.text),
+                         due.rules, "failed", problem)
+        store.clear_due(due.issue_id, seq=due.seq)
+        if wrote:
+            _keep(store, due.issue_id, issue)
+    return issue, problem
+
+
+def send_due_notes(client: RedmineClient, store: StateStore, run_id: int,
+                   clock: Callable[[], datetime]) -> tuple[tuple[str, ...], tuple[Outcome, ...]]:
+    """The further notes an earlier run left due (it was killed, or Redmine went away,
+    between a decision's first write and the note's own): each is sent exactly once.
+    What was done, and the notes that failed."""
+    messages, failed = [], []
+    me = client.current_user().id if store.due_notes() else 0
+    for due in store.due_notes():
+        try:
+            issue = client.get_issue(due.issue_id, journals=True)
+        except RedmineGone:
+            raise
+        except RedmineError as exc:  # e.g. deleted since: reported once, not kept
+            with store.transaction():
+                store.clear_due(due.issue_id, seq=due.seq)
+            failed.append(Outcome(due.issue_id, "failed", "the note left due by run "
+                                  f"{due.run_id} was not sent: {str(exc).splitlines()[0]}"))
+            continue
+        update = IssueUpdate(due.issue_id, notes=due.text, private_notes=due.private)
+        there = bool(notes_since(update, due.seen, issue, me))
+        _, problem = send_due_note(client, store, run_id, clock, due, issue, me)
+        if problem:
+            failed.append(Outcome(due.issue_id, "failed", problem))
+        else:
+            if due.issue_id not in store.held_failures():
+                with store.transaction():  # that decision has landed whole now
+                    store.clear_sent(due.issue_id)
+            messages.append(f"#{due.issue_id}: the note left due by the interrupted run "
+                            f"{due.run_id} {'had gone out' if there else 'was sent now'}")
+    return tuple(messages), tuple(failed)
+
+
+def _keep(store: StateStore, issue_id: int, issue: Issue) -> None:
+    """The issue as the tool's own write left it (so the next run sees no change)."""
+    store.mark_tool_write(issue_id, issue.updated_on)
+    store.cache_issues([issue])
+    if issue.journals is not None:  # read anyway: the next run needs none
+        store.cache_journals(issue_id, issue.updated_on, issue.journals)
 
 
 UNSHOWN = ("not sent: the issue does not have this custom field (not enabled for its tracker "
@@ -403,7 +507,7 @@ def _unshown(item: IssuePlan, changes: list[Change], current: Issue, fields: Fie
     have: Redmine would drop them without an error inside the write that carries the note
     telling of them, so they are left out of both. (A field Redmine does not know at all
     stays in: the write then fails naming it.)"""
-    update, _ = to_update(item.issue_id, changes, item, fields)
+    update, _ = to_update(item.issue_id, changes, fields)
     names = set()
     for name in unshown_fields(update, current):
         try:
@@ -451,15 +555,19 @@ def drop_reason(dropped: list[str], absent: Iterable[str] = ()) -> str:
 
 
 def preflight(update: IssueUpdate, relations: bool, current: Issue,
-              granted: frozenset[str] | None, draft: Draft | None = None) -> str | None:
+              granted: frozenset[str] | None, draft: Draft | None = None,
+              further: Sequence[IssueUpdate] = ()) -> str | None:
     """Why this decision cannot land whole, known before anything is sent (None: it can).
 
     A status and the note announcing it belong together, and a note meant private must
-    never go out public: if the bot's role lacks a permission the write needs, or the
-    workflow does not allow the status, nothing of the decision is sent.
+    never go out public: if the bot's role lacks a permission the writes need (``further``:
+    the notes that follow the first write), or the workflow does not allow the status,
+    nothing of the decision is sent.
     """
     watch, unwatch = (bool(draft.watchers), bool(draft.unwatchers)) if draft else (False, False)
-    missing = missing_permissions(needed_permissions(update, relations, watch, unwatch), granted)
+    needed = dict.fromkeys(p for u in (update, *further)
+                           for p in needed_permissions(u, relations, watch, unwatch))
+    missing = missing_permissions(tuple(needed), granted)
     if missing:
         return (f"the bot's role in project {current.project.name} lacks "
                 + ", ".join(permission_label(p) for p in missing)
@@ -497,14 +605,14 @@ def _note_rules(item: IssuePlan, changes: list[Change]) -> str:
     return ", ".join(dict.fromkeys(rules))
 
 
-def to_update(issue_id: int, changes: list[Change], item: IssuePlan, fields: FieldMap,
-              markup: str = "textile", person: Callable[[str], str] = str
-              ) -> tuple[IssueUpdate, Draft]:
-    """The one PUT for an issue (each change's target puts its value), and its relations."""
+def to_update(issue_id: int, changes: list[Change], fields: FieldMap,
+              note: NoteWrite | None = None) -> tuple[IssueUpdate, Draft]:
+    """The first PUT for an issue: every field (each change's target puts its value) and
+    the decision's first ``note``; and its relations and watchers."""
     draft = draft_of(changes, fields)
-    text, public = compose_note(item, changes, markup, person)
-    update = IssueUpdate(issue_id, custom_fields=draft.custom, notes=text,
-                         private_notes=not public, **draft.values)
+    update = IssueUpdate(issue_id, custom_fields=draft.custom,
+                         notes=note.text if note else None,
+                         private_notes=not note.public if note else True, **draft.values)
     return update, draft
 
 

@@ -1,16 +1,20 @@
-"""A decision's note: its text, and what it says item by item.
+"""A decision's notes: their texts, and what each says item by item.
 
-The tool's private note lists each change of a decision as a sentence ("Set priority to
-High: ... (rule)") and then the rules' private notes; a customer-facing text (a rule's
-public note) goes out alone. The note is written for the changes a write carries, so a
-change left out of the write is left out of the note too, and after Redmine dropped a
-change inside the write the note is written again from the changes that landed.
+A decision has at most two notes: the customer-facing text when a rule has one (public),
+and the tool's private note, which lists each change as a sentence ("Set priority to
+High: ... (rule)") and then the rules' private notes. Redmine keeps one note per write,
+with one privacy, so the public note goes with the fields and the private one in a write
+of its own. A note is written for the changes a write carries, so a change left out of
+the write is left out of the note too, and after Redmine dropped a change inside the
+write the private note is written again from the changes that landed.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from redmine_sync.changes import Change
 from redmine_sync.markup import bullet
@@ -20,10 +24,21 @@ from redmine_sync.plan import show
 from redmine_sync.summary import sentence
 
 
-def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile",
-                 person: Callable[[str], str] = str) -> tuple[str | None, bool]:
-    """At most one note: the customer-facing text if a rule has one, else the ``changes``
-    and why, with the rules' private notes.
+@dataclass(frozen=True)
+class NoteWrite:
+    """One note of a decision: its text, whether customers see it, and what it says item
+    by item (``note_items``)."""
+
+    text: str
+    public: bool
+    items: frozenset[str]
+
+
+def compose_notes(item: IssuePlan, changes: list[Change], markup: str = "textile",
+                  person: Callable[[str], str] = str) -> tuple[NoteWrite, ...]:
+    """A decision's notes, the public one first: the customer-facing text when a rule has
+    one; and the private note (what changed and why, then the rules' private notes) unless
+    a public text says it all (no private note of a rule).
 
     The change list is written for the instance's ``markup``: a list in every format (in
     Textile a line starting with "-" would be struck through), values and reasons escaped,
@@ -31,20 +46,29 @@ def compose_note(item: IssuePlan, changes: list[Change], markup: str = "textile"
     are the rule author's markup and are kept as written.
     """
     public = [n.text.strip() for n in item.notes if n.public]
+    private = [n.text.strip() for n in item.notes if not n.public]
+    out = []
     if public:
-        return "\n\n".join(public), True
-    if not changes and not item.notes:
-        return None, False
-    lines = ["redmine-sync:", ""]
-    lines += [f"{bullet(markup)} {escape(sentence(c, person), markup)}" for c in changes]
-    notes = [n.text.strip() for n in item.notes]
-    return "\n".join(lines) + ("\n\n" + "\n\n".join(notes) if notes else ""), False
+        out.append(NoteWrite("\n\n".join(public), True, note_items(changes, public)))
+    if private or (changes and not public):
+        lines = ["redmine-sync:", ""]
+        lines += [f"{bullet(markup)} {escape(sentence(c, person), markup)}" for c in changes]
+        text = "\n".join(lines) + ("\n\n" + "\n\n".join(private) if private else "")
+        out.append(NoteWrite(text, False, note_items(changes, private)))
+    return tuple(out)
 
 
-def note_items(item: IssuePlan, changes: list[Change]) -> frozenset[str]:
-    """What a decision's note says about ``changes``, item by item: a retry whose items
-    were all said already sends its fields without the note."""
+def retold(note: NoteWrite, item: IssuePlan, landed: list[Change], markup: str = "textile",
+           person: Callable[[str], str] = str) -> NoteWrite | None:
+    """``note`` as it reads when it tells only of the ``landed`` changes (None: it would
+    tell of nothing)."""
+    return next((n for n in compose_notes(item, landed, markup, person)
+                 if n.public == note.public), None)
+
+
+def note_items(changes: list[Change], texts: Sequence[str]) -> frozenset[str]:
+    """What a note of a decision says, item by item (its changes, the rules' ``texts`` it
+    carries): a retry whose items were all said already sends its fields without it."""
     said = {f"{c.field}={show(c.new)}" for c in changes}
-    said |= {"note:" + hashlib.sha256(n.text.strip().encode()).hexdigest()[:16]
-             for n in item.notes}
+    said |= {"note:" + hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts}
     return frozenset(said)

@@ -151,12 +151,10 @@ def _joined(a: IssuePlan, b: IssuePlan) -> IssuePlan:
                    notes=a.notes + b.notes, sla_marks=a.sla_marks + b.sla_marks)
 
 
-def merged(item: IssuePlan, reminder: IssuePlan) -> IssuePlan | None:
-    """The rules' plan of an issue with a reminder added; None when the reminder waits for
-    a later run: a public note goes out as the only note of a write (apply.compose_note),
-    and what a rule decides for the same field, or people kept, comes first."""
-    if any(n.public for n in item.notes):
-        return None
+def merged(item: IssuePlan, reminder: IssuePlan) -> IssuePlan:
+    """The rules' plan of an issue with a reminder added (its note goes in the private
+    note, beside a public one if a rule has one: notes.compose_notes); what a rule decides
+    for the same field, or people kept, comes first."""
     taken = {c.field for c in (*item.changes, *item.held)}
     return replace(item, changes=item.changes + tuple(c for c in reminder.changes
                                                       if c.field not in taken),
@@ -172,7 +170,7 @@ def with_reminders(plan: Plan, found: Iterable[IssuePlan]) -> Plan:
     issues = []
     for item in plan.issues:
         reminder = extra.pop(item.issue_id, None)
-        issues.append(merged(item, reminder) or item if reminder else item)
+        issues.append(merged(item, reminder) if reminder else item)
     return replace(plan, issues=(*issues, *extra.values()))
 
 

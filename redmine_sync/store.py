@@ -2,7 +2,8 @@
 
 It holds the sync cursor, a cache of the issues in scope (so an incremental run reads only
 what changed), runs, the audit ledger of every change, what the tool set (so people win),
-write intents (so a run killed mid-write is recovered) and round-robin pointers. It never
+write intents (so a run killed mid-write is recovered, and a decision's second note is sent
+exactly once) and round-robin pointers. It never
 holds the API key.
 """
 
@@ -35,7 +36,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 class LockHeld(UserError):
@@ -174,8 +175,20 @@ def _v10(db: sqlite3.Connection) -> None:
                 "state TEXT NOT NULL);")
 
 
+def _v11(db: sqlite3.Connection) -> None:
+    """A decision's further notes (the private one beside a public one), each due in a
+    write of its own after the decision's first write: ``seen`` is the newest journal
+    before that write (a note after it with the same text went out already)."""
+    _script(db, """
+        CREATE TABLE notes_due (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, issue_id INTEGER NOT NULL,
+            run_id INTEGER NOT NULL, seen INTEGER NOT NULL, text TEXT NOT NULL,
+            private INTEGER NOT NULL, rules TEXT NOT NULL, items TEXT NOT NULL);
+    """)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11)
 
 
 @dataclass(frozen=True)
@@ -190,6 +203,20 @@ class RunRow:
     skipped: int
     failed: int
     message: str
+
+
+@dataclass(frozen=True)
+class DueNote:
+    """A note of a decision still to go out in a write of its own (``notes_due``)."""
+
+    seq: int
+    issue_id: int
+    run_id: int
+    seen: int
+    text: str
+    private: bool
+    rules: str
+    items: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -459,6 +486,32 @@ class StateStore:
     def intents(self) -> list[tuple[int, int, dict[str, Any], str | None]]:
         rows = self.db.execute("SELECT issue_id, run_id, changes, note FROM intents")
         return [(r[0], r[1], json.loads(r[2]), r[3]) for r in rows.fetchall()]
+
+    # -- a decision's further notes, each due in a write of its own ----------------------
+
+    def add_due_note(self, issue_id: int, run_id: int, seen: int, text: str, private: bool,
+                     rules: str, items: Iterable[str]) -> None:
+        self.db.execute("INSERT INTO notes_due (issue_id, run_id, seen, text, private, rules, "
+                        "items) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (issue_id, run_id, seen, text, int(private), rules,
+                         json.dumps(sorted(items))))
+
+    def due_notes(self, issue_id: int | None = None) -> list[DueNote]:
+        """The notes still due, oldest first (of one issue when given)."""
+        query = "SELECT seq, issue_id, run_id, seen, text, private, rules, items FROM notes_due"
+        rows = self.db.execute(query + " WHERE issue_id=? ORDER BY seq", (issue_id,)) \
+            if issue_id is not None else self.db.execute(query + " ORDER BY seq")
+        return [DueNote(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6],
+                        frozenset(json.loads(r[7]))) for r in rows.fetchall()]
+
+    def clear_due(self, issue_id: int, *, seq: int | None = None, run_id: int | None = None
+                  ) -> None:
+        """One due note (``seq``), or those of the issue a run left due (``run_id``)."""
+        if seq is not None:
+            self.db.execute("DELETE FROM notes_due WHERE seq=?", (seq,))
+        else:
+            self.db.execute("DELETE FROM notes_due WHERE issue_id=? AND run_id=?",
+                            (issue_id, run_id))
 
     # -- notes sent for a decision still pending ------------------------------------------
 

@@ -39,6 +39,7 @@ from redmine_sync.apply import apply_plan
 from redmine_sync.apply import check_breaker
 from redmine_sync.apply import recorded_run
 from redmine_sync.apply import recover_intents
+from redmine_sync.apply import send_due_notes
 from redmine_sync.config import Config
 from redmine_sync.errors import UserError
 from redmine_sync.lookups import remembered
@@ -305,6 +306,8 @@ def apply_run(client: RedmineClient, config: Config, store: StateStore,
                             read=lambda issue_id: reads.before_write(
                                 listed[issue_id], snapshot.world.journals.get(issue_id))
                             if issue_id in listed else None)
+        sent, failed = send_due_notes(client, store, run_id, clock)  # left by a killed run
+        recovered, result = recovered + sent, replace(result, outcomes=result.outcomes + failed)
     deferred = result.count("deferred", "skipped", "pending")
     done = {o.issue_id for o in result.outcomes if o.status in ("written", "partial")}
     pending = result.count("pending")

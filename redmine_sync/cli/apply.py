@@ -41,8 +41,9 @@ def command(app: AppContext, project: str | None, full: bool, yes: bool,
             max_changes: int | None, fmt: str) -> None:
     """Write the planned changes to Redmine, safely.
 
-    One PUT per issue with all its changes and at most one note, each re-read to catch
-    changes Redmine silently dropped. Issues changed since they were read are skipped and
+    One PUT per issue with all its changes and its note (a private note beside a public
+    one follows in a PUT of its own), each re-read to catch changes Redmine silently
+    dropped. Issues changed since they were read are skipped and
     re-planned next run; fields a person changed after the tool set them are left alone.
     A circuit breaker refuses over-broad runs (exit 3); some failed writes give exit 2.
     """

@@ -94,9 +94,15 @@ def sent_notes(update: IssueUpdate, before: Issue, after: Issue, me: int
                ) -> tuple[Journal, ...]:
     """The journals carrying the update's note that appeared between two reads with
     journals (``before`` and ``after``), written by ``me``."""
+    return notes_since(update, max((j.id for j in before.journals or ()), default=0), after,
+                       me)
+
+
+def notes_since(update: IssueUpdate, seen: int, after: Issue, me: int) -> tuple[Journal, ...]:
+    """The journals carrying the update's note written by ``me`` after journal ``seen``,
+    in ``after`` (read with journals)."""
     if not update.notes:
         return ()
-    seen = max((j.id for j in before.journals or ()), default=0)
     wanted = _plain(update.notes)
     return tuple(j for j in after.journals or ()
                  if j.id > seen and j.user.id == me and _plain(j.notes) == wanted)

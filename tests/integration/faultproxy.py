@@ -6,7 +6,9 @@ a connection reset before it, and, after Redmine processed it, a reset, a stalle
 (past the client's read timeout) and a 502. With ``down_after`` it plays "Redmine
 stopped": after that many answers its port closes (new connections are refused) and kept-
 alive connections are reset. With ``fail``, every request whose path and query match it is
-answered 500 (Redmine's internal error) without reaching Redmine.
+answered 500 (Redmine's internal error) without reaching Redmine. With ``hold`` it keeps
+the requests the predicate picks unanswered (never forwarded) and sets ``held``: a test then
+kills the client mid-run.
 
 A busy machine answers slowly without any fault: a run's read timeout and retry budget
 are scaled to how fast this Redmine answered just before (``Timing``), never below
@@ -27,6 +29,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
@@ -102,7 +105,8 @@ class FaultProxy:
 
     def __init__(self, upstream: str, rate: float, seed: int, down_after: int | None = None,
                  port: int = 0, tls: ssl.SSLContext | None = None,
-                 fail: str | None = None) -> None:
+                 fail: str | None = None,
+                 hold: Callable[[str, str, bytes | None], bool] | None = None) -> None:
         target = urlsplit(upstream)
         self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
         self.rate, self.rng, self.lock = rate, random.Random(seed), threading.Lock()
@@ -113,6 +117,7 @@ class FaultProxy:
         self.down_after, self.down_at = down_after, 0.0
         self.fail = re.compile(fail) if fail else None
         self.failed: list[str] = []
+        self.hold, self.held = hold, threading.Event()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -165,6 +170,11 @@ class FaultProxy:
             return
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else None
+        if self.hold is not None and self.hold(handler.command, handler.path, body):
+            self.held.set()
+            time.sleep(READ_TIMEOUT * 10)  # the client is killed meanwhile
+            _reset(handler)
+            return
         if self.fail is not None and self.fail.search(handler.path):
             with self.lock:
                 self.failed.append(handler.path)

@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration import faultproxy as fp
 from tests.integration.conftest import Admin
 from tests.integration.conftest import cli_env
+from tests.integration.conftest import config_with_rules
 from tests.integration.conftest import run_cli
 from tests.integration.conftest import write_config
 
@@ -237,6 +238,57 @@ def test_a_run_killed_mid_apply_ends_like_an_uninterrupted_one(
     final = cli(local_redmine, config, "apply")
     assert "run" in final.stdout and "0 written" in final.stdout
     assert state_of(admin.issues(project)) == state_of(applied["after"])
+
+
+TWO_NOTES = {
+    "triage.yaml": "kind: triage\nrules:\n  - name: reject\n    when: {subject: {contains: "
+                   "'reject me'}}\n    then:\n      - set: {status: Rejected}\n      - note: "
+                   "{public: true, text: 'We cannot take this on.'}\n",
+    "staff.yaml": "kind: followup\nmatch: all\nrules:\n  - name: staff-only\n    when: "
+                  "{subject: {contains: 'reject me'}}\n    then: [{add_labels: [custom-request]}"
+                  ", {note: 'Internal: the contract excludes this.'}]\n",
+}  # one decision, two notes: public with the status, private in a write of its own
+
+
+def notes_only(method: str, path: str, body: bytes | None) -> bool:
+    """The write of a decision's second note: a PUT of an issue with a note and no field."""
+    if method != "PUT" or not path.startswith("/issues/") or not body:
+        return False
+    return set(json.loads(body)["issue"]) <= {"notes", "private_notes"}
+
+
+def test_a_run_killed_between_the_public_and_the_private_note_sends_the_private_once(
+        admin: Admin, local_redmine: dict[str, str], tmp_path: Path) -> None:
+    project = admin.new_demo_project("twonotes", seed=False)
+    config = config_with_rules(tmp_path, project, TWO_NOTES)
+    text = config.read_text(encoding="utf-8")  # no report is due: not what this tests
+    config.write_text(re.sub(r"(?m)^  schedules:.*(\n    .*)*", "  schedules: {}", text),
+                      encoding="utf-8")
+    issue_id = admin.send("POST", "/issues.json", {"issue": {
+        "project_id": project, "subject": "please reject me"}})["issue"]["id"]
+    with fp.FaultProxy(local_redmine["REDMINE_URL"], 0, fp.SEED, hold=notes_only) as proxy:
+        env = {**local_redmine, "REDMINE_URL": proxy.url}  # the state file knows this URL
+        process = subprocess.Popen(
+            [sys.executable, "-m", "redmine_sync", "--config", str(config), "apply", "--yes"],
+            env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        held = proxy.held.wait(timeout=120)
+        process.send_signal(signal.SIGKILL)
+        output, _ = process.communicate(timeout=30)
+        assert held, f"the run never sent the second note: {output}"
+        issue = admin.get(f"/issues/{issue_id}.json", include="journals")["issue"]
+        assert issue["status"]["name"] == "Rejected"  # the first write landed, then the kill
+        assert [j["private_notes"] for j in issue["journals"] if j.get("notes")] == [False]
+        proxy.hold = None
+        again = cli(env, config, "apply", "--yes")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert f"#{issue_id}: the note left due by the interrupted run 1 was sent now" \
+            in again.stdout, again.stdout
+        final = cli(env, config, "apply", "--yes")
+        assert final.returncode == 0 and "0 written" in final.stdout, final.stdout + final.stderr
+    journals = admin.get(f"/issues/{issue_id}.json", include="journals")["issue"]["journals"]
+    said = [(j["notes"], j["private_notes"]) for j in journals if j.get("notes")]
+    assert said[0] == ("We cannot take this on.", False) and len(said) == 2, said
+    assert said[1][1] and said[1][0].endswith("Internal: the contract excludes this.")
 
 
 def _written(state_db: Path) -> int:

@@ -14,6 +14,9 @@ from redmine_sync.apply import BreakerTripped
 from redmine_sync.config import Config
 from redmine_sync.config import Limits
 from redmine_sync.errors import PermissionDenied
+from redmine_sync.errors import RedmineValidationError
+from redmine_sync.model import IssueUpdate
+from redmine_sync.model import UpdateResult
 from redmine_sync.model import User
 from redmine_sync.redmine.fake import NON_MEMBER_PERMISSIONS
 from redmine_sync.redmine.fake import FakeRedmine
@@ -36,6 +39,14 @@ rules:
     when: {subject: {regex: '^todo'}}
     then: [{add_labels: [ui]}, {set: {priority: High}}]
 """
+STAFF_NOTE = """\
+kind: followup
+match: all
+rules:
+  - name: staff-only
+    when: {subject: {regex: 'reject me'}}
+    then: [{add_labels: [custom-request]}, {note: "Internal: the contract excludes this."}]
+"""  # a private note beside the public one of "reject"
 ROOT = Path(__file__).resolve().parents[2]
 Env = tuple[FakeRedmine, Config, StateStore]
 PERSON = User(9, "pm.li", "Li Na")
@@ -355,3 +366,90 @@ rules:
     assert private and "* Added watchers Li Na, Support: subject matches" in text
     assert "* Assigned to Li Na: " in text
     assert fake.watchers[issue.id] == ["Li Na", "Support"]
+
+
+def test_a_public_and_a_private_note_both_reach_redmine_with_their_privacy(env: Env) -> None:
+    fake, config, store = env
+    (config.rules_dir / "z.yaml").write_text(STAFF_NOTE)
+    issue = fake.add_issue("please reject me")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.count("written") == 1, result
+    said = notes(fake, issue.id)
+    assert said[0] == ("We cannot take this on.", False)
+    [(private, is_private)] = said[1:]
+    assert is_private and "* Set status to Rejected: " in private
+    assert private.endswith("Internal: the contract excludes this.")
+    assert fake.issues[issue.id].status == "Rejected"
+    again = apply_run(fake, config, store, clock).applied
+    assert again is not None and again.outcomes == () and notes(fake, issue.id) == said
+    assert store.due_notes() == [] and store.sent_items(issue.id) == frozenset()
+
+
+def test_a_second_note_redmine_refuses_is_a_failed_write_named_in_the_ledger(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, config, store = env
+    (config.rules_dir / "z.yaml").write_text(STAFF_NOTE)
+    issue = fake.add_issue("please reject me")
+    writes = fake.update_issue
+
+    def refuse_notes_only(update: IssueUpdate) -> UpdateResult:
+        if not update.changed_fields():
+            raise RedmineValidationError("Redmine refused the change: Notes is invalid",
+                                         ["Notes is invalid"])
+        return writes(update)
+    monkeypatch.setattr(fake, "update_issue", refuse_notes_only)
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and [o.status for o in result.outcomes] == ["failed"]
+    assert "Notes is invalid" in result.outcomes[0].reason
+    assert notes(fake, issue.id) == [("We cannot take this on.", False)]
+    assert fake.issues[issue.id].status == "Rejected"   # the fields went with the first write
+    rows = {(r.field, r.outcome) for r in store.audit(result.run_id)}
+    assert ("note", "failed") in rows and ("status", "written") in rows
+    assert store.due_notes() == []  # reported once, not sent again
+
+
+class Killed(BaseException):
+    """The process dies here: nothing after it runs."""
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["before", "after the second write"])
+def test_a_run_killed_between_the_two_notes_sends_the_second_once_next_run(
+        env: Env, monkeypatch: pytest.MonkeyPatch, landed: bool) -> None:
+    fake, config, store = env
+    (config.rules_dir / "z.yaml").write_text(STAFF_NOTE)
+    issue = fake.add_issue("please reject me")
+    writes = fake.update_issue
+
+    def killed_at_the_second(update: IssueUpdate) -> UpdateResult:
+        if update.changed_fields():
+            return writes(update)
+        if landed:
+            writes(update)
+        raise Killed
+    monkeypatch.setattr(fake, "update_issue", killed_at_the_second)
+    with pytest.raises(Killed):
+        apply_run(fake, config, store, clock)
+    assert len(store.due_notes(issue.id)) == 1
+    monkeypatch.setattr(fake, "update_issue", writes)
+    run = apply_run(fake, config, store, clock)
+    assert run.applied is not None and run.applied.outcomes == ()  # nothing left to decide
+    told = "had gone out" if landed else "was sent now"
+    assert run.notes == (f"#{issue.id}: the note left due by the interrupted run 1 {told}",)
+    said = notes(fake, issue.id)
+    assert [private for _, private in said] == [False, True]   # each note exactly once
+    assert said[1][0].endswith("Internal: the contract excludes this.")
+    again = apply_run(fake, config, store, clock)
+    assert again.notes == () and notes(fake, issue.id) == said
+    assert store.due_notes() == [] and store.sent_items(issue.id) == frozenset()
+
+
+def test_a_second_note_tells_only_of_what_the_first_write_landed(env: Env) -> None:
+    fake, config, store = env
+    (config.rules_dir / "z.yaml").write_text(STAFF_NOTE)
+    fake.read_only = {"cf.Labels"}
+    issue = fake.add_issue("please reject me")
+    result = apply_run(fake, config, store, clock).applied
+    assert result is not None and result.outcomes[0].status == "partial"
+    [public, (private, _)] = notes(fake, issue.id)
+    assert public == ("We cannot take this on.", False)
+    assert "* Set status to Rejected: " in private and "label" not in private

@@ -21,6 +21,7 @@ from redmine_sync.errors import UserError
 from redmine_sync.model import Issue
 from redmine_sync.model import Ref
 from redmine_sync.model import User
+from redmine_sync.notes import compose_notes
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Note
 from redmine_sync.redmine.fake import FakeRedmine
@@ -181,3 +182,22 @@ def test_reminders_join_the_rules_plans_whole_or_streamed() -> None:
                 for i in items] == [(1, ["labels"], ["renewal 1"]), (2, [], ["renewal 2"])]
     assert plan.summary()["issues_changed"] == 2 and plan.summary()["notes"] == 2
     assert plan.summary()["changes.labels"] == 1
+
+
+def test_a_reminder_joins_a_plan_with_a_public_note_and_goes_in_the_private_one() -> None:
+    ruleset = load_rules_text(
+        "kind: triage\nrules:\n  - {name: answer, when: {subject: {contains: renew}}, "
+        "then: [{add_labels: [renewal]}, {note: {public: true, text: 'We will call you.'}}]}\n")
+    stamp = at(RENEWAL)
+    issues = [Issue(id=1, project=Ref(1, "demo"), tracker="Feature", status="New",
+                    priority="Normal", subject="renew the contract", author=Ref(9, "Cu"),
+                    created_on=stamp, updated_on=stamp)]
+    found = [IssuePlan(1, "", stamp, notes=(Note("renewal 1", False, "renewal-reminder"),))]
+    join = Join(found, None)
+    plan = join.joined(evaluate(ruleset, issues, build_world(ruleset, issues, stamp)))
+    [item] = plan.issues  # not held back for a later run any more
+    assert [(n.text, n.public) for n in item.notes] == [("We will call you.", True),
+                                                        ("renewal 1", False)]
+    notes = compose_notes(item, list(item.changes))
+    assert [(n.public, n.text.endswith("renewal 1")) for n in notes] == [(True, False),
+                                                                         (False, True)]

@@ -258,3 +258,20 @@ def test_sla_states_are_kept_per_issue_until_it_is_evaluated_again(tmp_path: Pat
                                         ("strategic", "breached"): 1}
     store.clear_sla_states()
     assert store.sla_state_counts() == {}
+
+
+def test_notes_due_are_kept_per_run_and_cleared_one_by_one(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    with store.transaction():
+        store.add_due_note(7, 1, 40, "left by a killed run", True, "r", {"a"})
+        store.add_due_note(7, 2, 50, "this run's", True, "r", {"b"})
+        store.add_due_note(8, 2, 10, "another issue's", False, "s", ())
+    assert [(d.issue_id, d.run_id, d.text) for d in store.due_notes()] == [
+        (7, 1, "left by a killed run"), (7, 2, "this run's"), (8, 2, "another issue's")]
+    with store.transaction():
+        store.clear_due(7, run_id=2)   # a failed first write takes back only its own notes
+    [left] = store.due_notes(7)
+    assert (left.run_id, left.seen, left.private, left.items) == (1, 40, True, frozenset("a"))
+    with store.transaction():
+        store.clear_due(7, seq=left.seq)
+    assert [d.text for d in store.due_notes()] == ["another issue's"]
