@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from collections.abc import Mapping
 
 from redmine_sync.model import CustomValue
+from redmine_sync.model import Fields
 from redmine_sync.model import Ref
 
 MAX_ENTRIES = 50_000
@@ -20,6 +22,7 @@ LONGEST = 100  # longer texts are unlikely to repeat
 
 _refs: dict[tuple[int, str], Ref] = {}
 _tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+_positions: dict[tuple[str, ...], dict[str, int]] = {}
 
 
 def text(value: str) -> str:
@@ -50,6 +53,16 @@ def value(item: CustomValue) -> CustomValue:
     return found
 
 
-def fields(pairs: Iterable[tuple[str, CustomValue]]) -> dict[str, CustomValue]:
-    """Custom field values by name, names and values shared."""
-    return {text(name): value(item) for name, item in pairs}
+def fields(pairs: Iterable[tuple[str, CustomValue]]) -> Mapping[str, CustomValue]:
+    """Custom field values by name, names and values shared: the names' index once for
+    every issue with the same fields (``model.Fields``), the values in a tuple."""
+    listed = [(text(name), value(item)) for name, item in pairs]
+    names = tuple(name for name, _ in listed)
+    positions = _positions.get(names)
+    if positions is None:
+        positions = {name: place for place, name in enumerate(names)}
+        if len(positions) < len(names):  # a name twice: the last value wins, as in a dict
+            return dict(listed)
+        if len(_positions) < MAX_ENTRIES:
+            _positions[names] = positions
+    return Fields(positions, tuple(item for _, item in listed))

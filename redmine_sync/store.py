@@ -750,6 +750,8 @@ def _default(value: object) -> object:
         return value.to_json()
     if isinstance(value, (tuple, set, frozenset)):
         return list(value)
+    if isinstance(value, Mapping):  # an issue's custom fields (model.Fields)
+        return dict(value)
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
