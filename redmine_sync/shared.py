@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
 
 from redmine_sync.model import CustomValue
 from redmine_sync.model import Fields
@@ -28,6 +30,12 @@ _positions: dict[tuple[str, ...], dict[str, int]] = {}
 def text(value: str) -> str:
     """The shared copy of a short text (a name, a list value)."""
     return sys.intern(value) if len(value) <= LONGEST else value
+
+
+@lru_cache(maxsize=4096)
+def day(iso: str) -> date:
+    """The shared ``date`` of an ISO day: start and due dates repeat across issues."""
+    return date.fromisoformat(iso)
 
 
 def ref(ref_id: int, name: str) -> Ref:

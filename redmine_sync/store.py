@@ -791,11 +791,13 @@ def _issue_from(text: str, activity: str | None) -> Issue:
     for key in ("created_on", "updated_on", "closed_on"):
         data[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
     for key in ("start_date", "due_date"):
-        data[key] = date.fromisoformat(data[key]) if data.get(key) else None
+        data[key] = shared.day(data[key]) if data.get(key) else None
     for key in ("project", "author", "assigned_to"):
         data[key] = shared.ref(data[key]["id"], data[key]["name"]) if data.get(key) else None
     for key in ("tracker", "status", "priority"):
         data[key] = shared.text(data[key])
+    for key in ("category", "fixed_version"):
+        data[key] = shared.text(data[key]) if data.get(key) is not None else None
     data["relations"] = tuple(Relation(**r) for r in data.get("relations") or ())
     data["custom_fields"] = shared.fields((k, tuple(v) if isinstance(v, list) else v)
                                           for k, v in (data.get("custom_fields") or {}).items())

@@ -46,7 +46,7 @@ def format_time(value: datetime) -> str:
 
 
 def parse_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    return shared.day(value) if value else None
 
 
 def ref(data: Json | None) -> Ref | None:
@@ -89,8 +89,8 @@ def issue_from_json(data: Json, closed_statuses: frozenset[str], catalog: Catalo
         description=data.get("description") or "",
         author=ref(data["author"]) or Ref(0, "Anonymous"),
         assigned_to=ref(data.get("assigned_to")),
-        category=(data.get("category") or {}).get("name"),
-        fixed_version=(data.get("fixed_version") or {}).get("name"),
+        category=_name(data.get("category")),
+        fixed_version=_name(data.get("fixed_version")),
         start_date=parse_date(data.get("start_date")),
         due_date=parse_date(data.get("due_date")),
         done_ratio=int(data.get("done_ratio") or 0),
@@ -105,6 +105,12 @@ def issue_from_json(data: Json, closed_statuses: frozenset[str], catalog: Catalo
         journals=journals,
         allowed_statuses=allowed,
     )
+
+
+def _name(data: Json | None) -> str | None:
+    """The shared name of an optional association (a category, a version)."""
+    name = (data or {}).get("name")
+    return None if name is None else shared.text(str(name))
 
 
 def journal_from_json(data: Json, catalog: Catalog | None) -> Journal:

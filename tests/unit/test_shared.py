@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 
 from redmine_sync import shared
 from redmine_sync.model import Ref
@@ -54,3 +55,8 @@ def test_fields_take_less_than_half_a_dicts_memory() -> None:
     assert made == plain
     one = sys.getsizeof(made[1]) + sys.getsizeof(made[1]._values)
     assert 2 * one < sys.getsizeof(plain[1])
+
+
+def test_repeated_days_share_one_date() -> None:
+    assert shared.day(str(decoded("2026-12-01"))) is shared.day(str(decoded("2026-12-01")))
+    assert shared.day("2026-12-01") == date(2026, 12, 1)

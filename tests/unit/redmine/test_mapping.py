@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from datetime import datetime
 
@@ -56,3 +57,14 @@ def test_filter_time_format_is_z_only() -> None:
 def test_wiki_titles_follow_redmine() -> None:
     assert wiki_title("weekly report 2026.W02: demo") == "Weekly_report_2026W02_demo"
     assert wiki_title("周报 第2周") == "周报_第2周"
+
+
+def test_names_and_days_repeated_across_issues_are_one_copy() -> None:
+    def listed() -> dict[str, object]:
+        return json.loads(json.dumps({**ISSUE, "category": {"id": 4, "name": "Billing"},
+                                      "fixed_version": {"id": 2, "name": "2.4"},
+                                      "start_date": "2026-11-30"}))
+    a, b = (issue_from_json(listed(), frozenset(), None) for _ in range(2))
+    assert a.category == "Billing" and a.fixed_version == "2.4"
+    assert a.category is b.category and a.fixed_version is b.fixed_version
+    assert a.start_date is b.start_date
