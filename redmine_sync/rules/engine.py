@@ -161,6 +161,7 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
     ``sla_states`` its tier and SLA state (``sla_stage.state_name``)."""
     plans, count, wakes = [], 0, []
     tally = Tally() if each else None
+    kinds: dict[tuple[str, str], tuple[str, str]] = {}  # one (tier, state) pair per kind
     for issue in issues:
         count += 1
         state, _ = evaluate_issue(ruleset, issue, world)
@@ -172,8 +173,8 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
                 marks = sla.marks
                 wakes += [sla.next_wake] if sla.next_wake else []
                 if sla_states is not None:
-                    sla_states[issue.id] = (str(state.values.get("tier") or ""),
-                                            state_name(sla.clocks))
+                    kind = (str(state.values.get("tier") or ""), state_name(sla.clocks))
+                    sla_states[issue.id] = kinds.setdefault(kind, kind)
                 if woken is not None:
                     woken[issue.id] = sla.next_wake
         changes, held = hold_for_people(issue.id, merge_changes(state.changes), world, ruleset)
