@@ -758,11 +758,14 @@ def server_nice() -> int:
 
 
 def data_id(admin: Admin, project: str) -> list[Any]:
-    """Which data the project holds: Redmine's URL, its issue count and first issue id
-    (seeding again replaces the issues, so the ids change)."""
+    """Which data the project holds: Redmine's URL, when the project was created (an
+    instance built again makes it anew), its issue count and first issue id (seeding
+    again replaces the issues, so the ids change)."""
+    made = (admin.get(f"/projects/{project}.json") or {}).get("project", {})
     first = admin.get("/issues.json", project_id=project, status_id="*", sort="id", limit=1)
     issues = (first or {}).get("issues") or [{}]
-    return [admin.url, (first or {}).get("total_count", 0), issues[0].get("id")]
+    return [admin.url, made.get("created_on"), (first or {}).get("total_count", 0),
+            issues[0].get("id")]
 
 
 def still_prepared(work: Path, url: str, admin: Admin, args: argparse.Namespace) -> bool:
