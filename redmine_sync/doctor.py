@@ -39,6 +39,13 @@ REQUIRED_PERMISSIONS = {
     "view_wiki_pages": "View wiki",
     "edit_wiki_pages": "Edit wiki pages",
 }
+USEFUL_PERMISSIONS = {
+    "edit_own_issue_notes": (
+        "Edit own notes",
+        ("a note that tells of a field Redmine dropped cannot be corrected; apply reports "
+         "it as still telling of it")),
+}
+"""Not needed for a run, but without them something the tool does is left undone."""
 MAX_SKEW_SECONDS = 60.0
 MAX_LISTED = 5
 SAMPLE = 100  # issues read per project to look at a field's values
@@ -375,6 +382,11 @@ def _permission_checks(config: Config, client: RedmineClient, now: datetime) -> 
                         "Administration > Roles and permissions > the bot's role: tick them")
         else:
             yield Check(OK, "permissions", f"{identifier}: all {len(REQUIRED_PERMISSIONS)} needed")
+        for key, (label, without) in USEFUL_PERMISSIONS.items():
+            if key not in perms:
+                yield Check(WARN, "permissions", f"{identifier}: no {label}: {without}",
+                            f"Administration > Roles and permissions > the bot's role: "
+                            f"tick {label}")
 
 
 def _watch_check(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:

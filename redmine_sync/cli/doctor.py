@@ -31,10 +31,11 @@ def command(app: AppContext, fmt: str) -> None:
 
     Checks the config and key, that the REST API is enabled and the key really accepted
     (an invalid key on a public project would silently read as Anonymous), the projects,
-    the custom fields, the bot's permissions and the server's clock. One line per check
-    with how to fix it; exit 1 when a check fails, exit 5 when none failed but a warning
-    says something could not be checked (with this key or server). The last line says
-    "all checks passed" only when there was no warning either.
+    the custom fields, the bot's permissions (a warning when it lacks "Edit own notes") and
+    the server's clock. One line per check with how to fix it; exit 1 when a check fails,
+    exit 5 when none failed but a warning says something could not be checked (with this
+    key or server). The last line says "all checks passed" only when there was no warning
+    either.
     """
     config = app.config()
     failed = warned = unchecked = 0

@@ -73,6 +73,17 @@ def test_missing_permissions_are_named() -> None:
     assert failed == ["permissions: demo: missing Manage issue relations, Edit wiki pages"]
 
 
+def test_a_missing_useful_permission_is_a_warning_that_says_what_is_left_undone() -> None:
+    fake = FakeRedmine()
+    assert not [w for w in by_status(checks(config(), fake), WARN) if "Edit own notes" in w]
+    fake.granted -= {"edit_own_issue_notes"}
+    result = checks(config(), fake)
+    assert not by_status(result, FAIL)
+    warned = [c for c in result if c.status == WARN and "Edit own notes" in c.detail]
+    assert [(c.name, c.checked) for c in warned] == [("permissions", True)]
+    assert "cannot be corrected" in warned[0].detail and "tick Edit own notes" in warned[0].fix
+
+
 def test_admin_key_is_a_warning() -> None:
     fake = FakeRedmine(me=User(1, "admin", "Redmine Admin", admin=True))
     admin = [c for c in checks(config(), fake) if "ADMINISTRATOR" in c.detail]
