@@ -229,12 +229,17 @@ class FakeRedmine:
         floor = updated_since.replace(microsecond=0) - timedelta(seconds=1) if updated_since \
             else None
         rows = sorted(self.issues.values(), key=lambda i: (i.updated_on, i.id))
+        related: dict[int, list[Relation]] = {}   # listed with include=relations, as live
+        for rel in self.relations_.values():
+            for side in {rel.issue_id, rel.issue_to_id}:
+                related.setdefault(side, []).append(rel)
         for issue in rows:
             if project and issue.project.name != project:
                 continue
             if floor and issue.updated_on <= floor:
                 continue
-            yield replace(issue, journals=None, allowed_statuses=None)
+            yield replace(issue, journals=None, allowed_statuses=None,
+                          relations=tuple(related.get(issue.id, ())))
 
     def updated_on(self, issue_ids: Sequence[int], since: datetime | None = None
                    ) -> dict[int, datetime]:

@@ -619,7 +619,9 @@ class LiveRedmine:
         serves it while the caller works on this one. Each page comes with the number of
         issues the first page said there were (for progress).
         """
-        base: dict[str, Any] = {"status_id": "*", "sort": "updated_on,id", "limit": PAGE}
+        # relations: the reports' blockers; the list renders them with one query a page
+        base: dict[str, Any] = {"status_id": "*", "sort": "updated_on,id", "limit": PAGE,
+                                "include": "relations"}
         if project:  # only this project: a subproject is in scope when it is listed
             base.update(project_id=project, subproject_id="!*")
 
@@ -714,10 +716,11 @@ class LiveRedmine:
         with _forbidden(f"PUT {path}", needed):
             retried = self._put_issue(path, body, update)
         # the checks read the notes (journals, which the SLA cache keeps too) and, when
-        # the update sets a status, the statuses the workflow allows; relations and
-        # attachments would cost Redmine a quarter more for nothing
-        after = self._issue(update.issue_id, ["journals", "allowed_statuses"]
-                            if update.status is not None else ["journals"])
+        # the update sets a status, the statuses the workflow allows; the cache keeps the
+        # issue as read here, and the reports read its relations (blockers) there, as
+        # the issue list gives them; attachments would cost Redmine more for nothing
+        after = self._issue(update.issue_id, ["journals", "relations", "allowed_statuses"]
+                            if update.status is not None else ["journals", "relations"])
         if tags is not None:
             update = replace(update, custom_fields={**update.custom_fields,
                                                     self.tags_field: tags})  # type: ignore[dict-item]

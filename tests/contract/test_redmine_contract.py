@@ -152,6 +152,18 @@ def test_duplicate_relation_is_created_once(harness: Harness) -> None:
     assert [r.id for r in harness.client.relations(original)] == [rel.id]
 
 
+def test_listed_and_written_issues_carry_their_relations(harness: Harness) -> None:
+    blocker = harness.create_issue(unique("blocker"))
+    blocked = harness.create_issue(unique("blocked"))
+    harness.client.add_relation(blocker, blocked, "blocks")
+    listed = {i.id: i for i in harness.client.iter_issues(harness.project)}
+    for issue_id in (blocker, blocked):  # the reports' blockers read them from the list
+        assert [(r.issue_id, r.issue_to_id, r.type) for r in listed[issue_id].relations] == [
+            (blocker, blocked, "blocks")]
+    written = harness.client.update_issue(IssueUpdate(blocked, priority="High"))
+    assert [(r.issue_id, r.type) for r in written.issue.relations] == [(blocker, "blocks")]
+
+
 def test_wiki_create_update_conflict_and_unchanged(harness: Harness) -> None:
     title = f"Report {uuid.uuid4().hex[:6]}"
     client = harness.client

@@ -90,7 +90,7 @@ def test_apply_reads_each_written_issue_twice(admin: Admin, local_redmine: dict[
         assert len(reads[issue]) == 2, reads[issue]
         journal_read, verification = reads[issue]
         assert set(journal_read.split(",")) == {"journals", "allowed_statuses"}
-        assert verification == "journals"          # no status set: nothing more to check
+        assert verification == "journals,relations"  # no status set: the statuses unasked
     assert reads[closed] == []                     # no policy covers it: no clock to read
 
 

@@ -22,13 +22,18 @@ cli = run_cli
 def site(admin: Admin, local_redmine: dict[str, str],
          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     project = admin.new_demo_project("report", public=True)
+    blocker, blocked = [i["id"] for i in admin.issues(project)
+                        if i["status"]["name"] != "Closed"][:2]
+    admin.send("POST", f"/issues/{blocker}/relations.json", {"relation": {
+        "issue_to_id": blocked, "relation_type": "blocks"}})
     folder = tmp_path_factory.mktemp("report")
     config = write_config(folder, project)
     first = cli(local_redmine, config, "report", "weekly", "--publish")
     assert first.returncode == 0, first.stdout + first.stderr
     title = re.search(r"wiki/(Weekly_report_\S+) ", first.stdout)
     assert title, first.stdout
-    return {"project": project, "config": config, "first": first, "title": title[1]}
+    return {"project": project, "config": config, "first": first, "title": title[1],
+            "blocked": (blocked, blocker)}
 
 
 def page(admin: Admin, project: str, title: str) -> dict[str, Any]:
@@ -47,6 +52,14 @@ def test_weekly_page_exists_with_the_figures(site: dict[str, Any], admin: Admin)
     assert f"#{closed[0]['id']}" in text       # finished this week
     index = page(admin, site["project"], "Reports")
     assert site["title"] in index["text"]
+
+
+def test_a_blocked_request_is_a_risk_from_the_relation_the_issue_list_gives(
+        site: dict[str, Any], admin: Admin) -> None:
+    blocked, blocker = site["blocked"]
+    text = page(admin, site["project"], site["title"])["text"]
+    assert re.search(rf"#{blocked}\b.*(blocked by|阻塞).*#{blocker}\b|"
+                     rf"#{blocked}\b.*#{blocker}\b.*阻塞", text), text
 
 
 def test_publishing_again_changes_nothing(site: dict[str, Any], admin: Admin,

@@ -262,7 +262,8 @@ def test_update_sends_one_json_put_and_reports_what_redmine_dropped(client: Live
 
 @responses.activate
 def test_the_read_after_a_write_asks_only_what_the_checks_need(client: LiveRedmine) -> None:
-    """The notes always; the statuses the workflow allows only when a status was set."""
+    """The notes and the relations (kept in the cache for the reports) always; the statuses
+    the workflow allows only when a status was set."""
     lookups(responses)
     responses.put(f"{URL}/issues/1.json", status=204)
     responses.get(f"{URL}/issues/1.json", json={"issue": issue_json(1, priority="High")})
@@ -270,7 +271,7 @@ def test_the_read_after_a_write_asks_only_what_the_checks_need(client: LiveRedmi
     client.update_issue(IssueUpdate(1, status="New"))
     asked = [c.request.params.get("include") for c in responses.calls
              if c.request.method == "GET" and "/issues/1.json" in c.request.url]
-    assert asked == ["journals", "journals,allowed_statuses"]
+    assert asked == ["journals,relations", "journals,relations,allowed_statuses"]
 
 
 @responses.activate
