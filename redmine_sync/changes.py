@@ -27,6 +27,7 @@ from typing import Any
 
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
+from redmine_sync.model import built
 
 
 @dataclass(frozen=True)
@@ -415,28 +416,14 @@ class Change:
 
 
 def made_change(target: Target, old: object, new: object, why: tuple[Why, ...]) -> Change:
-    """Change(target, old, new, why) without the frozen dataclass's __init__ (one
-    object.__setattr__ per field): the rule engine makes one for every change of every
-    issue. The same object otherwise (equality, hash, replace(), repr)."""
-    change = _new(Change)
-    own = change.__dict__
-    own["target"] = target
-    own["old"] = old
-    own["new"] = new
-    own["why"] = why
-    return change
-
-
-_new = object.__new__
+    """Change(target, old, new, why), made as model.built() makes it: the rule engine
+    makes one for every change of every issue."""
+    return built(Change, {"target": target, "old": old, "new": new, "why": why})
 
 
 def made_why(rule: str, reason: str) -> Why:
-    """Why(rule, reason), made as made_change() makes a Change (once per matching rule)."""
-    why = _new(Why)
-    own = why.__dict__
-    own["rule"] = rule
-    own["reason"] = reason
-    return why
+    """Why(rule, reason), made as model.built() makes it (once per matching rule)."""
+    return built(Why, {"rule": rule, "reason": reason})
 
 
 def same(a: object, b: object) -> bool:

@@ -28,6 +28,7 @@ from redmine_sync.config import ChangeControl
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
 from redmine_sync.model import Journal
+from redmine_sync.model import built
 from redmine_sync.plan import Note
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.customers import CustomerBook
@@ -188,11 +189,9 @@ class World:
         return self.sla.working_time(state, self) if self.sla is not None else None
 
     def with_tallies(self, pointers: Mapping[str, int], load: Mapping[str, int]) -> World:
-        """replace(self, pointers=..., load=...), without running __init__ over every
-        field again (a run does it once per assignment)."""
-        new = object.__new__(World)
-        new.__dict__.update(self.__dict__, pointers=pointers, load=load)
-        return new
+        """replace(self, pointers=..., load=...), made as model.built() makes it (a run
+        does it once per assignment)."""
+        return built(World, {**self.__dict__, "pointers": pointers, "load": load})
 
 
 @dataclass(frozen=True)
@@ -252,23 +251,11 @@ class IssueState:
 def made_state(issue: Issue, values: Mapping[str, object], customer: Customer | None,
                analysis: Analysis, changes: tuple[Change, ...], notes: tuple[Note, ...],
                turns: tuple[str, ...]) -> IssueState:
-    """IssueState(issue, values, ...) without the frozen dataclass's __init__, which sets
-    each field through object.__setattr__: a run makes one state per change of every
-    issue, and that __init__ cost more than the change itself. The same object otherwise
-    (equality, replace(), repr)."""
-    state = _new(IssueState)
-    own = state.__dict__
-    own["issue"] = issue
-    own["values"] = values
-    own["customer"] = customer
-    own["analysis"] = analysis
-    own["changes"] = changes
-    own["notes"] = notes
-    own["turns"] = turns
-    return state
-
-
-_new = object.__new__
+    """IssueState(issue, values, ...), made as model.built() makes it: a run makes one
+    state per change of every issue."""
+    return built(IssueState, {"issue": issue, "values": values, "customer": customer,
+                              "analysis": analysis, "changes": changes, "notes": notes,
+                              "turns": turns})
 
 
 _TARGETS: dict[str, Target] = {}
