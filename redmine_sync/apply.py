@@ -463,8 +463,9 @@ def send_due_notes(client: RedmineClient, store: StateStore, run_id: int,
     between a decision's first write and the note's own): each is sent exactly once.
     What was done, and the notes that failed."""
     messages, failed = [], []
-    me = client.current_user().id if store.due_notes() else 0
-    for due in store.due_notes():
+    dues = store.due_notes()
+    me = client.current_user().id if dues else 0
+    for due in dues:
         try:
             issue = client.get_issue(due.issue_id, journals=True)
         except RedmineGone:
