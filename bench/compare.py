@@ -61,7 +61,7 @@ sys.path.insert(0, str(BENCH))
 
 import serverlog
 from fakeredmine import FakeRedmine
-from pagecache import PageCache
+from pagecache import Proxy
 from run import CUSTOMER_SWAP
 from run import Harness
 from run import Run
@@ -73,6 +73,7 @@ from run import now_iso
 from run import say
 from run import write_config
 from seed import Admin
+from seed import ensure_project
 from seed import run_ruby
 from seed import seed
 
@@ -106,9 +107,10 @@ class Budget:
     its end. The pace (time taken / time expected over the steps done) corrects the
     later estimates for the machine's speed and load today."""
 
-    def __init__(self, minutes: float) -> None:
+    def __init__(self, minutes: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = minutes * 60
-        self.start = time.monotonic()
+        self.clock = clock
+        self.start = clock()
         self.spent: dict[str, float] = {}
         self.expected: dict[str, float] = {}
         self.left_out: dict[str, str] = {}
@@ -126,7 +128,7 @@ class Budget:
         return sum(self.spent.values()) / sum(self.expected.values()) if self.spent else 1.0
 
     def left(self) -> float:
-        return self.seconds - (time.monotonic() - self.start)
+        return self.seconds - (self.clock() - self.start)
 
     def admits(self, step: str, expected: float) -> bool:
         need = expected * self.pace
@@ -207,11 +209,11 @@ def alternate(pairs: int, old: Callable[[], dict[str, Any]], new: Callable[[], d
     (for peak RSS, which the load does not change: a pair then takes the longer one's
     time)."""
     rows: list[dict[str, Any]] = []
-    begun = time.monotonic()
+    begun = BUDGET.clock()
     for index in range(pairs):
-        if rows and BUDGET.left() < (time.monotonic() - begun) / len(rows):
+        if rows and BUDGET.left() < (BUDGET.clock() - begun) / len(rows):
             BUDGET.stop(f"stopped after {len(rows)} of {pairs} pairs: the next one needs about "
-                        f"{(time.monotonic() - begun) / len(rows) / 60:.1f} min, "
+                        f"{(BUDGET.clock() - begun) / len(rows) / 60:.1f} min, "
                         f"{max(BUDGET.left(), 0) / 60:.1f} min were left")
             break
         first = ("old", old), ("new", new)
@@ -388,9 +390,12 @@ def step_sla_cold(args: argparse.Namespace, sides: dict[str, Side], work: Path,
                    "read_s": round(reads, 1), "requests": run.requests(),
                    "server_reads_s": server(run, "GET /issues/N")[1],
                    "server": run.data.get("server", {})}
-            if sample > 1:
+            if sample > 1:  # Redmine's own time (its log) for the reads beside the wait
+                logged = server(run, "GET /issues/N")[1]
                 row.update(estimated_wall=round(run.wall + (sample - 1) * reads
                                                 + listing["seconds"], 1),
+                           estimated_log=round(run.wall - reads + sample * logged
+                                               + listing["seconds"], 1),
                            estimated_journal_reads=sample * run.requests("journal_reads"))
             return row
         return measure
@@ -398,22 +403,19 @@ def step_sla_cold(args: argparse.Namespace, sides: dict[str, Side], work: Path,
     if sample == 1:
         return {"sample": 1, "rows": alternate(args.pairs, one("old", {}, {"seconds": 0}),
                                                 one("new", {}, {"seconds": 0}))}
-    (work / "pages.pickle").unlink(missing_ok=True)  # the listing is timed in every run
-    with PageCache(env["REDMINE_URL"], work / "pages.pickle") as cache:
+    with Proxy(env["REDMINE_URL"]) as cache:  # the listing is timed in every run
         url = {"REDMINE_URL": cache.url}
-        warm = None
-        if not cache.pages:
-            say("cold SLA pass: warm-up (every journal cached: the pages only, from Redmine)")
-            warm = sides["new"].cli(prepared("new", 10**9), "sla", "--at-risk", env=url)
-            cache.save()
-        listing = {"seconds": round(cache.page_seconds, 1)}
-        say(f"  listing: {len(cache.pages)} pages, {listing['seconds']} s in Redmine, fetched "
-            f"{cache.fetched} UTC")
+        say("cold SLA pass: warm-up (every journal cached: the pages only, from Redmine)")
+        warm = sides["new"].cli(prepared("new", 10**9), "sla", "--at-risk", env=url)
+        kept = cache.state()
+        listing = {"seconds": float(kept["seconds"])}
+        say(f"  listing: {kept['pages']} pages, {listing['seconds']} s in Redmine, fetched "
+            f"{kept['fetched']} UTC")
         rows = alternate(args.pairs, one("old", url, listing), one("new", url, listing))
         return {"sample": sample, "issues": len(json.loads(issues.read_text())),
-                "pages": len(cache.pages), "listing_s": listing["seconds"],
-                "listing_fetched": cache.fetched,
-                "warmup_wall": round(warm.wall, 1) if warm else None, "rows": rows}
+                "pages": kept["pages"], "listing_s": listing["seconds"],
+                "listing_fetched": kept["fetched"], "warmup_wall": round(warm.wall, 1),
+                "rows": rows}
 
 
 def step_quiet(args: argparse.Namespace, sides: dict[str, Side], work: Path,
@@ -643,9 +645,13 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         key = "estimated_wall" if sample > 1 else "wall"
         lines += pair_table(
             (f"**cold SLA pass** (`sla --at-risk`, empty journal cache; {what}). Wall, "
-             "journal reads, time waiting for them, estimated full pass:"), cold["rows"],
-            lambda side: (f"{side['wall']} s, {side['journal_reads']} reads, {side['read_s']} s"
-                          + (f" -> {side[key]} s" if sample > 1 else "")),
+             "journal reads, time waiting for them and Redmine's own time for them (its "
+             "log), estimated full pass (from the wait; from the log: wall - wait + "
+             f"{sample} x the log's time + the listing):"), cold["rows"],
+            lambda side: (f"{side['wall']} s, {side['journal_reads']} reads, waited "
+                          f"{side['read_s']} s, log {side.get('server_reads_s', '?')} s"
+                          + (f" -> {side[key]} s (log: {side.get('estimated_log', '?')} s)"
+                             if sample > 1 else "")),
             lambda side: side[key], faster, "{:.0f} s".format)
     memory = results.get("memory") or {}
     for what, data in memory.items():
@@ -739,22 +745,52 @@ STEPS: dict[str, tuple[str, Measure]] = {
     "quiet_big": ("quiet", partial(step_quiet, big=True))}
 GROUPS = {group or name for name, (group, _) in STEPS.items()}
 ON_REDMINE = ("apply", "sla_cold")  # steps that need the seeded project
-# The steps on the local Redmine (wall-time ratios, lane 1) run beside the others (peak
-# RSS, CPU time of one process: little changed by the other lanes' load), which lanes 2
-# and 3 take from a shared queue, longest first, and lane 1 too once its own are done;
-# quiet_big follows memory_plan in the same lane (it starts from its stores).
-UNITS = (("memory_plan", "quiet_big"), ("engine",), ("memory_apply",), ("quiet",), ("store",))
+# Steps whose figures are wall time: lane 1 runs them first, at the harness's own priority
+# (and the local Redmine's, set to 0), one at a time.
+WALL = (*ON_REDMINE, "store")
+# The others give peak RSS or the CPU time of one process, which the load changes little:
+# lanes 2 and 3 take them from a shared queue, longest first, and lane 1 too once its own
+# are done, all at nice NICE, so that they take only the CPU the wall-time steps and
+# Redmine leave; quiet_big follows memory_plan in the same lane (it starts from its
+# stores).
+UNITS = (("memory_plan", "quiet_big"), ("engine",), ("memory_apply",), ("quiet",))
+NICE = 10
 
 
-def server_nice() -> int:
-    """The local Redmine server's nice value (scripts/redmine-local's pid file), 0 if unknown."""
+def server_nice() -> tuple[int, int]:
+    """The local Redmine server's process id and nice value (scripts/redmine-local's pid
+    file); (0, 0) if unknown."""
     folder = Path(os.environ.get("REDMINE_LOCAL_DIR") or "/var/lib/redmine-sync-local")
     try:
         pid = (folder / "run" / "thin.pid").read_text().strip()
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return 0
-    return int(fields[16])
+        return 0, 0
+    return int(pid), int(fields[16])
+
+
+def server_priority(results: dict[str, Any]) -> None:
+    """The local Redmine answers at the priority of the wall-time steps (0): started
+    under ``nice``, its answers would wait for every other process and the wall times
+    measure the machine's load. Said, and kept in the results when it cannot be set."""
+    pid, niced = server_nice()
+    if not niced:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, 0)
+        say(f"the Redmine server (pid {pid}) ran at nice {niced}: set to 0 for the run")
+    except OSError as exc:
+        results["server_nice"] = niced
+        say(f"warning: the Redmine server runs at nice {niced} ({exc}): its answers wait "
+            "for every other process (renice it to 0 for figures to compare)")
+
+
+def yielding() -> None:
+    """This lane's thread, and every process it starts from now on, at nice NICE (Linux
+    keeps a nice value per thread; a child inherits its thread's)."""
+    thread = threading.get_native_id()
+    if os.getpriority(os.PRIO_PROCESS, thread) < NICE:
+        os.setpriority(os.PRIO_PROCESS, thread, NICE)
 
 
 def data_id(admin: Admin, project: str) -> list[Any]:
@@ -802,10 +838,10 @@ def main() -> int:
                         help="memory step: fake issues of the first apply")
     parser.add_argument("--offset", type=int, default=0,
                         help="with --state: the first of the open issues the edits pick")
-    parser.add_argument("--lanes", type=int, choices=(1, 2, 3), default=3,
-                        help="lane 1 runs the steps on the local Redmine, then takes the others "
-                             "from a shared queue like lanes 2 and 3 from the start (1: all in "
-                             "turn)")
+    parser.add_argument("--lanes", type=int, choices=(1, 2, 3), default=2,
+                        help="lane 1 runs the wall-time steps, then takes the others from a "
+                             "shared queue like lanes 2 and 3 from the start, at nice "
+                             f"{NICE} (1: all in turn)")
     parser.add_argument("--engine-issues", type=int, default=20_000)
     parser.add_argument("--engine-repeat", type=int, default=3,
                         help="engine step: evaluations per run (median)")
@@ -859,14 +895,13 @@ def main() -> int:
         downgrade(work / "state-new.db", work / "state-old.db")
         (work / "prepared.json").write_text(json.dumps({"offset": args.offset}),
                                             encoding="utf-8")
-    niced = server_nice()
-    if niced:
-        results["server_nice"] = niced
-        say(f"warning: the Redmine server runs at nice {niced}: its answers wait for "
-            "every other process (renice it to 0 for figures to compare)")
+    server_priority(results)
     admin = Admin(env["REDMINE_URL"], env["REDMINE_LOCAL_ADMIN_KEY"])
     if not any(key in ON_REDMINE for key in steps):
-        say("no step on the local Redmine: nothing seeded")
+        # the fake serves the issues, the local Redmine the project's members and fields
+        made = ensure_project(admin, args.project)
+        say(f"no step on the local Redmine: nothing seeded ({args.project} "
+            + ("created without issues, for the fake's members)" if made else "as it is)"))
     elif still_prepared(work, env["REDMINE_URL"], admin, args):
         say(f"{args.project}: the steady state prepared before in {work} (not seeded again)")
     else:
@@ -883,7 +918,7 @@ def main() -> int:
         f"steps: {', '.join(steps)}")
     for path in work.glob("quiet-*.db*"):  # the no-change stores are this run's own
         path.unlink()
-    own = [k for k in steps if k in ON_REDMINE]
+    own = [k for k in steps if k in WALL]
     shared = [[k for k in unit if k in steps] for unit in UNITS]
     shared = [unit for unit in shared if unit]
     results["lanes"] = {}
@@ -912,6 +947,8 @@ def main() -> int:
             say(f"{key}: LEFT OUT, {budget.left_out[key]}")
             return
         results["lanes"].setdefault(f"lane {number}", []).append(key)
+        if key not in WALL:
+            yielding()
         say(f"{key} (lane {number}): expected {expected * budget.pace / 60:.1f} min, "
             f"{budget.left() / 60:.1f} min left")
         begun = time.monotonic()
