@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,3 +142,15 @@ def test_a_step_that_reached_no_pair_has_no_table() -> None:
                "old": "526ddc7", "new": "abc1234", "machine": "m",
                "engine": {"issues": 20_000, "repeat": 3, "rows": []}}
     assert "rule engine" not in compare.report(results, args)
+
+
+def test_the_summary_is_read_without_decoding_the_whole_document() -> None:
+    document = json.dumps({"changes": [{"issue": n, "summary": "x"} for n in range(3)],
+                           "summary": {"issues_changed": 3, "notes": 1}}, indent=2)
+    assert compare.summary_of("INFO run 1\n" + document) == {"issues_changed": 3, "notes": 1}
+    assert compare.summary_of("INFO run 1\n" + document[:-1] + ', "x": [') == {
+        "issues_changed": 3, "notes": 1}  # the rest is not decoded
+
+
+def test_the_summary_of_a_document_printed_on_one_line() -> None:
+    assert compare.summary_of('{"summary": {"written": 2}}') == {"written": 2}
