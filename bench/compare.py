@@ -84,14 +84,13 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-# Seconds a step is expected to take (once, and per pair) on a 2-core machine running the
-# three lanes and the local Redmine, from trial runs on 2026-12-01 (main d801109, CPU
-# time of each measurement, at a load of 6-17). The budget scales them by the pace of
-# the steps done so far.
-PER_PAIR = {"apply": 300.0, "sla_cold": 150.0, "engine": 90.0, "store": 25.0, "quiet": 40.0,
-            "memory_apply": 200.0, "memory_plan": 400.0, "quiet_big": 120.0}
+# Seconds a step is expected to take (once, and per pair) on a 2-core machine in 2 lanes:
+# lane 1's wall-time steps at nice 0 with the local Redmine, the others at nice 10 beside
+# them. The budget scales them by the pace of the steps done so far.
+PER_PAIR = {"apply": 200.0, "sla_cold": 100.0, "engine": 120.0, "store": 10.0, "quiet": 40.0,
+            "memory_apply": 150.0, "memory_plan": 420.0, "quiet_big": 200.0}
 ONCE = {"apply": 30.0, "sla_cold": 240.0, "engine": 0.0, "store": 0.0, "quiet": 120.0,
-        "memory_apply": 0.0, "memory_plan": 0.0, "quiet_big": 30.0}
+        "memory_apply": 0.0, "memory_plan": 0.0, "quiet_big": 60.0}
 
 
 def estimate(step: str, args: argparse.Namespace) -> float:
