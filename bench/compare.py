@@ -6,16 +6,19 @@
 on PYTHONPATH, run old, new, old, new... so that the shared machine's load falls on both
 alike. The load average is written beside each pair. The steps, in the order they run:
 
-  on the local Redmine (wall time):
+  lane 1, wall time, at the caller's priority (the local Redmine's server set to 0), on
+  the local Redmine:
   apply         N issues in steady state (prepared once, kept in --work): a person edits
                 K open issues, then ``apply`` writes them; time, requests, reads per
                 written issue
   sla_cold      ``sla --at-risk`` with an empty state store (the first SLA pass)
-  beside them (--lanes 3: two more lanes, and the first one when its own are done),
-  on the fake Redmine or none (peak RSS, CPU of one process):
+  and without Redmine:
+  store         bench/store.py: caching N issues in one transaction, each tree's store
+  beside them at nice 10 (--lanes 2: one more lane, and the first one when its own are
+  done), on the fake Redmine (the local Redmine's project, members and fields) or none
+  (peak RSS, CPU of one process):
   engine        bench/engine.py on each tree's code and rule pack: issues per second,
                 cold and steady
-  store         bench/store.py: caching N issues in one transaction, each tree's store
   quiet         the CPU of an incremental run in which nothing changed (bench/quiet.py),
                 N issues of the fake Redmine
   memory_apply  peak RSS of the first ``apply --yes`` over --memory-issues issues (empty
@@ -30,7 +33,7 @@ from this machine's pace so far), and never runs fewer than --pairs pairs; a ste
 does not fit is left out and the report says so.
 
     .venv/bin/python bench/compare.py --old DIR [--issues 10000] [--pairs 3]
-        [--budget-minutes 25] [--steps apply,sla_cold,engine,...] [--lanes 3]
+        [--budget-minutes 35] [--steps apply,sla_cold,engine,...] [--lanes 2]
         [--work DIR] [--out results.json] [--record]
 
 Prints a Markdown section (old, new, ratio per pair, median) for bench/RESULTS.md.
@@ -713,6 +716,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     for step, error in (results.get("failed") or {}).items():
         last = error.strip().splitlines()[-1] if error.strip() else "?"
         lines.append(f"**Failed: {step}**: {last}")
+    if results.get("server_nice"):
+        lines.append(f"The local Redmine's server ran at nice {results['server_nice']}"
+                     + (": set to 0 for the run." if results.get("server_reniced") else
+                        " (could not be set to 0): its answers waited for other work."))
     if results.get("prepared_minutes") is not None:
         lines.append(f"Preparing the steady state (before the budget): "
                      f"{results['prepared_minutes']} min.")
@@ -788,11 +795,12 @@ def server_priority(results: dict[str, Any]) -> None:
     pid, niced = server_nice()
     if not niced:
         return
+    results["server_nice"] = niced
     try:
         os.setpriority(os.PRIO_PROCESS, pid, 0)
+        results["server_reniced"] = True
         say(f"the Redmine server (pid {pid}) ran at nice {niced}: set to 0 for the run")
     except OSError as exc:
-        results["server_nice"] = niced
         say(f"warning: the Redmine server runs at nice {niced} ({exc}): its answers wait "
             "for every other process (renice it to 0 for figures to compare)")
 
@@ -840,7 +848,7 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=100_000, help="fake issues, large size")
     parser.add_argument("--project", default="bench")
     parser.add_argument("--pairs", type=int, default=3, help="pairs per ratio (every step)")
-    parser.add_argument("--budget-minutes", type=float, default=25.0,
+    parser.add_argument("--budget-minutes", type=float, default=35.0,
                         help="the run once the data is ready: a step whose pairs do not fit "
                              "in what is left is left out (and named in the report)")
     parser.add_argument("--cold-sample", type=int, default=1,
