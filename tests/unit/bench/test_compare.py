@@ -154,3 +154,26 @@ def test_the_summary_is_read_without_decoding_the_whole_document() -> None:
 
 def test_the_summary_of_a_document_printed_on_one_line() -> None:
     assert compare.summary_of('{"summary": {"written": 2}}') == {"written": 2}
+
+
+def test_the_cold_pass_table_adds_each_trees_own_listing_and_redmines_time() -> None:
+    args = argparse.Namespace(issues=10_000, project="bench", writes=50)
+    side = {"wall": 12.7, "journal_reads": 95, "read_s": 5.8, "server_reads_s": 5.2,
+            "estimated_wall": 373.7, "estimated_log": 341.8}
+    results = {
+        "started": "2026-12-01 09:50 UTC", "ended": "2026-12-01 10:30 UTC", "old": "526ddc7",
+        "new": "abc1234", "machine": "m",
+        "sla_cold": {"sample": 50, "issues": 10_000, "listings": {
+            "old": {"pages": 103, "seconds": 77.8, "fetched": "2026-12-01 09:55"},
+            "new": {"pages": 107, "seconds": 74.9, "fetched": "2026-12-01 09:57"}},
+            "rows": [{"pair": 1, "start": "09:58", "load": "1.1",
+                      "old": {**side, "wall": 19.3, "journal_reads": 200, "read_s": 12.5,
+                              "server_reads_s": 11.0, "estimated_wall": 747.4,
+                              "estimated_log": 648.6},
+                      "new": side}]}}
+    text = compare.report(results, args)
+    assert ("the tree's listing (old: 103 pages, 77.8 s in Redmine, fetched 2026-12-01 09:55 "
+            "UTC; new: 107 pages, 74.9 s in Redmine, fetched 2026-12-01 09:57 UTC)") in text
+    assert ("| 1 (09:58, 1.1) | 19.3 s, 200 reads, waited 12.5 s, log 11.0 s -> 747.4 s (log: "
+            "648.6 s) | 12.7 s, 95 reads, waited 5.8 s, log 5.2 s -> 373.7 s (log: 341.8 s) "
+            "| 2.00x |") in text
