@@ -875,8 +875,9 @@ def main() -> int:
                              "shared queue like lanes 2 and 3 from the start, at nice "
                              f"{NICE} (1: all in turn)")
     parser.add_argument("--engine-issues", type=int, default=20_000)
-    parser.add_argument("--engine-repeat", type=int, default=3,
-                        help="engine step: evaluations per run (median)")
+    parser.add_argument("--engine-repeat", type=int, default=1,
+                        help="engine step: timed evaluations per run (median), after an "
+                             "untimed one of a few issues; the pairs give the median")
     parser.add_argument("--steps", default=",".join(STEPS))
     parser.add_argument("--out", type=Path, default=Path("compare.json"))
     parser.add_argument("--repeat", type=int, default=1)  # for Harness
