@@ -108,14 +108,14 @@ clean:  ## remove the virtualenv and caches (the local Redmine stays; see redmin
 # `make bench-commands` (bench/run.py, its own 15-minute budget).
 BENCH_ISSUES ?= 10000
 BENCH_OLD ?= 526ddc7
-BENCH_BUDGET ?= 35
+BENCH_BUDGET ?= 40
 BENCH_PAIRS ?= 3
 BENCH_LANES ?= 2
 BENCH_WORK ?= $(HOME)/.cache/redmine-sync/bench
 BENCH_ARGS ?=
 COMPARE_ARGS ?=
 .PHONY: bench bench-commands
-bench: install redmine  ## issue 18's targets, old and new side by side, 3 pairs each, in BENCH_BUDGET (35) min; appends to bench/RESULTS.md
+bench: install redmine  ## issue 18's targets, old and new side by side, 3 pairs each, in BENCH_BUDGET (40) min; appends to bench/RESULTS.md
 	@echo "make bench: budget $(BENCH_BUDGET) min, $(BENCH_PAIRS) pairs per ratio, $(BENCH_LANES) lanes, old = $(BENCH_OLD), data kept in $(BENCH_WORK)"
 	@old="$(BENCH_WORK)/old-$(BENCH_OLD)" && mkdir -p "$(BENCH_WORK)" && \
 	  if [ ! -d "$$old" ]; then rm -rf "$$old.part" && mkdir "$$old.part" && \
