@@ -18,17 +18,26 @@ min_terms tokens scores 0.
 
 Pure and deterministic: no I/O, no clock; sums are exact (math.fsum), so a score is the
 same in every process whatever order its sets are walked in; ties go to the older id.
+Tokens are held as small ints of one lexicon per run (lexicon.py).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from array import array
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import filterfalse
 
+from redmine_sync.rules.lexicon import SCRIPTS
+from redmine_sync.rules.lexicon import WORD_FACTOR
+from redmine_sync.rules.lexicon import Lexicon
+from redmine_sync.rules.lexicon import idf
 from redmine_sync.rules.text import CONCEPT_PREFIX
 from redmine_sync.rules.text import Vocabulary
 from redmine_sync.rules.text import script
@@ -40,7 +49,6 @@ SUBJECT_SHARE = 0.5
 MIN_TERMS = 2
 """Terms two requests must share to be alike at all: one common word is no evidence."""
 
-_SCRIPTS = ("any", "zh", "en")
 _EPS = 1e-9
 
 
@@ -58,11 +66,6 @@ class Candidate:
         return tuple(term for term, _ in self.matched)
 
 
-WORD_FACTOR = 0.5
-"""Weight of a word outside the glossary relative to a concept of the same rarity: known
-product terms are better evidence than the other words of a request."""
-
-
 def idf_weights(corpus: Iterable[frozenset[str]], *,
                 word_factor: float = WORD_FACTOR) -> dict[str, float]:
     """ln(1 + N / df) of every token of the corpus (one token set per issue); a word that
@@ -72,40 +75,54 @@ def idf_weights(corpus: Iterable[frozenset[str]], *,
     for toks in corpus:
         df.update(toks)
         n += 1
-    return {t: math.log(1 + n / d) * (1.0 if script(t) == "any" else word_factor)
-            for t, d in df.items()}
+    return {t: idf(n, d, SCRIPTS.index(script(t)), word_factor) for t, d in df.items()}
 
 
 _Mass = tuple[float, float, float]  # weight of a side's tokens per script: any, zh, en
 _Parts = tuple[list[float], list[float], list[float]]  # the weights summed in a _Mass
+Ids = tuple[int, ...]
+"""A side's token ids, ascending (as Lexicon.ids gives them)."""
+Doc = tuple[int, str, Ids, Ids]
+"""An indexed issue: its id, its group, its token ids and its subject's."""
 Terms = frozenset[str] | tuple[str, ...]
-"""A side's tokens: a set for a query; a sorted tuple (8 bytes a token) in the index."""
+_Key = tuple[Ids, Ids, _Mass, _Mass]
+"""A class's key: its shared tokens, those of its subject, and the masses of its members."""
+_Row = tuple[int, str, Ids]
+"""An indexed issue while the index is built: its id, its group and its own tokens."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Profile:
     """What scoring needs of one side: its tokens, its subject's, and their weights."""
 
-    tokens: Terms
+    tokens: frozenset[int] | Ids
     mass: _Mass
-    subject: Terms
+    subject: frozenset[int] | Ids
     subject_mass: _Mass
-    opposable: frozenset[str]  # its concepts that have opposites (usually none)
+    opposable: frozenset[int]  # its concepts that have opposites (usually none)
 
 
 @dataclass(frozen=True, slots=True)
-class _Class:
+class _Class(_Profile):
     """Indexed issues that differ only in tokens no other indexed issue has (an order
     number, a name): they score alike against any other issue, so one score serves all.
-    profile.tokens holds the shared tokens only; profile.mass counts all of them."""
+    tokens holds the shared tokens only; mass counts all of them. by_group is None when
+    every member is of one group, ``group``."""
 
-    profile: _Profile
     members: tuple[int, ...]
-    by_group: Mapping[str, tuple[int, ...]]
+    group: str
+    by_group: Mapping[str, tuple[int, ...]] | None
+
+    def of_group(self, group: str) -> tuple[int, ...]:
+        """The members of one group, in id order."""
+        if self.by_group is None:
+            return self.members if group == self.group else ()
+        return self.by_group.get(group, ())
 
 
-_NONE: tuple[str, ...] = ()
-_NO_OPPOSITE: frozenset[str] = frozenset()
+_NONE: Ids = ()
+_NO_OPPOSITE: frozenset[int] = frozenset()
+_NOBODY = -1
 
 
 class DuplicateIndex:
@@ -116,36 +133,59 @@ class DuplicateIndex:
     share one of the query's heaviest tokens, since sharing only its lightest ones cannot
     reach min_score (prefix filtering on the concepts' weight, which every side counts).
 
-    Compact: the index keeps each class's tokens as one sorted tuple of the interned token
-    strings (no hash table per issue), and of each issue only its group, its class and
-    the tokens it alone has (usually none, or a number). Its token sets are made again
-    when it is asked for them (tokens_of, or a query sharing one of its own tokens).
+    Compact: tokens are ids of one lexicon (a class's as one ascending tuple), and of each
+    issue the index keeps, in arrays by issue id, only its group, its class and the tokens
+    it alone has (usually none, or a number). Its token sets are made again when it is
+    asked for them (tokens_of, or a query sharing one of its own tokens).
     """
 
-    def __init__(self, docs: Iterable[tuple[int, str, Terms, Terms]],
-                 weights: Mapping[str, float], vocabulary: Vocabulary, *,
-                 opposite_factor: float = OPPOSITE_FACTOR, subject_share: float = SUBJECT_SHARE,
-                 min_terms: int = MIN_TERMS) -> None:
-        """docs: (issue, group, tokens, subject tokens); tokens need not repeat the
-        subject's (they are joined), and texts that repeat may share one object."""
-        self._weights = weights
-        self._default = max(weights.values(), default=1.0)
-        self._vocabulary = vocabulary
+    def __init__(self, docs: Iterable[Doc], lexicon: Lexicon, vocabulary: Vocabulary, *,
+                 corpus: Iterable[Collection[int]] | None = None,
+                 word_factor: float = WORD_FACTOR, opposite_factor: float = OPPOSITE_FACTOR,
+                 subject_share: float = SUBJECT_SHARE, min_terms: int = MIN_TERMS) -> None:
+        """docs: (issue, group, token ids, subject token ids) of the indexed issues; tokens
+        need not repeat the subject's (they are joined), and texts that repeat may share
+        one tuple. With corpus (the token ids of the run's issues not indexed), the
+        lexicon is weighed on the indexed issues and those; without, it has its weights."""
+        self._lexicon = lexicon
         self._factor = opposite_factor
-        self._opposable = vocabulary.opposable
         self._min_terms = min_terms
         self._beta = subject_share
-        # issue -> (group, its class in self._classes, tokens only it has, those in its
-        # subject)
-        self._docs: dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...]]] = {}
-        self._build(list(docs))
+        self._opposed = {lexicon.id(t): frozenset(map(lexicon.id, vocabulary.opposed(t)))
+                         for t in sorted(vocabulary.opposable)}
+        self._opposable = frozenset(self._opposed)
+        self._build(list(docs), corpus, word_factor)
+
+    @classmethod
+    def of_tokens(cls, docs: Iterable[tuple[int, str, Terms, Terms]],
+                  weights: Mapping[str, float], vocabulary: Vocabulary, *,
+                  opposite_factor: float = OPPOSITE_FACTOR, subject_share: float = SUBJECT_SHARE,
+                  min_terms: int = MIN_TERMS) -> DuplicateIndex:
+        """An index of token texts with the weights given (tokens not given weigh the
+        heaviest's)."""
+        lexicon = Lexicon()
+        lexicon.given(weights)
+        ids = [(issue_id, group, lexicon.ids(frozenset(toks)), lexicon.ids(frozenset(subject)))
+               for issue_id, group, toks, subject in docs]
+        return cls(ids, lexicon, vocabulary, opposite_factor=opposite_factor,
+                   subject_share=subject_share, min_terms=min_terms)
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._issues)
+
+    def place(self, issue_id: int) -> int | None:
+        """Where an indexed issue is in the arrays by issue id (None: not indexed)."""
+        place = bisect_left(self._issues, issue_id)
+        if place < len(self._issues) and self._issues[place] == issue_id:
+            return place
+        return None
 
     def class_of(self, issue_id: int) -> int:
         """The class of an indexed issue: members of one class find the same candidates."""
-        return self._docs[issue_id][1]
+        place = self.place(issue_id)
+        if place is None:
+            raise KeyError(issue_id)
+        return self._class_of[place]
 
     def alone(self, cid: int) -> bool:
         """Whether a class has one member (what it finds is asked for once: not kept)."""
@@ -153,36 +193,34 @@ class DuplicateIndex:
 
     def tokens_of(self, issue_id: int) -> tuple[frozenset[str], frozenset[str]] | None:
         """The tokens of an indexed issue and of its subject (None if it is not indexed)."""
-        doc = self._docs.get(issue_id)
-        if doc is None:
+        place = self.place(issue_id)
+        if place is None:
             return None
-        _, cid, own, own_subject = doc
-        profile = self._classes[cid].profile
-        return (frozenset(profile.tokens).union(own),
-                frozenset(profile.subject).union(own_subject))
+        profile = self._member_profile(place)
+        names = self._lexicon.names
+        return (frozenset(names[t] for t in profile.tokens),
+                frozenset(names[t] for t in profile.subject))
 
     def weight(self, token: str) -> float:
-        return self._weights.get(token, self._default)
+        found = self._lexicon.known(token)
+        return self._lexicon.default if found is None else self._lexicon.weights[found]
 
-    def _mass(self, toks: Iterable[str]) -> _Mass:
+    def _mass(self, toks: Iterable[int]) -> _Mass:
         """The weight of toks per script; fsum, so the result does not depend on the order
         a set is walked in (which changes from one process to the next)."""
         parts = self._parts(toks)
         return math.fsum(parts[0]), math.fsum(parts[1]), math.fsum(parts[2])
 
-    def _parts(self, toks: Iterable[str]) -> _Parts:
+    def _parts(self, toks: Iterable[int]) -> _Parts:
         """The weights of toks per script (any, zh, en)."""
         parts: _Parts = ([], [], [])
-        scripts, weights, default = self._scripts, self._weights, self._default
+        scripts, weights = self._lexicon.scripts, self._lexicon.weights
         for tok in toks:
-            where = scripts.get(tok)
-            if where is None:
-                where = _SCRIPTS.index(script(tok))
-            parts[where].append(weights.get(tok, default))
+            parts[scripts[tok]].append(weights[tok])
         return parts
 
-    def _mass_with(self, shared: tuple[str, ...], own: tuple[str, ...],
-                   known: dict[tuple[str, ...], tuple[_Parts, _Mass]]) -> _Mass:
+    def _mass_with(self, shared: Ids, own: Ids, known: dict[Ids, tuple[_Parts, _Mass]]
+                   ) -> _Mass:
         """_mass(shared + own), the weights of shared looked up once per run (issues of
         one class share them): fsum is exact, so how the weights are split is no matter."""
         found = known.get(shared)
@@ -197,68 +235,142 @@ class DuplicateIndex:
                 math.fsum(parts[2] + more[2]))
 
     def _profile(self, toks: Terms, subject: Terms) -> _Profile:
-        """A query's profile (sets of its tokens and its subject's)."""
-        full = frozenset(toks).union(subject)
-        subject = frozenset(subject)
-        return _Profile(full, self._mass(full), subject, self._mass(subject),
+        """A query's profile (sets of the ids of its tokens and its subject's)."""
+        ids = self._lexicon.id
+        full = frozenset(map(ids, toks)).union(map(ids, subject))
+        subject_ids = frozenset(map(ids, subject))
+        return _Profile(full, self._mass(full), subject_ids, self._mass(subject_ids),
                         full & self._opposable)
 
-    def _build(self, docs: list[tuple[int, str, Terms, Terms]]) -> None:
-        self._scripts = {t: _SCRIPTS.index(script(t)) for t in self._weights}
-        df: Counter[str] = Counter()
+    def _build(self, docs: list[Doc], corpus: Iterable[Collection[int]] | None,
+               word_factor: float) -> None:
+        """The classes, the postings and the arrays by issue id (see the class)."""
+        df: Counter[int] = Counter()
+        fulls: list[Ids] = []
         seen: set[int] = set()
         for issue_id, _, toks, subject in docs:
             if issue_id in seen:
                 raise ValueError(f"issue {issue_id} is indexed twice")
             seen.add(issue_id)
-            df.update(_full(toks, subject))
-        self._owner: dict[str, int] = {}  # token -> the one indexed issue that has it
-        opposed = self._vocabulary.opposed
+            full = _full(toks, subject)
+            df.update(full)
+            fulls.append(full)
+        if corpus is not None:
+            self._weigh(df, len(docs), corpus, word_factor)
         # a concept with opposites is never "own": the opposites test needs it
-        singles = frozenset(t for t, n in df.items() if n == 1 and not opposed(t))
-        groups: dict[str, str] = {}
-        # class key (shared tokens, shared subject tokens, masses) -> its members' places
-        alike: dict[tuple[tuple[str, ...], tuple[str, ...], _Mass, _Mass], list[int]] = {}
-        kept: list[tuple[int, str, tuple[str, ...], tuple[str, ...]]] = []
-        known: dict[tuple[str, ...], tuple[_Parts, _Mass]] = {}
-        for issue_id, group, toks, subject in docs:
-            full = _full(toks, subject)   # made again: kept for every issue, it costs memory
-            own = tuple(sorted(full & singles)) if singles else _NONE
-            for tok in own:
-                self._owner[tok] = issue_id
-            shared = tuple(sorted(full.difference(own) if own else full))
-            own_subject = tuple(t for t in own if t in subject) if own else _NONE
-            shared_subject = tuple(sorted(frozenset(subject).difference(own)))
-            key = (shared, shared_subject, self._mass_with(shared, own, known),
-                   self._mass_with(shared_subject, own_subject, known))
-            alike.setdefault(key, []).append(len(kept))
-            kept.append((issue_id, groups.setdefault(group, group), own or _NONE, own_subject))
-        self._classes: list[_Class] = []
+        singles = frozenset(t for t, n in df.items() if n == 1 and t not in self._opposed)
+        del df
+        alike, rows = self._alike(docs, fulls, singles)
+        del fulls
         self._scored: dict[tuple[int | None, float], tuple[tuple[float, int], ...]] = {}
         self._said: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
         # (class, group or None, min_score, limit) -> its members' candidates, themselves
         # included (see candidates_of)
         self._ranked: dict[tuple[int, str | None, float, int], tuple[Candidate, ...]] = {}
-        postings: dict[str, list[int]] = {}
-        opposable = self._opposable
-        for cid, ((tokens, subject, mass, subject_mass), places) in enumerate(alike.items()):
-            members = sorted(kept[place] for place in places)
-            by_group: dict[str, list[int]] = {}
-            for issue_id, group, own, own_subject in members:
-                self._docs[issue_id] = (group, cid, own, own_subject)
-                by_group.setdefault(group, []).append(issue_id)
-            opposite = frozenset(tokens).intersection(opposable) if opposable else _NO_OPPOSITE
-            profile = _Profile(tokens, mass, subject, subject_mass, opposite or _NO_OPPOSITE)
-            self._classes.append(_Class(profile, tuple(m[0] for m in members),
-                                        {g: tuple(m) for g, m in by_group.items()}))
-            for tok in tokens:
+        self._classes: list[_Class] = []
+        class_at = array("i", bytes(array("i").itemsize * len(rows)))
+        postings: dict[int, list[int]] = {}
+        for cid, (key, places) in enumerate(alike.items()):
+            self._classes.append(self._class(key, [rows[place] for place in places]))
+            for tok in key[0]:
                 postings.setdefault(tok, []).append(cid)
+            for place in places:
+                class_at[place] = cid
         self._postings = {t: tuple(c) for t, c in postings.items()}
+        self._arrays(rows, class_at)
+        self._lexicon.compact()
 
-    def _member_profile(self, doc_id: int) -> _Profile:
+    def _weigh(self, df: Counter[int], indexed: int, corpus: Iterable[Collection[int]],
+               word_factor: float) -> None:
+        """The lexicon's weights over the indexed issues (df) and the corpus's others."""
+        holding = Counter(df)
+        documents = indexed
+        for toks in corpus:
+            holding.update(toks)
+            documents += 1
+        self._lexicon.weigh(holding, documents, word_factor)
+
+    def _alike(self, docs: list[Doc], fulls: list[Ids], singles: frozenset[int]
+               ) -> tuple[dict[_Key, list[int]], list[_Row]]:
+        """The indexed issues by class key (shared tokens, shared subject tokens, masses),
+        as places in a list of (issue, group, its own tokens); an own token of the subject
+        is kept as ~id (see _own_of)."""
+        groups: dict[str, str] = {}
+        alike: dict[_Key, list[int]] = {}
+        rows: list[_Row] = []
+        known: dict[Ids, tuple[_Parts, _Mass]] = {}
+        for (issue_id, group, _, subject), full in zip(docs, fulls, strict=True):
+            own = singles.intersection(full) if singles else _NO_OPPOSITE
+            if own:
+                mine = tuple(sorted(own))
+                shared = tuple(filterfalse(own.__contains__, full))
+                shared_subject = tuple(filterfalse(own.__contains__, subject))
+                own_subject = tuple(filter(subject.__contains__, mine))
+                coded = tuple(~t if t in own_subject else t for t in mine)
+            else:
+                mine = own_subject = coded = _NONE
+                shared, shared_subject = full, subject
+            key = (shared, shared_subject, self._mass_with(shared, mine, known),
+                   self._mass_with(shared_subject, own_subject, known))
+            alike.setdefault(key, []).append(len(rows))
+            rows.append((issue_id, groups.setdefault(group, group), coded))
+        return alike, rows
+
+    def _class(self, key: _Key, rows: list[_Row]) -> _Class:
+        """The class of the issues of one key (rows: theirs)."""
+        tokens, subject, mass, subject_mass = key
+        opposite = self._opposable.intersection(tokens) if self._opposable else _NO_OPPOSITE
+        members: tuple[int, ...]
+        if len(rows) == 1:
+            members, group, by_group = (rows[0][0],), rows[0][1], None
+        else:
+            rows.sort()
+            members = tuple(row[0] for row in rows)
+            groups = {row[1] for row in rows}
+            group, by_group = min(groups), None
+            if len(groups) > 1:
+                lists: dict[str, list[int]] = {}
+                for issue_id, of, _ in rows:
+                    lists.setdefault(of, []).append(issue_id)
+                by_group = {g: tuple(m) for g, m in lists.items()}
+        return _Class(tokens, mass, subject, subject_mass, opposite or _NO_OPPOSITE, members,
+                      group, by_group)
+
+    def _arrays(self, rows: list[_Row], class_at: array[int]) -> None:
+        """Each indexed issue's class, group and own tokens, in arrays by issue id; and the
+        issue that alone has a token, by token."""
+        ids = [row[0] for row in rows]
+        order = sorted(range(len(rows)), key=ids.__getitem__)
+        self._issues = array("q", map(ids.__getitem__, order))
+        self._class_of = array("i", map(class_at.__getitem__, order))
+        groups: dict[str, int] = {}
+        self._group_of = array("i", (groups.setdefault(rows[at][1], len(groups))
+                                     for at in order))
+        self._groups = tuple(groups)
+        self._own_from = array("i", [0])
+        self._own = array("i")
+        self._owner = array("i", [_NOBODY]) * len(self._lexicon)
+        for place, at in enumerate(order):
+            own = rows[at][2]
+            for tok in own:
+                self._owner[tok if tok >= 0 else ~tok] = place
+            self._own.extend(own)
+            self._own_from.append(len(self._own))
+
+    def _group(self, place: int) -> str:
+        return self._groups[self._group_of[place]]
+
+    def _own_of(self, place: int) -> tuple[Ids, Ids]:
+        """The tokens only this indexed issue has, and those of them in its subject."""
+        own = self._own[self._own_from[place]:self._own_from[place + 1]]
+        if not own:
+            return _NONE, _NONE
+        return (tuple(t if t >= 0 else ~t for t in own), tuple(~t for t in own if t < 0))
+
+    def _member_profile(self, place: int) -> _Profile:
         """An indexed issue's own profile (sets): its class's plus the tokens it alone has."""
-        _, cid, own, own_subject = self._docs[doc_id]
-        known = self._classes[cid].profile
+        known = self._classes[self._class_of[place]]
+        own, own_subject = self._own_of(place)
         return _Profile(frozenset(known.tokens).union(own), known.mass,
                         frozenset(known.subject).union(own_subject), known.subject_mass,
                         known.opposable)
@@ -268,7 +380,7 @@ class DuplicateIndex:
         """The score of two (tokens, subject tokens) pairs (issue_id 0), for tests."""
         return self._score(0, self._profile(*a), self._profile(*b))
 
-    def _dice(self, shared: frozenset[str], a: _Mass, b: _Mass) -> float:
+    def _dice(self, shared: frozenset[int], a: _Mass, b: _Mass) -> float:
         """Weighted Dice; each side counts only what the other side could match."""
         if not shared:
             return 0.0
@@ -278,10 +390,7 @@ class DuplicateIndex:
                  + da + (dz if qz else 0.0) + (de if qe else 0.0))
         if not total:
             return 0.0
-        weights = self._weights
-        if shared <= weights.keys():  # always so for indexed issues
-            return min(1.0, 2 * math.fsum(map(weights.__getitem__, shared)) / total)
-        return min(1.0, 2 * math.fsum(weights.get(t, self._default) for t in shared) / total)
+        return min(1.0, 2 * math.fsum(map(self._lexicon.weights.__getitem__, shared)) / total)
 
     def _score(self, doc_id: int, query: _Profile, doc: _Profile) -> Candidate:
         score = self._value(query, doc)
@@ -289,9 +398,9 @@ class DuplicateIndex:
             return Candidate(doc_id, 0.0, ())
         return Candidate(doc_id, score, self._matched(_common(query.tokens, doc.tokens)))
 
-    def _matched(self, shared: frozenset[str]) -> tuple[tuple[str, float], ...]:
-        weight = self.weight
-        matched = sorted(((t, weight(t)) for t in shared), key=lambda m: (-m[1], m[0]))
+    def _matched(self, shared: frozenset[int]) -> tuple[tuple[str, float], ...]:
+        names, weights = self._lexicon.names, self._lexicon.weights
+        matched = sorted(((names[t], weights[t]) for t in shared), key=lambda m: (-m[1], m[0]))
         return tuple((t.removeprefix(CONCEPT_PREFIX), round(w, 2)) for t, w in matched)
 
     def _value(self, query: _Profile, doc: _Profile) -> float:
@@ -303,15 +412,14 @@ class DuplicateIndex:
         if self._beta:
             score += self._beta * self._dice(_common(query.subject, doc.subject),
                                              query.subject_mass, doc.subject_mass)
-        if (query.opposable or doc.opposable) and self._opposed(query, doc):
+        if (query.opposable or doc.opposable) and self._opposed_pair(query, doc):
             score *= self._factor
         return min(1.0, score)
 
-    def _opposed(self, a: _Profile, b: _Profile) -> bool:
+    def _opposed_pair(self, a: _Profile, b: _Profile) -> bool:
         """Whether one side has a concept whose opposite only the other side has."""
-        vocab = self._vocabulary
         only_b = b.opposable - a.opposable
-        return any(vocab.opposed(t) & only_b for t in a.opposable - b.opposable)
+        return any(self._opposed[t] & only_b for t in a.opposable - b.opposable)
 
     def candidates(self, issue_id: int, group: str, toks: frozenset[str], *,
                    min_score: float, same_group: bool, limit: int = 5,
@@ -324,9 +432,9 @@ class DuplicateIndex:
         if limit <= 0 or (same_group and not group) or not toks:
             return ()
         query = self._profile(toks, subject)
-        member = self._docs.get(issue_id)
-        if member is not None:
-            indexed = self._member_profile(issue_id)
+        place = self.place(issue_id)
+        if place is not None:
+            indexed = self._member_profile(place)
             if indexed.tokens == query.tokens and indexed.subject == query.subject:
                 return self.candidates_of(issue_id, group, min_score=min_score,
                                           same_group=same_group, limit=limit)
@@ -342,11 +450,14 @@ class DuplicateIndex:
         and each member takes them without itself."""
         if limit <= 0 or (same_group and not group):
             return ()
-        mine = self._docs[issue_id][1]
+        place = self.place(issue_id)
+        if place is None:
+            raise KeyError(issue_id)
+        mine = self._class_of[place]
         key = (mine, group if same_group else None, min_score, limit)
         ranked = self._ranked.get(key)
         if ranked is None:
-            query = self._member_profile(issue_id)
+            query = self._member_profile(place)
             ranked = () if not query.tokens else self._candidates(
                 issue_id, group, query, mine, min_score=min_score, same_group=same_group,
                 limit=limit + 1, keep_self=True)
@@ -361,25 +472,26 @@ class DuplicateIndex:
         alone: dict[int, _Profile] = {}
         # Issues sharing a token of their own with the query: scored one by one (an
         # indexed issue's own tokens are its alone, so it shares none with another).
-        apart = set() if mine is not None else \
-            {self._owner[t] for t in self._owner.keys() & query.tokens}
-        apart.discard(issue_id)
-        for doc_id in apart:
-            if same_group and self._docs[doc_id][0] != group:
+        apart = {} if mine is not None else \
+            {self._issues[place]: place for place in self._owners(query.tokens)}
+        apart.pop(issue_id, None)
+        for doc_id, place in apart.items():
+            if same_group and self._group(place) != group:
                 continue
-            profile = alone[doc_id] = self._member_profile(doc_id)
+            profile = alone[doc_id] = self._member_profile(place)
             score = self._value(query, profile)
             if score >= min_score - _EPS and score > 0:
                 found.append((-score, doc_id, -1))
+        skip = set(apart)
         if not keep_self:
-            apart.add(issue_id)
+            skip.add(issue_id)
         # Everyone else: one score per class, its first members in id order.
         for score, cid in self._class_scores(query, min_score, mine):
             cls = self._classes[cid]
-            members = cls.by_group.get(group, ()) if same_group else cls.members
+            members = cls.of_group(group) if same_group else cls.members
             taken = 0
             for doc_id in members:
-                if doc_id not in apart:
+                if doc_id not in skip:
                     found.append((-score, doc_id, cid))
                     taken += 1
                     if taken == limit:
@@ -394,6 +506,11 @@ class DuplicateIndex:
             out.append(Candidate(doc_id, -neg, matched))
         return tuple(out)
 
+    def _owners(self, toks: Iterable[int]) -> set[int]:
+        """The places of the indexed issues that alone have one of toks."""
+        owner, known = self._owner, len(self._owner)
+        return {owner[t] for t in toks if t < known and owner[t] != _NOBODY}
+
     def _class_scores(self, query: _Profile, min_score: float, mine: int | None
                       ) -> tuple[tuple[float, int], ...]:
         """(score, class) of the classes scoring at least min_score against the query.
@@ -406,7 +523,7 @@ class DuplicateIndex:
             return self._scored[key]
         scored = []
         for cid in self._reaching(query, min_score):
-            score = self._value(query, self._classes[cid].profile)
+            score = self._value(query, self._classes[cid])
             if score >= min_score - _EPS and score > 0:
                 scored.append((score, cid))
         result = tuple(scored)
@@ -418,11 +535,11 @@ class DuplicateIndex:
                        ) -> tuple[tuple[str, float], ...]:
         """The terms a query shares with a class (the same for every member of mine)."""
         if mine is None:
-            return self._matched(_common(query.tokens, self._classes[cid].profile.tokens))
+            return self._matched(_common(query.tokens, self._classes[cid].tokens))
         matched = self._said.get((mine, cid))
         if matched is None:
             matched = self._said[(mine, cid)] = self._matched(
-                _common(query.tokens, self._classes[cid].profile.tokens))
+                _common(query.tokens, self._classes[cid].tokens))
         return matched
 
     def _reaching(self, query: _Profile, min_score: float) -> set[int]:
@@ -431,36 +548,39 @@ class DuplicateIndex:
         R_s of them in the subject, a class scores at most
         (1 - subject_share) * 2R / (a + R) + subject_share * 2R_s / (a_s + R_s),
         where a and a_s weigh the query's concepts and digits (every side counts them)."""
-        weights, default, beta = self._weights, self._default, self._beta
-        ranked = sorted(query.tokens, key=lambda t: (-weights.get(t, default), t))
-        rest = math.fsum(weights.get(t, default) for t in ranked)
-        rest_s = math.fsum(weights.get(t, default) for t in query.subject)
+        weights, beta = self._lexicon.weights, self._beta
+        ranked = sorted(query.tokens, key=lambda t: (-weights[t], t))
+        rest = math.fsum(map(weights.__getitem__, ranked))
+        rest_s = math.fsum(map(weights.__getitem__, query.subject))
         least = min_score - _EPS
         found: set[int] = set()
+        postings = self._postings
         for tok in ranked:
             if (1 - beta) * _most(rest, query.mass[0]) + beta * _most(
                     rest_s, query.subject_mass[0]) < least:
                 break
-            found.update(self._postings.get(tok, ()))
-            w = weights.get(tok, default)
+            found.update(postings.get(tok, ()))
+            w = weights[tok]
             rest -= w
             if tok in query.subject:
                 rest_s -= w
         return found
 
 
-def _full(toks: Terms, subject: Terms) -> frozenset[str]:
-    """A side's tokens with its subject's."""
-    if isinstance(toks, frozenset) and toks.issuperset(subject):
+def _full(toks: Ids, subject: Ids) -> Ids:
+    """A side's token ids with its subject's, ascending."""
+    if not subject:
         return toks
-    return frozenset(toks).union(subject)
+    if not toks:
+        return subject
+    return tuple(sorted(frozenset(toks).union(subject)))
 
 
-def _common(a: Terms, b: Terms) -> frozenset[str]:
+def _common(a: frozenset[int] | Ids, b: frozenset[int] | Ids) -> frozenset[int]:
     """The tokens two sides share (a query's are a set; the index's may be a tuple)."""
     if isinstance(a, frozenset):
         return a.intersection(b)
-    return frozenset(b).intersection(a) if isinstance(b, (tuple, list)) else b.intersection(a)
+    return frozenset(b).intersection(a) if isinstance(b, tuple) else b.intersection(a)
 
 
 def _most(shared: float, floor: float) -> float:

@@ -17,7 +17,6 @@ from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from functools import partial
-from itertools import chain
 
 from redmine_sync.changes import Change
 from redmine_sync.changes import Mark
@@ -35,7 +34,7 @@ from redmine_sync.rules.actions import render
 from redmine_sync.rules.customers import Customer
 from redmine_sync.rules.duplicates import Candidate
 from redmine_sync.rules.duplicates import DuplicateIndex
-from redmine_sync.rules.duplicates import idf_weights
+from redmine_sync.rules.lexicon import Lexicon
 from redmine_sync.rules.ruleset import Rule
 from redmine_sync.rules.ruleset import RuleSet
 from redmine_sync.rules.sla_stage import sla_stage
@@ -48,6 +47,7 @@ from redmine_sync.rules.state import initial_values
 from redmine_sync.rules.state import made_state
 from redmine_sync.rules.text import tokens
 from redmine_sync.rules.text import vagueness
+from redmine_sync.rules.text import words
 
 
 @dataclass(frozen=True)
@@ -92,36 +92,33 @@ class LazyIndex:
         self._found: dict[tuple[int, float, tuple[int, ...]], Duplicates] = {}
 
     @cached_property
-    def _by_id(self) -> dict[int, Issue]:
-        return {i.id: i for i in self._issues}
-
-    @cached_property
     def index(self) -> DuplicateIndex:
         indexed = {i.id for i in self._issues}
         # Texts repeat (templates, forms, empty descriptions): each is split once per run,
         # and the index keeps what it needs of them compactly (see DuplicateIndex).
-        known: dict[str, frozenset[str]] = {}
+        lexicon = Lexicon()
+        known: dict[str, tuple[int, ...]] = {}
         runs: dict[str, tuple[str, ...]] = {}
         vocabulary = self._world.vocabulary
 
-        def split(text: str) -> frozenset[str]:
+        def split(text: str) -> tuple[int, ...]:
             found = known.get(text)
             if found is None:
-                found = known[text] = tokens(text, vocabulary, runs)
+                found = known[text] = lexicon.ids(words(text, vocabulary, runs))
             return found
 
-        # an issue's whole token set is made only while it is counted (at 100,000 open
-        # issues, keeping one per issue would cost hundreds of MB)
         own = [(i.id, _group(i, self._world), split(i.description), split(i.subject))
                for i in self._issues]
-        others = (split(i.subject) | split(i.description) for i in self._corpus
-                  if i.id not in indexed)
-        weights = idf_weights(chain((d | s for _, _, d, s in own), others))
-        return DuplicateIndex(own, weights, vocabulary)
+        others = (frozenset(split(i.subject)).union(split(i.description))
+                  for i in self._corpus if i.id not in indexed)
+        index = DuplicateIndex(own, lexicon, vocabulary, corpus=others)
+        self._sorted = sorted(self._issues, key=_issue_id)   # in the index's order
+        return index
 
     def indexes(self, issue: Issue, world: World) -> bool:
         """Whether the index holds this very issue, split with the same vocabulary."""
-        return self._by_id.get(issue.id) is issue and \
+        place = self.index.place(issue.id)
+        return place is not None and self._sorted[place] is issue and \
             world.vocabulary is self._world.vocabulary
 
     def duplicates_of(self, issue: Issue, group: str, *, min_score: float, same_group: bool
@@ -400,6 +397,10 @@ def _with_assignment(world: World, issue: Issue, state: IssueState) -> World:
     if old:
         load[old] = max(0, load.get(old, 0) - 1)
     return world.with_tallies(pointers, load)
+
+
+def _issue_id(issue: Issue) -> int:
+    return issue.id
 
 
 def _group(issue: Issue, world: World) -> str:

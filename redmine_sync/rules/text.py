@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from functools import lru_cache
 from types import MappingProxyType
 
 from redmine_sync.rules.segment import chinese_words
@@ -265,7 +264,7 @@ class Vocabulary:
 
     def _latin_tokens(self, words: list[str]) -> list[str]:
         """Concepts (longest phrase first) and stems of a text's Latin words, in order."""
-        stems = [_stemmed(w) for w in words]
+        stems = [stem(w) if len(w) > 3 and w.isalpha() else w for w in words]  # _stemmed
         single, stop, starts = self._single, self._stop, self._starts
         out: list[str] = []
         i, n = 0, len(stems)
@@ -297,9 +296,10 @@ class Vocabulary:
         return None, 0
 
 
-@lru_cache(maxsize=65536)
 def _stemmed(word: str) -> str:
-    return stem(word) if word.isalpha() and len(word) > 3 else word
+    """A Latin word as compared: stemmed when it is a word of four letters or more (stem()
+    keeps the stems seen; numbers and order codes, mostly seen once, are not kept)."""
+    return stem(word) if len(word) > 3 and word.isalpha() else word
 
 
 def tokens(text: str, vocab: Vocabulary,
@@ -315,6 +315,13 @@ def tokens(text: str, vocab: Vocabulary,
     runs, when given, keeps the tokens of each run of Chinese characters seen (requests
     of one run repeat runs: "谢谢", a product name, a form's phrases).
     """
+    return frozenset(map(sys.intern, words(text, vocab, runs)))  # one copy of each token
+
+
+def words(text: str, vocab: Vocabulary,
+          runs: dict[str, tuple[str, ...]] | None = None) -> set[str]:
+    """tokens() as a set of fresh strings (for a caller that keeps one copy of each
+    itself, like lexicon.Lexicon)."""
     norm = normalize(text)
     out: set[str] = set()
     for run in _CJK_RUN.findall(norm):
@@ -328,13 +335,15 @@ def tokens(text: str, vocab: Vocabulary,
     latin = _LATIN_RUN.findall(norm)
     if latin:
         out.update(vocab._latin_tokens(latin))
-    return frozenset(map(sys.intern, out))  # one copy of each token across all issues
+    return out
 
 
 def script(token: str) -> str:
     """The script of a token: "any" for concepts and words with digits (they match across languages), "zh" for
     Chinese, Japanese and Korean words, "en" for other words."""
-    if token.startswith(CONCEPT_PREFIX) or any(c.isdigit() for c in token):
+    if token.startswith(CONCEPT_PREFIX):
+        return "any"
+    if not token.isalpha() and any(map(str.isdigit, token)):   # a letter is never a digit
         return "any"
     return "zh" if _CJK_RUN.match(token) else "en"
 

@@ -109,7 +109,7 @@ VOCAB_SMALL = Vocabulary({"export": ("导出", "export"), "import": ("导入", "
 
 def _index(texts: dict[int, str], vocab: Vocabulary = VOCAB_SMALL, **kw: Any) -> DuplicateIndex:
     toks = {i: tokens(t, vocab) for i, t in texts.items()}
-    return DuplicateIndex([(i, "", t, frozenset()) for i, t in toks.items()],
+    return DuplicateIndex.of_tokens([(i, "", t, frozenset()) for i, t in toks.items()],
                           idf_weights(toks.values()), vocab, subject_share=0.0, **kw)
 
 
@@ -150,7 +150,7 @@ def test_self_is_never_a_candidate_and_ties_go_to_the_older() -> None:
 
 def test_same_group_keeps_one_customer() -> None:
     toks = tokens("export orders to excel", VOCAB_SMALL)
-    index = DuplicateIndex([(1, "a", toks, frozenset()), (2, "b", toks, frozenset())],
+    index = DuplicateIndex.of_tokens([(1, "a", toks, frozenset()), (2, "b", toks, frozenset())],
                            idf_weights([toks, toks]), VOCAB_SMALL)
     assert [c.issue_id for c in index.candidates(3, "a", toks, min_score=0.1,
                                                  same_group=True)] == [1]
@@ -159,7 +159,7 @@ def test_same_group_keeps_one_customer() -> None:
 def test_an_issue_is_indexed_once() -> None:
     toks = frozenset({"x"})
     with pytest.raises(ValueError, match="indexed twice"):
-        DuplicateIndex([(1, "", toks, toks), (1, "", toks, toks)], {"x": 1.0}, VOCAB_SMALL)
+        DuplicateIndex.of_tokens([(1, "", toks, toks), (1, "", toks, toks)], {"x": 1.0}, VOCAB_SMALL)
 
 
 WORDS = ["导出", "导入", "订单", "excel", "order", "export", "import", "report", "slow", "慢",
@@ -176,7 +176,7 @@ def test_index_finds_exactly_what_scoring_every_issue_finds(
     texts = {i: " ".join(words) for i, words in enumerate(docs, 1)}
     toks = {i: tokens(t, VOCAB) for i, t in texts.items()}
     subj = {i: tokens(" ".join(docs[i - 1][:subjects[i - 1]]), VOCAB) for i in texts}
-    index = DuplicateIndex([(i, "", toks[i], subj[i]) for i in texts],
+    index = DuplicateIndex.of_tokens([(i, "", toks[i], subj[i]) for i in texts],
                            idf_weights(toks.values()), VOCAB)
     for i in texts:
         found = index.candidates(i, "", toks[i], min_score=min_score, same_group=False,
@@ -209,3 +209,35 @@ def test_scores_are_the_same_in_every_process() -> None:
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")}
     assert len(runs) == 1, runs
+
+
+def test_own_tokens_are_kept_with_their_place_in_the_subject() -> None:
+    """Tokens only one indexed issue has (an order number) are kept apart from its class,
+    and whether they are in its subject with them."""
+    subjects = {1: "export orders 1001", 2: "export orders 1002", 3: "export orders"}
+    texts = {i: s + " to excel, 77" + str(i) for i, s in subjects.items()}
+    toks = {i: tokens(t, VOCAB_SMALL) for i, t in texts.items()}
+    subj = {i: tokens(s, VOCAB_SMALL) for i, s in subjects.items()}
+    index = DuplicateIndex.of_tokens([(i, "", toks[i], subj[i]) for i in texts],
+                                     idf_weights(toks.values()), VOCAB_SMALL)
+    for i in texts:
+        assert index.tokens_of(i) == (toks[i], subj[i])
+    assert index.class_of(1) == index.class_of(2) != index.class_of(3)
+    assert index.tokens_of(4) is None and len(index) == 3
+    # a new request naming issue 1's order number finds it first
+    query = tokens("export orders 1001 to excel", VOCAB_SMALL)
+    found = index.candidates(9, "", query, min_score=0.1, same_group=False)
+    assert found[0].issue_id == 1 and "1001" in found[0].shared
+
+
+def test_the_run_index_weighs_as_idf_weights_does() -> None:
+    """The engine's index (token ids, weights from every issue of the run) scores as an
+    index of the same texts with idf_weights."""
+    index = WORLD.duplicates.index  # type: ignore[union-attr]
+    toks = {i.id: tokens(i.subject, VOCAB) | tokens(i.description, VOCAB) for i in ISSUES}
+    subj = {i.id: tokens(i.subject, VOCAB) for i in ISSUES}
+    plain = DuplicateIndex.of_tokens([(i, "", toks[i], subj[i]) for i in toks],
+                                     idf_weights(toks.values()), VOCAB)
+    for a, b in itertools.islice(itertools.combinations(sorted(toks), 2), 0, 300, 11):
+        assert index.score((toks[a], subj[a]), (toks[b], subj[b])) == \
+            plain.score((toks[a], subj[a]), (toks[b], subj[b]))
