@@ -8,10 +8,13 @@ value it already has are dropped, so evaluating an already-processed issue plans
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
@@ -156,6 +159,46 @@ def evaluate(ruleset: RuleSet, issues: Iterable[Issue], world: World, *,
     the totals (``plan`` over 100,000 issues then holds no list of them). ``woken``
     receives, for each issue with clocks, its next threshold instant (None: none ahead);
     ``sla_states`` its tier and SLA state (``sla_stage.state_name``)."""
+    with fewer_collections():
+        return _evaluated(ruleset, issues, world, each, woken, sla_states)
+
+
+GEN0_WHILE_EVALUATING = 100_000
+"""The cyclic collector's first threshold while ``evaluate`` runs (Python's default: 700)."""
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """While the block runs, the cyclic garbage collector runs rarely and does not walk
+    the objects that existed before it, and both are as they were afterwards, also when
+    the block raises.
+
+    A cold pass makes a few small containers per change and keeps the plan, and none of
+    them is cyclic garbage: with Python's default threshold the collector ran about 770
+    times per 20,000 issues, each full collection walking the inputs (issues, rules, the
+    duplicate index) and the plan grown so far, for 12-16 % of the pass. Here its first
+    threshold is raised to ``GEN0_WHILE_EVALUATING`` (a collection every 100,000 new
+    containers, so cyclic garbage stays bounded: the peak memory does not grow), and what
+    exists at the start is frozen (``gc.freeze``) and unfrozen at the end, unless something
+    else froze objects already. A collector switched off (threshold 0) stays off."""
+    threshold = gc.get_threshold()
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    if 0 < threshold[0] < GEN0_WHILE_EVALUATING:
+        gc.set_threshold(GEN0_WHILE_EVALUATING, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        if freeze:
+            gc.unfreeze()
+
+
+def _evaluated(ruleset: RuleSet, issues: Iterable[Issue], world: World,
+               each: Callable[[IssuePlan], None] | None,
+               woken: dict[int, datetime | None] | None,
+               sla_states: dict[int, tuple[str, str]] | None) -> Plan:
     plans, count, wakes = [], 0, []
     tally = Tally() if each else None
     kinds: dict[tuple[str, str], tuple[str, str]] = {}  # one (tier, state) pair per kind

@@ -197,6 +197,39 @@ def test_streamed_plans_are_the_same_plans_with_the_same_totals() -> None:
     assert text == json.dumps(listed.to_json(), ensure_ascii=False, indent=2)
 
 
+def test_the_collector_runs_rarely_while_evaluating_and_as_before_after() -> None:
+    import gc
+
+    from redmine_sync.plan import IssuePlan
+    from redmine_sync.rules.engine import GEN0_WHILE_EVALUATING
+
+    ruleset = load_rules([ROOT / "rules"])
+    issues = [issue(1, subject="Please optimise the system", description=""),
+              issue(2, subject="Login button", custom_fields={"Customer": "Contoso"})]
+    world = build_world(ruleset, issues, NOW)
+    before = gc.get_threshold()
+    seen: list[tuple[int, int]] = []
+
+    def each(item: IssuePlan) -> None:
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
+        if len(seen) == 2:
+            raise RuntimeError("stop")
+
+    evaluate(ruleset, issues[:1], world, each=each)
+    assert seen[0][0] == GEN0_WHILE_EVALUATING and seen[0][1] > 0   # the inputs frozen
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError, match="stop"):
+        evaluate(ruleset, issues, world, each=each)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0   # after a raise too
+    gc.set_threshold(0)   # switched off by its owner: stays off
+    try:
+        evaluate(ruleset, issues, world,
+                 each=lambda item: seen.append((gc.get_threshold()[0], 0)))
+        assert seen[-1][0] == 0 and gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
+
+
 @pytest.mark.parametrize(("current", "expected"), [
     ("Normal", "Urgent"), ("High", "Urgent"), ("Urgent", None), ("Immediate", None)])
 def test_raise_priority_never_lowers_it(current: str, expected: str | None) -> None:
