@@ -20,6 +20,7 @@ from redmine_sync import schema as s
 from redmine_sync.changes import SETTABLE
 from redmine_sync.changes import WATCHED
 from redmine_sync.changes import Link
+from redmine_sync.changes import Why
 from redmine_sync.changes import made_why
 from redmine_sync.markup import bullet
 from redmine_sync.markup import escape
@@ -39,15 +40,23 @@ from redmine_sync.sla.calendar import Calendar
 
 class Fired:
     """The rule being applied: its id and the reason text, for changes and templates, and
-    ``why`` its changes are made (one for all of them). Made for every matching rule of
-    every issue: a plain class with slots (a dataclass's __init__ costs more)."""
+    ``why`` its changes are made (one for all of them, made when the first is). Made for
+    every matching rule of every issue: a plain class with slots (a dataclass's __init__
+    costs more)."""
 
-    __slots__ = ("reason", "rule", "why")
+    __slots__ = ("_why", "reason", "rule")
 
     def __init__(self, rule: str, reason: str) -> None:
         self.rule = rule
         self.reason = reason
-        self.why = made_why(rule, reason)
+        self._why: Why | None = None
+
+    @property
+    def why(self) -> Why:
+        why = self._why
+        if why is None:
+            why = self._why = made_why(self.rule, self.reason)
+        return why
 
     def __repr__(self) -> str:
         return f"Fired({self.rule!r}, {self.reason!r})"
@@ -184,11 +193,12 @@ def _build_set_tier(params: Any, where: Where) -> ActionFn | None:
         customer = state.customer
         reason = (f"{customer.name}: value {customer.value:g}, fit {customer.fit:g} -> "
                   f"{tier.name}" if customer else tier.name)
-        state = _change(state, "tier", tier.name, Fired(fired.rule, reason))
+        told = Fired(fired.rule, reason)
+        state = _change(state, "tier", tier.name, told)
         if tier.label:
             others = {t.label for t in world.customers.tiers if t.label} - {tier.label}
             labels = (state.labels() - others) | {tier.label}
-            state = _change(state, "labels", tuple(sorted(labels)), Fired(fired.rule, reason))
+            state = _change(state, "labels", tuple(sorted(labels)), told)
         return state
     return run
 

@@ -332,23 +332,50 @@ class Leaf(Condition):
     def because(self, state: IssueState, world: World) -> tuple[str, ...] | None:
         if not self.test(state, world):
             return None
-        if self.op in ("regex", "mentions"):  # the reason names what was found
+        if self.op == "mentions":  # the reason names what was found
+            return (self._mentioned(state, world) or self.describe(),)
+        if self.op == "regex":
             return (self._check(self.getter(state, world), world)[1] or self.describe(),)
         return self.reason
+
+    def _mentioned(self, state: IssueState, world: World) -> str:
+        """_check's text for a ``mentions`` leaf. ``text`` is found in its subject, then
+        its description (the hits of a description are remembered: descriptions repeat);
+        no keyword match crosses the line between them, so these are the whole text's."""
+        pattern = keyword_pattern(tuple(self._words(world)))
+        issue = state.issue
+        if self.field == "text" and isinstance(issue.description, str):
+            hits = [*pattern.findall(issue.subject), *_hits(pattern, issue.description)]
+        else:
+            hits = pattern.findall(str(self.getter(state, world) or ""))
+        return _mentions_shown(self.field, hits)
+
+    def _words(self, world: World) -> tuple[str, ...]:
+        return self.keywords or tuple(world.keyword_lists.get(str(self.value).lstrip("@"), ()))
 
     def _check(self, actual: object, world: World) -> tuple[bool, str]:
         if self.op == "regex":
             found = self.pattern.search(str(actual or "")) if self.pattern else None
             return bool(found), f"{self.field} matches {found.group(0)!r}" if found else ""
         if self.op == "mentions":
-            words = self.keywords or world.keyword_lists.get(str(self.value).lstrip("@"), ())
-            hits = keyword_pattern(tuple(words)).findall(str(actual or ""))
-            unique = list(dict.fromkeys(h.casefold() for h in hits))
-            return bool(hits), f"{self.field} mentions {', '.join(repr(h) for h in unique[:3])}"
+            hits = keyword_pattern(self._words(world)).findall(str(actual or ""))
+            return bool(hits), _mentions_shown(self.field, hits)
         return OPERATORS[self.op][0](actual, self.value), ""
 
     def describe(self) -> str:
         return self.described
+
+
+def _mentions_shown(field: str, hits: list[str]) -> str:
+    """What a ``mentions`` leaf found, for its reason: the first three keywords."""
+    unique = list(dict.fromkeys(h.casefold() for h in hits))
+    return f"{field} mentions {', '.join(repr(h) for h in unique[:3])}"
+
+
+@lru_cache(maxsize=4096)
+def _hits(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
+    """pattern.findall(text), for texts that repeat (descriptions)."""
+    return tuple(pattern.findall(text))
 
 
 @dataclass(frozen=True)

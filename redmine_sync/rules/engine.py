@@ -341,16 +341,38 @@ def _kept(change: Change, because: str) -> Change:
 
 
 def merge_changes(changes: Sequence[Change]) -> tuple[Change, ...]:
-    """One change per field: first old, last new, every rule that contributed and why."""
-    merged: dict[str, Change] = {}
+    """One change per field: first old, last new, every rule that contributed and why.
+    A field changed once keeps its change as it is (IssueState records no change to the
+    value a field has); one changed again is made once, and dropped when it ends where it
+    began."""
+    merged: dict[str, Change | list[Change]] = {}
+    again = False
     for change in changes:
-        first = merged.get(change.field)
+        key = change.target.key
+        first = merged.get(key)
         if first is None:
-            merged[change.field] = change
-            continue
-        why = first.why + tuple(w for w in change.why if w not in first.why)
-        merged[change.field] = made_change(first.target, first.old, change.new, why)
-    return tuple(c for c in merged.values() if not _unchanged(c.old, c.new))
+            merged[key] = change
+        elif isinstance(first, list):
+            first.append(change)
+        else:
+            merged[key] = [first, change]
+            again = True
+    if not again:
+        return tuple(merged.values())  # type: ignore[arg-type]
+    return tuple(c for c in map(_merged, merged.values()) if c is not None)
+
+
+def _merged(changes: Change | list[Change]) -> Change | None:
+    """A field's changes in one (None when the last puts back the first's old value)."""
+    if not isinstance(changes, list):
+        return changes
+    first, last = changes[0], changes[-1]
+    if _unchanged(first.old, last.new):
+        return None
+    why = first.why
+    for change in changes[1:]:
+        why += tuple(w for w in change.why if w not in why)
+    return made_change(first.target, first.old, last.new, why)
 
 
 def _unchanged(old: object, new: object) -> bool:
