@@ -91,14 +91,16 @@ def _build_add_labels(params: Any, where: Where) -> ActionFn | None:
     if labels is None:
         return None
     where.names("label", *labels)
-    return lambda s, w, f: _change(s, "labels", tuple(sorted(s.labels() | set(labels))), f)
+    added = frozenset(labels)
+    return lambda s, w, f: _change(s, "labels", tuple(sorted(s.labels() | added)), f)
 
 
 def _build_remove_labels(params: Any, where: Where) -> ActionFn | None:
     labels = _str_list(params, where)
     if labels is None:
         return None
-    return lambda s, w, f: _change(s, "labels", tuple(sorted(s.labels() - set(labels))), f)
+    removed = frozenset(labels)
+    return lambda s, w, f: _change(s, "labels", tuple(sorted(s.labels() - removed)), f)
 
 
 CUSTOMER_PEOPLE = ("account_manager", "escalation_contact")
@@ -186,21 +188,34 @@ def _build_set_tier(params: Any, where: Where) -> ActionFn | None:
         where.error("set_tier takes 'from_customer' (the tier of the customers file)")
         return None
 
+    # per customer and tier: the reason (one Why for all their issues), the other tiers'
+    # labels; kept with the objects they are for, as CustomerBook.tier_of keeps its own
+    known: dict[tuple[int, int], tuple[object, object, Fired, frozenset[str]]] = {}
+
     def run(state: IssueState, world: World, fired: Fired) -> IssueState:
-        tier = world.customers.tier_of(state.customer)
-        if tier is None:
-            return state
         customer = state.customer
-        reason = (f"{customer.name}: value {customer.value:g}, fit {customer.fit:g} -> "
-                  f"{tier.name}" if customer else tier.name)
-        told = Fired(fired.rule, reason)
+        tier = world.customers.tier_of(customer)
+        if tier is None or customer is None:
+            return state
+        found = known.get((id(customer), id(tier)))
+        if found is None or found[0] is not customer or found[1] is not tier or \
+                found[2].rule != fired.rule:
+            if len(known) >= _KNOWN_TIERS:
+                known.clear()
+            found = known[id(customer), id(tier)] = (
+                customer, tier, Fired(fired.rule, f"{customer.name}: value {customer.value:g}"
+                                      f", fit {customer.fit:g} -> {tier.name}"),
+                frozenset(t.label for t in world.customers.tiers if t.label) - {tier.label})
+        told, others = found[2], found[3]
         state = _change(state, "tier", tier.name, told)
         if tier.label:
-            others = {t.label for t in world.customers.tiers if t.label} - {tier.label}
             labels = (state.labels() - others) | {tier.label}
             state = _change(state, "labels", tuple(sorted(labels)), told)
         return state
     return run
+
+
+_KNOWN_TIERS = 4096
 
 
 def _build_note(params: Any, where: Where) -> ActionFn | None:

@@ -516,7 +516,10 @@ def _contains_any_test(get: Getter, expected: tuple[object, ...]
     def test(state: IssueState, world: World) -> bool:
         actual = get(state, world)
         if isinstance(actual, (tuple, list, set, frozenset)):
-            return any(isinstance(a, str) and a.casefold() in wanted for a in actual)
+            try:   # a list of names (labels): folded in one go
+                return not wanted.isdisjoint(map(str.casefold, actual))
+            except TypeError:   # not only names
+                return any(isinstance(a, str) and a.casefold() in wanted for a in actual)
         if isinstance(actual, str):
             text = actual.casefold()
             return any(n in text for n in needles)

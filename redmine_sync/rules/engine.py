@@ -28,6 +28,7 @@ from redmine_sync.changes import made_change
 from redmine_sync.changes import watch_marks
 from redmine_sync.config import FieldMap
 from redmine_sync.model import Issue
+from redmine_sync.model import built
 from redmine_sync.plan import IssuePlan
 from redmine_sync.plan import Plan
 from redmine_sync.plan import Tally
@@ -222,8 +223,10 @@ def _evaluated(ruleset: RuleSet, issues: Iterable[Issue], world: World,
         # a rule's note explains its changes; an SLA threshold's note is the action itself
         notes = (rule_notes if changes else ()) + state.notes[len(rule_notes):]
         if changes or notes or held or marks:
-            item = IssuePlan(issue.id, issue.subject, issue.updated_on, changes, notes, held,
-                             marks)
+            item = built(IssuePlan, {"issue_id": issue.id, "subject": issue.subject,
+                                     "updated_on": issue.updated_on, "changes": changes,
+                                     "notes": notes, "held": held, "sla_marks": marks,
+                                     "undo_of": None})
             if tally is not None and each is not None:
                 tally.add(item)
                 each(item)
