@@ -200,7 +200,8 @@ def _evaluated(ruleset: RuleSet, issues: Iterable[Issue], world: World,
                each: Callable[[IssuePlan], None] | None,
                woken: dict[int, datetime | None] | None,
                sla_states: dict[int, tuple[str, str]] | None) -> Plan:
-    plans, count, wakes = [], 0, []
+    plans, count = [], 0
+    wake: datetime | None = None   # the earliest next threshold of any issue
     tally = Tally() if each else None
     kinds: dict[tuple[str, str], tuple[str, str]] = {}  # one (tier, state) pair per kind
     for issue in issues:
@@ -212,7 +213,8 @@ def _evaluated(ruleset: RuleSet, issues: Iterable[Issue], world: World,
             state, sla = sla_stage(ruleset.sla, _with_journals(state, world), world)
             if sla is not None:
                 marks = sla.marks
-                wakes += [sla.next_wake] if sla.next_wake else []
+                if sla.next_wake and (wake is None or sla.next_wake < wake):
+                    wake = sla.next_wake
                 if sla_states is not None:
                     kind = (str(state.values.get("tier") or ""), state_name(sla.clocks))
                     sla_states[issue.id] = kinds.setdefault(kind, kind)
@@ -233,7 +235,7 @@ def _evaluated(ruleset: RuleSet, issues: Iterable[Issue], world: World,
             else:
                 plans.append(item)
             world = _with_assignment(world, issue, state)
-    return Plan(world.now, count, tuple(plans), dict(world.pointers), min(wakes, default=None),
+    return Plan(world.now, count, tuple(plans), dict(world.pointers), wake,
                 tally)
 
 
