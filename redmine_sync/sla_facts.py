@@ -133,19 +133,28 @@ class Held:
 
 class Reads:
     """The issues an apply run read with their journals and allowed statuses while
-    planning: apply's read before the write, when it is at most ``max_age`` seconds old
-    and the issue list still shows it unchanged (``updated_on``: a person may have edited
-    it since; then it is read again, found changed and left for the next run).
+    planning: apply's read before the write, while the issue list still shows it
+    unchanged (``updated_on``: a person may have edited it since; then it is read again,
+    found changed and left for the next run) and it is at most ``max_age`` seconds old.
+    That limit is for what the stamp does not cover (the allowed statuses follow the
+    workflow and the bot's roles, which an administrator may change): 30 minutes, so an
+    apply that writes slowly (a busy Redmine) does not read each issue a third time; a
+    status Redmine then refuses all the same is dropped, and the read after the write
+    reports it.
 
-    The list is asked for the next issues to write together (up to ``BATCH``, in the order
-    given to ``will_write``), and only for those changed since the newest ``updated_on``
-    the planning listing showed before the reads (less a second): an edit made after a
-    read is stamped no earlier than that, so an issue the list leaves out is unchanged
-    since its read (and Redmine renders none of those). Its answer is trusted for
-    ``listed_for`` seconds: an edit
-    made in the last seconds before a write (or within the second of the planning read:
-    Redmine's stamps are whole seconds) can still go unseen; Redmine's API shows no lock
-    version to send with the write instead.
+    The list is asked for the next issues to write together, in the order given to
+    ``will_write``, and only for those changed since the newest ``updated_on`` the
+    planning listing showed before the reads (less a second): an edit made after a read
+    is stamped no earlier than that, so an issue the list leaves out is unchanged since
+    its read. Its answer is trusted for ``listed_for`` seconds: an edit made in the last
+    seconds before a write (or within the second of the planning read: Redmine's stamps
+    are whole seconds) can still go unseen; Redmine's API shows no lock version to send
+    with the write instead. How many issues one list asks for follows how many writes
+    the last answer served while it was trusted (``FIRST`` to begin with, at most
+    ``BATCH``): the issues to write are mostly those a person just edited, which the
+    filter cannot leave out, and Redmine renders each one it lists (a list of 20 is about
+    four times the work of a list of 1), so asking for more than the writes of the next
+    seconds only renders issues that must be listed again.
 
     When the list cannot be read (an error or an answer it cannot use), each issue left is
     read again before its write, for the rest of the run: a failing read then fails that
@@ -154,11 +163,12 @@ class Reads:
     Kept small: the time stamp and allowed statuses of each (the same tuples shared);
     the journals are the world's."""
 
-    BATCH = 20
+    BATCH = 20   # the most issues one list asks for
+    FIRST = 8    # the first list's, before any answer has shown the pace of the writes
 
     def __init__(self, updated_on: Callable[[Sequence[int], datetime | None],
                                             dict[int, datetime]],
-                 max_age: float = 120.0, listed_for: float = 2.0,
+                 max_age: float = 1800.0, listed_for: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.updated_on = updated_on
         self.max_age = max_age
@@ -171,6 +181,8 @@ class Reads:
         self._listed: dict[int, tuple[float, datetime | None]] = {}
         self._unlisted = False   # the list failed once: read each issue before its write
         self._newest: datetime | None = None   # the newest updated_on listed before
+        self._answer: tuple[float, int] | None = None  # the last list: asked when, how many
+        self._served = 0   # the writes its answer served
 
     def add(self, issue: Issue, listed: datetime) -> None:
         """The issue as read now; ``listed``: its ``updated_on`` as listed before the reads
@@ -210,28 +222,41 @@ class Reads:
         if self._unlisted:
             return None
         seen = self._listed.get(issue_id)
-        if seen is None or self.clock() - seen[0] > self.listed_for:
-            at = self._order.get(issue_id)
-            batch = [issue_id] + ([] if at is None else
-                                  self._writing[at + 1:at + self.BATCH])
-            asked = self.clock()   # trusted from when it was asked, not answered
-            since = self._newest - timedelta(seconds=1) if self._newest else None
-            try:
-                shown = self.updated_on(batch, since)
-            except (RedmineUnavailable, RedmineTLSError):
-                raise
-            except RedmineError as exc:
-                self._unlisted = True
-                log.warning("the issue list could not be read to check the next writes "
-                            "(%s); each issue left is read again before its write",
-                            str(exc).splitlines()[0])
-                return None
-            for other in batch:   # left out of a list of the changed ones: as read
-                read = self._rows.get(other)
-                unchanged = read[1] if since is not None and read is not None else None
-                self._listed[other] = (asked, shown.get(other, unchanged))
-            seen = self._listed[issue_id]
-        return seen[1]
+        if seen is not None and self.clock() - seen[0] <= self.listed_for:
+            if self._answer is not None and seen[0] == self._answer[0]:
+                self._served += 1
+            return seen[1]
+        at = self._order.get(issue_id)
+        batch = [issue_id] + ([] if at is None else
+                              self._writing[at + 1:at + self._next_size()])
+        asked = self.clock()   # trusted from when it was asked, not answered
+        since = self._newest - timedelta(seconds=1) if self._newest else None
+        try:
+            shown = self.updated_on(batch, since)
+        except (RedmineUnavailable, RedmineTLSError):
+            raise
+        except RedmineError as exc:
+            self._unlisted = True
+            log.warning("the issue list could not be read to check the next writes "
+                        "(%s); each issue left is read again before its write",
+                        str(exc).splitlines()[0])
+            return None
+        self._answer, self._served = (asked, len(batch)), 1
+        for other in batch:   # left out of a list of the changed ones: as read
+            read = self._rows.get(other)
+            unchanged = read[1] if since is not None and read is not None else None
+            self._listed[other] = (asked, shown.get(other, unchanged))
+        return self._listed[issue_id][1]
+
+    def _next_size(self) -> int:
+        """How many issues the next list asks for: the writes the last answer served
+        while trusted, and half as many again; twice as many as it held when it ran out
+        first (the writes go faster than the lists expire)."""
+        if self._answer is None:
+            return self.FIRST
+        if self._served >= self._answer[1]:
+            return min(self.BATCH, 2 * self._answer[1])
+        return min(self.BATCH, self._served + self._served // 2 + 1)
 
 
 def staff_ids(client: RedmineClient, sla: SlaConfig, projects: Sequence[str | None]

@@ -194,6 +194,61 @@ def test_the_list_shows_only_the_issues_changed_since_the_planning_listing() -> 
     assert answers[-1][1][quiet.id] == fake.issues[quiet.id].updated_on
 
 
+def test_the_list_asks_for_about_as_many_issues_as_the_last_answer_served() -> None:
+    """Redmine renders each issue listed: one list asks for the writes of the next
+    seconds (as many as the last answer served, and half again), not 20 each time."""
+    fake = FakeRedmine(clock=lambda: START)
+    issues = [fake.add_issue(f"help {n}") for n in range(30)]
+    asked: list[list[int]] = []
+
+    def listing(ids: Sequence[int], since: datetime | None) -> dict[int, datetime]:
+        asked.append(list(ids))
+        return fake.updated_on(ids, since)
+    now = {"t": 100.0}
+    reads = Reads(listing, listed_for=2, clock=lambda: now["t"])
+    for issue in issues:
+        reads.add(fake.issue_journals(issue.id, allowed_statuses=True), issue.updated_on)
+    reads.will_write([i.id for i in issues])
+    edited = issues[12]
+    for issue in issues[:12]:     # a write every 0.7 s: an answer serves three
+        assert reads.before_write(issue, ()) is not None
+        now["t"] += 0.7
+    assert [len(a) for a in asked] == [Reads.FIRST, 5, 5, 5]
+    assert asked[1][0] == issues[3].id
+    fake.human_edit(edited.id, fake.users[fake.me.id], notes="edited meanwhile")
+    assert reads.before_write(edited, ()) is None     # listed again: the edit is seen
+    for issue in issues[13:]:     # then faster: a list that runs out asks twice as many
+        reads.before_write(issue, ())
+        now["t"] += 0.05
+    assert [len(a) for a in asked[4:]] == [5, 10, 3]  # the last: the 3 left
+
+
+def test_a_read_minutes_old_the_list_shows_unchanged_is_the_read_before_the_write() -> None:
+    """A slow apply (a busy Redmine) does not read each issue a third time: the list
+    checks the stamp; a person's edit is seen all the same."""
+    fake = FakeRedmine(clock=lambda: START)
+    quiet, edited = fake.add_issue("help"), fake.add_issue("help too")
+    asked: list[list[int]] = []
+
+    def listing(ids: Sequence[int], since: datetime | None) -> dict[int, datetime]:
+        asked.append(list(ids))
+        return fake.updated_on(ids, since)
+    now = {"t": 100.0}
+    reads = Reads(listing, clock=lambda: now["t"])
+    for issue in (quiet, edited):
+        reads.add(fake.issue_journals(issue.id, allowed_statuses=True), issue.updated_on)
+    reads.will_write([quiet.id, edited.id])
+    fake.human_edit(edited.id, fake.users[fake.me.id], notes="edited meanwhile")
+    now["t"] += 600
+    shown = reads.before_write(quiet, ())
+    assert shown is not None and shown.allowed_statuses
+    now["t"] += 3
+    assert reads.before_write(edited, ()) is None
+    assert asked == [[quiet.id, edited.id], [edited.id]]
+    now["t"] += 1200    # half an hour: the allowed statuses are read again
+    assert reads.before_write(quiet, ()) is None
+
+
 FAILED_LISTS = [RedmineError("Redmine had an internal error (HTTP 500); see its production.log"),
                 UnusableAnswer("Redmine answered unusably at GET /issues.json: expected JSON")]
 
