@@ -26,8 +26,6 @@ import io
 import logging
 import marshal
 import math
-import os
-import tempfile
 from array import array
 from collections.abc import Callable
 from functools import cache
@@ -38,6 +36,9 @@ from typing import Any
 import jieba
 import marisa_trie
 import snowballstemmer
+
+from redmine_sync import cachefiles
+from redmine_sync.cachefiles import cache_dir
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -147,27 +148,10 @@ def _words(tokenizer: jieba.Tokenizer) -> Words:
     return built
 
 
-def cache_dir() -> Path:
-    """Where the tool keeps data it can rebuild (systemd's CacheDirectory= first)."""
-    systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
-    if systemd:
-        return Path(systemd)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "redmine-sync"
-
-
 def _store(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically; a cache that cannot be written is no error."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jieba-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        cachefiles.write(path, data)
     except OSError as exc:
         log.info("the word segmenter's dictionary cannot be cached in %s (%s): each run "
                  "builds it again, which takes a second or two", path.parent, exc)

@@ -45,8 +45,11 @@ later); ``end`` itself is closed. This is what DST needs:
 - an ambiguous time (01:30 on a fall-back day) is its first occurrence (``fold=0``).
 
 Every instant the methods return is timezone-aware UTC; arguments may be in any zone, naive
-datetimes are rejected with ``ValueError``. Nothing reads the clock or does I/O (time zones
-come from ``zoneinfo``, holidays are computed by the ``holidays`` package). Time is counted
+datetimes are rejected with ``ValueError``. Nothing reads the clock, and only
+``parse_calendar`` does I/O: the holidays of the years a run may ask for are computed once
+by the ``holidays`` package and kept in the cache directory, where the next process reads
+them (holiday_table.py; the package is imported only when they are not there). Time zones
+come from ``zoneinfo``. Time is counted
 day by day and whole weeks at a time, never second by second; each day's intervals are
 memoised on the calendar (a year takes a few milliseconds the first time).
 """
@@ -75,6 +78,8 @@ from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
 from redmine_sync import schema
+from redmine_sync.sla import holiday_table
+from redmine_sync.sla.holiday_table import Year
 
 if TYPE_CHECKING:
     from holidays import HolidayBase
@@ -137,8 +142,10 @@ class Calendar:
     and ``working_days`` are local dates; ``working_days`` win over weekends and holidays
     (a date in both ``days_off`` and ``working_days`` is an error). ``default_hours`` are
     the hours of the make-up working days the holidays package reports (``None``: Monday's
-    hours). Invalid values raise ``ValueError``. Equal calendars hash alike (the mappings
-    are left out of the hash).
+    hours). ``holiday_years``: those days by year as the package gives them
+    (holiday_table.py), read from the cache when the rules were loaded; a calendar with
+    them does not import the package for those years. Invalid values raise
+    ``ValueError``. Equal calendars hash alike (the mappings are left out of the hash).
     """
 
     name: str
@@ -150,6 +157,8 @@ class Calendar:
     days_off: frozenset[date] = frozenset()
     working_days: Mapping[date, Ranges] = field(default_factory=_no_working_days, hash=False)
     default_hours: Ranges | None = None
+    holiday_years: Mapping[int, Year] = field(default_factory=dict, hash=False, compare=False,
+                                              repr=False)
 
     def __post_init__(self) -> None:
         hours = {}
@@ -178,7 +187,7 @@ class Calendar:
         if self.holiday_subdivision is not None and self.holiday_country is None:
             raise _error(self.name, "holidays", "a subdivision needs a country")
         self._zone  # noqa: B018  (loads and checks the time zone now)
-        if self.holiday_country is not None and not self.always:
+        if self.holiday_country is not None and not self.always and not self.holiday_years:
             _holidays(self.name, self.holiday_country, self.holiday_subdivision, None)
 
     # -- public API ---------------------------------------------------------------------
@@ -326,12 +335,11 @@ class Calendar:
 
     def _holiday_year(self, year: int) -> tuple[frozenset[date], frozenset[date]]:
         """The public holidays and the make-up (weekend) working days of ``year``."""
-        cached = self._holiday_cache.get(year)
+        cached = self._holiday_cache.get(year) or self.holiday_years.get(year)
         if cached is None:
             assert self.holiday_country is not None
-            found = _holidays(self.name, self.holiday_country, self.holiday_subdivision, year)
-            cached = (frozenset(found),
-                      frozenset(d for d in found.weekend_workdays if d.year == year))
+            cached = _holiday_year(self.name, self.holiday_country, self.holiday_subdivision,
+                                   year)
             self._holiday_cache[year] = cached
         return cached
 
@@ -461,6 +469,12 @@ def _resolve(day: date, wall: time, zone: ZoneInfo) -> int:
 
 
 # -- holidays ---------------------------------------------------------------------------
+
+
+def _holiday_year(name: str, country: str, subdivision: str | None, year: int) -> Year:
+    """The public holidays and the make-up (weekend) working days of ``year``."""
+    found = _holidays(name, country, subdivision, year)
+    return frozenset(found), frozenset(d for d in found.weekend_workdays if d.year == year)
 
 
 def _holidays(name: str, country: str, subdivision: str | None, year: int | None
@@ -627,8 +641,9 @@ def parse_calendar(name: str, data: Mapping[str, Any]) -> Calendar:
         default = _parse_ranges(name, "default_hours", data["default_hours"])
 
     country = subdivision = None
+    years: Mapping[int, Year] = {}
     if data.get("holidays") is not None:
-        country, subdivision = _parse_holidays(name, data["holidays"])
+        country, subdivision, years = _parse_holidays(name, data["holidays"])
 
     days_off: set[date] = set()
     raw_off = data.get("days_off") or []
@@ -656,7 +671,7 @@ def parse_calendar(name: str, data: Mapping[str, Any]) -> Calendar:
         working[day] = ranges
     return Calendar(name, timezone=timezone, hours=hours, holiday_country=country,
                     holiday_subdivision=subdivision, days_off=frozenset(days_off),
-                    working_days=working, default_hours=default)
+                    working_days=working, default_hours=default, holiday_years=years)
 
 
 def _kind(value: Any) -> str:
@@ -723,7 +738,9 @@ def _parse_date(name: str, where: str, value: Any) -> date:
     raise _error(name, where, f"bad date {value!r} (expected YYYY-MM-DD)")
 
 
-def _parse_holidays(name: str, value: Any) -> tuple[str, str | None]:
+def _parse_holidays(name: str, value: Any) -> tuple[str, str | None, Mapping[int, Year]]:
+    """The package's codes for the spec and the table of its years: kept in the cache
+    directory, else computed with the package (which checks the codes) and kept there."""
     if isinstance(value, str):
         value = {"country": value}
     if not isinstance(value, Mapping):
@@ -737,15 +754,29 @@ def _parse_holidays(name: str, value: Any) -> tuple[str, str | None]:
     if not isinstance(country, str) or not country.strip():
         raise _error(name, "holidays.country", "expected a country code such as CN, US, "
                                                f"DE, got {country!r}")
-    import holidays
-
-    country = _country_names().get(_plain(country), country.strip())
     subdivision = value.get("subdivision")
     if subdivision is not None:
         if not isinstance(subdivision, str | int) or isinstance(subdivision, bool):
             raise _error(name, "holidays.subdivision", "expected a code such as NY or BY, "
                                                        f"got {subdivision!r}")
         subdivision = str(subdivision).strip()
+    spec = (country.strip(), subdivision)
+    table = holiday_table.kept(*spec)
+    if table is None:
+        country, subdivision = _holiday_codes(*spec)
+        table = holiday_table.computed(country, subdivision, lambda year: _holiday_year(
+            name, country, subdivision, year))   # an unknown code raises here
+        holiday_table.keep(spec, table)
+    return table
+
+
+def _holiday_codes(country: str, subdivision: str | None) -> tuple[str, str | None]:
+    """The package's codes: a country's name or alpha-3 code -> its alpha-2 code, a
+    subdivision in the package's case."""
+    import holidays
+
+    country = _country_names().get(_plain(country), country)
+    if subdivision is not None:
         known = holidays.list_supported_countries().get(country, [])
         exact = [code for code in known if code.lower() == subdivision.lower()]
         if exact:
