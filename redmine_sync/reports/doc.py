@@ -150,7 +150,12 @@ def render(doc: Doc, fmt: str, attached: Sequence[str] = (), notes_title: str | 
         out.append(_heading(Heading(title, 3), fmt))
         out.append("\n".join(f"{i}. {n}" if fmt != "textile" else f"# {n}"
                              for i, n in enumerate(doc.footnotes, 1)))
-    text = "\n\n".join(part for part in out if part) + "\n"
+    parts = [part for part in out if part] or [""]
+    del out
+    parts[-1] += "\n"
+    # a report of a large scope is megabytes of text: no more copies of it than needed
+    text = "\n\n".join(parts)
+    del parts
     return text.replace(STAMP, doc.stamp if stamped else "")
 
 

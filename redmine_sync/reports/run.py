@@ -87,8 +87,9 @@ def make_page(report: str, inp: ReportInput, config: Config, fmt: str,
     suffix = f"_{_slug(customer)}" if customer else ""
     title = f"{TITLES[report]}{suffix}_{period}"
     names, notes = tuple(n for n, _ in files), texts.get("headings.notes", "Notes")
-    text = render(doc, fmt, names, notes)
+    # the digest's text goes before the page's is made: one of them held at a time
     figures = hashlib.sha256(render(doc, fmt, names, notes, stamped=False).encode()).hexdigest()
+    text = render(doc, fmt, names, notes)
     return Page(report, period, title, text, files, warnings, figures, fmt)
 
 
