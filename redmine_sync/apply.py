@@ -14,8 +14,8 @@ audit ledger and what the tool set (so that people win later).
 A second note (the private one beside a customer-facing one: Redmine keeps one note per
 write) is recorded as due before the first write and goes in a PUT of its own after it;
 a run killed in between leaves it due, and the next run sends it unless the issue's
-journals show it went out. A decision's note goes out once; a failure that will not
-change by itself is reported once, then pending. A circuit breaker refuses over-broad
+journals show it went out (due_notes.py). A decision's note goes out once; a failure that
+will not change by itself is reported once, then pending. A circuit breaker refuses over-broad
 runs before anything is written.
 """
 
@@ -43,6 +43,7 @@ from redmine_sync.changes import draft_of
 from redmine_sync.changes import target
 from redmine_sync.config import FieldMap
 from redmine_sync.config import Limits
+from redmine_sync.due_notes import send_due_note
 from redmine_sync.errors import BREAKER
 from redmine_sync.errors import PermissionDenied
 from redmine_sync.errors import RedmineError
@@ -55,18 +56,18 @@ from redmine_sync.model import Journal
 from redmine_sync.model import Ref
 from redmine_sync.notes import NoteWrite
 from redmine_sync.notes import compose_notes
+from redmine_sync.notes import first_line
 from redmine_sync.notes import retold
+from redmine_sync.outcome import Outcome
 from redmine_sync.plan import IssuePlan
 from redmine_sync.redmine import RedmineClient
 from redmine_sync.redmine.catalog import UnknownName
 from redmine_sync.redmine.verify import missing_permissions
 from redmine_sync.redmine.verify import needed_permissions
 from redmine_sync.redmine.verify import note_problem
-from redmine_sync.redmine.verify import notes_since
 from redmine_sync.redmine.verify import permission_label
 from redmine_sync.redmine.verify import sent_notes
 from redmine_sync.redmine.verify import unshown_fields
-from redmine_sync.store import DueNote
 from redmine_sync.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -85,14 +86,6 @@ class BreakerTripped(RedmineSyncError):
     """The run would change too much; nothing was written. Exit 3."""
 
     exit_code = BREAKER.code
-
-
-@dataclass(frozen=True)
-class Outcome:
-    issue_id: int
-    status: str            # written | partial | skipped | failed | pending | deferred
-    reason: str = ""
-    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -391,7 +384,7 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
             else:
                 store.clear_undone(item.issue_id, change.field)
         if note_failure or told:
-            store.record(run_id, now, item.issue_id, "note", None, _first_line(update.notes),
+            store.record(run_id, now, item.issue_id, "note", None, first_line(update.notes),
                          rules, "failed", note_failure or told or "")
         store.clear_intent(item.issue_id)
         if retell is not further:
@@ -402,15 +395,16 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         if posted:
             store.add_sent(item.issue_id, items, run_id)
         if after is not None:
-            _keep(store, item.issue_id, after)
+            store.keep_own_write(after)
         if (lost or absent) and not note_failure:
             store.hold_failure(item.issue_id, (after or current).updated_on,
                                drop_reason(lost, absent), run_id)
     failures = [note_failure] if note_failure else []
     for due in store.due_notes(item.issue_id):
-        after, why = send_due_note(client, store, run_id, clock, due, after or current, me)
-        failures += [why] if why else []
-        if not why:
+        done = send_due_note(client, store, run_id, clock, due, after or current, me)
+        after = done.issue
+        failures += [done.problem] if done.problem else []
+        if not done.problem:
             with store.transaction():
                 store.add_sent(item.issue_id, due.items, run_id)
     if not problems and not failures:
@@ -423,79 +417,6 @@ def _apply_issue(item: IssuePlan, client: RedmineClient, store: StateStore, run_
         return Outcome(item.issue_id, "partial", "not applied: " + ", ".join(problems)
                        + (f"; {told}" if told else ""), written)
     return Outcome(item.issue_id, "written", "", written)
-
-
-def send_due_note(client: RedmineClient, store: StateStore, run_id: int,
-                  clock: Callable[[], datetime], due: DueNote, issue: Issue, me: int
-                  ) -> tuple[Issue, str | None]:
-    """A further note of a decision, in a write of its own, unless ``issue`` (read with its
-    journals after the decision's first write) shows it went out already; its intent is
-    cleared once it is there or has failed (named in the ledger, never resent). The issue
-    as it then reads, and why the note is not there as intended (None: it is)."""
-    update = IssueUpdate(due.issue_id, notes=due.text, private_notes=due.private)
-    posted = notes_since(update, due.seen, issue, me)
-    problem = note_problem(update, posted) if posted else None
-    wrote = False
-    if not posted:
-        try:
-            result = client.update_issue(update)
-        except RedmineGone:
-            raise  # still due: the next run sends it
-        except (RedmineError, UserError) as exc:
-            problem = str(exc).splitlines()[0]
-        else:
-            posted = sent_notes(update, issue, result.issue, me)
-            problem = note_problem(update, posted)
-            issue, wrote = result.issue, True
-    with store.transaction():
-        if problem:
-            store.record(run_id, clock(), due.issue_id, "note", None, _first_line(due.text),
-                         due.rules, "failed", problem)
-        store.clear_due(due.issue_id, seq=due.seq)
-        if wrote:
-            _keep(store, due.issue_id, issue)
-    return issue, problem
-
-
-def send_due_notes(client: RedmineClient, store: StateStore, run_id: int,
-                   clock: Callable[[], datetime]) -> tuple[tuple[str, ...], tuple[Outcome, ...]]:
-    """The further notes an earlier run left due (it was killed, or Redmine went away,
-    between a decision's first write and the note's own): each is sent exactly once.
-    What was done, and the notes that failed."""
-    messages, failed = [], []
-    dues = store.due_notes()
-    me = client.current_user().id if dues else 0
-    for due in dues:
-        try:
-            issue = client.get_issue(due.issue_id, journals=True)
-        except RedmineGone:
-            raise
-        except RedmineError as exc:  # e.g. deleted since: reported once, not kept
-            with store.transaction():
-                store.clear_due(due.issue_id, seq=due.seq)
-            failed.append(Outcome(due.issue_id, "failed", "the note left due by run "
-                                  f"{due.run_id} was not sent: {str(exc).splitlines()[0]}"))
-            continue
-        update = IssueUpdate(due.issue_id, notes=due.text, private_notes=due.private)
-        there = bool(notes_since(update, due.seen, issue, me))
-        _, problem = send_due_note(client, store, run_id, clock, due, issue, me)
-        if problem:
-            failed.append(Outcome(due.issue_id, "failed", problem))
-        else:
-            if due.issue_id not in store.held_failures():
-                with store.transaction():  # that decision has landed whole now
-                    store.clear_sent(due.issue_id)
-            messages.append(f"#{due.issue_id}: the note left due by the interrupted run "
-                            f"{due.run_id} {'had gone out' if there else 'was sent now'}")
-    return tuple(messages), tuple(failed)
-
-
-def _keep(store: StateStore, issue_id: int, issue: Issue) -> None:
-    """The issue as the tool's own write left it (so the next run sees no change)."""
-    store.mark_tool_write(issue_id, issue.updated_on)
-    store.cache_issues([issue])
-    if issue.journals is not None:  # read anyway: the next run needs none
-        store.cache_journals(issue_id, issue.updated_on, issue.journals)
 
 
 UNSHOWN = ("not sent: the issue does not have this custom field (not enabled for its tracker "
@@ -597,10 +518,6 @@ def _hold(store: StateStore, run_id: int, now: datetime, item: IssuePlan,
     return _record_all(store, run_id, now, item, "failed", reason)
 
 
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
-
-
 def _note_rules(item: IssuePlan, changes: list[Change]) -> str:
     rules = [n.rule for n in item.notes] or [c.rule for c in changes]
     return ", ".join(dict.fromkeys(rules))
@@ -657,7 +574,7 @@ def _record_all(store: StateStore, run_id: int, now: datetime, item: IssuePlan, 
             _record(store, run_id, now, item.issue_id, change, outcome, reason)
         if not item.changes:
             store.record(run_id, now, item.issue_id, "note", None,
-                         _first_line(item.notes[0].text) if item.notes else "",
+                         first_line(item.notes[0].text) if item.notes else "",
                          _note_rules(item, []), outcome, reason)
     return Outcome(item.issue_id, outcome, reason)
 

@@ -72,3 +72,8 @@ def note_items(changes: list[Change], texts: Sequence[str]) -> frozenset[str]:
     said = {f"{c.field}={show(c.new)}" for c in changes}
     said |= {"note:" + hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts}
     return frozenset(said)
+
+
+def first_line(text: str | None) -> str:
+    """A note's first line, as the ledger shows it."""
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""

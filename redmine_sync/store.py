@@ -579,6 +579,13 @@ class StateStore:
         self.db.execute("UPDATE issues SET tool_updated_on=? WHERE id=?",
                         (updated_on.isoformat(), issue_id))
 
+    def keep_own_write(self, issue: Issue) -> None:
+        """The issue as the tool's own write left it (so the next run sees no change)."""
+        self.mark_tool_write(issue.id, issue.updated_on)
+        self.cache_issues([issue])
+        if issue.journals is not None:  # read anyway: the next run needs none
+            self.cache_journals(issue.id, issue.updated_on, issue.journals)
+
     def cached_issues(self) -> list[Issue]:
         """Every cached issue; the rows' JSON is decoded as it is read (at 10,000 issues,
         all of it at once was 15 MB more at the moment the reports read the scope)."""

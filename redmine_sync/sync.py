@@ -39,8 +39,8 @@ from redmine_sync.apply import apply_plan
 from redmine_sync.apply import check_breaker
 from redmine_sync.apply import recorded_run
 from redmine_sync.apply import recover_intents
-from redmine_sync.apply import send_due_notes
 from redmine_sync.config import Config
+from redmine_sync.due_notes import send_due_notes
 from redmine_sync.errors import UserError
 from redmine_sync.lookups import remembered
 from redmine_sync.model import Issue
