@@ -36,7 +36,7 @@ from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 class LockHeld(UserError):
@@ -187,8 +187,27 @@ def _v11(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v12(db: sqlite3.Connection) -> None:
+    """Each issue's identity: its id and ``created_on``. A Redmine rebuilt or restored
+    behind the same URL gives an id to another issue; what the store holds of the id
+    belongs to the issue that had it (see ``StateStore.reissued``). Known from the cache."""
+    _script(db, """
+        CREATE TABLE identities (issue_id INTEGER PRIMARY KEY, created_on TEXT NOT NULL);
+        INSERT INTO identities SELECT id, json_extract(data, '$.created_on') FROM issues
+            WHERE json_extract(data, '$.created_on') IS NOT NULL
+    """)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11)
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12)
+
+# What the store holds of one issue, by table and the column holding the issue's id: all
+# of it describes the issue that had the id (the audit ledger is history, and stays).
+ISSUE_TABLES: tuple[tuple[str, str], ...] = (
+    ("issues", "id"), ("journals", "issue_id"), ("owned", "issue_id"),
+    ("undone", "issue_id"), ("intents", "issue_id"), ("notes_sent", "issue_id"),
+    ("notes_due", "issue_id"), ("held_failures", "issue_id"), ("sla_fired", "issue_id"),
+    ("sla_verdicts", "issue_id"), ("sla_wakes", "issue_id"), ("sla_states", "issue_id"))
 
 
 @dataclass(frozen=True)
@@ -565,6 +584,35 @@ class StateStore:
                     "data=excluded.data, activity_on=CASE WHEN issues.tool_updated_on = "
                     "excluded.updated_on THEN issues.activity_on ELSE excluded.updated_on END",
                     (issue.id, stamp, _issue_json(issue), stamp))
+
+    def reissued(self, issues: Iterable[Issue]) -> tuple[int, ...]:
+        """The ids among ``issues`` that the store knew as another issue (another
+        ``created_on``: a Redmine rebuilt or restored behind the same URL reuses ids).
+        What the store held of those ids is dropped (``forget_marks``): it would
+        otherwise stand for the new issue (thresholds already fired, fields the tool set,
+        notes due). Every issue's identity is recorded."""
+        with self.transaction():
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed (issue_id INTEGER "
+                            "PRIMARY KEY, created_on TEXT NOT NULL)")
+            self.db.executemany("INSERT OR REPLACE INTO temp.listed VALUES (?, ?)",
+                                ((i.id, i.created_on.isoformat()) for i in issues))
+            other = tuple(r[0] for r in self.db.execute(
+                "SELECT issue_id FROM temp.listed JOIN identities USING (issue_id) "
+                "WHERE identities.created_on != listed.created_on ORDER BY issue_id"))
+            self.forget_marks(other)
+            self.db.execute("INSERT INTO identities SELECT issue_id, created_on FROM "
+                            "temp.listed WHERE true ON CONFLICT (issue_id) DO UPDATE SET "
+                            "created_on = excluded.created_on WHERE created_on != "
+                            "excluded.created_on")
+            self.db.execute("DELETE FROM temp.listed")
+        return other
+
+    def forget_marks(self, ids: Iterable[int]) -> None:
+        """Everything the store holds of these issues but their history in the ledger."""
+        rows = [(i,) for i in ids]
+        with self.transaction():
+            for table, column in ISSUE_TABLES:
+                self.db.executemany(f"DELETE FROM {table} WHERE {column}=?", rows)
 
     def with_activity(self, issues: Iterable[Issue]) -> list[Issue]:
         """The issues with their last activity where it is not their ``updated_on`` (the

@@ -21,6 +21,7 @@ plan or apply it. The cursor moves only after an apply in which nothing failed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -66,6 +67,8 @@ from redmine_sync.sla_facts import staff_and_bot
 from redmine_sync.sla_facts import with_sla_facts
 from redmine_sync.spool import Spool
 from redmine_sync.store import StateStore
+
+log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=2)  # re-read a little before the cursor: clock and commit skew
 
@@ -115,8 +118,11 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     scope = _scope_key(projects)
     since = None if full or store is None else store.cursor(scope)
     since = since - OVERLAP if since else None
-    fresh = {i.id: i for p in projects for i in client.iter_issues(
-        project=p, updated_since=since)}
+    fresh = _listed(client, projects, since)
+    if store is not None and _reissued(client, store, fresh, since is not None):
+        since = None  # the cursor is the old Redmine's: its issues may all be older
+        fresh = _listed(client, projects, since)
+        _reissued(client, store, fresh, False)
     todo = set(fresh)
     deleted: tuple[int, ...] = ()
     everything = fresh
@@ -154,6 +160,29 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
         world = with_sla_facts(client, ruleset, world, clocked(ruleset, changed, world),
                                projects, store, reads, held)
     return Snapshot(changed, world, len(everything), deleted, key, timed is None)
+
+
+def _listed(client: RedmineClient, projects: Sequence[str | None],
+            since: datetime | None) -> dict[int, Issue]:
+    return {i.id: i for p in projects for i in client.iter_issues(project=p,
+                                                                 updated_since=since)}
+
+
+def _reissued(client: RedmineClient, store: StateStore, fresh: dict[int, Issue],
+              incremental: bool) -> bool:
+    """Whether the list shows issues under ids the store knew as other issues (another
+    ``created_on``): the Redmine was rebuilt or restored from a backup. What the store held
+    of those ids is dropped (store.reissued), and a warning says so."""
+    ids = store.reissued(fresh.values())
+    if ids:
+        shown = ", ".join(f"#{i}" for i in ids[:10]) + (", ..." if len(ids) > 10 else "")
+        log.warning("%d issue(s) at %s are not the issues the state file %s knew under their "
+                    "ids (another created_on: the Redmine was rebuilt or restored from a "
+                    "backup): what it held of them (fields the tool set, SLA thresholds "
+                    "fired, notes due, cached data) was dropped: %s%s", len(ids), client.url,
+                    store.path, shown, "; every issue in scope is read again" if incremental
+                    else "")
+    return bool(ids)
 
 
 def _quiet(client: RedmineClient, config: Config, ruleset: RuleSet, now: datetime,

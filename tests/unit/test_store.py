@@ -275,3 +275,65 @@ def test_notes_due_are_kept_per_run_and_cleared_one_by_one(tmp_path: Path) -> No
     with store.transaction():
         store.clear_due(7, seq=left.seq)
     assert [d.text for d in store.due_notes()] == ["another issue's"]
+
+
+def test_an_id_shown_with_another_created_on_drops_what_the_store_held_of_it(
+        tmp_path: Path) -> None:
+    """A Redmine rebuilt or restored behind the same URL gives #7 to another issue: the
+    old #7's marks would stand for it (a threshold fired, a field the tool set...)."""
+    store = StateStore(tmp_path / "s.db")
+    old, kept = issue(), replace(issue(), id=8)
+    assert store.reissued([old, kept]) == ()
+    store.cache_issues([old, kept])
+    run = store.start_run("apply", T0)
+    for issue_id in (7, 8):
+        store.set_owned(issue_id, "priority", "High", run)
+        store.fire(issue_id, "p", "half", run)
+        store.cache_journals(issue_id, T0, ())
+        store.add_due_note(issue_id, run, 0, "due", True, "r", ["x"])
+        store.hold_failure(issue_id, T0, "read-only", run)
+        store.add_sent(issue_id, ["y"], run)
+        store.add_undone(issue_id, "status", "New", run)
+        store.add_intent(run, issue_id, {"status": "Closed"}, None)
+        store.record(run, T0, issue_id, "priority", "Normal", "High", "r", "written")
+    store.set_wakes("k", {7: None, 8: None}, due=set(), closed=(), whole=True)
+    store.set_sla_states({7: ("gold", "ok"), 8: ("gold", "ok")}, ())
+    store.record_verdict(7, "p", "first_response", 0, T0, 1.0, False, None, "f")
+    new = replace(issue(T1), created_on=T1)
+    assert store.reissued([new, kept]) == (7,)
+    assert store.owned() == {(8, "priority"): "High"}
+    assert store.sla_fired() == frozenset({(8, "p", "half")})
+    assert store.journals(7, T0) is None and store.journals(8, T0) == ()
+    assert [d.issue_id for d in store.due_notes()] == [8]
+    assert set(store.held_failures()) == {8} and set(store.undone()) == {(8, "status")}
+    assert [i for i, *_ in store.intents()] == [8]
+    assert store.sent_items(7) == frozenset() and store.sent_items(8) == {"y"}
+    assert set(store.issue_stamps()) == {8} and store.sla_verdicts("p") == {}
+    assert store.sla_state_counts() == {("gold", "ok"): 1}
+    assert len(store.audit(run)) == 2                # the ledger is history: kept
+    assert store.reissued([new, kept]) == ()         # the new #7 is known now
+
+
+def test_every_table_keyed_by_an_issue_is_forgotten_with_it(tmp_path: Path) -> None:
+    """A table added later that holds something of one issue must be in ISSUE_TABLES."""
+    from redmine_sync.store import ISSUE_TABLES
+
+    store = StateStore(tmp_path / "s.db")
+    names = [r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE "
+                                            "type='table' AND name NOT LIKE 'sqlite_%'")]
+    keyed = {n for n in names if {"issue_id", "id"} & {r[1] for r in store.db.execute(
+        f"PRAGMA table_info({n})")} and n != "runs"}
+    assert keyed - {"audit", "identities"} == {t for t, _ in ISSUE_TABLES}
+
+
+def test_a_version_11_database_knows_its_cached_issues_identities(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    store.cache_issues([issue()])
+    store.set_owned(7, "priority", "High", 1)
+    store.db.execute("DROP TABLE identities")
+    store.db.execute("PRAGMA user_version=11")
+    store.close()
+    store = StateStore(tmp_path / "s.db")
+    assert store.reissued([issue(T1)]) == ()         # the same issue, updated since
+    assert store.reissued([replace(issue(T1), created_on=T1)]) == (7,)
+    assert store.owned() == {}

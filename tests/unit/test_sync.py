@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from redmine_sync.config import Config
 from redmine_sync.model import User
+from redmine_sync.plan import Plan
 from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.store import StateStore
 from redmine_sync.sync import _members
+from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,3 +41,65 @@ def test_round_robin_over_a_role_uses_project_members() -> None:
     fake = FakeRedmine(users=[User(7, "a", "Ann"), User(8, "b", "Bob")])
     assert _members(fake, "role:Developer", ("demo",)) == ("Ann", "Bob", "redmine-sync bot")
     assert _members(fake, "role:Manager", ("demo",)) == ()
+
+
+TODO_RULES = """\
+kind: triage
+match: all
+when: {is_closed: false}
+rules:
+  - name: mark
+    when: {subject: {regex: '^todo'}}
+    then: [{add_labels: [ui]}, {set: {priority: High}}]
+"""
+
+
+def rebuilt(start: datetime) -> FakeRedmine:
+    """Another Redmine behind the same URL, its issues numbered from 1 again."""
+    fake = FakeRedmine(clock=lambda: start)
+    fake.url = "fake://redmine"
+    return fake
+
+
+def planned(plan: Plan) -> set[tuple[int, str]]:
+    return {(i.issue_id, c.field) for i in plan.issues for c in i.changes}
+
+
+def test_a_rebuilt_redmine_that_reuses_ids_gets_its_whole_plan(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The old #1's marks (the tool set its priority and labels) would make the new #1's
+    Normal priority look like a person's choice: nothing planned for it, silently."""
+    (tmp_path / "r.yaml").write_text(TODO_RULES)
+    config = Config(rules_dir=tmp_path, projects=("demo",))
+    store = StateStore(tmp_path / "state.db")
+    old = rebuilt(NOW - timedelta(days=30))
+    old.add_issue("todo one")
+    apply_run(old, config, store, lambda: NOW - timedelta(days=29), yes=True)
+    assert store.owned()
+    new = rebuilt(NOW - timedelta(days=3))
+    new.add_issue("todo again")
+    with caplog.at_level(logging.WARNING):
+        plan = plan_run(new, config, NOW, store=store, full=True)
+    assert planned(plan) == {(1, "labels"), (1, "priority")}
+    assert planned(plan) == planned(plan_run(new, config, NOW))   # as with no state file
+    assert "1 issue(s) at fake://redmine are not the issues the state file" in caplog.text
+    assert "dropped: #1" in caplog.text and store.owned() == {}
+
+
+def test_reused_ids_in_an_incremental_run_read_every_issue_again(tmp_path: Path) -> None:
+    """The cursor is the old Redmine's: a rebuilt one's issues may all be older than it,
+    so an incremental run that meets a reused id lists the whole scope again."""
+    (tmp_path / "r.yaml").write_text(TODO_RULES)
+    config = Config(rules_dir=tmp_path, projects=("demo",))
+    store = StateStore(tmp_path / "state.db")
+    old = rebuilt(NOW - timedelta(days=30))
+    old.add_issue("todo one")
+    old.add_issue("todo two")
+    apply_run(old, config, store, lambda: NOW - timedelta(days=29), yes=True)
+    new = rebuilt(NOW - timedelta(days=40))     # its history back-dated, before the cursor
+    new.add_issue("todo back-dated")
+    new._now = lambda: NOW - timedelta(hours=1)
+    new.add_issue("todo today")
+    assert store.cursor("demo") is not None
+    plan = plan_run(new, config, NOW, store=store, full=False)
+    assert planned(plan) == {(1, "labels"), (1, "priority"), (2, "labels"), (2, "priority")}
