@@ -81,6 +81,7 @@ class User:
     name: str
     mail: str = ""
     admin: bool = False
+    created_on: datetime | None = None   # never changes: a rebuilt Redmine shows another
 
 
 @dataclass(frozen=True, slots=True)

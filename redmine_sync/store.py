@@ -35,6 +35,7 @@ from redmine_sync.model import Journal
 from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
+from redmine_sync.model import User
 
 SCHEMA_VERSION = 12
 
@@ -190,8 +191,10 @@ def _v11(db: sqlite3.Connection) -> None:
 def _v12(db: sqlite3.Connection) -> None:
     """Each issue's identity: its id and ``created_on``. A Redmine rebuilt or restored
     behind the same URL gives an id to another issue; what the store holds of the id
-    belongs to the issue that had it (see ``StateStore.reissued``). Known from the cache."""
+    belongs to the issue that had it (see ``StateStore.reissued``). Known from the cache.
+    ``meta`` (made by ``bind`` until now) also keeps the bot's account (``rebuilt``)."""
     _script(db, """
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE identities (issue_id INTEGER PRIMARY KEY, created_on TEXT NOT NULL);
         INSERT INTO identities SELECT id, json_extract(data, '$.created_on') FROM issues
             WHERE json_extract(data, '$.created_on') IS NOT NULL
@@ -208,6 +211,10 @@ ISSUE_TABLES: tuple[tuple[str, str], ...] = (
     ("undone", "issue_id"), ("intents", "issue_id"), ("notes_sent", "issue_id"),
     ("notes_due", "issue_id"), ("held_failures", "issue_id"), ("sla_fired", "issue_id"),
     ("sla_verdicts", "issue_id"), ("sla_wakes", "issue_id"), ("sla_states", "issue_id"))
+# What else describes one Redmine instance (the runs, the ledger and the round-robin
+# pointers are the tool's own history, and stay).
+INSTANCE_TABLES = ("identities", "cursor", "lookups", "sla_wake_basis", "published",
+                   "report_periods")
 
 
 @dataclass(frozen=True)
@@ -354,6 +361,26 @@ class StateStore:
                 "from the config (the default is one file per Redmine) or point it "
                 f"elsewhere; if it is the same Redmine at a new address: sqlite3 {self.path} "
                 "\"DELETE FROM meta WHERE name='redmine'\"")
+
+    def rebuilt(self, me: User) -> str | None:
+        """Whether the Redmine behind the URL is not the one the state describes: the bot's
+        account (same login) shows another ``created_on``, which never changes, so the
+        Redmine was rebuilt. Then what the state knew ("login created_on"), else None.
+        The account is recorded (another login: the key changed, nothing to say)."""
+        if me.created_on is None:
+            return None
+        now = f"{me.login} {me.created_on.isoformat()}"
+        row = self.db.execute("SELECT value FROM meta WHERE name='bot'").fetchone()
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('bot', ?)", (now,))
+        if row is None or row[0] == now or row[0].split(" ")[0] != me.login:
+            return None
+        return str(row[0])
+
+    def forget_instance(self) -> None:
+        """All the state knew of a Redmine but the tool's runs, ledger and pointers."""
+        with self.transaction():
+            for table in (*(t for t, _ in ISSUE_TABLES), *INSTANCE_TABLES):
+                self.db.execute(f"DELETE FROM {table}")
 
     def bound_to(self) -> str | None:
         try:

@@ -116,6 +116,8 @@ def read_snapshot(client: RedmineClient, config: Config, ruleset: RuleSet, now: 
     ``reads``: keeps the journal reads for apply (sla_facts.Reads); ``held``: the
     journals this run holds (sla_facts.Held), taken from there and added to it."""
     scope = _scope_key(projects)
+    if store is not None:
+        _rebuilt(client, store)
     since = None if full or store is None else store.cursor(scope)
     since = since - OVERLAP if since else None
     fresh = _listed(client, projects, since)
@@ -166,6 +168,24 @@ def _listed(client: RedmineClient, projects: Sequence[str | None],
             since: datetime | None) -> dict[int, Issue]:
     return {i.id: i for p in projects for i in client.iter_issues(project=p,
                                                                  updated_since=since)}
+
+
+def _rebuilt(client: RedmineClient, store: StateStore) -> None:
+    """A Redmine rebuilt behind the same URL (the bot's account was created anew): what
+    the state knew of the old one is dropped, with a warning, and every issue read."""
+    me = client.current_user()
+    with store.transaction():
+        was = store.rebuilt(me)
+        if was is not None:
+            store.forget_instance()
+    if was is not None:
+        log.warning("the Redmine at %s is not the one the state file %s describes: the bot's "
+                    "account %s was created at %s, now at %s (the Redmine was rebuilt); "
+                    "what the state held of its issues (fields the tool set, SLA thresholds "
+                    "fired, notes due, cache, cursor, lookups, published reports) was "
+                    "dropped, every issue in scope is read again; the runs and the ledger are "
+                    "kept", client.url, store.path, me.login, was.split(" ", 1)[1],
+                    me.created_on.isoformat() if me.created_on else "")
 
 
 def _reissued(client: RedmineClient, store: StateStore, fresh: dict[int, Issue],

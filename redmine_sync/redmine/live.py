@@ -264,10 +264,7 @@ class LiveRedmine:
 
     def current_user(self) -> User:
         if self._me is None:
-            data = self._get("/users/current.json", "user")["user"]
-            self._me = User(int(data["id"]), data.get("login", ""),
-                            f"{data.get('firstname', '')} {data.get('lastname', '')}".strip(),
-                            data.get("mail", ""), bool(data.get("admin", False)))
+            self._me = mapping.user_from_json(self._get("/users/current.json", "user")["user"])
         return self._me
 
     def server_time(self) -> datetime | None:
@@ -549,10 +546,7 @@ class LiveRedmine:
 
     def user(self, user_id: int) -> User:
         path = f"/users/{int(user_id)}.json"
-        data = self._get(path, "user")["user"]
-        return User(int(data["id"]), data.get("login", ""),
-                    f"{data.get('firstname', '')} {data.get('lastname', '')}".strip(),
-                    data.get("mail", ""), bool(data.get("admin", False)))
+        return mapping.user_from_json(self._get(path, "user")["user"])
 
     def permissions(self, project: str) -> frozenset[str] | None:
         """The current user's permissions in ``project``; None means admin (everything).

@@ -19,6 +19,7 @@ from redmine_sync.model import Journal
 from redmine_sync.model import JournalDetail
 from redmine_sync.model import Ref
 from redmine_sync.model import Relation
+from redmine_sync.model import User
 from redmine_sync.model import WikiPage
 from redmine_sync.redmine.catalog import Catalog
 
@@ -38,6 +39,17 @@ def parse_time(value: str | None) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def user_from_json(data: Json) -> User:
+    """A user as ``/users/N.json`` shows it (``created_on``: None when unusable)."""
+    try:
+        created = parse_time(data.get("created_on"))
+    except (TypeError, ValueError):
+        created = None
+    return User(int(data["id"]), data.get("login", ""),
+                f"{data.get('firstname', '')} {data.get('lastname', '')}".strip(),
+                data.get("mail", ""), bool(data.get("admin", False)), created)
 
 
 def format_time(value: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -103,3 +104,39 @@ def test_reused_ids_in_an_incremental_run_read_every_issue_again(tmp_path: Path)
     assert store.cursor("demo") is not None
     plan = plan_run(new, config, NOW, store=store, full=False)
     assert planned(plan) == {(1, "labels"), (1, "priority"), (2, "labels"), (2, "priority")}
+
+
+def test_a_redmine_rebuilt_with_its_history_older_than_the_cursor_is_read_whole(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """No listed id says so (the new history is older than the cursor): the bot's account,
+    created anew, does. The state's cursor, cache, marks and lookups of the old one go."""
+    (tmp_path / "r.yaml").write_text(TODO_RULES)
+    config = Config(rules_dir=tmp_path, projects=("demo",))
+    store = StateStore(tmp_path / "state.db")
+    old = rebuilt(NOW - timedelta(days=30))
+    old.me = replace(old.me, created_on=NOW - timedelta(days=90))
+    old.add_issue("todo one")
+    apply_run(old, config, store, lambda: NOW - timedelta(days=29), yes=True)
+    store.save_lookup("bot", 2, NOW)
+    new = rebuilt(NOW - timedelta(days=40))
+    new.me = replace(new.me, created_on=NOW - timedelta(days=1))
+    new.add_issue("todo back-dated")
+    with caplog.at_level(logging.WARNING):
+        plan = plan_run(new, config, NOW, store=store, full=False)
+    assert planned(plan) == {(1, "labels"), (1, "priority")}
+    assert "the bot's account redmine-sync was created at 2025-10-08T09:00:00+00:00, now " \
+           "at 2026-01-05T09:00:00+00:00 (the Redmine was rebuilt)" in caplog.text
+    assert store.lookup("bot", NOW, 60) is None and store.runs()      # the runs stay
+    caplog.clear()
+    plan_run(new, config, NOW, store=store, full=False)
+    assert "rebuilt" not in caplog.text
+
+
+def test_another_bot_account_is_not_another_redmine(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.db")
+    me = User(2, "redmine-sync", "bot", created_on=NOW)
+    assert store.rebuilt(me) is None and store.rebuilt(me) is None
+    assert store.rebuilt(User(3, "triage-bot", "bot", created_on=NOW)) is None
+    assert store.rebuilt(User(4, "triage-bot", "bot", created_on=NOW - timedelta(days=1))) \
+        == f"triage-bot {NOW.isoformat()}"
+    assert store.rebuilt(User(4, "triage-bot", "bot")) is None    # not shown: not checked
