@@ -103,7 +103,8 @@ class FakeRedmine:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.url = "fake://redmine"
-        self.me = me or User(2, "redmine-sync", "redmine-sync bot")
+        self.me = me or User(2, "redmine-sync", "redmine-sync bot",
+                             created_on=datetime(2025, 12, 1, 8, 0, tzinfo=UTC))
         self.users = {u.id: u for u in (self.me, *users)}
         self.groups = dict(groups or {})
         self.members = dict(group_members or {})

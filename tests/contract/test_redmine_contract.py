@@ -28,6 +28,7 @@ def test_key_belongs_to_the_bot_user(harness: Harness) -> None:
     me = harness.client.current_user()
     assert me.login == harness.bot_login
     assert not me.admin
+    assert me.created_on is not None and me.created_on.tzinfo is not None  # the instance's
 
 
 def test_issue_reads_carry_names_not_ids(harness: Harness) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -364,3 +366,14 @@ def test_labels_through_the_additional_tags_plugin(clock: Clock) -> None:
     put = next(c.request for c in responses.calls if c.request.method == "PUT")
     assert json.loads(put.body) == {"issue": {"tag_list": ["ui"]}}
     assert result.ok and result.issue.cf("Labels") == ("ui",)
+
+
+@responses.activate
+def test_the_bot_account_shows_when_it_was_created(client: LiveRedmine) -> None:
+    """Its created_on identifies the Redmine (sync._rebuilt); an unusable one is None."""
+    responses.get(f"{URL}/users/current.json", json={"user": {
+        **ME["user"], "created_on": "2026-12-01T08:33:15Z"}})
+    responses.get(f"{URL}/users/3.json", json={"user": {
+        **ME["user"], "id": 3, "created_on": "yesterday"}})
+    assert client.current_user().created_on == datetime(2026, 12, 1, 8, 33, 15, tzinfo=UTC)
+    assert client.user(3).created_on is None
