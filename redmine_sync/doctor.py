@@ -27,6 +27,9 @@ from redmine_sync.redmine import RedmineClient
 from redmine_sync.rules.customers import CustomerBook
 from redmine_sync.rules.online import check_config_names
 from redmine_sync.rules.online import check_names
+from redmine_sync.store import account_mark
+from redmine_sync.store import bound_url
+from redmine_sync.store import recorded_identity
 from redmine_sync.sync import load_ruleset
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -75,7 +78,7 @@ def run_checks(config: Config, client: RedmineClient, now: datetime) -> Iterator
         return
     steps: tuple[Callable[[Config, RedmineClient, datetime], Iterator[Check]], ...] = (
         _connection_checks, _markup_check, _project_checks, _issue_checks, _field_checks,
-        _rule_checks, _permission_checks, _watch_check, _clock_check,
+        _rule_checks, _permission_checks, _watch_check, _clock_check, _state_check,
     )
     for step in steps:
         try:
@@ -421,3 +424,30 @@ def _clock_check(config: Config, client: RedmineClient, now: datetime) -> Iterat
                     "SLA times are computed from Redmine's timestamps")
     else:
         yield Check(OK, "clock", detail)
+
+
+def _state_check(config: Config, client: RedmineClient, now: datetime) -> Iterator[Check]:
+    """Whether the state file describes this Redmine: bound to another URL (runs refuse
+    it), or this URL's Redmine was rebuilt since (the bot's account is not the same)."""
+    path = config.state_path
+    url, bot = recorded_identity(path)
+    if url is not None and url != bound_url(config.url):
+        yield Check(FAIL, "state", f"{path} belongs to the Redmine at {url}, not {config.url}",
+                    "give this Redmine its own state file: remove state.path from the config "
+                    "(the default is one file per Redmine) or point it elsewhere")
+        return
+    me = client.current_user()
+    mark = account_mark(me)
+    if bot is None or mark is None or bot.split(" ")[0] != me.login:
+        yield Check(OK, "state", f"{path}" + ("" if path.exists() else " (none yet: the "
+                                               "first run reads every issue)"))
+        return
+    if bot != mark:
+        yield Check(WARN, "state", f"{path} describes another Redmine at this URL: the bot's "
+                    f"account {me.login} was created at {bot.split(' ', 1)[1]} there, at "
+                    f"{mark.split(' ', 1)[1]} here (rebuilt)",
+                    "nothing, if this Redmine replaced that one: the next run drops what the "
+                    "state held of the old one's issues and reads every issue (runs and the "
+                    "ledger stay); otherwise point state.path to this Redmine's own file")
+        return
+    yield Check(OK, "state", f"{path} describes this Redmine")

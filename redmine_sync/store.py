@@ -348,7 +348,7 @@ class StateStore:
         instance). A state file from before the binding is bound to its first user."""
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, "
                         "value TEXT NOT NULL)")
-        wanted = _instance(url)
+        wanted = bound_url(url)
         row = self.db.execute("SELECT value FROM meta WHERE name='redmine'").fetchone()
         if row is None:
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('redmine', ?)", (wanted,))
@@ -367,9 +367,9 @@ class StateStore:
         account (same login) shows another ``created_on``, which never changes, so the
         Redmine was rebuilt. Then what the state knew ("login created_on"), else None.
         The account is recorded (another login: the key changed, nothing to say)."""
-        if me.created_on is None:
+        now = account_mark(me)
+        if now is None:
             return None
-        now = f"{me.login} {me.created_on.isoformat()}"
         row = self.db.execute("SELECT value FROM meta WHERE name='bot'").fetchone()
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('bot', ?)", (now,))
         if row is None or row[0] == now or row[0].split(" ")[0] != me.login:
@@ -827,6 +827,28 @@ class StateStore:
                         "value=excluded.value", (name, value))
 
 
+def account_mark(me: User) -> str | None:
+    """The bot's account as the state keeps it: "login created_on" (None: not shown)."""
+    return None if me.created_on is None else f"{me.login} {me.created_on.isoformat()}"
+
+
+def recorded_identity(path: Path) -> tuple[str | None, str | None]:
+    """What a state file says of its Redmine, read without changing it (``doctor``): the
+    URL it is bound to and the bot's account ("login created_on"); None where unknown."""
+    if not path.exists():
+        return None, None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = dict(db.execute("SELECT name, value FROM meta WHERE name IN "
+                                   "('redmine', 'bot')").fetchall())
+        finally:
+            db.close()
+    except sqlite3.Error:   # older than the binding, or not readable: runs will tell
+        return None, None
+    return rows.get("redmine"), rows.get("bot")
+
+
 def _default(value: object) -> object:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -899,5 +921,6 @@ def _journal_from(data: dict[str, Any]) -> Journal:
                    details=tuple(JournalDetail(**d) for d in data["details"]))
 
 
-def _instance(url: str) -> str:
+def bound_url(url: str) -> str:
+    """A Redmine's URL as the state file is bound to it."""
     return url.strip().rstrip("/").lower()

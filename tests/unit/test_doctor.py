@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -18,6 +19,7 @@ from redmine_sync.doctor import Check
 from redmine_sync.doctor import run_checks
 from redmine_sync.model import User
 from redmine_sync.redmine.fake import FakeRedmine
+from redmine_sync.store import StateStore
 
 RULES = Path(__file__).parent / "doctor_rules"
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -25,7 +27,8 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 def config(**overrides: object) -> Config:
     base = {"api_key": Secret("k"), "key_source": "test", "projects": ("demo",),
-            "fields": FieldMap(tier="Tier", urgency="Urgency"), "rules_dir": RULES}
+            "fields": FieldMap(tier="Tier", urgency="Urgency"), "rules_dir": RULES,
+            "state_path": RULES / "no-state-file.db"}
     base.update(overrides)
     return Config(**base)  # type: ignore[arg-type]
 
@@ -264,3 +267,30 @@ def test_issues_the_bot_watches_are_a_warning() -> None:
     [warning] = [c for c in checks(config(), fake) if c.name == "watchers"]
     assert warning.status == WARN and "the bot watches 1 issue(s)" in warning.detail
     assert "Auto watch issues I contributed to" in warning.detail and warning.fix
+
+
+def test_a_state_file_of_another_redmine_or_of_this_one_before_a_rebuild_is_named(
+        tmp_path: Path) -> None:
+    """Runs refuse a state file bound to another URL, and drop what a state file knew of
+    this URL's Redmine before it was rebuilt (the bot's account was created anew)."""
+    fake = FakeRedmine()
+    path = tmp_path / "state.db"
+    [line] = [c for c in checks(config(state_path=path), fake) if c.name == "state"]
+    assert line.status == OK and "none yet" in line.detail and not path.exists()
+    store = StateStore(path)
+    store.bind(fake.url)
+    store.rebuilt(replace(fake.me, created_on=NOW - timedelta(days=9)))
+    store.close()
+    [line] = [c for c in checks(config(state_path=path, url=fake.url), fake)
+              if c.name == "state"]
+    assert line.status == WARN and "(rebuilt)" in line.detail
+    assert "the next run drops what the state held" in line.fix
+    store = StateStore(path)
+    store.rebuilt(fake.me)
+    store.close()
+    [line] = [c for c in checks(config(state_path=path, url=fake.url), fake)
+              if c.name == "state"]
+    assert (line.status, line.detail) == (OK, f"{path} describes this Redmine")
+    [line] = [c for c in checks(config(state_path=path, url="https://other.example"), fake)
+              if c.name == "state"]
+    assert line.status == FAIL and "belongs to the Redmine at fake://redmine" in line.detail
