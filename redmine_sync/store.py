@@ -371,10 +371,10 @@ class StateStore:
         if now is None:
             return None
         row = self.db.execute("SELECT value FROM meta WHERE name='bot'").fetchone()
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('bot', ?)", (now,))
-        if row is None or row[0] == now or row[0].split(" ")[0] != me.login:
+        if row is not None and row[0] == now:
             return None
-        return str(row[0])
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('bot', ?)", (now,))
+        return None if row is None or row[0].split(" ")[0] != me.login else str(row[0])
 
     def forget_instance(self) -> None:
         """All the state knew of a Redmine but the tool's runs, ledger and pointers."""
