@@ -453,3 +453,30 @@ def test_a_second_note_tells_only_of_what_the_first_write_landed(env: Env) -> No
     [public, (private, _)] = notes(fake, issue.id)
     assert public == ("We cannot take this on.", False)
     assert "* Set status to Rejected: " in private and "label" not in private
+
+
+def test_a_watcher_undo_removed_is_not_added_back_like_one_a_person_removed(
+        env: Env) -> None:
+    """undo puts back what a run did; a rule that added the watcher again next run would
+    undo the undo. The watch's once-mark stays, so it stays removed (docs/rules.md)."""
+    from redmine_sync.undo import plan_undo
+    from redmine_sync.undo import write_undo
+
+    fake, config, store = env
+    (config.rules_dir / "w.yaml").write_text("""\
+kind: routing
+match: all
+rules:
+  - name: watch-it
+    when: {subject: {regex: '^watch'}}
+    then: [{watch: [pm.li]}]
+""")
+    issue = fake.add_issue("watch me")
+    applied = apply_run(fake, config, store, clock).applied
+    assert applied is not None and fake.watchers[issue.id] == ["Li Na"]
+    undo = plan_undo(fake, store, applied.run_id, config.fields, clock())
+    write_undo(undo, fake, store, fields=config.fields, limits=config.limits, clock=clock,
+               yes=True)
+    assert fake.watchers[issue.id] == []
+    again = apply_run(fake, config, store, clock, full=True)
+    assert again.plan.changed_count == 0 and fake.watchers[issue.id] == []
