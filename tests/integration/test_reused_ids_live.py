@@ -1,6 +1,7 @@
-"""An issue id reused by the real Redmine: its SQLite tables reuse the highest id after a
-deletion, as a Redmine rebuilt or restored from a backup reuses them all. What the state
-file held of the old issue must not stand for the new one."""
+"""An issue id given to another issue, as a Redmine restored from a backup or rebuilt
+does: here the local Redmine's SQLite tables give a deleted newest issue's id to the next
+one. What the state file held of the old issue must not stand for the new one. (Lane 1
+runs one test at a time on this Redmine, so no other issue takes the id first.)"""
 
 from __future__ import annotations
 
@@ -42,9 +43,9 @@ def test_a_reused_id_is_planned_for_as_a_new_issue(
     assert done.returncode == 0, done.stdout + done.stderr
     assert admin.get(f"/issues/{old}.json")["issue"]["priority"]["name"] == "High"
     admin.session.delete(f"{admin.url}/issues/{old}.json", timeout=30).raise_for_status()
-    new = admin.send("POST", "/issues.json", {"issue": {
+    new = admin.send("POST", "/issues.json", {"issue": {   # SQLite: the highest id + 1
         "project_id": project, "subject": "todo: the new one"}})["issue"]["id"]
-    assert new == old, "Redmine did not reuse the id: this test shows nothing"
+    assert new == old, "Redmine did not reuse the id (another writer on this instance?)"
 
     shown = run_cli(local_redmine, config, "plan", "--format", "json")
     assert shown.returncode == 0, shown.stderr
