@@ -347,16 +347,19 @@ def test_the_writes_go_on_when_the_preference_cannot_be_switched_off(
     assert "Auto watch issues I contributed to" in caplog.text
 
 
-def test_the_private_summary_names_people_as_redmine_shows_them(env: Env) -> None:
-    fake, config, store = env
-    (config.rules_dir / "w.yaml").write_text("""\
+WATCH_AND_ASSIGN = """\
 kind: routing
 match: all
 rules:
   - name: watch-it
     when: {subject: {regex: '^todo'}}
     then: [{watch: [pm.li, Support]}, {assign: {to: pm.li}}]
-""")
+"""
+
+
+def test_the_private_summary_names_people_as_redmine_shows_them(env: Env) -> None:
+    fake, config, store = env
+    (config.rules_dir / "w.yaml").write_text(WATCH_AND_ASSIGN)
     fake.groups[50] = "Support"
     fake._catalog = fake._build_catalog()
     issue = fake.add_issue("todo one")
@@ -463,17 +466,12 @@ def test_a_watcher_undo_removed_is_not_added_back_like_one_a_person_removed(
     from redmine_sync.undo import write_undo
 
     fake, config, store = env
-    (config.rules_dir / "w.yaml").write_text("""\
-kind: routing
-match: all
-rules:
-  - name: watch-it
-    when: {subject: {regex: '^watch'}}
-    then: [{watch: [pm.li]}]
-""")
-    issue = fake.add_issue("watch me")
+    (config.rules_dir / "w.yaml").write_text(WATCH_AND_ASSIGN)
+    fake.groups[50] = "Support"
+    fake._catalog = fake._build_catalog()
+    issue = fake.add_issue("todo: watch me")
     applied = apply_run(fake, config, store, clock).applied
-    assert applied is not None and fake.watchers[issue.id] == ["Li Na"]
+    assert applied is not None and fake.watchers[issue.id] == ["Li Na", "Support"]
     undo = plan_undo(fake, store, applied.run_id, config.fields, clock())
     write_undo(undo, fake, store, fields=config.fields, limits=config.limits, clock=clock,
                yes=True)

@@ -19,6 +19,7 @@ from redmine_sync.store import StateStore
 from redmine_sync.sync import _members
 from redmine_sync.sync import apply_run
 from redmine_sync.sync import plan_run
+from tests.unit.test_apply import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
@@ -44,17 +45,6 @@ def test_round_robin_over_a_role_uses_project_members() -> None:
     assert _members(fake, "role:Manager", ("demo",)) == ()
 
 
-TODO_RULES = """\
-kind: triage
-match: all
-when: {is_closed: false}
-rules:
-  - name: mark
-    when: {subject: {regex: '^todo'}}
-    then: [{add_labels: [ui]}, {set: {priority: High}}]
-"""
-
-
 def rebuilt(start: datetime) -> FakeRedmine:
     """Another Redmine behind the same URL, its issues numbered from 1 again."""
     fake = FakeRedmine(clock=lambda: start)
@@ -70,7 +60,7 @@ def test_a_rebuilt_redmine_that_reuses_ids_gets_its_whole_plan(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The old #1's marks (the tool set its priority and labels) would make the new #1's
     Normal priority look like a person's choice: nothing planned for it, silently."""
-    (tmp_path / "r.yaml").write_text(TODO_RULES)
+    (tmp_path / "r.yaml").write_text(RULES)
     config = Config(rules_dir=tmp_path, projects=("demo",))
     store = StateStore(tmp_path / "state.db")
     old = rebuilt(NOW - timedelta(days=30))
@@ -90,7 +80,7 @@ def test_a_rebuilt_redmine_that_reuses_ids_gets_its_whole_plan(
 def test_reused_ids_in_an_incremental_run_read_every_issue_again(tmp_path: Path) -> None:
     """The cursor is the old Redmine's: a rebuilt one's issues may all be older than it,
     so an incremental run that meets a reused id lists the whole scope again."""
-    (tmp_path / "r.yaml").write_text(TODO_RULES)
+    (tmp_path / "r.yaml").write_text(RULES)
     config = Config(rules_dir=tmp_path, projects=("demo",))
     store = StateStore(tmp_path / "state.db")
     old = rebuilt(NOW - timedelta(days=30))
@@ -110,7 +100,7 @@ def test_a_redmine_rebuilt_with_its_history_older_than_the_cursor_is_read_whole(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """No listed id says so (the new history is older than the cursor): the bot's account,
     created anew, does. The state's cursor, cache, marks and lookups of the old one go."""
-    (tmp_path / "r.yaml").write_text(TODO_RULES)
+    (tmp_path / "r.yaml").write_text(RULES)
     config = Config(rules_dir=tmp_path, projects=("demo",))
     store = StateStore(tmp_path / "state.db")
     old = rebuilt(NOW - timedelta(days=30))
