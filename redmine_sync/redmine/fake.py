@@ -118,6 +118,7 @@ class FakeRedmine:
         self.watchers: dict[int, list[str]] = {}  # issue id -> watchers' names, in order
         self.categories: dict[str, tuple[str, ...]] = {}  # project name -> issue categories
         self.requests_made = 0
+        self._me_asked = False
         self.reads: Counter[int] = Counter()  # GETs of one issue (verification reads too)
         self.granted = set(BOT_PERMISSIONS)
         self.granted_in: dict[str, set[str]] = {}  # a project where the bot's role differs
@@ -173,7 +174,10 @@ class FakeRedmine:
     # -- RedmineClient -----------------------------------------------------------------
 
     def current_user(self) -> User:
-        self.requests_made += 1
+        """Asked of Redmine once, as the live client caches it."""
+        if not self._me_asked:
+            self.requests_made += 1
+            self._me_asked = True
         return self.me
 
     def text_formatting(self) -> str | None:
