@@ -144,19 +144,27 @@ def test_a_person_editing_between_plan_and_apply_is_not_overwritten(tmp_path: Pa
     assert fake.reads[issues[0].id] == 2 and fake.reads[issues[2].id] == 2
 
 
-def test_the_list_is_asked_once_for_the_next_writes_and_trusted_for_seconds() -> None:
-    fake = FakeRedmine(clock=lambda: START)
-    issues = [fake.add_issue(f"help {n}") for n in range(3)]
+def listed_reads(fake: FakeRedmine, issues: Sequence[Issue], now: dict[str, float]
+                 ) -> tuple[Reads, list[list[int]]]:
+    """Reads of ``issues`` about to be written in that order, on the clock ``now["t"]``,
+    and the ids each list of the next writes asked for."""
     asked: list[list[int]] = []
 
     def listing(ids: Sequence[int], since: datetime | None) -> dict[int, datetime]:
         asked.append(list(ids))
         return fake.updated_on(ids, since)
-    now = {"t": 100.0}
     reads = Reads(listing, listed_for=2, clock=lambda: now["t"])
     for issue in issues:
         reads.add(fake.issue_journals(issue.id, allowed_statuses=True), issue.updated_on)
     reads.will_write([i.id for i in issues])
+    return reads, asked
+
+
+def test_the_list_is_asked_once_for_the_next_writes_and_trusted_for_seconds() -> None:
+    fake = FakeRedmine(clock=lambda: START)
+    issues = [fake.add_issue(f"help {n}") for n in range(3)]
+    now = {"t": 100.0}
+    reads, asked = listed_reads(fake, issues, now)
     assert reads.before_write(issues[0], ()) is not None
     assert reads.before_write(issues[1], ()) is not None
     assert asked == [[i.id for i in issues]]
@@ -199,16 +207,8 @@ def test_the_list_asks_for_about_as_many_issues_as_the_last_answer_served() -> N
     seconds (as many as the last answer served, and half again), not 20 each time."""
     fake = FakeRedmine(clock=lambda: START)
     issues = [fake.add_issue(f"help {n}") for n in range(30)]
-    asked: list[list[int]] = []
-
-    def listing(ids: Sequence[int], since: datetime | None) -> dict[int, datetime]:
-        asked.append(list(ids))
-        return fake.updated_on(ids, since)
     now = {"t": 100.0}
-    reads = Reads(listing, listed_for=2, clock=lambda: now["t"])
-    for issue in issues:
-        reads.add(fake.issue_journals(issue.id, allowed_statuses=True), issue.updated_on)
-    reads.will_write([i.id for i in issues])
+    reads, asked = listed_reads(fake, issues, now)
     edited = issues[12]
     for issue in issues[:12]:     # a write every 0.7 s: an answer serves three
         assert reads.before_write(issue, ()) is not None
@@ -228,16 +228,8 @@ def test_a_read_minutes_old_the_list_shows_unchanged_is_the_read_before_the_writ
     checks the stamp; a person's edit is seen all the same."""
     fake = FakeRedmine(clock=lambda: START)
     quiet, edited = fake.add_issue("help"), fake.add_issue("help too")
-    asked: list[list[int]] = []
-
-    def listing(ids: Sequence[int], since: datetime | None) -> dict[int, datetime]:
-        asked.append(list(ids))
-        return fake.updated_on(ids, since)
     now = {"t": 100.0}
-    reads = Reads(listing, clock=lambda: now["t"])
-    for issue in (quiet, edited):
-        reads.add(fake.issue_journals(issue.id, allowed_statuses=True), issue.updated_on)
-    reads.will_write([quiet.id, edited.id])
+    reads, asked = listed_reads(fake, [quiet, edited], now)
     fake.human_edit(edited.id, fake.users[fake.me.id], notes="edited meanwhile")
     now["t"] += 600
     shown = reads.before_write(quiet, ())
