@@ -613,24 +613,19 @@ class StateStore:
                     (issue.id, stamp, _issue_json(issue), stamp))
 
     def reissued(self, issues: Iterable[Issue]) -> tuple[int, ...]:
-        """The ids among ``issues`` that the store knew as another issue: another
-        ``created_on``, or an ``updated_on`` older than the one it cached or its own last
-        write left (it never goes back: a Redmine rebuilt or restored behind the same URL
-        reuses ids, and a history built again may give them the same ``created_on``).
+        """The ids among ``issues`` that the store knew as another issue (another
+        ``created_on``: a Redmine rebuilt or restored behind the same URL reuses ids).
         What the store held of those ids is dropped (``forget_marks``): it would
         otherwise stand for the new issue (thresholds already fired, fields the tool set,
         notes due). Every issue's identity is recorded."""
         with self.transaction():
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed (issue_id INTEGER "
-                            "PRIMARY KEY, created_on TEXT NOT NULL, updated_on TEXT NOT NULL)")
-            self.db.executemany("INSERT OR REPLACE INTO temp.listed VALUES (?, ?, ?)",
-                                ((i.id, i.created_on.isoformat(), i.updated_on.isoformat())
-                                 for i in issues))
+                            "PRIMARY KEY, created_on TEXT NOT NULL)")
+            self.db.executemany("INSERT OR REPLACE INTO temp.listed VALUES (?, ?)",
+                                ((i.id, i.created_on.isoformat()) for i in issues))
             other = tuple(r[0] for r in self.db.execute(
-                "SELECT l.issue_id FROM temp.listed l LEFT JOIN identities d USING "
-                "(issue_id) LEFT JOIN issues c ON c.id = l.issue_id WHERE d.created_on != "
-                "l.created_on OR julianday(l.updated_on) < julianday(c.updated_on) OR "
-                "julianday(l.updated_on) < julianday(c.tool_updated_on) ORDER BY l.issue_id"))
+                "SELECT issue_id FROM temp.listed JOIN identities USING (issue_id) "
+                "WHERE identities.created_on != listed.created_on ORDER BY issue_id"))
             self.forget_marks(other)
             self.db.execute("INSERT INTO identities SELECT issue_id, created_on FROM "
                             "temp.listed WHERE true ON CONFLICT (issue_id) DO UPDATE SET "

@@ -197,8 +197,8 @@ def _reissued(client: RedmineClient, store: StateStore, fresh: dict[int, Issue],
     if ids:
         shown = ", ".join(f"#{i}" for i in ids[:10]) + (", ..." if len(ids) > 10 else "")
         log.warning("%d issue(s) at %s are not the issues the state file %s knew under their "
-                    "ids (another created_on, or last updated before what the state saw: the "
-                    "Redmine was rebuilt or restored from a backup): what it held of them (fields the tool set, SLA thresholds "
+                    "ids (another created_on: the Redmine was rebuilt or restored from a "
+                    "backup): what it held of them (fields the tool set, SLA thresholds "
                     "fired, notes due, cached data) was dropped: %s%s", len(ids), client.url,
                     store.path, shown, "; every issue in scope is read again" if incremental
                     else "")

@@ -337,18 +337,3 @@ def test_a_version_11_database_knows_its_cached_issues_identities(tmp_path: Path
     assert store.reissued([issue(T1)]) == ()         # the same issue, updated since
     assert store.reissued([replace(issue(T1), created_on=T1)]) == (7,)
     assert store.owned() == {}
-
-
-def test_an_issue_updated_before_what_the_store_saw_is_another_one(tmp_path: Path) -> None:
-    """A history built again gives #7 the same created_on; its updated_on, older than the
-    one the state cached (the tool's own write), says it is not the issue it wrote."""
-    store = StateStore(tmp_path / "s.db")
-    store.reissued([issue()])
-    store.keep_own_write(issue(T1))
-    store.set_owned(7, "priority", "High", 1)
-    assert store.reissued([issue(T1)]) == ()
-    assert store.reissued([issue(T0)]) == (7,) and store.owned() == {}
-    store.cache_issues([issue(T0)])
-    store.keep_own_write(issue(T1))
-    store.cache_issues([issue(T0)])          # a run before this check took the listing
-    assert store.reissued([issue(T0)]) == (7,)
