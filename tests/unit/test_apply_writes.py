@@ -357,11 +357,16 @@ rules:
 """
 
 
-def test_the_private_summary_names_people_as_redmine_shows_them(env: Env) -> None:
-    fake, config, store = env
+def with_watch_and_assign(fake: FakeRedmine, config: Config) -> None:
+    """The rules above, and the group Support they watch with."""
     (config.rules_dir / "w.yaml").write_text(WATCH_AND_ASSIGN)
     fake.groups[50] = "Support"
     fake._catalog = fake._build_catalog()
+
+
+def test_the_private_summary_names_people_as_redmine_shows_them(env: Env) -> None:
+    fake, config, store = env
+    with_watch_and_assign(fake, config)
     issue = fake.add_issue("todo one")
     result = apply_run(fake, config, store, clock).applied
     assert result is not None and result.count("written") == 1, result
@@ -466,9 +471,7 @@ def test_a_watcher_undo_removed_is_not_added_back_like_one_a_person_removed(
     from redmine_sync.undo import write_undo
 
     fake, config, store = env
-    (config.rules_dir / "w.yaml").write_text(WATCH_AND_ASSIGN)
-    fake.groups[50] = "Support"
-    fake._catalog = fake._build_catalog()
+    with_watch_and_assign(fake, config)
     issue = fake.add_issue("todo: watch me")
     applied = apply_run(fake, config, store, clock).applied
     assert applied is not None and fake.watchers[issue.id] == ["Li Na", "Support"]
