@@ -6,9 +6,10 @@ offset, limit), ``GET /issues/N.json`` (no journals), ``GET /issues/N/relations.
 local Redmine's (same keys, twelve custom fields, Chinese and English text). Writes to
 those issues (``PUT /issues/N.json``, relations, watchers) are answered as Redmine answers
 them and kept nowhere: the next read shows the issue unchanged, so apply reports its
-changes as dropped. That is enough to measure what an apply holds and sends. With ``upstream`` (the local Redmine's URL), every other
-request is forwarded there, so the real command line runs against 100,000 issues with the
-local Redmine's statuses, fields, projects and members.
+changes as dropped. That is enough to measure what an apply holds and sends. With
+``upstream`` (the local Redmine's URL), every other request is forwarded there, so the
+real command line runs against 100,000 issues with the local Redmine's statuses, fields,
+projects and members, and publishes its reports (uploads, wiki pages) there.
 Nothing is stored per issue: each page is generated from the issue numbers it covers, so
 the server's memory stays the same for 1,000 or 1,000,000 issues. Issue n is updated n
 seconds after a fixed start, so every filter and page is computed, not searched.
@@ -181,14 +182,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif self._ours(path, "watchers") or path.startswith("/relations/") or \
                 re.fullmatch(r"/issues/\d+/watchers/\d+\.json", path):
             self._send(204, None)
+        elif self.upstream and not path.startswith("/issues"):
+            self._forward(body)   # uploads and wiki pages: the reports are published
         else:
-            self._send(404, {"errors": ["the fake Redmine forwards reads only"]})
+            self._send(404, {"errors": ["the fake Redmine forwards no write to an issue"]})
 
-    def _forward(self) -> None:
-        """Everything but issues from the real Redmine (statuses, fields, members...)."""
-        key = self.headers.get("X-Redmine-API-Key", "")
-        answer = requests.get(f"{self.upstream}{self.path}", timeout=60,
-                              headers={"X-Redmine-API-Key": key})
+    def _forward(self, body: bytes | None = None) -> None:
+        """Everything but issues from and to the real Redmine (statuses, fields, members,
+        and the reports' uploads and wiki pages)."""
+        headers = {"X-Redmine-API-Key": self.headers.get("X-Redmine-API-Key", "")}
+        if self.headers.get("Content-Type"):
+            headers["Content-Type"] = self.headers["Content-Type"]
+        answer = requests.request(self.command, f"{self.upstream}{self.path}", timeout=120,
+                                  headers=headers, data=body)
         self.send_response(answer.status_code)
         self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(answer.content)))
