@@ -34,13 +34,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import filterfalse
 
-from redmine_sync.rules.lexicon import SCRIPTS
 from redmine_sync.rules.lexicon import WORD_FACTOR
 from redmine_sync.rules.lexicon import Lexicon
-from redmine_sync.rules.lexicon import idf
 from redmine_sync.rules.text import CONCEPT_PREFIX
 from redmine_sync.rules.text import Vocabulary
-from redmine_sync.rules.text import script
 
 OPPOSITE_FACTOR = 0.5
 """Score multiplier for two requests that differ in a pair of opposite concepts."""
@@ -64,18 +61,6 @@ class Candidate:
     @property
     def shared(self) -> tuple[str, ...]:
         return tuple(term for term, _ in self.matched)
-
-
-def idf_weights(corpus: Iterable[frozenset[str]], *,
-                word_factor: float = WORD_FACTOR) -> dict[str, float]:
-    """ln(1 + N / df) of every token of the corpus (one token set per issue); a word that
-    is no concept and has no digit weighs word_factor times that."""
-    df: Counter[str] = Counter()
-    n = 0
-    for toks in corpus:
-        df.update(toks)
-        n += 1
-    return {t: idf(n, d, SCRIPTS.index(script(t)), word_factor) for t, d in df.items()}
 
 
 _Mass = tuple[float, float, float]  # weight of a side's tokens per script: any, zh, en
@@ -155,20 +140,6 @@ class DuplicateIndex:
                          for t in sorted(vocabulary.opposable)}
         self._opposable = frozenset(self._opposed)
         self._build(list(docs), corpus, word_factor)
-
-    @classmethod
-    def of_tokens(cls, docs: Iterable[tuple[int, str, Terms, Terms]],
-                  weights: Mapping[str, float], vocabulary: Vocabulary, *,
-                  opposite_factor: float = OPPOSITE_FACTOR, subject_share: float = SUBJECT_SHARE,
-                  min_terms: int = MIN_TERMS) -> DuplicateIndex:
-        """An index of token texts with the weights given (tokens not given weigh the
-        heaviest's)."""
-        lexicon = Lexicon()
-        lexicon.given(weights)
-        ids = [(issue_id, group, lexicon.ids(frozenset(toks)), lexicon.ids(frozenset(subject)))
-               for issue_id, group, toks, subject in docs]
-        return cls(ids, lexicon, vocabulary, opposite_factor=opposite_factor,
-                   subject_share=subject_share, min_terms=min_terms)
 
     def __len__(self) -> int:
         return len(self._issues)

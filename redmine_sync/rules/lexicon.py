@@ -14,7 +14,6 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from collections.abc import Mapping
 
 from redmine_sync.rules.text import script
 
@@ -93,14 +92,6 @@ class Lexicon:
         for token in range(len(weights)):
             if token not in holding:
                 weights[token] = self.default
-
-    def given(self, weights: Mapping[str, float]) -> None:
-        """Weights given by text (tokens not given weigh the heaviest's)."""
-        self._defaults(weights.values())
-        for place, name in enumerate(self.names):
-            self.weights[place] = weights.get(name, self.default)
-        for name, weight in weights.items():
-            self.weights[self.id(name)] = weight
 
     def _defaults(self, weights: Iterable[float]) -> None:
         self.default = max(weights, default=1.0)

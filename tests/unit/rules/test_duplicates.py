@@ -21,9 +21,10 @@ from redmine_sync.rules import build_world
 from redmine_sync.rules import evaluate_issue
 from redmine_sync.rules import load_rules
 from redmine_sync.rules.duplicates import DuplicateIndex
-from redmine_sync.rules.duplicates import idf_weights
 from redmine_sync.rules.text import Vocabulary
 from redmine_sync.rules.text import tokens
+from tests.unit.rules.token_index import idf_weights
+from tests.unit.rules.token_index import index_of_tokens
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = load_rules([ROOT / "rules"])
@@ -109,7 +110,7 @@ VOCAB_SMALL = Vocabulary({"export": ("导出", "export"), "import": ("导入", "
 
 def _index(texts: dict[int, str], vocab: Vocabulary = VOCAB_SMALL, **kw: Any) -> DuplicateIndex:
     toks = {i: tokens(t, vocab) for i, t in texts.items()}
-    return DuplicateIndex.of_tokens([(i, "", t, frozenset()) for i, t in toks.items()],
+    return index_of_tokens([(i, "", t, frozenset()) for i, t in toks.items()],
                           idf_weights(toks.values()), vocab, subject_share=0.0, **kw)
 
 
@@ -150,7 +151,7 @@ def test_self_is_never_a_candidate_and_ties_go_to_the_older() -> None:
 
 def test_same_group_keeps_one_customer() -> None:
     toks = tokens("export orders to excel", VOCAB_SMALL)
-    index = DuplicateIndex.of_tokens([(1, "a", toks, frozenset()), (2, "b", toks, frozenset())],
+    index = index_of_tokens([(1, "a", toks, frozenset()), (2, "b", toks, frozenset())],
                            idf_weights([toks, toks]), VOCAB_SMALL)
     assert [c.issue_id for c in index.candidates(3, "a", toks, min_score=0.1,
                                                  same_group=True)] == [1]
@@ -159,7 +160,7 @@ def test_same_group_keeps_one_customer() -> None:
 def test_an_issue_is_indexed_once() -> None:
     toks = frozenset({"x"})
     with pytest.raises(ValueError, match="indexed twice"):
-        DuplicateIndex.of_tokens([(1, "", toks, toks), (1, "", toks, toks)], {"x": 1.0}, VOCAB_SMALL)
+        index_of_tokens([(1, "", toks, toks), (1, "", toks, toks)], {"x": 1.0}, VOCAB_SMALL)
 
 
 WORDS = ["导出", "导入", "订单", "excel", "order", "export", "import", "report", "slow", "慢",
@@ -176,7 +177,7 @@ def test_index_finds_exactly_what_scoring_every_issue_finds(
     texts = {i: " ".join(words) for i, words in enumerate(docs, 1)}
     toks = {i: tokens(t, VOCAB) for i, t in texts.items()}
     subj = {i: tokens(" ".join(docs[i - 1][:subjects[i - 1]]), VOCAB) for i in texts}
-    index = DuplicateIndex.of_tokens([(i, "", toks[i], subj[i]) for i in texts],
+    index = index_of_tokens([(i, "", toks[i], subj[i]) for i in texts],
                            idf_weights(toks.values()), VOCAB)
     for i in texts:
         found = index.candidates(i, "", toks[i], min_score=min_score, same_group=False,
@@ -218,7 +219,7 @@ def test_own_tokens_are_kept_with_their_place_in_the_subject() -> None:
     texts = {i: s + " to excel, 77" + str(i) for i, s in subjects.items()}
     toks = {i: tokens(t, VOCAB_SMALL) for i, t in texts.items()}
     subj = {i: tokens(s, VOCAB_SMALL) for i, s in subjects.items()}
-    index = DuplicateIndex.of_tokens([(i, "", toks[i], subj[i]) for i in texts],
+    index = index_of_tokens([(i, "", toks[i], subj[i]) for i in texts],
                                      idf_weights(toks.values()), VOCAB_SMALL)
     for i in texts:
         assert index.tokens_of(i) == (toks[i], subj[i])
@@ -236,7 +237,7 @@ def test_the_run_index_weighs_as_idf_weights_does() -> None:
     index = WORLD.duplicates.index  # type: ignore[union-attr]
     toks = {i.id: tokens(i.subject, VOCAB) | tokens(i.description, VOCAB) for i in ISSUES}
     subj = {i.id: tokens(i.subject, VOCAB) for i in ISSUES}
-    plain = DuplicateIndex.of_tokens([(i, "", toks[i], subj[i]) for i in toks],
+    plain = index_of_tokens([(i, "", toks[i], subj[i]) for i in toks],
                                      idf_weights(toks.values()), VOCAB)
     for a, b in itertools.islice(itertools.combinations(sorted(toks), 2), 0, 300, 11):
         assert index.score((toks[a], subj[a]), (toks[b], subj[b])) == \

@@ -7,9 +7,10 @@ from collections import Counter
 
 import pytest
 
-from redmine_sync.rules.duplicates import idf_weights
 from redmine_sync.rules.lexicon import SCRIPTS
 from redmine_sync.rules.lexicon import Lexicon
+from tests.unit.rules.token_index import given
+from tests.unit.rules.token_index import idf_weights
 
 
 def test_ids_are_ascending_and_each_text_has_one() -> None:
@@ -43,7 +44,7 @@ def test_weights_are_the_idf_of_the_texts_and_the_rest_weigh_the_heaviest() -> N
 
 def test_given_weights_and_a_compacted_map_made_again() -> None:
     lexicon = Lexicon()
-    lexicon.given({"x": 2.0, "y": 0.5})
+    given(lexicon, {"x": 2.0, "y": 0.5})
     lexicon.compact()
     assert lexicon.known("y") is not None
     assert lexicon.weights[lexicon.id("y")] == 0.5
